@@ -1,0 +1,44 @@
+// Restore, Build, Test: the solution with the chosen backends. Test is the README's test command.
+
+Task("Restore")
+    .Does(() => DotNetRestore("SearchToDeploy.sln", new DotNetRestoreSettings { MSBuildSettings = Parameters.MSBuild() }));
+
+Task("Build")
+    .IsDependentOn("Restore")
+    .Does(() => DotNetBuild("SearchToDeploy.sln", new DotNetBuildSettings
+    {
+        Configuration = Parameters.Configuration,
+        NoRestore = true,
+        MSBuildSettings = Parameters.MSBuild(),
+    }));
+
+Task("Test")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var results = MakeAbsolute(Directory($"{Parameters.Artifacts}/test-results"));
+    CleanDirectory(results);
+    var settings = new DotNetTestSettings
+    {
+        Configuration = Parameters.Configuration,
+        NoBuild = true,
+        NoRestore = true,
+        Loggers = { "trx;LogFileName=tests.trx", "console;verbosity=normal" },
+        ResultsDirectory = results,
+        MSBuildSettings = Parameters.MSBuild(),
+        EnvironmentVariables = { ["S2D_DATA_ROOT"] = MakeAbsolute(Directory(Parameters.DataRoot)).FullPath },
+    };
+    Exception failure = null;
+    try { DotNetTest("SearchToDeploy.sln", settings); }
+    catch (Exception e) { failure = e; }
+
+    var trx = GetFiles($"{results}/**/*.trx").FirstOrDefault();
+    if (trx is null) throw failure ?? new Exception("no test results were written");
+    var counters = System.Xml.Linq.XDocument.Load(trx.FullPath).Descendants().First(e => e.Name.LocalName == "Counters");
+    int passed = int.Parse(counters.Attribute("passed").Value);
+    int failed = int.Parse(counters.Attribute("failed").Value) + int.Parse(counters.Attribute("error")?.Value ?? "0");
+    string summary = $"{passed} passed, {failed} failed";
+    System.IO.File.WriteAllText($"{results}/summary.txt", summary + "\n");
+    Information(summary);
+    if (failure is not null) throw failure;
+});
