@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using SearchToDeploy.Data.Download;
+using SearchToDeploy.Util;
+
+namespace SearchToDeploy.Data;
+
+/// <summary>What <c>s2d data verify</c> found: lines to show and problems (any problem means the dataset is unusable).</summary>
+public sealed class VerifyReport
+{
+    public List<string> Lines { get; } = [];
+    public List<string> Problems { get; } = [];
+    public bool Ok => Problems.Count == 0;
+}
+
+/// <summary>
+/// Checks a dataset thoroughly: published checksums of the files where known, every record's format and label,
+/// and for image folders that every image decodes.
+/// </summary>
+public static class DatasetVerifier
+{
+    /// <summary>SHA-256 of the official CIFAR-10 binary files (batches.meta.txt differs between copies: not checked).</summary>
+    public static readonly IReadOnlyDictionary<string, string> Cifar10Sha256 = new Dictionary<string, string>
+    {
+        ["data_batch_1.bin"] = "cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5",
+        ["data_batch_2.bin"] = "a591ca11fa1708a91ee40f54b3da4784ccd871ecf2137de63f51ada8b3fa57ed",
+        ["data_batch_3.bin"] = "bbe8596564c0f86427f876058170b84dac6670ddf06d79402899d93ceea26f67",
+        ["data_batch_4.bin"] = "014e562d6e23c72197cc727519169a60359f5eccd8945ad5a09d710285ff4e48",
+        ["data_batch_5.bin"] = "755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add",
+        ["test_batch.bin"] = "8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b",
+    };
+
+    public static VerifyReport Verify(DatasetRef dataset, TextWriter log)
+    {
+        var report = new VerifyReport();
+        if (dataset.Kind == DatasetKind.Cifar10)
+            foreach (var (file, sha) in Cifar10Sha256)
+                CheckHash(Path.Combine(dataset.Location, file), sha, SHA256.HashData, "SHA-256", report);
+        if (dataset.Kind == DatasetKind.Svhn)
+            foreach (var f in DownloadSpec.Svhn.Files)
+                CheckHash(Path.Combine(dataset.Location, f.FileName), f.Md5, MD5.HashData, "MD5", report);
+
+        foreach (var split in new[] { Split.Train, Split.Test })
+        {
+            IImageDataset ds;
+            try { ds = dataset.Open(split); }
+            catch (InputException e) { report.Problems.Add(e.Message); continue; }
+            var counts = ds.ClassCounts();
+            report.Lines.Add($"{split.ToString().ToLowerInvariant()}: {ds.Count} images, {ds.Classes.Count} classes " +
+                             $"({counts.Min()}-{counts.Max()} per class) in {ds.Source}");
+            if (ds is ImageFolderDataset folder) DecodeAll(folder, split, report, log);
+        }
+        return report;
+    }
+
+    private static void CheckHash(string path, string expected, Func<Stream, byte[]> hash, string name, VerifyReport report)
+    {
+        if (!File.Exists(path)) { report.Problems.Add($"{path}: file not found"); return; }
+        using var fs = File.OpenRead(path);
+        string got = Convert.ToHexStringLower(hash(fs));
+        if (got == expected) report.Lines.Add($"{Path.GetFileName(path)}: {name} matches the official file");
+        else report.Problems.Add($"{path}: {name} {got}; expected the official {expected}");
+    }
+
+    private static void DecodeAll(ImageFolderDataset folder, Split split, VerifyReport report, TextWriter log)
+    {
+        var meter = new ProgressMeter($"decoding {split.ToString().ToLowerInvariant()} images", folder.Count, "images", log);
+        var bad = new System.Collections.Concurrent.ConcurrentBag<string>();
+        int done = 0;
+        Parallel.For(0, folder.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            try { folder.Load(i); }
+            catch (InputException e) { bad.Add(e.Message); }
+            int d = Interlocked.Increment(ref done);
+            if (d % 256 == 0) lock (meter) meter.Report(d);
+        });
+        meter.Report(folder.Count);
+        meter.Finish();
+        if (folder.IgnoredFiles > 0)
+            report.Lines.Add($"{split.ToString().ToLowerInvariant()}: {folder.IgnoredFiles} files without an image extension were ignored");
+        foreach (var message in bad.Order().Take(20)) report.Problems.Add(message);
+        if (bad.Count > 20) report.Problems.Add($"... and {bad.Count - 20} more undecodable images");
+        if (bad.IsEmpty) report.Lines.Add($"{split.ToString().ToLowerInvariant()}: all {folder.Count} images decode");
+    }
+}

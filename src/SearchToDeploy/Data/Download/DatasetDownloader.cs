@@ -1,0 +1,147 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using SearchToDeploy.Util;
+
+namespace SearchToDeploy.Data.Download;
+
+/// <summary>
+/// Fetches a dataset from its official address when missing, checks the published MD5, shows progress, and
+/// extracts atomically (into a temporary folder, then one rename). A copy the user placed in the data root under
+/// the archive's file name is used instead of the network. Without network, the error says where to put a copy.
+/// </summary>
+public sealed class DatasetDownloader(HttpClient http, TextWriter log)
+{
+    public static HttpClient CreateClient() => new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(30) })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    public static bool IsPresent(DownloadSpec spec, string root)
+    {
+        string target = Path.Combine(root, spec.Target);
+        return spec.IsTarGz ? Directory.Exists(target) : spec.Files.All(f => File.Exists(Path.Combine(target, f.FileName)));
+    }
+
+    public async Task EnsureAsync(DownloadSpec spec, string root, CancellationToken ct = default)
+    {
+        string target = Path.Combine(root, spec.Target);
+        if (IsPresent(spec, root))
+        {
+            log.WriteLine($"{spec.Dataset}: present at {target}");
+            return;
+        }
+        Directory.CreateDirectory(root);
+        string staging = Path.Combine(root, ".downloads");
+        Directory.CreateDirectory(staging);
+        foreach (var file in spec.Files)
+        {
+            string final = spec.IsTarGz ? target : Path.Combine(target, file.FileName);
+            if (!spec.IsTarGz && File.Exists(final)) continue;
+            var (archive, downloaded) = await ObtainAsync(file, root, staging, ct);
+            if (spec.IsTarGz) ExtractTarGz(archive, root, spec.Target);
+            else
+            {
+                Directory.CreateDirectory(target);
+                if (downloaded) File.Move(archive, final);
+                else File.Copy(archive, final);
+            }
+            if (downloaded && File.Exists(archive)) File.Delete(archive);
+            log.WriteLine($"{spec.Dataset}: {file.FileName} ready at {final}");
+        }
+    }
+
+    /// <summary>A verified local copy of the file: one the user placed in the root, or a fresh download.</summary>
+    private async Task<(string Path, bool Downloaded)> ObtainAsync(RemoteFile file, string root, string staging, CancellationToken ct)
+    {
+        string placed = Path.Combine(root, file.FileName);
+        if (File.Exists(placed))
+        {
+            log.WriteLine($"using {placed} (placed by hand); checking MD5");
+            string md5 = Md5Of(placed);
+            if (!md5.Equals(file.Md5, StringComparison.OrdinalIgnoreCase))
+                throw new DatasetFormatException($"{placed}: MD5 {md5}; expected the official {file.Md5}. Delete or replace the file.");
+            return (placed, false);
+        }
+
+        string partial = Path.Combine(staging, file.FileName + ".partial");
+        try
+        {
+            using var response = await http.GetAsync(file.Url, HttpCompletionOption.ResponseHeadersRead, ct);
+            response.EnsureSuccessStatusCode();
+            long? length = response.Content.Headers.ContentLength;
+            var meter = new ProgressMeter($"downloading {file.FileName}", (length ?? 0) / 1e6, "MB", log,
+                TimeSpan.FromSeconds(5), v => v.ToString("0.0"));
+            await using (var source = await response.Content.ReadAsStreamAsync(ct))
+            await using (var dest = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                var buffer = new byte[1 << 20];
+                long total = 0;
+                int n;
+                while ((n = await source.ReadAsync(buffer, ct)) > 0)
+                {
+                    await dest.WriteAsync(buffer.AsMemory(0, n), ct);
+                    total += n;
+                    meter.Report(total / 1e6);
+                }
+                meter.Finish();
+                if (length is { } expected && total != expected)
+                    throw new DatasetFormatException($"{file.Url}: received {total} bytes; the server announced {expected} (connection cut)");
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or SocketException or IOException or TaskCanceledException
+                                      && !ct.IsCancellationRequested)
+        {
+            AtomicFile.TryDelete(partial);
+            throw new DatasetNotFoundException(
+                $"could not download {file.Url} ({e.Message}). Without network access, fetch {file.FileName} " +
+                $"(MD5 {file.Md5}) elsewhere and put it at {placed}; it is checked and unpacked from there.");
+        }
+
+        string got = Md5Of(partial);
+        if (!got.Equals(file.Md5, StringComparison.OrdinalIgnoreCase))
+        {
+            AtomicFile.TryDelete(partial);
+            throw new DatasetFormatException($"{file.Url}: downloaded file has MD5 {got}; expected the official {file.Md5}");
+        }
+        string done = Path.Combine(staging, file.FileName);
+        File.Move(partial, done, overwrite: true);
+        return (done, true);
+    }
+
+    /// <summary>Extracts into a temporary folder under the root, then moves the top folder into place in one rename.</summary>
+    private void ExtractTarGz(string archive, string root, string topFolder)
+    {
+        string temp = Path.Combine(root, $".extract-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            log.WriteLine($"extracting {Path.GetFileName(archive)}");
+            try
+            {
+                using var fs = File.OpenRead(archive);
+                using var gz = new GZipStream(fs, CompressionMode.Decompress);
+                TarFile.ExtractToDirectory(gz, temp, overwriteFiles: false);
+            }
+            catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
+            {
+                throw new DatasetFormatException($"{archive}: not a readable .tar.gz archive ({e.Message})");
+            }
+            string extracted = Path.Combine(temp, topFolder);
+            if (!Directory.Exists(extracted))
+                throw new DatasetFormatException($"{archive}: archive has no top folder '{topFolder}/'");
+            Directory.Move(extracted, Path.Combine(root, topFolder));
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    public static string Md5Of(string path)
+    {
+        using var fs = File.OpenRead(path);
+        return Convert.ToHexStringLower(MD5.HashData(fs));
+    }
+}

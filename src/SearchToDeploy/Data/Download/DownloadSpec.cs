@@ -1,0 +1,35 @@
+namespace SearchToDeploy.Data.Download;
+
+/// <summary>One file to fetch, with its published MD5.</summary>
+public sealed record RemoteFile(string Url, string FileName, string Md5);
+
+/// <summary>
+/// What to fetch for a dataset and where it ends up under the data root: either a .tar.gz whose top folder
+/// <see cref="Target"/> is extracted, or plain files placed in the folder <see cref="Target"/>.
+/// </summary>
+public sealed record DownloadSpec(string Dataset, string Target, IReadOnlyList<RemoteFile> Files, bool IsTarGz)
+{
+    public static readonly DownloadSpec Cifar10 = new("cifar10", "cifar-10-batches-bin",
+        [new("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", "cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530")],
+        IsTarGz: true);
+
+    public static readonly DownloadSpec Cifar100 = new("cifar100", "cifar-100-binary",
+        [new("https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz", "cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8")],
+        IsTarGz: true);
+
+    /// <summary>SVHN train and test (the 531k-image "extra" split is left out: 1.3 GB).</summary>
+    public static readonly DownloadSpec Svhn = new("svhn", "svhn",
+        [
+            new("http://ufldl.stanford.edu/housenumbers/train_32x32.mat", "train_32x32.mat", "e26dedcc434d2e4c54c9b2d4a06d8373"),
+            new("http://ufldl.stanford.edu/housenumbers/test_32x32.mat", "test_32x32.mat", "eb5a983be6a315427106f1b164d9cef3"),
+        ],
+        IsTarGz: false);
+
+    public static DownloadSpec? For(string dataset) => dataset switch
+    {
+        "cifar10" => Cifar10,
+        "cifar100" => Cifar100,
+        "svhn" => Svhn,
+        _ => null,
+    };
+}

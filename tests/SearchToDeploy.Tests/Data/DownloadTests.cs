@@ -1,0 +1,112 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using SearchToDeploy.Data;
+using SearchToDeploy.Data.Download;
+
+namespace SearchToDeploy.Tests.Data;
+
+/// <summary>The downloader against a real HTTP server on loopback serving a real .tar.gz.</summary>
+public sealed class DownloadTests
+{
+    private static byte[] CifarLikeArchive()
+    {
+        using var src = new TempDir();
+        string top = Directory.CreateDirectory(src["cifar-10-batches-bin"]).FullName;
+        File.WriteAllBytes(Path.Combine(top, "test_batch.bin"), new byte[3073 * 2]);
+        File.WriteAllLines(Path.Combine(top, "batches.meta.txt"), ["a", "b"]);
+        using var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
+            TarFile.CreateFromDirectory(top, gz, includeBaseDirectory: true);
+        return ms.ToArray();
+    }
+
+    private static string Md5(byte[] b) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(b));
+
+    /// <summary>Serves one body at http://127.0.0.1:port/file until disposed.</summary>
+    private sealed class LoopbackServer : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        public LoopbackServer(byte[] body)
+        {
+            int port = FreePort();
+            Url = $"http://127.0.0.1:{port}/archive.tar.gz";
+            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            _listener.Start();
+            _ = Task.Run(async () =>
+            {
+                while (_listener.IsListening)
+                {
+                    HttpListenerContext ctx;
+                    try { ctx = await _listener.GetContextAsync(); } catch { return; }
+                    Requests++;
+                    ctx.Response.ContentLength64 = body.Length;
+                    await ctx.Response.OutputStream.WriteAsync(body);
+                    ctx.Response.Close();
+                }
+            });
+        }
+        public string Url { get; }
+        public int Requests { get; private set; }
+        public void Dispose() => _listener.Close();
+    }
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    [Fact]
+    public async Task Downloads_checks_md5_and_extracts_into_place()
+    {
+        var archive = CifarLikeArchive();
+        using var server = new LoopbackServer(archive);
+        using var root = new TempDir();
+        var spec = new DownloadSpec("cifar10", "cifar-10-batches-bin", [new RemoteFile(server.Url, "cifar-10-binary.tar.gz", Md5(archive))], true);
+        var log = new StringWriter();
+        using var http = DatasetDownloader.CreateClient();
+        await new DatasetDownloader(http, log).EnsureAsync(spec, root.Path);
+        Assert.True(File.Exists(root["cifar-10-batches-bin/test_batch.bin"]));
+        Assert.Contains("downloading cifar-10-binary.tar.gz", log.ToString());
+        Assert.Empty(Directory.GetFileSystemEntries(root.Path, ".extract-*"));
+        // Present now: a second call does not fetch again.
+        await new DatasetDownloader(http, log).EnsureAsync(spec, root.Path);
+        Assert.Equal(1, server.Requests);
+    }
+
+    [Fact]
+    public async Task Wrong_md5_is_refused_and_leaves_nothing_in_place()
+    {
+        var archive = CifarLikeArchive();
+        using var server = new LoopbackServer(archive);
+        using var root = new TempDir();
+        var spec = new DownloadSpec("cifar10", "cifar-10-batches-bin", [new RemoteFile(server.Url, "cifar-10-binary.tar.gz", new string('0', 32))], true);
+        using var http = DatasetDownloader.CreateClient();
+        var e = await Assert.ThrowsAsync<DatasetFormatException>(() => new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path));
+        Assert.Contains("expected the official 00000000", e.Message);
+        Assert.False(Directory.Exists(root["cifar-10-batches-bin"]));
+        Assert.Empty(Directory.GetFiles(root[".downloads"]));
+    }
+
+    [Fact]
+    public async Task Without_network_the_error_says_where_to_put_a_copy_and_a_placed_copy_is_used()
+    {
+        using var root = new TempDir();
+        var archive = CifarLikeArchive();
+        var spec = new DownloadSpec("cifar10", "cifar-10-batches-bin",
+            [new RemoteFile($"http://127.0.0.1:{FreePort()}/cifar-10-binary.tar.gz", "cifar-10-binary.tar.gz", Md5(archive))], true);
+        using var http = DatasetDownloader.CreateClient();
+        var e = await Assert.ThrowsAsync<DatasetNotFoundException>(() => new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path));
+        Assert.Contains($"put it at {root["cifar-10-binary.tar.gz"]}", e.Message);
+
+        File.WriteAllBytes(root["cifar-10-binary.tar.gz"], archive);
+        await new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path);
+        Assert.True(File.Exists(root["cifar-10-batches-bin/batches.meta.txt"]));
+        Assert.True(File.Exists(root["cifar-10-binary.tar.gz"]), "a copy placed by hand is kept");
+    }
+}

@@ -1,0 +1,41 @@
+namespace SearchToDeploy.Tests;
+
+/// <summary>Where the tests find the shared real data and their fixtures, and scratch folders they clean up.</summary>
+public static class TestPaths
+{
+    private static readonly Lazy<string> SharedDataRoot = new(() =>
+    {
+        var env = Environment.GetEnvironmentVariable("S2D_DATA_ROOT");
+        if (!string.IsNullOrEmpty(env)) return Path.GetFullPath(env);
+        // Walk up from the test binary to the repository (the folder with SearchToDeploy.sln), then ../shared/data.
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "SearchToDeploy.sln")))
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
+        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+    });
+
+    /// <summary>The real data root (S2D_DATA_ROOT, else ../shared/data next to the repository).</summary>
+    public static string DataRoot => SharedDataRoot.Value;
+    public static string Cifar10 => Path.Combine(DataRoot, "cifar-10-batches-bin");
+    public static string ImageNetSample => Path.Combine(DataRoot, "imagenet-sample");
+    public static string Nb201Table => Path.Combine(DataRoot, "nas-bench-201", "accuracy.tsv");
+    public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+}
+
+/// <summary>A fresh temporary folder, deleted on dispose.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "s2d-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+    public string this[string relative] => System.IO.Path.Combine(Path, relative);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
