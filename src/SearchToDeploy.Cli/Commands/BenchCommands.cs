@@ -1,0 +1,42 @@
+using System.CommandLine;
+using SearchToDeploy.Benchmarks;
+using SearchToDeploy.Data;
+
+namespace SearchToDeploy.Cli.Commands;
+
+/// <summary><c>s2d bench ...</c>: measurements written as Markdown tables (for docs/benchmarks.md).</summary>
+public static class BenchCommands
+{
+    public static Command Create(CliIo io)
+    {
+        var bench = new Command("bench", "Measure speed and memory; prints Markdown tables (see docs/benchmarks.md)");
+        bench.Subcommands.Add(Data(io));
+        return bench;
+    }
+
+    private static Command Data(CliIo io)
+    {
+        var root = CommonOptions.DataRoot();
+        var folder = new Option<string?>("--imagefolder") { Description = "An image folder for the ImageFolder pipeline (default: <data root>/imagenet-sample/val if present)" };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds per measurement", DefaultValueFactory = _ => 8 };
+        var workers = new Option<int[]>("--workers") { Description = "Worker thread counts to measure", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
+        var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
+        var cmd = new Command("data", "images/s of the CIFAR training pipeline and the ImageFolder (decode + random-resized crop 224) pipeline");
+        foreach (var o in new Option[] { root, folder, seconds, workers, output }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            string dataRoot = DataRoot.Resolve(r.GetValue(root));
+            var cifar = DatasetRef.Resolve("cifar10", dataRoot).Open(Split.Train);
+            string? folderPath = r.GetValue(folder) ?? Path.Combine(dataRoot, "imagenet-sample", "val");
+            IImageDataset? images = Directory.Exists(folderPath) ? ImageFolderDataset.Open(folderPath) : null;
+            if (images is null) io.Out.WriteLine($"no image folder at {folderPath}: ImageFolder pipeline skipped (pass --imagefolder)");
+            var table = DataBenchmark.Run(cifar, images, r.GetValue(workers)!, r.GetValue(seconds), io.Out);
+            string md = table.ToMarkdown();
+            io.Out.WriteLine();
+            io.Out.WriteLine(md);
+            if (r.GetValue(output) is { } path) Util.AtomicFile.WriteAllText(path, md);
+            return S2dApp.Success;
+        }));
+        return cmd;
+    }
+}

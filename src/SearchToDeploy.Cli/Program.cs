@@ -1,0 +1,3 @@
+using SearchToDeploy.Cli;
+
+return S2dApp.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using SearchToDeploy.Cli.Commands;
+
+namespace SearchToDeploy.Cli;
+
+/// <summary>
+/// The s2d command line. Exit codes: 0 success, 1 failure, 2 bad usage or bad input (a missing or malformed file,
+/// folder or argument); later commands add 3 for a failed accuracy gate.
+/// </summary>
+public static class S2dApp
+{
+    public const int Success = 0, Failure = 1, BadInput = 2;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var io = new CliIo(output, error);
+        var root = new RootCommand("SearchToDeploy: differentiable architecture search with random features (RF-DARTS, RF-PCDARTS), " +
+                                   "retraining, ONNX export, validation and serving.");
+        root.Subcommands.Add(DataCommands.Create(io));
+        root.Subcommands.Add(BenchCommands.Create(io));
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && !WantsHelp(args))
+        {
+            foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"Run 's2d {string.Join(' ', CommandPath(parsed))} --help' for usage.".Replace("  ", " "));
+            return BadInput;
+        }
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    private static bool WantsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");
+
+    private static IEnumerable<string> CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var c = parsed.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            if (c.Command is not RootCommand) names.Insert(0, c.Command.Name);
+        return names;
+    }
+}
+
+/// <summary>Where commands write, and the one place that turns exceptions into exit codes.</summary>
+public sealed class CliIo(TextWriter output, TextWriter error)
+{
+    public TextWriter Out { get; } = output;
+    public TextWriter Err { get; } = error;
+
+    /// <summary>Runs a command body: bad input gives exit code 2 with its message, other errors 1.</summary>
+    public int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (InputException e)
+        {
+            Err.WriteLine($"error: {e.Message}");
+            return S2dApp.BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            Err.WriteLine("error: cancelled");
+            return S2dApp.Failure;
+        }
+        catch (Exception e)
+        {
+            Err.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            Err.WriteLine(e.StackTrace);
+            return S2dApp.Failure;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using SearchToDeploy.Cli;
+
+namespace SearchToDeploy.Tests.Cli;
+
+/// <summary>The s2d program in-process: output, and exit codes 0 / 1 / 2.</summary>
+public sealed class CliTests
+{
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = S2dApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void Data_info_prints_split_sizes_and_class_counts()
+    {
+        var (code, output, _) = Run("data", "info", "--dataset", "cifar10", "--data-root", TestPaths.DataRoot);
+        Assert.Equal(0, code);
+        Assert.Contains("train: 50000 images, 10 classes, 5000-5000 images per class", output);
+        Assert.Contains("test: 10000 images, 10 classes, 1000-1000 images per class", output);
+        Assert.Contains("airplane", output);
+    }
+
+    [Fact]
+    public void Data_verify_checks_the_official_cifar10_checksums()
+    {
+        var (code, output, err) = Run("data", "verify", "--dataset", "cifar10", "--data-root", TestPaths.DataRoot);
+        Assert.True(code == 0, err);
+        Assert.Contains("test_batch.bin: SHA-256 matches the official file", output);
+        Assert.Contains("cifar10: verified", output);
+    }
+
+    [Fact]
+    public void Data_verify_reports_an_undecodable_image_with_exit_code_2()
+    {
+        using var dir = new TempDir();
+        RealFormats.WriteImageFolder(dir.Path, ["a", "b"], 2);
+        File.WriteAllBytes(dir["b/bad.png"], [0x89, 0x50, 0x4E, 0x47, 0, 0]);
+        var (code, _, err) = Run("data", "verify", "--dataset", "imagefolder", "--data", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("bad.png: cannot decode image", err);
+    }
+
+    [Fact]
+    public void Bad_input_gives_exit_code_2_with_a_message_naming_it()
+    {
+        using var dir = new TempDir();
+        var missing = Run("data", "info", "--dataset", "cifar10", "--data-root", dir.Path);
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("cifar-10-batches-bin: folder not found", missing.Err);
+
+        var unknown = Run("data", "info", "--dataset", "mnist");
+        Assert.Equal(2, unknown.Code);
+        Assert.Contains("--dataset 'mnist': unknown dataset", unknown.Err);
+
+        var usage = Run("data", "info");
+        Assert.Equal(2, usage.Code);
+        Assert.Contains("--dataset", usage.Err);
+        Assert.Equal(2, Run("no-such-command").Code);
+    }
+
+    [Fact]
+    public void Data_root_comes_from_the_option_then_the_environment_then_the_data_folder()
+    {
+        string? saved = Environment.GetEnvironmentVariable("S2D_DATA_ROOT");
+        try
+        {
+            Environment.SetEnvironmentVariable("S2D_DATA_ROOT", "/tmp/from-env");
+            Assert.Equal("/tmp/from-opt", SearchToDeploy.Data.DataRoot.Resolve("/tmp/from-opt"));
+            Assert.Equal("/tmp/from-env", SearchToDeploy.Data.DataRoot.Resolve(null));
+            Environment.SetEnvironmentVariable("S2D_DATA_ROOT", null);
+            Assert.Equal(Path.GetFullPath("data"), SearchToDeploy.Data.DataRoot.Resolve(null));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("S2D_DATA_ROOT", saved);
+        }
+    }
+
+    [Fact]
+    public void Every_command_has_help()
+    {
+        // Walk the real command tree by asking for help at each level.
+        var queue = new Queue<string[]>([[]]);
+        int seen = 0;
+        while (queue.Count > 0)
+        {
+            var path = queue.Dequeue();
+            var (code, output, _) = Run([.. path, "--help"]);
+            Assert.Equal(0, code);
+            Assert.Contains("Usage:", output);
+            seen++;
+            bool inCommands = false;
+            foreach (var line in output.Split('\n'))
+            {
+                if (line.StartsWith("Commands:", StringComparison.Ordinal)) { inCommands = true; continue; }
+                if (inCommands && line.StartsWith("  ", StringComparison.Ordinal) && line.Trim().Length > 0)
+                    queue.Enqueue([.. path, line.Trim().Split(' ')[0]]);
+                else if (inCommands && line.Trim().Length == 0) inCommands = false;
+            }
+        }
+        Assert.True(seen >= 6, $"only {seen} commands found");
+    }
+}
