@@ -17,6 +17,8 @@ public static class S2dApp
         var root = new RootCommand("SearchToDeploy: differentiable architecture search with random features (RF-DARTS, RF-PCDARTS), " +
                                    "retraining, ONNX export, validation and serving.");
         root.Subcommands.Add(DataCommands.Create(io));
+        root.Subcommands.Add(SearchCommand.Create(io));
+        root.Subcommands.Add(Nb201Command.Create(io));
         root.Subcommands.Add(BenchCommands.Create(io));
 
         var parsed = root.Parse(args);

@@ -1,0 +1,68 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SearchToDeploy.Nas.Ops;
+
+/// <summary>
+/// A 2-D convolution (parameters "weight" [out, in/groups, k, k] and optional "bias", PyTorch's default
+/// initialisation) used by every network here instead of TorchSharp's Conv2d, for one reason: libtorch 2.10's oneDNN
+/// backward-data kernels return wrong or NaN input gradients for dense convolutions with fewer than 16 output
+/// channels and a kernel larger than 1x1 on AVX2/AVX-512 CPUs (measured here: 50-100% of calls for 2-12 channels;
+/// the forward pass and the weight gradients are right). Such convolutions run with their filters zero-padded to 16
+/// and the output narrowed back, which takes the correct kernels; the result is identical. See docs/torch-notes.md.
+/// </summary>
+public sealed class Conv : Module<Tensor, Tensor>
+{
+    /// <summary>Output channels below which the zero-padding workaround applies.</summary>
+    public const long SafeOutputChannels = 16;
+
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+
+    public Conv(long cin, long cout, long kernel, long stride = 1, long padding = 0, long dilation = 1, long groups = 1, bool bias = false)
+        : base(nameof(Conv))
+    {
+        if (cin % groups != 0 || cout % groups != 0) throw new ArgumentException($"conv {cin}->{cout} is not divisible into {groups} groups");
+        InChannels = cin; OutChannels = cout; Kernel = kernel; Stride = stride; Padding = padding; Dilation = dilation; Groups = groups;
+        using (torch.no_grad())
+        {
+            var w = torch.empty([cout, cin / groups, kernel, kernel]);
+            nn.init.kaiming_uniform_(w, Math.Sqrt(5));
+            weight = new Parameter(w);
+            if (bias)
+            {
+                double bound = 1 / Math.Sqrt(cin / groups * kernel * kernel);
+                this.bias = new Parameter(torch.empty(cout).uniform_(-bound, bound));
+            }
+        }
+        PadsOutput = groups == 1 && cout < SafeOutputChannels && kernel > 1;
+        RegisterComponents();
+    }
+
+    public long InChannels { get; }
+    public long OutChannels { get; }
+    public long Kernel { get; }
+    public long Stride { get; }
+    public long Padding { get; }
+    public long Dilation { get; }
+    public long Groups { get; }
+    public bool PadsOutput { get; }
+    public Parameter Weight => weight;
+    public Parameter? Bias => bias;
+
+    public override Tensor forward(Tensor x)
+    {
+        if (!PadsOutput)
+            return functional.conv2d(x, weight, bias, [Stride, Stride], [Padding, Padding], [Dilation, Dilation], Groups);
+        using var zeros = torch.zeros([SafeOutputChannels - OutChannels, InChannels, Kernel, Kernel], weight.dtype, weight.device);
+        using var padded = torch.cat([weight, zeros], 0);
+        using var y = functional.conv2d(x, padded, null, [Stride, Stride], [Padding, Padding], [Dilation, Dilation], 1);
+        using var narrowed = y.narrow(1, 0, OutChannels);
+        return bias is null ? narrowed.alias() : narrowed + bias.view(1, -1, 1, 1);
+    }
+
+    /// <summary>Multiply-accumulates of one forward pass for an output of <paramref name="outH"/> x <paramref name="outW"/> (per image).</summary>
+    public long MultiplyAdds(long outH, long outW) => OutChannels * outH * outW * (InChannels / Groups) * Kernel * Kernel;
+}

@@ -1,0 +1,117 @@
+using SearchToDeploy.Nas.Supernets;
+using SearchToDeploy.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SearchToDeploy.Nas.Search;
+
+/// <summary>
+/// Updates the architecture parameters with Adam on the validation loss (quark0/darts architect.py).
+/// First order: ∇_α L_val(w, α). Second order (unrolled): ∇_α L_val(w', α) − η (∇_α L_train(w⁺) − ∇_α L_train(w⁻)) / 2ε
+/// with the virtual step w' = w − η(m·buf + ∇_w L_train + wd·w) and w± = w ± ε ∇_{w'} L_val, ε = 0.01 / ‖∇_{w'} L_val‖.
+/// The weights and BN running statistics are restored afterwards, so only α changes.
+/// </summary>
+public sealed class Architect(Supernet net, SearchOptions options)
+{
+    public Training.Adam Optimizer { get; } = new(net.ArchParameters, options.ArchLearningRate, options.ArchBeta1,
+        options.ArchBeta2, options.ArchWeightDecay);
+
+    private IReadOnlyList<Parameter> Arch => net.ArchParameters;
+
+    /// <summary>One architecture step; returns the validation loss it saw.</summary>
+    public double Step(Tensor xTrain, Tensor yTrain, Tensor xValid, Tensor yValid, double eta, Sgd weights, bool unrolled)
+    {
+        Optimizer.ZeroGrad();
+        double loss = unrolled
+            ? UnrolledGradient(xTrain, yTrain, xValid, yValid, eta, weights)
+            : FirstOrderGradient(xValid, yValid);
+        Optimizer.Step();
+        return loss;
+    }
+
+    private double FirstOrderGradient(Tensor x, Tensor y)
+    {
+        using var scope = torch.NewDisposeScope();
+        var loss = Loss(x, y);
+        torch.autograd.backward([loss], inputs: [.. Arch]);
+        return loss.item<float>();
+    }
+
+    private Tensor Loss(Tensor x, Tensor y)
+    {
+        using var logits = net.call(x);
+        return functional.cross_entropy(logits, y);
+    }
+
+    /// <summary>Sets α.grad to the unrolled (second-order) gradient; returns L_val(w').</summary>
+    public double UnrolledGradient(Tensor xTrain, Tensor yTrain, Tensor xValid, Tensor yValid, double eta, Sgd optimizer)
+    {
+        using var scope = torch.NewDisposeScope();
+        var w = optimizer.Parameters.ToList();
+        var savedWeights = w.Select(p => p.detach().clone()).ToList();
+        var savedBuffers = net.buffers().Select(b => (b, b.detach().clone())).ToList();
+        try
+        {
+            // Virtual step w' = w - eta * (momentum * buf + dL_train/dw + wd * w).
+            var gTrain = torch.autograd.grad([Loss(xTrain, yTrain)], [.. w]);
+            using (torch.no_grad())
+            {
+                for (int i = 0; i < w.Count; i++)
+                {
+                    var d = gTrain[i] + w[i] * optimizer.WeightDecayOf(w[i]);
+                    if (optimizer.MomentumBuffer(w[i]) is { } buf) d = d + buf * optimizer.Momentum;
+                    w[i].sub_(d * eta);
+                }
+            }
+
+            // Gradients of the validation loss at w' for α and for w'.
+            var lossValid = Loss(xValid, yValid);
+            double valid = lossValid.item<float>();
+            var grads = torch.autograd.grad([lossValid], [.. Arch, .. w]);
+            var dAlpha = grads.Take(Arch.Count).ToList();
+            var v = grads.Skip(Arch.Count).ToList();
+
+            // Finite-difference Hessian-vector product around the original w.
+            using var vnorm = torch.stack(v.Select(t => t.norm()).ToArray()).norm();
+            double r = 0.01 / vnorm.item<double>();
+            Restore(w, savedWeights);
+            var gPlus = ArchGradAt(xTrain, yTrain, w, v, r);
+            Restore(w, savedWeights);
+            var gMinus = ArchGradAt(xTrain, yTrain, w, v, -r);
+
+            using (torch.no_grad())
+            {
+                for (int i = 0; i < Arch.Count; i++)
+                {
+                    var implicitGrad = (gPlus[i] - gMinus[i]) / (2 * r);
+                    var total = dAlpha[i] - implicitGrad * eta;
+                    using var g = Arch[i].grad;
+                    if (g is null) Arch[i].grad = total.detach().clone().DetachFromDisposeScope();
+                    else g.copy_(total);
+                }
+            }
+            return valid;
+        }
+        finally
+        {
+            Restore(w, savedWeights);
+            using (torch.no_grad())
+                foreach (var (b, saved) in savedBuffers) b.copy_(saved);
+        }
+    }
+
+    private IList<Tensor> ArchGradAt(Tensor x, Tensor y, IReadOnlyList<Parameter> w, IList<Tensor> v, double r)
+    {
+        using (torch.no_grad())
+            for (int i = 0; i < w.Count; i++) w[i].add_(v[i], r);
+        return torch.autograd.grad([Loss(x, y)], [.. Arch]);
+    }
+
+    private static void Restore(IReadOnlyList<Parameter> w, IReadOnlyList<Tensor> saved)
+    {
+        using var _ = torch.no_grad();
+        for (int i = 0; i < w.Count; i++) w[i].copy_(saved[i]);
+    }
+}

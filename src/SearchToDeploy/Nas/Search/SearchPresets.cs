@@ -1,0 +1,91 @@
+using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Supernets;
+
+namespace SearchToDeploy.Nas.Search;
+
+/// <summary>
+/// Named settings. <c>paper</c> reproduces the published search settings of each method and space
+/// (DARTS, PC-DARTS, NAS-Bench-201 DARTS-V1, RobustDARTS; see docs/search.md); <c>cpu</c> is a reduced budget that
+/// finishes within 30 minutes on a 2-core CPU.
+/// </summary>
+public static class SearchPresets
+{
+    public static readonly IReadOnlyList<string> Names = ["paper", "cpu", "smoke"];
+
+    public static SearchOptions Create(string preset, string space, SearchMethod method)
+    {
+        var s = SearchSpaces.Get(space);
+        var o = Paper(s, method);
+        return preset switch
+        {
+            "paper" => o,
+            "cpu" => Cpu(o, s),
+            "smoke" => Smoke(o, s),
+            _ => throw new InputException($"--preset '{preset}': unknown preset; expected one of {string.Join(", ", Names)}"),
+        };
+    }
+
+    private static SearchOptions Paper(SearchSpace space, SearchMethod method)
+    {
+        bool pc = method.IsPartialChannel(), rf = method.IsRandomFeatures();
+        var o = new SearchOptions { Space = space.Name, Method = method, Preset = "paper", Seed = 2 };
+        if (space.Kind == SpaceKind.Nb201)
+        {
+            // xautodl DARTS-V1 on NAS-Bench-201: C=16, N=5, batch 64, nesterov SGD 0.025 -> 0.001, wd 5e-4, Adam 3e-4.
+            o = o with
+            {
+                Layers = 5, BatchSize = 64, LearningRate = 0.025, LearningRateMin = 0.001, Nesterov = true,
+                WeightDecay = 5e-4, ArchLearningRate = 3e-4, ArchWarmupEpochs = pc ? 15 : 0,
+            };
+        }
+        else if (space.Name == SearchSpaces.Darts.Name)
+        {
+            // DARTS: batch 64, SGD 0.025 -> 0.001, Adam 3e-4. PC-DARTS: batch 256, SGD 0.1 -> 0, Adam 6e-4, α from epoch 15.
+            o = pc
+                ? o with { BatchSize = 256, LearningRate = 0.1, LearningRateMin = 0, ArchLearningRate = 6e-4, ArchWarmupEpochs = 15 }
+                : o with { BatchSize = 64, LearningRate = 0.025, LearningRateMin = 0.001, ArchLearningRate = 3e-4 };
+        }
+        else
+        {
+            // RobustDARTS S1-S4: batch 64, SGD 0.025 -> 0.001, wd 3e-4, second order, cutout, drop-path 0.2.
+            o = o with
+            {
+                BatchSize = 64, LearningRate = 0.025, LearningRateMin = 0.001, ArchLearningRate = pc ? 6e-4 : 3e-4,
+                ArchWarmupEpochs = pc ? 15 : 0, Unrolled = !pc, Cutout = 16, DropPath = 0.2,
+            };
+        }
+        if (rf) o = RandomFeatureDefaults(o);
+        return o;
+    }
+
+    /// <summary>
+    /// Random-feature defaults (the paper's details are not public; chosen by measurement, see docs/search.md):
+    /// only BN affine parameters train, without weight decay (decay would pull the BN scales of a frozen network to
+    /// zero), with the classifier frozen.
+    /// </summary>
+    private static SearchOptions RandomFeatureDefaults(SearchOptions o) => o with
+    {
+        BnWeightDecay = 0,
+        TrainClassifier = false,
+        FrozenInit = FrozenInit.Default,
+    };
+
+    private static SearchOptions Cpu(SearchOptions o, SearchSpace space) => space.Kind == SpaceKind.Nb201
+        ? o with
+        {
+            Preset = "cpu", Layers = 2, Epochs = 15, BatchSize = 64, MaxImagesPerPart = 10_000, ValidImages = 5_000,
+            ArchWarmupEpochs = o.Method.IsPartialChannel() ? 4 : 0,
+        }
+        : o with
+        {
+            Preset = "cpu", Layers = 5, Channels = 8, Epochs = 10, BatchSize = 64, MaxImagesPerPart = 5_000, ValidImages = 2_000,
+            ArchWarmupEpochs = o.Method.IsPartialChannel() ? 3 : 0, Unrolled = false,
+            LearningRate = o.Method.IsPartialChannel() ? 0.05 : o.LearningRate,
+        };
+
+    private static SearchOptions Smoke(SearchOptions o, SearchSpace space) => o with
+    {
+        Preset = "smoke", Layers = space.Kind == SpaceKind.Nb201 ? 1 : 3, Channels = 8, Epochs = 2, BatchSize = 32,
+        MaxImagesPerPart = 256, ValidImages = 256, ArchWarmupEpochs = 0, Unrolled = false, Workers = 1,
+    };
+}

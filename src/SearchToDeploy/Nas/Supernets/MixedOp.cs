@@ -1,0 +1,93 @@
+using SearchToDeploy.Nas.Ops;
+using SearchToDeploy.Nas.Spaces;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SearchToDeploy.Nas.Supernets;
+
+/// <summary>
+/// One supernet edge: Σ_k w_k op_k(x) over its candidates. With partial channels (PC-DARTS, K &gt; 1) only the first
+/// C/K channels go through the ops; the rest bypass them (through 2x2 max pooling on stride-2 edges). The channel
+/// shuffle PC-DARTS applies per edge is left to the node (<see cref="PartialChannels.Merge"/>): shuffling commutes
+/// with the node's weighted sum, so one shuffle per node gives the same result. "none" is skipped (it adds zero).
+/// </summary>
+public sealed class MixedOp : nn.Module
+{
+    private readonly ModuleList<Module<Tensor, Tensor>> ops;
+    private readonly bool[] _skip;
+    private readonly bool[] _identity;
+
+    public MixedOp(IReadOnlyList<string> candidates, long channels, long stride, SpaceKind kind, OpConfig cfg, int partialK)
+        : base(nameof(MixedOp))
+    {
+        Channels = channels; Stride = stride; PartialK = partialK;
+        long c = channels / partialK;
+        var list = new List<Module<Tensor, Tensor>>();
+        foreach (var name in candidates)
+        {
+            var op = kind == SpaceKind.Nb201 ? OpRegistry.CreateNb201(name, c, c, stride, cfg) : OpRegistry.CreateDarts(name, c, stride, cfg);
+            // DARTS: pooling in the search cell is followed by an affine-free BN so candidates stay comparable.
+            if (kind == SpaceKind.DartsCell && OpRegistry.IsPool(name)) op = new WithBatchNorm(op, c, cfg);
+            list.Add(op);
+        }
+        ops = ModuleList([.. list]);
+        _skip = [.. candidates.Select(n => n == OpRegistry.None)];
+        _identity = [.. list.Select(m => m is Ops.Identity)];
+        RegisterComponents();
+    }
+
+    public long Channels { get; }
+    public long Stride { get; }
+    public int PartialK { get; }
+    /// <summary>Drop-path probability for op outputs in training (RobustDARTS search); identity ops are never dropped.</summary>
+    public double DropPathProb { get; set; }
+
+    /// <summary>The weighted sum of the ops over the op part of x (all of x without partial channels).</summary>
+    /// <param name="weights">This edge's softmaxed α (1-D).</param>
+    public Tensor Forward(Tensor x, Tensor weights)
+    {
+        using var xp = PartialK > 1 ? x.narrow(1, 0, Channels / PartialK) : x.alias();
+        Tensor? sum = null;
+        for (int k = 0; k < _skip.Length; k++)
+        {
+            if (_skip[k]) continue;
+            using var raw = ops[k].call(xp);
+            using var y = training && DropPathProb > 0 && !_identity[k] ? Training.DropPath.Apply(raw, DropPathProb) : raw.alias();
+            using var w = weights[k];
+            using var wy = y * w;
+            if (sum is null) sum = wy.alias();
+            else { var s = sum + wy; sum.Dispose(); sum = s; }
+        }
+        return sum ?? ops[0].call(xp); // only "none": zeros of the output shape
+    }
+
+    /// <summary>The channels that bypass the ops (partial channels only), at the edge's output resolution.</summary>
+    public Tensor Bypass(Tensor x)
+    {
+        long cp = Channels / PartialK;
+        using var rest = x.narrow(1, cp, Channels - cp);
+        return Stride == 1 ? rest.alias() : functional.max_pool2d(rest, 2, 2);
+    }
+}
+
+/// <summary>PC-DARTS partial channels: joining a node's op part and bypass part, then the channel shuffle.</summary>
+public static class PartialChannels
+{
+    /// <summary>channel_shuffle(cat(opPart, bypass), K): view as [N, K, C/K, H, W], swap dims 1 and 2, flatten.</summary>
+    public static Tensor Merge(Tensor opPart, Tensor bypass, int k)
+    {
+        using var cat = torch.cat([opPart, bypass], 1);
+        return Shuffle(cat, k);
+    }
+
+    public static Tensor Shuffle(Tensor x, int groups)
+    {
+        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        using var v = x.view(n, groups, c / groups, h, w);
+        using var t = v.transpose(1, 2);
+        using var cont = t.contiguous();
+        return cont.view(n, c, h, w);
+    }
+}

@@ -1,0 +1,90 @@
+using SearchToDeploy.Nas.Genotypes;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Nas.Supernets;
+
+/// <summary>
+/// A search supernet: a network over all candidate ops, mixed by architecture parameters (α, and β for edge
+/// normalisation), which are registered parameters so checkpoints carry them. Weights and architecture parameters
+/// are exposed separately, each for its own optimizer.
+/// </summary>
+/// <summary>A cell type's architecture weights: softmax(α) per edge, and β̂ per edge where edge normalisation is on.</summary>
+public sealed record CellWeights(double[][] Ops, double[]? Edges)
+{
+    /// <summary>The weights the derivation ranks: softmax(α) scaled by the edge weight.</summary>
+    public double[][] Effective => Edges is null ? Ops : [.. Ops.Select((row, e) => row.Select(w => w * Edges[e]).ToArray())];
+}
+
+public abstract class Supernet : nn.Module<Tensor, Tensor>
+{
+    protected Supernet(string name, SupernetConfig config) : base(name)
+    {
+        config.Validate();
+        Config = config;
+    }
+
+    public SupernetConfig Config { get; }
+
+    /// <summary>Drop-path probability for op outputs during training (0 = off).</summary>
+    public double DropPathProb
+    {
+        get => _dropPath;
+        set
+        {
+            _dropPath = value;
+            foreach (var (_, m) in named_modules()) if (m is MixedOp op) op.DropPathProb = value;
+        }
+    }
+
+    private double _dropPath;
+
+    /// <summary>α per cell type, then β per cell type where edge normalisation is on.</summary>
+    public abstract IReadOnlyList<Parameter> ArchParameters { get; }
+
+    /// <summary>The parameters the weight optimizer trains: everything that requires a gradient except α and β.</summary>
+    public IReadOnlyList<Parameter> WeightParameters
+    {
+        get
+        {
+            var arch = ArchParameters.ToHashSet(ReferenceEqualityComparer.Instance);
+            return [.. parameters().Where(p => p.requires_grad && !arch.Contains(p))];
+        }
+    }
+
+    /// <summary>Per cell type ("normal", "reduce"): softmax(α) per edge, and the node-normalised edge weights β̂ (PC methods).</summary>
+    public abstract IReadOnlyDictionary<string, CellWeights> ArchWeights();
+
+    /// <summary>The architecture the current parameters select.</summary>
+    public abstract Architecture Derive();
+
+    /// <summary>Node-wise softmax of β: each intermediate node's incoming edges sum to 1.</summary>
+    protected static Tensor NodeSoftmax(Tensor betas, IReadOnlyList<(int Start, int Count)> nodes)
+    {
+        var parts = nodes.Select(n => { using var slice = betas.narrow(0, n.Start, n.Count); return slice.softmax(0); }).ToArray();
+        var result = torch.cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return result;
+    }
+
+    protected static double[] ToVector(Tensor weights)
+    {
+        using var cpu = weights.detach().cpu().to(ScalarType.Float64);
+        return cpu.data<double>().ToArray();
+    }
+
+    protected static double[][] ToRows(Tensor weights)
+    {
+        using var cpu = weights.detach().cpu().to(ScalarType.Float64);
+        long rows = cpu.shape[0], cols = cpu.shape[1];
+        var flat = cpu.data<double>().ToArray();
+        return [.. Enumerable.Range(0, (int)rows).Select(r => flat.AsSpan((int)(r * cols), (int)cols).ToArray())];
+    }
+
+    protected static Parameter NewArchParameter(params long[] shape)
+    {
+        using var init = torch.randn(shape) * 1e-3;
+        return new Parameter(init.detach().clone(), requires_grad: true);
+    }
+}

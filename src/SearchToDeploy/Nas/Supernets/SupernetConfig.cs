@@ -1,0 +1,46 @@
+using SearchToDeploy.Nas.Spaces;
+
+namespace SearchToDeploy.Nas.Supernets;
+
+/// <summary>How the frozen convolution weights of a random-feature supernet are drawn.</summary>
+public enum FrozenInit
+{
+    /// <summary>PyTorch's default for conv and linear layers: Kaiming-uniform with a = sqrt(5).</summary>
+    Default,
+    /// <summary>He et al. normal, fan-in, ReLU gain (as in Frankle et al., "Training BatchNorm and Only BatchNorm").</summary>
+    KaimingNormal,
+    /// <summary>He et al. uniform, fan-in, ReLU gain.</summary>
+    KaimingUniform,
+}
+
+/// <summary>
+/// The shape of a search supernet and its batch norms.
+/// </summary>
+/// <param name="Layers">DARTS: number of cells (8). NAS-Bench-201: cells per stage (5).</param>
+/// <param name="Steps">Intermediate nodes of a DARTS-style cell (4); NAS-Bench-201 cells always have 4 nodes.</param>
+/// <param name="PartialK">Partial-channel factor K (1 = all channels go through the ops).</param>
+/// <param name="EdgeNormalization">PC-DARTS edge normalisation: per-edge β, softmaxed over each node's incoming edges.</param>
+/// <param name="Affine">Affine BN inside the cells (off in DARTS/PC-DARTS search, on for random features).</param>
+public sealed record SupernetConfig(
+    SearchSpace Space,
+    int Classes,
+    int Channels = 16,
+    int Layers = 8,
+    int Steps = 4,
+    int StemMultiplier = 3,
+    int PartialK = 1,
+    bool EdgeNormalization = false,
+    bool Affine = false,
+    bool TrackRunningStats = true,
+    double BnMomentum = 0.1)
+{
+    public void Validate()
+    {
+        if (Channels <= 0 || Layers <= 0 || Steps <= 0 || Classes <= 1)
+            throw new InputException($"supernet: channels {Channels}, layers {Layers}, steps {Steps}, classes {Classes}: expected positive sizes and at least 2 classes");
+        if (PartialK < 1 || Channels % PartialK != 0)
+            throw new InputException($"--partial-k {PartialK}: must divide the channel count {Channels}");
+        if (Space.Kind == SpaceKind.DartsCell && Space.Edges != SearchSpace.DartsEdgeCount(Steps))
+            throw new InputException($"space {Space.Name} has {Space.Edges} edges per cell; {Steps} nodes need {SearchSpace.DartsEdgeCount(Steps)}");
+    }
+}

@@ -1,0 +1,173 @@
+using System.Buffers.Binary;
+using System.Text;
+using SearchToDeploy.Util;
+
+namespace SearchToDeploy.Reporting;
+
+/// <summary>One scalar at one step.</summary>
+public sealed record Scalar(string Tag, long Step, double Value, double WallTime);
+
+/// <summary>
+/// Writes TensorBoard event files: TFRecord framing (length, masked CRC-32C, Event protobuf, masked CRC-32C) of
+/// Event{wall_time=1, step=2, file_version=3, summary=5{value=1{tag=1, simple_value=2}}}, encoded by hand.
+/// The whole file is rewritten atomically from the run's history, so it always matches the checkpoint.
+/// </summary>
+public static class TensorBoardEvents
+{
+    public const string FileName = "events.out.tfevents.0.s2d";
+
+    public static void Write(string path, IEnumerable<Scalar> scalars)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            WriteRecord(stream, Event(0, 0, fileVersion: "brain.Event:2", null));
+            foreach (var s in scalars) WriteRecord(stream, Event(s.WallTime, s.Step, null, s));
+        });
+    }
+
+    private static byte[] Event(double wallTime, long step, string? fileVersion, Scalar? scalar)
+    {
+        var e = new MemoryStream();
+        e.WriteByte(0x09);
+        Span<byte> d = stackalloc byte[8];
+        BinaryPrimitives.WriteDoubleLittleEndian(d, wallTime);
+        e.Write(d);
+        e.WriteByte(0x10);
+        WriteVarint(e, (ulong)step);
+        if (fileVersion is not null) WriteBytes(e, 0x1A, Encoding.UTF8.GetBytes(fileVersion));
+        if (scalar is not null)
+        {
+            var value = new MemoryStream();
+            WriteBytes(value, 0x0A, Encoding.UTF8.GetBytes(scalar.Tag));
+            value.WriteByte(0x15);
+            Span<byte> f = stackalloc byte[4];
+            BinaryPrimitives.WriteSingleLittleEndian(f, (float)scalar.Value);
+            value.Write(f);
+            var summary = new MemoryStream();
+            WriteBytes(summary, 0x0A, value.ToArray());
+            WriteBytes(e, 0x2A, summary.ToArray());
+        }
+        return e.ToArray();
+    }
+
+    private static void WriteBytes(Stream s, byte tag, byte[] data)
+    {
+        s.WriteByte(tag);
+        WriteVarint(s, (ulong)data.Length);
+        s.Write(data);
+    }
+
+    private static void WriteVarint(Stream s, ulong v)
+    {
+        while (v >= 0x80) { s.WriteByte((byte)(v | 0x80)); v >>= 7; }
+        s.WriteByte((byte)v);
+    }
+
+    private static void WriteRecord(Stream s, byte[] data)
+    {
+        Span<byte> len = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)data.Length);
+        Span<byte> crc = stackalloc byte[4];
+        s.Write(len);
+        BinaryPrimitives.WriteUInt32LittleEndian(crc, MaskedCrc(len));
+        s.Write(crc);
+        s.Write(data);
+        BinaryPrimitives.WriteUInt32LittleEndian(crc, MaskedCrc(data));
+        s.Write(crc);
+    }
+
+    internal static uint MaskedCrc(ReadOnlySpan<byte> data)
+    {
+        uint c = Crc32C(data);
+        return ((c >> 15) | (c << 17)) + 0xa282ead8u;
+    }
+
+    private static readonly uint[] Table = BuildTable();
+
+    private static uint[] BuildTable()
+    {
+        var t = new uint[256];
+        for (uint i = 0; i < 256; i++)
+        {
+            uint c = i;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+        return t;
+    }
+
+    /// <summary>CRC-32C (Castagnoli), as TFRecord uses.</summary>
+    internal static uint Crc32C(ReadOnlySpan<byte> data)
+    {
+        uint c = 0xFFFFFFFFu;
+        foreach (byte b in data) c = Table[(c ^ b) & 0xFF] ^ (c >> 8);
+        return c ^ 0xFFFFFFFFu;
+    }
+
+    /// <summary>Reads the scalars back (for tests and tools): checks both CRCs of every record.</summary>
+    public static List<Scalar> Read(string path)
+    {
+        var result = new List<Scalar>();
+        var bytes = File.ReadAllBytes(path);
+        int pos = 0;
+        while (pos < bytes.Length)
+        {
+            var len = bytes.AsSpan(pos, 8);
+            ulong n = BinaryPrimitives.ReadUInt64LittleEndian(len);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(pos + 8)) != MaskedCrc(len))
+                throw new InvalidDataException($"{path}: bad length CRC at byte {pos}");
+            var data = bytes.AsSpan(pos + 12, (int)n);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(pos + 12 + (int)n)) != MaskedCrc(data))
+                throw new InvalidDataException($"{path}: bad data CRC at byte {pos}");
+            if (ParseScalar(data) is { } s) result.Add(s);
+            pos += 16 + (int)n;
+        }
+        return result;
+    }
+
+    private static Scalar? ParseScalar(ReadOnlySpan<byte> e)
+    {
+        double wall = 0; long step = 0; string? tag = null; float value = 0;
+        int i = 0;
+        while (i < e.Length)
+        {
+            byte key = e[i++];
+            switch (key)
+            {
+                case 0x09: wall = BinaryPrimitives.ReadDoubleLittleEndian(e[i..]); i += 8; break;
+                case 0x10: step = (long)ReadVarint(e, ref i); break;
+                case 0x1A: i += (int)ReadVarint(e, ref i); break;
+                case 0x2A:
+                    int sl = (int)ReadVarint(e, ref i);
+                    var summary = e.Slice(i, sl); i += sl;
+                    int j = 0;
+                    if (summary[j++] != 0x0A) return null;
+                    int vl = (int)ReadVarint(summary, ref j);
+                    var v = summary.Slice(j, vl);
+                    int k = 0;
+                    while (k < v.Length)
+                    {
+                        byte vk = v[k++];
+                        if (vk == 0x0A) { int tl = (int)ReadVarint(v, ref k); tag = Encoding.UTF8.GetString(v.Slice(k, tl)); k += tl; }
+                        else if (vk == 0x15) { value = BinaryPrimitives.ReadSingleLittleEndian(v[k..]); k += 4; }
+                        else return null;
+                    }
+                    break;
+                default: return null;
+            }
+        }
+        return tag is null ? null : new Scalar(tag, step, value, wall);
+    }
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> b, ref int i)
+    {
+        ulong v = 0; int shift = 0;
+        while (true)
+        {
+            byte x = b[i++];
+            v |= (ulong)(x & 0x7F) << shift;
+            if (x < 0x80) return v;
+            shift += 7;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text;
+using SearchToDeploy.Util;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Training;
+
+/// <summary>
+/// One checkpoint file: a JSON header (anything the run needs to continue: epoch, options, history) and named
+/// tensors (model state, optimizer state), written atomically (temp file + rename). Format:
+/// "S2DCKPT1", int32 header length, UTF-8 JSON, int32 tensor count, then per tensor: name, dtype, rank, shape, bytes.
+/// </summary>
+public static class CheckpointFile
+{
+    private static readonly byte[] Magic = "S2DCKPT1"u8.ToArray();
+
+    public static void Save(string path, string headerJson, IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            w.Write(Magic);
+            var header = Encoding.UTF8.GetBytes(headerJson);
+            w.Write(header.Length);
+            w.Write(header);
+            w.Write(tensors.Count);
+            foreach (var (name, tensor) in tensors)
+            {
+                using var t = tensor.detach().cpu().contiguous();
+                w.Write(name);
+                w.Write((int)t.dtype);
+                w.Write(t.dim());
+                foreach (long d in t.shape) w.Write(d);
+                var bytes = t.bytes;
+                w.Write((long)bytes.Length);
+                w.Write(bytes);
+            }
+        });
+    }
+
+    /// <summary>Reads a checkpoint; the tensors are detached from any dispose scope (the caller owns them).</summary>
+    public static (string HeaderJson, Dictionary<string, Tensor> Tensors) Load(string path)
+    {
+        if (!File.Exists(path)) throw new InputException($"{path}: checkpoint not found");
+        try
+        {
+            using var fs = File.OpenRead(path);
+            using var r = new BinaryReader(fs, Encoding.UTF8);
+            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
+                throw new InputException($"{path}: not a SearchToDeploy checkpoint (bad magic)");
+            string header = Encoding.UTF8.GetString(r.ReadBytes(r.ReadInt32()));
+            int count = r.ReadInt32();
+            var tensors = new Dictionary<string, Tensor>(count);
+            for (int i = 0; i < count; i++)
+            {
+                string name = r.ReadString();
+                var dtype = (ScalarType)r.ReadInt32();
+                int rank = r.ReadInt32();
+                var shape = new long[rank];
+                for (int d = 0; d < rank; d++) shape[d] = r.ReadInt64();
+                long length = r.ReadInt64();
+                var bytes = r.ReadBytes(checked((int)length));
+                if (bytes.Length != length) throw new EndOfStreamException();
+                var t = torch.empty(shape, dtype);
+                t.bytes = bytes;
+                tensors[name] = t.DetachFromDisposeScope();
+            }
+            return (header, tensors);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InputException($"{path}: truncated checkpoint");
+        }
+    }
+}

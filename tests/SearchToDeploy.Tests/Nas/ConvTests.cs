@@ -1,0 +1,59 @@
+using SearchToDeploy.Nas.Ops;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Tests.Nas;
+
+/// <summary>
+/// The Conv module's forward pass and both gradients against a float64 reference (libtorch's float64 convolution
+/// does not go through oneDNN), for every shape family the networks use, including the small-channel dense
+/// convolutions whose oneDNN input gradients are wrong on this CPU.
+/// </summary>
+public sealed class ConvTests
+{
+    public static TheoryData<long, long, long, long, long, long> Shapes => new()
+    {
+        // cin, cout, kernel, stride, dilation, groups
+        { 4, 4, 3, 1, 1, 1 },    // NB201 partial-channel conv 3x3 (C/K = 4): the broken oneDNN case
+        { 8, 8, 3, 1, 1, 1 },
+        { 2, 2, 3, 1, 1, 1 },
+        { 16, 4, 3, 1, 1, 1 },
+        { 3, 8, 3, 1, 1, 1 },    // a stem with C = 8
+        { 4, 4, 1, 1, 1, 1 },    // 1x1
+        { 4, 4, 3, 1, 1, 4 },    // depthwise sep_conv_3x3 on C/K = 4
+        { 4, 4, 5, 1, 1, 4 },    // depthwise sep_conv_5x5
+        { 4, 4, 3, 1, 2, 4 },    // depthwise dil_conv_3x3
+        { 4, 4, 5, 2, 2, 4 },    // depthwise dil_conv_5x5, stride 2
+        { 4, 4, 3, 2, 1, 1 },    // stride 2
+        { 32, 32, 3, 1, 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Forward_and_gradients_match_a_float64_reference(long cin, long cout, long k, long stride, long dilation, long groups)
+    {
+        for (int trial = 0; trial < 4; trial++)
+        {
+            using var scope = torch.NewDisposeScope();
+            torch.manual_seed(100 + trial);
+            long pad = dilation * (k / 2);
+            var conv = new Conv(cin, cout, k, stride, pad, dilation, groups, bias: true);
+            var x = torch.randn(16, cin, 20, 20, requires_grad: true);
+            var y = conv.call(x);
+            var g = torch.randn_like(y);
+            torch.autograd.backward([y], [g]);
+
+            var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
+            var w64 = conv.Weight.detach().to(ScalarType.Float64).requires_grad_(true);
+            var b64 = conv.Bias!.detach().to(ScalarType.Float64);
+            var y64 = nn.functional.conv2d(x64, w64, b64, [stride, stride], [pad, pad], [dilation, dilation], groups);
+            torch.autograd.backward([y64], [g.to(ScalarType.Float64)]);
+
+            Assert.True(MaxDiff(y, y64) < 1e-4, $"forward differs by {MaxDiff(y, y64)}");
+            Assert.True(MaxDiff(x.grad!, x64.grad!) < 1e-3, $"input gradient differs by {MaxDiff(x.grad!, x64.grad!)}");
+            Assert.True(MaxDiff(conv.Weight.grad!, w64.grad!) < 1e-2, $"weight gradient differs by {MaxDiff(conv.Weight.grad!, w64.grad!)}");
+        }
+    }
+
+    private static double MaxDiff(Tensor a, Tensor b) => (a.detach().to(ScalarType.Float64) - b.detach()).abs().max().item<double>() is var d && double.IsFinite(d) ? d : double.PositiveInfinity;
+}
