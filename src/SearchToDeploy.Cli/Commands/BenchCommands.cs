@@ -11,7 +11,35 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Measure speed and memory; prints Markdown tables (see docs/benchmarks.md)");
         bench.Subcommands.Add(Data(io));
+        bench.Subcommands.Add(Search(io));
         return bench;
+    }
+
+    private static Command Search(CliIo io)
+    {
+        var root = CommonOptions.DataRoot();
+        var spaces = new Option<string[]>("--space") { Description = "Spaces to measure", DefaultValueFactory = _ => ["nas-bench-201", "darts"], AllowMultipleArgumentsPerToken = true };
+        var methods = new Option<string[]>("--method") { Description = "Methods to measure", DefaultValueFactory = _ => [.. Nas.Supernets.SearchMethods.Names], AllowMultipleArgumentsPerToken = true };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "Measured steps per variant (after 2 warm-up steps)", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "Torch threads (0 = all cores)" };
+        var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
+        var reference = new Option<bool>("--reference") { Description = "Also measure NAS-Bench-201 with the edge-by-edge reference cell (to compare with the fused cell)" };
+        var cmd = new Command("search", "Time per search step, images/s, peak memory and GFLOP/s for each space x method at the paper's supernet size");
+        foreach (var o in new Option[] { root, spaces, methods, batch, steps, threads, output, reference }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
+            var cifar = DatasetRef.Resolve("cifar10", DataRoot.Resolve(r.GetValue(root))).Open(Split.Train);
+            var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(Nas.Supernets.SearchMethods.Parse)],
+                r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), io.Out);
+            string md = table.ToMarkdown();
+            io.Out.WriteLine();
+            io.Out.WriteLine(md);
+            if (r.GetValue(output) is { } path) Util.AtomicFile.WriteAllText(path, md);
+            return S2dApp.Success;
+        }));
+        return cmd;
     }
 
     private static Command Data(CliIo io)

@@ -37,7 +37,6 @@ public sealed class Conv : Module<Tensor, Tensor>
                 this.bias = new Parameter(torch.empty(cout).uniform_(-bound, bound));
             }
         }
-        PadsOutput = groups == 1 && cout < SafeOutputChannels && kernel > 1;
         RegisterComponents();
     }
 
@@ -48,21 +47,55 @@ public sealed class Conv : Module<Tensor, Tensor>
     public long Padding { get; }
     public long Dilation { get; }
     public long Groups { get; }
-    public bool PadsOutput { get; }
     public Parameter Weight => weight;
     public Parameter? Bias => bias;
 
+    /// <summary>When set (per thread), forward passes add their multiply-accumulates here (for FLOP counts).</summary>
+    [ThreadStatic] public static MacCounter? Counter;
+
     public override Tensor forward(Tensor x)
     {
-        if (!PadsOutput)
-            return functional.conv2d(x, weight, bias, [Stride, Stride], [Padding, Padding], [Dilation, Dilation], Groups);
-        using var zeros = torch.zeros([SafeOutputChannels - OutChannels, InChannels, Kernel, Kernel], weight.dtype, weight.device);
+        return Apply(x, weight, bias, Stride, Padding, Dilation, Groups);
+    }
+
+    /// <summary>
+    /// conv2d with the small-output-channel workaround (see the class remarks): dense convolutions with fewer than 16
+    /// output channels and a kernel larger than 1x1 run with zero-padded filters.
+    /// </summary>
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, long stride = 1, long padding = 0, long dilation = 1, long groups = 1)
+    {
+        long cout = weight.shape[0], k = weight.shape[2];
+        if (Counter is { } counter)
+        {
+            long h = (x.shape[2] + 2 * padding - dilation * (k - 1) - 1) / stride + 1;
+            long w = (x.shape[3] + 2 * padding - dilation * (weight.shape[3] - 1) - 1) / stride + 1;
+            counter.Add(x.shape[0] * cout * h * w * weight.shape[1] * k * weight.shape[3]);
+        }
+        if (groups != 1 || cout >= SafeOutputChannels || k <= 1)
+            return functional.conv2d(x, weight, bias, [stride, stride], [padding, padding], [dilation, dilation], groups);
+        using var zeros = torch.zeros([SafeOutputChannels - cout, weight.shape[1], k, weight.shape[3]], weight.dtype, weight.device);
         using var padded = torch.cat([weight, zeros], 0);
-        using var y = functional.conv2d(x, padded, null, [Stride, Stride], [Padding, Padding], [Dilation, Dilation], 1);
-        using var narrowed = y.narrow(1, 0, OutChannels);
+        using var y = functional.conv2d(x, padded, null, [stride, stride], [padding, padding], [dilation, dilation], 1);
+        using var narrowed = y.narrow(1, 0, cout);
         return bias is null ? narrowed.alias() : narrowed + bias.view(1, -1, 1, 1);
     }
 
     /// <summary>Multiply-accumulates of one forward pass for an output of <paramref name="outH"/> x <paramref name="outW"/> (per image).</summary>
     public long MultiplyAdds(long outH, long outW) => OutChannels * outH * outW * (InChannels / Groups) * Kernel * Kernel;
+}
+
+/// <summary>Counts multiply-accumulates of the convolutions run while it is installed in <see cref="Conv.Counter"/>.</summary>
+public sealed class MacCounter : IDisposable
+{
+    private readonly MacCounter? _previous;
+
+    public MacCounter()
+    {
+        _previous = Conv.Counter;
+        Conv.Counter = this;
+    }
+
+    public long MultiplyAdds { get; private set; }
+    public void Add(long macs) => MultiplyAdds += macs;
+    public void Dispose() => Conv.Counter = _previous;
 }

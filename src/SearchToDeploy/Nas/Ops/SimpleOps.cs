@@ -31,7 +31,7 @@ public sealed class Pool(bool max, long stride) : Module<Tensor, Tensor>(max ? "
 
     public override Tensor forward(Tensor x) => IsMax
         ? functional.max_pool2d(x, 3, Stride, 1)
-        : functional.avg_pool2d(x, 3, Stride, 1, ceil_mode: false, count_include_pad: false);
+        : AvgPool.Exclusive3x3(x, Stride);
 }
 
 /// <summary>

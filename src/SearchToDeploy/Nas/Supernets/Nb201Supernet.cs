@@ -12,7 +12,7 @@ namespace SearchToDeploy.Nas.Supernets;
 /// A NAS-Bench-201 search cell (xautodl SearchCell): nodes 1..3, node i = Σ_{j&lt;i} MixedOp_{i&lt;-j}(node j);
 /// the output is node 3. With edge normalisation each incoming edge is scaled by its node-softmaxed β.
 /// </summary>
-public sealed class Nb201SearchCell : nn.Module
+public sealed class Nb201SearchCell : nn.Module, INb201Cell
 {
     private readonly ModuleList<MixedOp> edges;
     private readonly int _k;
@@ -56,6 +56,14 @@ public sealed class Nb201SearchCell : nn.Module
         for (int i = 1; i < nodes.Count - 1; i++) nodes[i].Dispose();
         return nodes[^1];
     }
+}
+
+/// <summary>A NAS-Bench-201 search cell: the reference (edge by edge) or the fused (node by node) implementation.</summary>
+public interface INb201Cell
+{
+    /// <param name="weights">softmax(α), [6, ops].</param>
+    /// <param name="edgeWeights">Node-normalised β, [6], or null.</param>
+    Tensor Forward(Tensor x, Tensor weights, Tensor? edgeWeights);
 }
 
 /// <summary>NAS-Bench-201's residual reduction block: ReLUConvBN 3x3 stride 2 -> ReLUConvBN 3x3, plus avgpool 2x2 + conv 1x1 shortcut.</summary>
@@ -109,7 +117,7 @@ public sealed class Nb201Supernet : Supernet
         {
             long cs = c << stage;
             if (stage > 0) list.Add(new ResNetBasicBlock(cs / 2, cs, blockCfg));
-            for (int i = 0; i < cfg.Layers; i++) list.Add(new Nb201SearchCell(cfg, cs));
+            for (int i = 0; i < cfg.Layers; i++) list.Add(cfg.Fused ? new FusedNb201Cell(cfg, cs) : new Nb201SearchCell(cfg, cs));
         }
         cells = ModuleList([.. list]);
         lastact = BatchNorm2d(c * 4, momentum: cfg.BnMomentum);
@@ -128,7 +136,7 @@ public sealed class Nb201Supernet : Supernet
         Tensor feature = stem.call(x);
         foreach (var cell in cells)
         {
-            var next = cell is Nb201SearchCell sc ? sc.Forward(feature, w, b) : ((ResNetBasicBlock)cell).call(feature);
+            var next = cell is INb201Cell sc ? sc.Forward(feature, w, b) : ((ResNetBasicBlock)cell).call(feature);
             feature.Dispose();
             feature = next;
         }

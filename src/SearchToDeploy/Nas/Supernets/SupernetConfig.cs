@@ -21,6 +21,8 @@ public enum FrozenInit
 /// <param name="PartialK">Partial-channel factor K (1 = all channels go through the ops).</param>
 /// <param name="EdgeNormalization">PC-DARTS edge normalisation: per-edge β, softmaxed over each node's incoming edges.</param>
 /// <param name="Affine">Affine BN inside the cells (off in DARTS/PC-DARTS search, on for random features).</param>
+/// <param name="Fused">NAS-Bench-201: compute cells node by node (<see cref="FusedNb201Cell"/>) rather than edge by edge
+/// (<see cref="Nb201SearchCell"/>, the reference); same function, fewer kernels.</param>
 public sealed record SupernetConfig(
     SearchSpace Space,
     int Classes,
@@ -32,7 +34,8 @@ public sealed record SupernetConfig(
     bool EdgeNormalization = false,
     bool Affine = false,
     bool TrackRunningStats = true,
-    double BnMomentum = 0.1)
+    double BnMomentum = 0.1,
+    bool Fused = true)
 {
     public void Validate()
     {

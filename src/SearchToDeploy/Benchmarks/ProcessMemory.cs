@@ -1,0 +1,27 @@
+namespace SearchToDeploy.Benchmarks;
+
+/// <summary>Resident memory of this process from /proc (Linux); peak resident memory can be reset between measurements.</summary>
+public static class ProcessMemory
+{
+    public static bool Supported => File.Exists("/proc/self/status");
+
+    /// <summary>VmHWM: the peak resident set size since start or the last <see cref="ResetPeak"/>, in bytes.</summary>
+    public static long PeakResidentBytes() => ReadKb("VmHWM:") * 1024;
+
+    public static long ResidentBytes() => ReadKb("VmRSS:") * 1024;
+
+    /// <summary>Resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs).</summary>
+    public static void ResetPeak()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static long ReadKb(string key)
+    {
+        if (!Supported) return 0;
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(key, StringComparison.Ordinal))
+                return long.Parse(line[key.Length..].Trim().Split(' ')[0]);
+        return 0;
+    }
+}
