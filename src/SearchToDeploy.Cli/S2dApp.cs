@@ -13,6 +13,7 @@ public static class S2dApp
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
+        Util.NativeAllocator.ConfigureForTraining();
         var io = new CliIo(output, error);
         var root = new RootCommand("SearchToDeploy: differentiable architecture search with random features (RF-DARTS, RF-PCDARTS), " +
                                    "retraining, ONNX export, validation and serving.");

@@ -31,14 +31,31 @@ public static class SearchBenchmark
         var loader = new DataLoader(cifar, null, CifarTransform.Train(Normalization.Cifar10), new LoaderOptions(batch, true, 1, DropLast: true, Workers: 1));
         var rows = new List<Row>();
         foreach (var spaceName in spaces)
+        {
+            var variants = new List<Variant>();
             foreach (var method in methods)
                 foreach (bool fused in withReference && SearchSpaces.Get(spaceName).Kind == SpaceKind.Nb201 ? new[] { false, true } : [true])
+                    variants.Add(new Variant(spaceName, method, fused, loader));
+            // Peak memory: one variant at a time, after the allocator has given back what it can.
+            foreach (var v in variants) v.MeasurePeak(batch);
+            // Step times: the variants take turns, one step each per round, so the machine's drift hits all alike.
+            using var batches = Batches(loader).GetEnumerator();
+            for (int round = 0; round < steps + 2; round++)
+                foreach (var v in variants)
                 {
-                    var row = Measure(loader, spaceName, method, fused, batch, steps);
-                    rows.Add(row);
-                    log.WriteLine($"{Name(row)}: {row.StepMs:0} ms/step (arch {row.ArchMs:0} + weight {row.WeightMs:0}), " +
-                                  $"{row.ImagesPerSecond:0.0} images/s, peak {row.PeakMb:0} MB, {row.Gflops:0.0} GFLOP/s");
+                    batches.MoveNext(); using var b1 = batches.Current;
+                    batches.MoveNext(); using var b2 = batches.Current;
+                    v.Step(b1, b2, record: round >= 2);
                 }
+            foreach (var v in variants)
+            {
+                var row = v.Result(batch);
+                rows.Add(row);
+                log.WriteLine($"{Name(row)}: {row.StepMs:0} ms/step (arch {row.ArchMs:0} + weight {row.WeightMs:0}), " +
+                              $"{row.ImagesPerSecond:0.0} images/s, peak {row.PeakMb:0} MB, {row.Gflops:0.0} GFLOP/s");
+                v.Dispose();
+            }
+        }
 
         var table = new BenchTable($"Search step, batch {batch}, first order ({Environment.ProcessorCount} cores; matmul peak {peak:0} GFLOP/s)",
             "step ms", "arch ms", "weight ms", "images/s", "peak MB", "fwd MFLOP/img", "GFLOP/s", "% of peak", "50 epochs, h");
@@ -49,6 +66,98 @@ public static class SearchBenchmark
         return (table, rows, peak);
     }
 
+    private static IEnumerable<HostBatch> Batches(DataLoader loader)
+    {
+        for (int epoch = 1; ; epoch++)
+            foreach (var b in loader.Epoch(epoch)) yield return b;
+    }
+
+    /// <summary>One space x method x implementation: its supernet, optimizers and measurements.</summary>
+    private sealed class Variant : IDisposable
+    {
+        private readonly SearchOptions _o;
+        private readonly Supernet _net;
+        private readonly IReadOnlyList<TorchSharp.Modules.Parameter> _weights;
+        private readonly Sgd _sgd;
+        private readonly Architect _architect;
+        private readonly List<double> _arch = [], _weight = [];
+        private readonly long _macs;
+        private double _peakMb;
+
+        public Variant(string space, SearchMethod method, bool fused, DataLoader loader)
+        {
+            Space = space; Method = method; Fused = fused;
+            _o = OptionsFor(space, method);
+            _macs = ForwardMacs(_o, loader);
+            torch.manual_seed(1);
+            _net = SupernetFactory.Create(_o.SupernetConfig(10) with { Fused = fused });
+            if (method.IsRandomFeatures()) RandomFeatures.Apply(_net, _o.FrozenInit, _o.TrainClassifier);
+            _weights = _net.WeightParameters;
+            _sgd = new Sgd([new ParamGroup(_weights, _o.WeightDecay)], _o.Momentum, _o.Nesterov);
+            _architect = new Architect(_net, _o);
+            _net.train();
+            _first = loader.Epoch(0).Take(2).Select(b => { using (b) return b.ToTensors(); }).Select(t => (t.Images.DetachFromDisposeScope(), t.Labels.DetachFromDisposeScope())).ToList();
+        }
+
+        private readonly List<(Tensor, Tensor)> _first;
+
+        public string Space { get; }
+        public SearchMethod Method { get; }
+        public bool Fused { get; }
+
+        public void MeasurePeak(int batch)
+        {
+            GC.Collect();
+            NativeAllocatorTrim();
+            ProcessMemory.ResetPeak();
+            long baseline = ProcessMemory.ResidentBytes();
+            Run(_first[0].Item1, _first[0].Item2, _first[1].Item1, _first[1].Item2);
+            _peakMb = (ProcessMemory.PeakResidentBytes() - baseline) / 1e6;
+        }
+
+        public void Step(HostBatch train, HostBatch arch, bool record)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (xt, yt) = train.ToTensors();
+            var (xa, ya) = arch.ToTensors();
+            var (a, w) = Run(xt, yt, xa, ya);
+            if (record) { _arch.Add(a); _weight.Add(w); }
+        }
+
+        private (double Arch, double Weight) Run(Tensor xt, Tensor yt, Tensor xa, Tensor ya)
+        {
+            using var scope = torch.NewDisposeScope();
+            var watch = Stopwatch.StartNew();
+            _architect.Step(xt, yt, xa, ya, _o.LearningRate, _sgd, unrolled: false);
+            double a = watch.Elapsed.TotalMilliseconds;
+            watch.Restart();
+            Gradients.Zero(_weights);
+            var loss = nn.functional.cross_entropy(_net.call(xt), yt);
+            torch.autograd.backward([loss], inputs: [.. _weights]);
+            Gradients.ClipNorm(_weights, _o.GradClip);
+            _sgd.Step(_o.LearningRate);
+            return (a, watch.Elapsed.TotalMilliseconds);
+        }
+
+        public Row Result(int batch)
+        {
+            double archMs = Median(_arch), weightMs = Median(_weight), stepMs = Median([.. _arch.Zip(_weight, (p, q) => p + q)]);
+            double fwdFlops = 2.0 * _macs;
+            // Each step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of FLOPs each.
+            double gflops = 6 * fwdFlops * batch / (stepMs / 1000) / 1e9;
+            double hours = 50.0 * (25_000 / batch) * stepMs / 1000 / 3600;
+            return new Row(Space, Method, Fused, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, fwdFlops / 1e6, gflops, hours);
+        }
+
+        public void Dispose()
+        {
+            foreach (var (x, y) in _first) { x.Dispose(); y.Dispose(); }
+            _net.Dispose();
+        }
+    }
+
+    private static void NativeAllocatorTrim() => Util.NativeAllocator.Trim();
+
     private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}";
 
     private static string SettingsOf(string space) => SearchSpaces.Get(space).Kind == SpaceKind.Nb201 ? "C=16, N=5" : "C=16, 8 cells";
@@ -56,57 +165,6 @@ public static class SearchBenchmark
     /// <summary>Options of the paper preset with first-order steps (the benchmark compares step costs).</summary>
     public static SearchOptions OptionsFor(string space, SearchMethod method) =>
         SearchPresets.Create("paper", space, method) with { Unrolled = false, DropPath = 0, ArchWarmupEpochs = 0 };
-
-    private static Row Measure(DataLoader loader, string spaceName, SearchMethod method, bool fused, int batch, int steps)
-    {
-        var o = OptionsFor(spaceName, method);
-        torch.manual_seed(1);
-        using var net = SupernetFactory.Create(o.SupernetConfig(10) with { Fused = fused });
-        if (method.IsRandomFeatures()) RandomFeatures.Apply(net, o.FrozenInit, o.TrainClassifier);
-        var weights = net.WeightParameters;
-        var sgd = new Sgd([new ParamGroup(weights, o.WeightDecay)], o.Momentum, o.Nesterov);
-        var architect = new Architect(net, o);
-        net.train();
-
-        long macs = ForwardMacs(o, loader);
-
-        var arch = new List<double>();
-        var weight = new List<double>();
-        GC.Collect();
-        ProcessMemory.ResetPeak();
-        int done = 0;
-        using var batches = loader.Epoch(1).GetEnumerator();
-        while (done < steps + 2)
-        {
-            if (!batches.MoveNext()) break;
-            using var b1 = batches.Current;
-            if (!batches.MoveNext()) break;
-            using var b2 = batches.Current;
-            using var scope = torch.NewDisposeScope();
-            var (xt, yt) = b1.ToTensors();
-            var (xa, ya) = b2.ToTensors();
-            var w = Stopwatch.StartNew();
-            architect.Step(xt, yt, xa, ya, o.LearningRate, sgd, unrolled: false);
-            double a = w.Elapsed.TotalMilliseconds;
-            w.Restart();
-            Gradients.Zero(weights);
-            var loss = nn.functional.cross_entropy(net.call(xt), yt);
-            torch.autograd.backward([loss], inputs: [.. weights]);
-            Gradients.ClipNorm(weights, o.GradClip);
-            sgd.Step(o.LearningRate);
-            double ws = w.Elapsed.TotalMilliseconds;
-            if (done >= 2) { arch.Add(a); weight.Add(ws); } // the first steps warm up allocators and kernels
-            done++;
-        }
-        double peakMb = ProcessMemory.PeakResidentBytes() / 1e6;
-        double archMs = Median(arch), weightMs = Median(weight), stepMs = Median(arch.Zip(weight, (p, q) => p + q).ToList());
-        double fwdFlops = 2.0 * macs;
-        // Each step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of FLOPs each.
-        double gflops = 6 * fwdFlops * batch / (stepMs / 1000) / 1e9;
-        int stepsPerEpoch = 25_000 / batch;
-        double hours = 50.0 * stepsPerEpoch * stepMs / 1000 / 3600;
-        return new Row(spaceName, method, fused, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), peakMb, fwdFlops / 1e6, gflops, hours);
-    }
 
     /// <summary>Multiply-accumulates of one supernet forward pass per image, counted on the reference (edge by edge)
     /// network so that implementation tricks (stacked or padded filters) do not change the figure.</summary>

