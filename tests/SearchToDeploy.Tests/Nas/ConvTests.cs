@@ -6,8 +6,8 @@ namespace SearchToDeploy.Tests.Nas;
 
 /// <summary>
 /// The Conv module's forward pass and both gradients against a float64 reference (libtorch's float64 convolution
-/// does not go through oneDNN), for every shape family the networks use, including the small-channel dense
-/// convolutions whose oneDNN input gradients are wrong on this CPU.
+/// does not go through oneDNN), for every shape family the networks use, including the dense convolutions whose
+/// oneDNN input gradients are wrong on this CPU (output channels not a multiple of 16).
 /// </summary>
 public sealed class ConvTests
 {
@@ -26,6 +26,11 @@ public sealed class ConvTests
         { 4, 4, 5, 2, 2, 4 },    // depthwise dil_conv_5x5, stride 2
         { 4, 4, 3, 2, 1, 1 },    // stride 2
         { 32, 32, 3, 1, 1, 1 },
+        { 4, 24, 3, 1, 1, 1 },   // a fused NB201 node: 3 edges x (3x3, 1x1) x 4 channels, 24 is not a multiple of 16
+        { 8, 40, 3, 1, 1, 1 },
+        { 16, 20, 3, 1, 1, 1 },
+        { 24, 24, 3, 1, 1, 24 }, // depthwise on 24 channels
+        { 12, 12, 5, 1, 2, 12 },
     };
 
     [Theory]

@@ -8,14 +8,15 @@ namespace SearchToDeploy.Nas.Ops;
 /// <summary>
 /// A 2-D convolution (parameters "weight" [out, in/groups, k, k] and optional "bias", PyTorch's default
 /// initialisation) used by every network here instead of TorchSharp's Conv2d, for one reason: libtorch 2.10's oneDNN
-/// backward-data kernels return wrong or NaN input gradients for dense convolutions with fewer than 16 output
-/// channels and a kernel larger than 1x1 on AVX2/AVX-512 CPUs (measured here: 50-100% of calls for 2-12 channels;
-/// the forward pass and the weight gradients are right). Such convolutions run with their filters zero-padded to 16
-/// and the output narrowed back, which takes the correct kernels; the result is identical. See docs/torch-notes.md.
+/// backward-data kernels return wrong or NaN input gradients for dense convolutions whose output channel count is not
+/// a multiple of 16 and whose kernel is larger than 1x1, on AVX2/AVX-512 CPUs (measured here: 30-100% of calls for
+/// 2-40 output channels; the forward pass and the weight gradients are right). Such convolutions run with their
+/// filters zero-padded to the next multiple of 16 and the output narrowed back, which takes the correct kernels; the
+/// result is identical. See docs/torch-notes.md.
 /// </summary>
 public sealed class Conv : Module<Tensor, Tensor>
 {
-    /// <summary>Output channels below which the zero-padding workaround applies.</summary>
+    /// <summary>Dense convolutions get a multiple of this many output channels (the zero-padding workaround).</summary>
     public const long SafeOutputChannels = 16;
 
     private readonly Parameter weight;
@@ -59,8 +60,8 @@ public sealed class Conv : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// conv2d with the small-output-channel workaround (see the class remarks): dense convolutions with fewer than 16
-    /// output channels and a kernel larger than 1x1 run with zero-padded filters.
+    /// conv2d with the output-channel workaround (see the class remarks): dense convolutions with a kernel larger than
+    /// 1x1 and an output channel count that is not a multiple of 16 run with zero-padded filters.
     /// </summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, long stride = 1, long padding = 0, long dilation = 1, long groups = 1)
     {
@@ -71,11 +72,12 @@ public sealed class Conv : Module<Tensor, Tensor>
             long w = (x.shape[3] + 2 * padding - dilation * (weight.shape[3] - 1) - 1) / stride + 1;
             counter.Add(x.shape[0] * cout * h * w * weight.shape[1] * k * weight.shape[3]);
         }
-        if (groups != 1 || cout >= SafeOutputChannels || k <= 1)
+        if (groups != 1 || cout % SafeOutputChannels == 0 || k <= 1)
             return functional.conv2d(x, weight, bias, [stride, stride], [padding, padding], [dilation, dilation], groups);
-        using var zeros = torch.zeros([SafeOutputChannels - cout, weight.shape[1], k, weight.shape[3]], weight.dtype, weight.device);
-        using var padded = torch.cat([weight, zeros], 0);
-        using var y = functional.conv2d(x, padded, null, [stride, stride], [padding, padding], [dilation, dilation], 1);
+        long padded = (cout + SafeOutputChannels - 1) / SafeOutputChannels * SafeOutputChannels;
+        using var zeros = torch.zeros([padded - cout, weight.shape[1], k, weight.shape[3]], weight.dtype, weight.device);
+        using var filters = torch.cat([weight, zeros], 0);
+        using var y = functional.conv2d(x, filters, null, [stride, stride], [padding, padding], [dilation, dilation], 1);
         using var narrowed = y.narrow(1, 0, cout);
         return bias is null ? narrowed.alias() : narrowed + bias.view(1, -1, 1, 1);
     }
