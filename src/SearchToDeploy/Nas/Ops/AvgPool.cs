@@ -27,11 +27,11 @@ public static class AvgPool
         Bands.GetOrAdd((size, stride, like.dtype, like.device.ToString(), transposed), key =>
         {
             long outSize = (key.Size - 1) / key.Stride + 1;
-            var a = new float[outSize * key.Size];
+            var a = new double[outSize * key.Size];
             for (long i = 0; i < outSize; i++)
             {
                 long lo = Math.Max(0, i * key.Stride - 1), hi = Math.Min(key.Size - 1, i * key.Stride + 1);
-                for (long j = lo; j <= hi; j++) a[i * key.Size + j] = 1f / (hi - lo + 1);
+                for (long j = lo; j <= hi; j++) a[i * key.Size + j] = 1.0 / (hi - lo + 1);
             }
             using var m = torch.tensor(a, [outSize, key.Size]).to(key.Type, like.device);
             return (transposed ? m.t().contiguous() : m.clone()).DetachFromDisposeScope();

@@ -14,7 +14,7 @@ namespace SearchToDeploy.Nas.Ops;
 /// filters zero-padded to the next multiple of 16 and the output narrowed back, which takes the correct kernels; the
 /// result is identical. See docs/torch-notes.md.
 /// </summary>
-public sealed class Conv : Module<Tensor, Tensor>
+public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
 {
     /// <summary>Dense convolutions get a multiple of this many output channels (the zero-padding workaround).</summary>
     public const long SafeOutputChannels = 16;
@@ -50,6 +50,8 @@ public sealed class Conv : Module<Tensor, Tensor>
     public long Groups { get; }
     public Parameter Weight => weight;
     public Parameter? Bias => bias;
+    public IEnumerable<Parameter> ConvolutionWeights => [weight];
+    public IEnumerable<Parameter> ConvolutionBiases => bias is null ? [] : [bias];
 
     /// <summary>When set (per thread), forward passes add their multiply-accumulates here (for FLOP counts).</summary>
     [ThreadStatic] public static MacCounter? Counter;

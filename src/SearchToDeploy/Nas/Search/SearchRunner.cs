@@ -45,6 +45,9 @@ public sealed class SearchRunner
         _o = options; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
     }
 
+    /// <summary>Raised after each epoch's checkpoint and artifacts are written.</summary>
+    public event Action<EpochRecord>? EpochCompleted;
+
     public static string OptionsJson(SearchOptions o) => JsonSerializer.Serialize(o, Json);
 
     /// <summary>Runs (or, with <paramref name="resume"/>, continues) the search; returns the final architecture.</summary>
@@ -105,6 +108,7 @@ public sealed class SearchRunner
             var arch = net.Derive();
             GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), arch, Provenance(epoch + 1, record));
             SearchArtifacts.Write(_dir, _o, history, arch);
+            EpochCompleted?.Invoke(record);
             double perEpoch = total.Elapsed.TotalSeconds / (epoch + 1 - start);
             _log.WriteLine($"epoch {epoch}: done; {ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
         }

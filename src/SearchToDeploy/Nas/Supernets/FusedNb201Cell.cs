@@ -195,7 +195,7 @@ public sealed class Nb201Mixing : IDisposable
 /// parameters, or conv biases where BN is not affine (NAS-Bench-201's convention), and running statistics. Fields are
 /// registered by name so module.to(...) replaces them in place.
 /// </summary>
-internal sealed class NodeConvs : nn.Module
+internal sealed class NodeConvs : nn.Module, IConvolutionWeights
 {
 #pragma warning disable IDE1006 // state-dict names
     internal readonly Parameter? conv3_weight;
@@ -206,6 +206,9 @@ internal sealed class NodeConvs : nn.Module
     internal readonly Tensor? running_mean;
     internal readonly Tensor? running_var;
 #pragma warning restore IDE1006
+
+    public IEnumerable<Parameter> ConvolutionWeights => new[] { conv3_weight, conv1_weight }.OfType<Parameter>();
+    public IEnumerable<Parameter> ConvolutionBiases => bias is null ? [] : [bias];
 
     public NodeConvs(int edges, long cp, bool conv3, bool conv1, bool affine, bool track) : base(nameof(NodeConvs))
     {

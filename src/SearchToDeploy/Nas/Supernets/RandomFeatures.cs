@@ -19,10 +19,9 @@ public static class RandomFeatures
         {
             switch (module)
             {
-                case Ops.Conv conv:
-                    Reinitialise(conv.Weight, init);
-                    Freeze(conv.Weight);
-                    Freeze(conv.Bias);
+                case IConvolutionWeights conv:
+                    foreach (var w in conv.ConvolutionWeights) { Reinitialise(w, init); Freeze(w); }
+                    foreach (var b in conv.ConvolutionBiases) Freeze(b);
                     break;
                 case TorchSharp.Modules.Conv2d:
                     throw new InvalidOperationException("supernets use Ops.Conv (see its remarks), not Conv2d");
@@ -32,6 +31,9 @@ public static class RandomFeatures
                     break;
             }
         }
+        // Every convolution filter bank is 4-D: none may be left trainable.
+        if (net.named_parameters().FirstOrDefault(p => p.parameter.dim() == 4 && p.parameter.requires_grad) is { name: { } left })
+            throw new InvalidOperationException($"random features: {left} is a convolution weight that no IConvolutionWeights module froze");
     }
 
     private static void Freeze(Parameter? p)
@@ -68,6 +70,13 @@ public static class RandomFeatures
         }
         return (t, f, a);
     }
+}
+
+/// <summary>A module that owns convolution filters (and biases): what random features freeze.</summary>
+public interface IConvolutionWeights
+{
+    IEnumerable<Parameter> ConvolutionWeights { get; }
+    IEnumerable<Parameter> ConvolutionBiases { get; }
 }
 
 public static class SupernetFactory

@@ -1,0 +1,74 @@
+using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Ops;
+using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Supernets;
+
+namespace SearchToDeploy.Tests.Nas;
+
+public sealed class DerivationTests
+{
+    private static double[] Row(IReadOnlyList<string> ops, params (string Op, double W)[] set)
+    {
+        var r = Enumerable.Repeat(0.01, ops.Count).ToArray();
+        foreach (var (op, w) in set) r[ops.ToList().IndexOf(op)] = w;
+        return r;
+    }
+
+    [Fact]
+    public void Darts_rule_keeps_the_two_strongest_edges_per_node_by_their_best_non_none_op()
+    {
+        var ops = OpRegistry.Darts;
+        var w = new double[14][];
+        for (int e = 0; e < 14; e++) w[e] = Row(ops);
+        // Node 0 (edges 0, 1): none is the largest on edge 0 but is ignored; both edges kept, strongest first.
+        w[0] = Row(ops, (OpRegistry.None, 0.9), (OpRegistry.Sep3, 0.05));
+        w[1] = Row(ops, (OpRegistry.MaxPool3, 0.3));
+        // Node 1 (edges 2-4): edge 4 (input 2 = node 0) and edge 2 (input 0) win over edge 3.
+        w[2] = Row(ops, (OpRegistry.Dil5, 0.4));
+        w[3] = Row(ops, (OpRegistry.Skip, 0.2));
+        w[4] = Row(ops, (OpRegistry.Sep5, 0.5));
+        var genes = Derivation.DartsCell(SearchSpaces.Darts.Normal, w, 4);
+        Assert.Equal(new CellEdge(OpRegistry.MaxPool3, 1), genes[0]);
+        Assert.Equal(new CellEdge(OpRegistry.Sep3, 0), genes[1]);
+        Assert.Equal(new CellEdge(OpRegistry.Sep5, 2), genes[2]);
+        Assert.Equal(new CellEdge(OpRegistry.Dil5, 0), genes[3]);
+        Assert.Equal(8, genes.Count);
+    }
+
+    [Fact]
+    public void Edge_weights_rescale_edges_before_ranking()
+    {
+        var ops = OpRegistry.Darts;
+        var softmax = new double[14][];
+        for (int e = 0; e < 14; e++) softmax[e] = Row(ops, (OpRegistry.Sep3, 0.5));
+        softmax[2] = Row(ops, (OpRegistry.Skip, 0.6));
+        var betas = Enumerable.Repeat(1.0 / 3, 14).ToArray();
+        betas[2] = 0.1; betas[3] = 0.45; betas[4] = 0.45;   // node 1: edge 2 has the strongest op but a weak edge
+        var effective = new CellWeights(softmax, betas).Effective;
+        var genes = Derivation.DartsCell(SearchSpaces.Darts.Normal, effective, 4);
+        Assert.DoesNotContain(genes.Skip(2).Take(2), g => g.Input == 0);
+        Assert.All(genes.Skip(2).Take(2), g => Assert.Equal(OpRegistry.Sep3, g.Op));
+    }
+
+    [Fact]
+    public void Nb201_rule_takes_the_argmax_including_none()
+    {
+        var ops = OpRegistry.Nb201;
+        var w = new double[6][];
+        for (int e = 0; e < 6; e++) w[e] = Row(ops, (OpRegistry.Conv3, 0.3));
+        w[Nb201Arch.EdgeIndex(2, 1)] = Row(ops, (OpRegistry.None, 0.5), (OpRegistry.Conv3, 0.3));
+        w[Nb201Arch.EdgeIndex(3, 0)] = Row(ops, (OpRegistry.Skip, 0.4));
+        var arch = Derivation.Nb201(SearchSpaces.Nb201.Normal, w);
+        Assert.Equal("|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|", arch.ToString());
+    }
+
+    [Fact]
+    public void Per_edge_candidate_lists_of_s1_name_the_right_ops()
+    {
+        var w = SearchSpaces.S1.Normal.Select(ops => new[] { 0.2, 0.8 }).ToArray();
+        var genes = Derivation.DartsCell(SearchSpaces.S1.Normal, w, 4);
+        Assert.Equal(OpRegistry.Dil3, genes.First(g => g.Input == 0).Op);   // edge 0: [skip, dil3]
+        var reduce = Derivation.DartsCell(SearchSpaces.S1.Reduce, w, 4);
+        Assert.Contains(reduce, g => g.Op == OpRegistry.AvgPool3);
+    }
+}

@@ -1,0 +1,84 @@
+using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Spaces;
+
+namespace SearchToDeploy.Tests.Nas;
+
+public sealed class GenotypeRoundTripTests
+{
+    /// <summary>DARTS_V2 from quark0/darts genotypes.py, as published (range concats).</summary>
+    public const string DartsV2 = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), " +
+        "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=range(2, 6), " +
+        "reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), " +
+        "('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=range(2, 6))";
+
+    internal static Architecture Reparse(Architecture a) => Architecture.ParseText(a.Text, a.Space);
+
+    [Fact]
+    public void Darts_string_parses_prints_and_parses_back()
+    {
+        var g = DartsGenotype.Parse(DartsV2);
+        Assert.Equal(8, g.Normal.Count);
+        Assert.Equal(new CellEdge("dil_conv_3x3", 2), g.Normal[7]);
+        Assert.Equal([2, 3, 4, 5], g.ReduceConcat);
+        string printed = g.ToString();
+        Assert.StartsWith("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)", printed);
+        Assert.Contains("normal_concat=[2, 3, 4, 5]", printed);
+        Assert.Equal(g, DartsGenotype.Parse(printed));
+        Assert.Equal(g, DartsGenotype.Parse(printed.Replace('\'', '"')));
+    }
+
+    [Fact]
+    public void Nb201_string_parses_and_prints_back()
+    {
+        const string best = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|";
+        var a = Nb201Arch.Parse(best);
+        Assert.Equal(best, a.ToString());
+        Assert.Equal("skip_connect", a.EdgeOps[Nb201Arch.EdgeIndex(3, 0)]);
+        Assert.Equal("nor_conv_1x1", a.EdgeOps[Nb201Arch.EdgeIndex(3, 2)]);
+    }
+
+    [Fact]
+    public void Genotype_json_round_trips_and_carries_provenance()
+    {
+        using var dir = new TempDir();
+        var darts = Architecture.FromCell("s3", DartsGenotype.Parse(DartsV2));
+        GenotypeFile.Save(dir["g.json"], darts, new Dictionary<string, object?> { ["method"] = "rf-darts", ["seed"] = 2 });
+        var back = GenotypeFile.Load(dir["g.json"]);
+        Assert.Equal(darts.Text, back.Text);
+        Assert.Equal("s3", back.Space);
+        Assert.Contains("\"method\": \"rf-darts\"", File.ReadAllText(dir["g.json"]));
+
+        var nb = Architecture.FromNb201(Nb201Arch.Parse("|skip_connect~0|+|none~0|avg_pool_3x3~1|+|nor_conv_1x1~0|skip_connect~1|none~2|"));
+        GenotypeFile.Save(dir["n.json"], nb);
+        Assert.Equal(nb.Text, GenotypeFile.LoadFileOrText(dir["n.json"]).Text);
+        Assert.Equal(nb.Text, GenotypeFile.LoadFileOrText(nb.Text).Text);
+        Assert.Equal(SpaceKind.Nb201, GenotypeFile.LoadFileOrText(nb.Text).Kind);
+    }
+
+    [Theory]
+    [InlineData("Genotype(normal=[('sep_conv_3x3', 0)", "at character")]
+    [InlineData("Genotype(normal=[('sep_conv_9x9', 0), ('skip_connect', 1)], normal_concat=[2], reduce=[('skip_connect', 0), ('skip_connect', 1)], reduce_concat=[2])", "'sep_conv_9x9' is not a DARTS-space op")]
+    [InlineData("Genotype(normal=[('skip_connect', 0), ('skip_connect', 3)], normal_concat=[2], reduce=[('skip_connect', 0), ('skip_connect', 1)], reduce_concat=[2])", "feeds node 2, whose inputs are 0..1")]
+    [InlineData("Genotype(normal=[('skip_connect', 0), ('skip_connect', 1)], reduce=[('skip_connect', 0), ('skip_connect', 1)], reduce_concat=[2])", "missing field 'normal_concat'")]
+    [InlineData("Genotype(normal=[('skip_connect' 0)], normal_concat=[2], reduce=[], reduce_concat=[2])", "expected ','")]
+    [InlineData("|nor_conv_3x3~0|+|nor_conv_3x3~0|", "2 node groups separated by '+'; expected 3")]
+    [InlineData("|nor_conv_3x3~0|+|nor_conv_3x3~1|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|none~2|", "has input 1; expected 0")]
+    [InlineData("|conv_7x7~0|+|none~0|none~1|+|none~0|none~1|none~2|", "unknown op 'conv_7x7'")]
+    [InlineData("resnet", "expected a genotype.json file")]
+    public void Malformed_strings_are_refused_with_a_pointer_to_the_problem(string text, string message)
+    {
+        var e = Assert.Throws<InputException>(() => GenotypeFile.LoadFileOrText(text));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Genotype_file_whose_string_disagrees_with_its_cell_is_refused()
+    {
+        using var dir = new TempDir();
+        GenotypeFile.Save(dir["g.json"], Architecture.FromCell("darts", DartsGenotype.Parse(DartsV2)));
+        File.WriteAllText(dir["g.json"], File.ReadAllText(dir["g.json"]).Replace("('dil_conv_3x3', 2)", "('dil_conv_5x5', 2)"));
+        Assert.Contains("disagrees", Assert.Throws<InputException>(() => GenotypeFile.Load(dir["g.json"])).Message);
+        File.WriteAllText(dir["bad.json"], "{ not json");
+        Assert.Contains("not valid JSON", Assert.Throws<InputException>(() => GenotypeFile.Load(dir["bad.json"])).Message);
+    }
+}
