@@ -43,6 +43,7 @@ public static class SearchCommand
         var archWd = new Option<double?>("--arch-weight-decay") { Description = "Adam weight decay of α" };
         var warmup = new Option<int?>("--arch-warmup") { Description = "Epochs before α starts to train (PC-DARTS 15)" };
         var unrolled = new Option<bool?>("--unrolled") { Description = "Second-order (unrolled) architecture gradient" };
+        var epsilon = new Option<double?>("--unrolled-epsilon") { Description = "Second order: finite-difference step of the Hessian-vector product, divided by the gradient norm (DARTS 0.01)" };
         var channels = new Option<int?>("--channels") { Description = "Initial channels C (16)" };
         var layers = new Option<int?>("--layers") { Description = "DARTS: cells (8); NAS-Bench-201: cells per stage (5)" };
         var nodes = new Option<int?>("--nodes") { Description = "Intermediate nodes of a DARTS-style cell (4)" };
@@ -56,7 +57,7 @@ public static class SearchCommand
         var table = new Option<string?>("--nb201-table") { Description = "NAS-Bench-201 accuracy table (TSV): log each epoch's cell accuracy (default: <data root>/nas-bench-201/accuracy.tsv if present)" };
 
         foreach (var o in new Option[] { space, method, dataset, root, data, preset, outDir, resume, force, seed, epochs, batch, portion, maxImages, validImages,
-                     lr, lrMin, momentum, nesterov, wd, bnWd, clip, dropPath, cutout, archLr, archWd, warmup, unrolled, channels, layers, nodes, k,
+                     lr, lrMin, momentum, nesterov, wd, bnWd, clip, dropPath, cutout, archLr, archWd, warmup, unrolled, epsilon, channels, layers, nodes, k,
                      init, trainClassifier, trackStats, bnMomentum, workers, threads, table })
             cmd.Options.Add(o);
 
@@ -88,6 +89,7 @@ public static class SearchCommand
                 ArchWeightDecay = r.GetValue(archWd) ?? o.ArchWeightDecay,
                 ArchWarmupEpochs = r.GetValue(warmup) ?? o.ArchWarmupEpochs,
                 Unrolled = r.GetValue(unrolled) ?? o.Unrolled,
+                UnrolledEpsilon = r.GetValue(epsilon) ?? o.UnrolledEpsilon,
                 Channels = r.GetValue(channels) ?? o.Channels,
                 Layers = r.GetValue(layers) ?? o.Layers,
                 Steps = r.GetValue(nodes) ?? o.Steps,

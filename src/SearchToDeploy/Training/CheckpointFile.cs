@@ -29,7 +29,7 @@ public static class CheckpointFile
                 using var t = tensor.detach().cpu().contiguous();
                 w.Write(name);
                 w.Write((int)t.dtype);
-                w.Write(t.dim());
+                w.Write((int)t.dim());
                 foreach (long d in t.shape) w.Write(d);
                 var bytes = t.bytes;
                 w.Write((long)bytes.Length);

@@ -152,7 +152,7 @@ public static class Gradients
         var norms = grads.Select(g => g.norm()).ToArray();
         using var stacked = torch.stack(norms);
         using var total = stacked.norm();
-        double norm = total.item<float>();
+        double norm = total.ToDouble();
         if (maxNorm > 0 && norm > maxNorm)
         {
             double scale = maxNorm / (norm + 1e-6);

@@ -10,7 +10,8 @@ namespace SearchToDeploy.Nas.Search;
 /// <summary>
 /// Updates the architecture parameters with Adam on the validation loss (quark0/darts architect.py).
 /// First order: ∇_α L_val(w, α). Second order (unrolled): ∇_α L_val(w', α) − η (∇_α L_train(w⁺) − ∇_α L_train(w⁻)) / 2ε
-/// with the virtual step w' = w − η(m·buf + ∇_w L_train + wd·w) and w± = w ± ε ∇_{w'} L_val, ε = 0.01 / ‖∇_{w'} L_val‖.
+/// with the virtual step w' = w − η(m·buf + ∇_w L_train + wd·w) and w± = w ± ε ∇_{w'} L_val, ε = e / ‖∇_{w'} L_val‖
+/// (e = 0.01 in DARTS; <see cref="SearchOptions.UnrolledEpsilon"/>).
 /// The weights and BN running statistics are restored afterwards, so only α changes.
 /// </summary>
 public sealed class Architect(Supernet net, SearchOptions options)
@@ -36,7 +37,7 @@ public sealed class Architect(Supernet net, SearchOptions options)
         using var scope = torch.NewDisposeScope();
         var loss = Loss(x, y);
         torch.autograd.backward([loss], inputs: [.. Arch]);
-        return loss.item<float>();
+        return loss.ToDouble();
     }
 
     private Tensor Loss(Tensor x, Tensor y)
@@ -68,14 +69,14 @@ public sealed class Architect(Supernet net, SearchOptions options)
 
             // Gradients of the validation loss at w' for α and for w'.
             var lossValid = Loss(xValid, yValid);
-            double valid = lossValid.item<float>();
+            double valid = lossValid.ToDouble();
             var grads = torch.autograd.grad([lossValid], [.. Arch, .. w]);
             var dAlpha = grads.Take(Arch.Count).ToList();
             var v = grads.Skip(Arch.Count).ToList();
 
             // Finite-difference Hessian-vector product around the original w.
             using var vnorm = torch.stack(v.Select(t => t.norm()).ToArray()).norm();
-            double r = 0.01 / vnorm.item<double>();
+            double r = options.UnrolledEpsilon / vnorm.ToDouble();
             Restore(w, savedWeights);
             var gPlus = ArchGradAt(xTrain, yTrain, w, v, r);
             Restore(w, savedWeights);

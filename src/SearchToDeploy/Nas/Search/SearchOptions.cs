@@ -47,6 +47,8 @@ public sealed record SearchOptions
     public int ArchWarmupEpochs { get; init; }
     /// <summary>Second order (unrolled) architecture gradient.</summary>
     public bool Unrolled { get; init; }
+    /// <summary>Second order: the finite-difference step of the Hessian-vector product is this over ‖∇w' L_val‖ (DARTS: 0.01).</summary>
+    public double UnrolledEpsilon { get; init; } = 0.01;
 
     // Supernet.
     public int Channels { get; init; } = 16;
@@ -80,6 +82,7 @@ public sealed record SearchOptions
         Positive("--arch-lr", ArchLearningRate);
         NonNegative("--arch-weight-decay", ArchWeightDecay);
         NonNegative("--arch-warmup", ArchWarmupEpochs);
+        Positive("--unrolled-epsilon", UnrolledEpsilon);
         if (ArchWarmupEpochs >= Epochs) throw new InputException($"--arch-warmup {ArchWarmupEpochs}: must be below --epochs {Epochs}, or the architecture never trains");
         if (DropPath is < 0 or >= 1) throw new InputException($"--drop-path {DropPath}: expected 0 <= p < 1");
         if (Momentum is < 0 or >= 1) throw new InputException($"--momentum {Momentum}: expected 0 <= m < 1");

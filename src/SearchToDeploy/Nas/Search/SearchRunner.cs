@@ -174,7 +174,7 @@ public sealed class SearchRunner
             Gradients.Zero(weights);
             var logits = net.call(xt);
             var loss = functional.cross_entropy(logits, yt);
-            double l = loss.item<float>();
+            double l = loss.ToDouble();
             if (!double.IsFinite(l)) Diverged(epoch, step, "training loss", l);
             torch.autograd.backward([loss], inputs: [.. weights]);
             Gradients.ClipNorm(weights, _o.GradClip);
@@ -220,7 +220,7 @@ public sealed class SearchRunner
             var (x, y) = b.ToTensors();
             b.Dispose();
             var logits = net.call(x);
-            lossSum += functional.cross_entropy(logits, y).item<float>() * y.shape[0];
+            lossSum += functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
             correct += logits.argmax(1).eq(y).sum().item<long>();
             seen += y.shape[0];
         }

@@ -1,0 +1,124 @@
+using SearchToDeploy.Data;
+using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Search;
+using SearchToDeploy.Nas.Supernets;
+using SearchToDeploy.Reporting;
+using SearchToDeploy.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Tests.Nas;
+
+/// <summary>Tiny real searches on CIFAR-10 (64 + 64 images): run folder, resume, divergence.</summary>
+public sealed class SearchRunTests
+{
+    internal static SearchOptions Tiny(string space = "nas-bench-201", SearchMethod method = SearchMethod.RfPcDarts) =>
+        SearchPresets.Create("smoke", space, method) with
+        {
+            Channels = 8, Layers = 1, Epochs = 2, BatchSize = 16, MaxImagesPerPart = 64, ValidImages = 32, Workers = 0,
+            ArchLearningRate = 3e-3, Nb201Table = TestPaths.Nb201Table, Threads = 0,
+        };
+
+    private static DatasetRef Cifar => DatasetRef.Resolve("cifar10", TestPaths.DataRoot);
+
+    [Fact]
+    public void Search_writes_a_complete_run_folder()
+    {
+        using var dir = new TempDir();
+        var log = new StringWriter();
+        var arch = new SearchRunner(Tiny(), Cifar, dir.Path, log).Run(resume: false);
+        Assert.Equal(arch.Text, GenotypeFile.Load(dir["genotype.json"]).Text);
+        foreach (var f in new[] { "checkpoint.s2d", "options.json", "metrics.csv", "alphas.csv", "alphas_normal.png", "curves.png", "cell.dot", "cell.svg", "summary.json", TensorBoardEvents.FileName })
+            Assert.True(File.Exists(dir[f]), $"{f} missing");
+        Assert.Equal(3, File.ReadAllLines(dir["metrics.csv"]).Length);
+        var scalars = TensorBoardEvents.Read(dir[TensorBoardEvents.FileName]);
+        Assert.Equal(2, scalars.Count(s => s.Tag == "train/loss"));
+        Assert.Contains(scalars, s => s.Tag == "nb201/cifar10_test");
+        Assert.Contains("NAS-Bench-201 accuracies of this cell", log.ToString());
+        Assert.Contains("\"nb201_index\"", File.ReadAllText(dir["summary.json"]));
+        Assert.StartsWith("<svg", File.ReadAllText(dir["cell.svg"]));
+    }
+
+    [Fact]
+    public void Interrupted_and_resumed_search_equals_the_uninterrupted_run_bit_for_bit()
+    {
+        using var full = new TempDir();
+        using var split = new TempDir();
+        var o = Tiny();
+        new SearchRunner(o, Cifar, full.Path, TextWriter.Null).Run(resume: false);
+
+        using (var cts = new CancellationTokenSource())
+        {
+            var first = new SearchRunner(o, Cifar, split.Path, TextWriter.Null);
+            first.EpochCompleted += _ => cts.Cancel();
+            Assert.Throws<OperationCanceledException>(() => first.Run(resume: false, cts.Token));
+        }
+        Assert.Throws<InputException>(() => new SearchRunner(o, Cifar, split.Path, TextWriter.Null).Run(resume: false));
+        new SearchRunner(o with { Workers = 1 }, Cifar, split.Path, TextWriter.Null).Run(resume: true);
+
+        var (headerA, a) = CheckpointFile.Load(full["checkpoint.s2d"]);
+        var (headerB, b) = CheckpointFile.Load(split["checkpoint.s2d"]);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var (name, t) in a)
+            Assert.True(t.bytes.SequenceEqual(b[name].bytes), $"{name} differs after resume");
+        Assert.Equal(File.ReadAllText(full["genotype.json"]).Split("\"provenance\"")[0], File.ReadAllText(split["genotype.json"]).Split("\"provenance\"")[0]);
+        Assert.Equal(File.ReadAllLines(full["metrics.csv"]).Select(l => string.Join(',', l.Split(',').Where((_, i) => i is 0 or 2 or 3 or 5 or 6))),
+            File.ReadAllLines(split["metrics.csv"]).Select(l => string.Join(',', l.Split(',').Where((_, i) => i is 0 or 2 or 3 or 5 or 6))));
+    }
+
+    [Fact]
+    public void Resume_with_other_settings_is_refused()
+    {
+        using var dir = new TempDir();
+        var o = Tiny() with { Epochs = 1 };
+        new SearchRunner(o, Cifar, dir.Path, TextWriter.Null).Run(resume: false);
+        var e = Assert.Throws<InputException>(() => new SearchRunner(o with { LearningRate = 0.5 }, Cifar, dir.Path, TextWriter.Null).Run(resume: true));
+        Assert.Contains("other search settings", e.Message);
+    }
+
+    [Fact]
+    public void A_diverging_search_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint()
+    {
+        using var dir = new TempDir();
+        var o = Tiny(method: SearchMethod.Darts) with { Epochs = 3, LearningRate = 1e9, GradClip = 0, ArchWarmupEpochs = 0 };
+        var runner = new SearchRunner(o, Cifar, dir.Path, TextWriter.Null);
+        var e = Assert.Throws<SearchDivergedException>(() => runner.Run(resume: false));
+        Assert.Contains("the last good checkpoint", e.Message);
+        Assert.Contains("Lower --lr", e.Message);
+        if (File.Exists(dir["checkpoint.s2d"]))
+        {
+            var (header, tensors) = CheckpointFile.Load(dir["checkpoint.s2d"]);
+            Assert.All(tensors.Values.Where(t => t.is_floating_point()), t => Assert.True(t.isfinite().all().item<bool>()));
+        }
+    }
+
+    [Fact]
+    public void Native_memory_and_live_tensors_do_not_grow_over_repeated_steps()
+    {
+        var o = Tiny();
+        torch.manual_seed(1);
+        using var net = SupernetFactory.Create(o.SupernetConfig(10));
+        RandomFeatures.Apply(net, o.FrozenInit, false);
+        var weights = net.WeightParameters;
+        var sgd = new Sgd([new ParamGroup(weights, 0)], 0.9);
+        var architect = new Architect(net, o);
+        var x = torch.randn(16, 3, 32, 32);
+        var y = torch.randint(0, 10, [16]);
+        void Step()
+        {
+            using var scope = torch.NewDisposeScope();
+            architect.Step(x, y, x, y, 0.025, sgd, unrolled: false);
+            Gradients.Zero(weights);
+            torch.autograd.backward([nn.functional.cross_entropy(net.call(x), y)], inputs: [.. weights]);
+            Gradients.ClipNorm(weights, 5);
+            sgd.Step(0.025);
+        }
+        for (int i = 0; i < 5; i++) Step();
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        long rss = SearchToDeploy.Benchmarks.ProcessMemory.ResidentBytes();
+        for (int i = 0; i < 30; i++) Step();
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        long growth = SearchToDeploy.Benchmarks.ProcessMemory.ResidentBytes() - rss;
+        Assert.True(growth < 64 << 20, $"resident memory grew by {growth / 1e6:0} MB over 30 steps");
+    }
+}
