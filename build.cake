@@ -3,5 +3,6 @@
 #load "build/parameters.cake"
 #load "build/build.cake"
 #load "build/data.cake"
+#load "build/search.cake"
 
 RunTarget(Parameters.Target);

@@ -5,16 +5,12 @@ Task("Data")
     .Does(() =>
 {
     string root = MakeAbsolute(Directory(Parameters.DataRoot)).FullPath;
-    int S2d(string args) => StartProcess("dotnet", new ProcessSettings
-    {
-        Arguments = $"run --project src/SearchToDeploy.Cli -c {Parameters.Configuration} --no-build -p:S2DTorch={Parameters.Torch} -p:S2DOrt={Parameters.Ort} -- {args}",
-    });
     string common = $"--dataset {Parameters.Dataset} --data-root \"{root}\"";
     if (Parameters.Dataset is "cifar10" or "cifar100" or "svhn")
     {
-        int download = S2d($"data download {common}");
+        int download = S2d(Context, $"data download {common}");
         if (download != 0) throw new Exception($"s2d data download failed (exit code {download})");
     }
-    int verify = S2d($"data verify {common}");
+    int verify = S2d(Context, $"data verify {common}");
     if (verify != 0) throw new Exception($"s2d data verify found problems (exit code {verify})");
 });

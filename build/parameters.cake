@@ -31,3 +31,9 @@ public static class Parameters
 }
 
 Parameters.Init(Context);
+
+/// <summary>Runs the built s2d program with arguments; returns its exit code.</summary>
+public static int S2d(ICakeContext context, string args) => context.StartProcess("dotnet", new ProcessSettings
+{
+    Arguments = $"run --project src/SearchToDeploy.Cli -c {Parameters.Configuration} --no-build -p:S2DTorch={Parameters.Torch} -p:S2DOrt={Parameters.Ort} -- {args}",
+});
