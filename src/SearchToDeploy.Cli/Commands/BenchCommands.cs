@@ -33,11 +33,7 @@ public static class BenchCommands
             var cifar = DatasetRef.Resolve("cifar10", DataRoot.Resolve(r.GetValue(root))).Open(Split.Train);
             var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(Nas.Supernets.SearchMethods.Parse)],
                 r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), io.Out);
-            string md = table.ToMarkdown();
-            io.Out.WriteLine();
-            io.Out.WriteLine(md);
-            if (r.GetValue(output) is { } path) Util.AtomicFile.WriteAllText(path, md);
-            return S2dApp.Success;
+            return Report(io, table, r.GetValue(output));
         }));
         return cmd;
     }
@@ -58,13 +54,18 @@ public static class BenchCommands
             string? folderPath = r.GetValue(folder) ?? Path.Combine(dataRoot, "imagenet-sample", "val");
             IImageDataset? images = Directory.Exists(folderPath) ? ImageFolderDataset.Open(folderPath) : null;
             if (images is null) io.Out.WriteLine($"no image folder at {folderPath}: ImageFolder pipeline skipped (pass --imagefolder)");
-            var table = DataBenchmark.Run(cifar, images, r.GetValue(workers)!, r.GetValue(seconds), io.Out);
-            string md = table.ToMarkdown();
-            io.Out.WriteLine();
-            io.Out.WriteLine(md);
-            if (r.GetValue(output) is { } path) Util.AtomicFile.WriteAllText(path, md);
-            return S2dApp.Success;
+            return Report(io, DataBenchmark.Run(cifar, images, r.GetValue(workers)!, r.GetValue(seconds), io.Out), r.GetValue(output));
         }));
         return cmd;
+    }
+
+    /// <summary>Prints the table as Markdown and, with --output, writes it to a file.</summary>
+    private static int Report(CliIo io, BenchTable table, string? output)
+    {
+        string md = table.ToMarkdown();
+        io.Out.WriteLine();
+        io.Out.WriteLine(md);
+        if (output is not null) Util.AtomicFile.WriteAllText(output, md);
+        return S2dApp.Success;
     }
 }

@@ -83,9 +83,6 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         using var narrowed = y.narrow(1, 0, cout);
         return bias is null ? narrowed.alias() : narrowed + bias.view(1, -1, 1, 1);
     }
-
-    /// <summary>Multiply-accumulates of one forward pass for an output of <paramref name="outH"/> x <paramref name="outW"/> (per image).</summary>
-    public long MultiplyAdds(long outH, long outW) => OutChannels * outH * outW * (InChannels / Groups) * Kernel * Kernel;
 }
 
 /// <summary>Counts multiply-accumulates of the convolutions run while it is installed in <see cref="Conv.Counter"/>.</summary>

@@ -47,7 +47,6 @@ public static class OpRegistry
     public static bool IsDartsOp(string name) => DartsFactories.ContainsKey(name);
     public static bool IsNb201Op(string name) => Nb201.Contains(name);
     public static bool IsPool(string name) => name is MaxPool3 or AvgPool3;
-    public static bool IsParameterFree(string name) => name is None or MaxPool3 or AvgPool3 or Skip or Noise;
 
     /// <summary>A DARTS-space op (DARTS, S1-S4) on C channels.</summary>
     public static Module<Tensor, Tensor> CreateDarts(string name, long channels, long stride, OpConfig cfg) =>

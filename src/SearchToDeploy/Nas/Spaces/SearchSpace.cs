@@ -16,12 +16,8 @@ public sealed record SearchSpace(string Name, SpaceKind Kind, IReadOnlyList<IRea
     /// <summary>Candidates per edge (every edge of a space has the same count, so α is one matrix per cell type).</summary>
     public int OpsPerEdge => Normal[0].Count;
     public int Edges => Normal.Count;
-    public bool HasReductionCell => Kind == SpaceKind.DartsCell;
 
     public IReadOnlyList<IReadOnlyList<string>> EdgesOf(bool reduction) => reduction ? Reduce : Normal;
-
-    /// <summary>Every op name that occurs in the space.</summary>
-    public IReadOnlySet<string> OpNames => Normal.Concat(Reduce).SelectMany(e => e).ToHashSet();
 
     /// <summary>Number of edges of a DARTS-style cell with <paramref name="steps"/> intermediate nodes: 2+3+...</summary>
     public static int DartsEdgeCount(int steps) => Enumerable.Range(0, steps).Sum(i => i + 2);
