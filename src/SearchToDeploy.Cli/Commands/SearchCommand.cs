@@ -35,7 +35,7 @@ public static class SearchCommand
         var momentum = new Option<double?>("--momentum") { Description = "SGD momentum" };
         var nesterov = new Option<bool?>("--nesterov") { Description = "Nesterov momentum" };
         var wd = new Option<double?>("--weight-decay") { Description = "Weight decay of the trainable weights" };
-        var bnWd = new Option<double?>("--bn-weight-decay") { Description = "Weight decay of BN affine parameters (RF default 0)" };
+        var bnWd = new Option<double?>("--bn-weight-decay") { Description = "Weight decay of BN affine parameters (default: --weight-decay; RF methods: 0)" };
         var clip = new Option<double?>("--grad-clip") { Description = "Gradient norm clip of the weights" };
         var dropPath = new Option<double?>("--drop-path") { Description = "Drop-path probability on op outputs during search" };
         var cutout = new Option<int?>("--cutout") { Description = "Cutout length (0 = off)" };
@@ -48,8 +48,8 @@ public static class SearchCommand
         var layers = new Option<int?>("--layers") { Description = "DARTS: cells (8); NAS-Bench-201: cells per stage (5)" };
         var nodes = new Option<int?>("--nodes") { Description = "Intermediate nodes of a DARTS-style cell (4)" };
         var k = new Option<int?>("--partial-k") { Description = "Partial-channel factor K of PC methods (4)" };
-        var init = new Option<string?>("--frozen-init") { Description = "RF: initialisation of the frozen weights: default (torch's Kaiming-uniform a=sqrt(5)), kaiming-normal, kaiming-uniform" };
-        var trainClassifier = new Option<bool?>("--train-classifier") { Description = "RF: train the final linear classifier too (default: frozen)" };
+        var init = new Option<string?>("--frozen-init") { Description = "RF: initialisation of the frozen filters: kaiming-normal (default for RF), kaiming-uniform, or default (torch's Kaiming-uniform a=sqrt(5))" };
+        var trainClassifier = new Option<bool?>("--train-classifier") { Description = "RF: whether the final linear classifier trains (default true; false keeps it a random feature too)" };
         var trackStats = new Option<bool?>("--bn-running-stats") { Description = "BN tracks running statistics (evaluation uses them); false = always batch statistics" };
         var bnMomentum = new Option<double?>("--bn-momentum") { Description = "BN running-statistics momentum (0.1)" };
         var workers = new Option<int?>("--workers") { Description = "Data loader threads per loader" };
