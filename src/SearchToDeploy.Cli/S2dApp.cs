@@ -20,6 +20,8 @@ public static class S2dApp
         root.Subcommands.Add(DataCommands.Create(io));
         root.Subcommands.Add(SearchCommand.Create(io));
         root.Subcommands.Add(Nb201Command.Create(io));
+        root.Subcommands.Add(TrainCommand.Create(io));
+        root.Subcommands.Add(ModelCommand.Create(io));
         root.Subcommands.Add(BenchCommands.Create(io));
 
         var parsed = root.Parse(args);

@@ -29,6 +29,24 @@ public static class CommonOptions
         Description = "CIFAR-100: use the 20 coarse labels instead of the 100 fine ones",
     };
 
+    public static Option<string> Genotype() => new("--genotype")
+    {
+        Description = "A genotype.json file, or a genotype string: DARTS Genotype(normal=[...], normal_concat=[2, 3, 4, 5], reduce=[...], " +
+                      "reduce_concat=...) or a NAS-Bench-201 arch string |op~0|+|op~0|op~1|+|...|",
+        Required = true,
+    };
+
+    public static Option<string?> Network() => new("--network")
+    {
+        Description = "cifar (DARTS CIFAR network), imagenet (DARTS ImageNet network, mobile setting) or nb201 (default: nb201 for a " +
+                      "NAS-Bench-201 cell, else cifar for 32x32 datasets and imagenet otherwise)",
+    };
+
+    public static Option<double?> MaxMadds() => new("--max-madds")
+    {
+        Description = "Fail before training when the network has more multiply-adds (millions) than this (mobile setting: 600)",
+    };
+
     /// <summary>Resolves --dataset/--data-root/--data/--coarse-labels to a dataset.</summary>
     public static DatasetRef ResolveDataset(ParseResult r, Option<string> dataset, Option<string?> root, Option<string?> path,
         Option<bool> coarse) =>

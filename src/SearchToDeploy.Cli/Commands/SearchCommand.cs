@@ -3,6 +3,7 @@ using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Search;
 using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Supernets;
+using SearchToDeploy.Training;
 using SearchToDeploy.Util;
 
 namespace SearchToDeploy.Cli.Commands;
@@ -111,7 +112,7 @@ public static class SearchCommand
             {
                 new SearchRunner(o, ds, dir, log).Run(r.GetValue(resume));
             }
-            catch (SearchDivergedException e)
+            catch (DivergedException e)
             {
                 log.WriteLine($"error: {e.Message}");
                 return S2dApp.Failure;

@@ -72,4 +72,12 @@ public static class CheckpointFile
             throw new InputException($"{path}: truncated checkpoint");
         }
     }
+
+    /// <summary>An options JSON object without the keys that may differ between a run and its resumption.</summary>
+    public static string ComparableOptions(string optionsJson, IEnumerable<string> runtimeOnlyKeys)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(optionsJson)!.AsObject();
+        foreach (var key in runtimeOnlyKeys) node.Remove(key);
+        return node.ToJsonString();
+    }
 }

@@ -129,7 +129,7 @@ public static class SearchArtifacts
             using var bmp = SKBitmap.Decode(png);
             { using var img = SKImage.FromBitmap(bmp); canvas.DrawImage(img, (e % cols) * pw, (e / cols) * ph, SKSamplingOptions.Default); }
         }
-        SaveSurface(surface, path);
+        LineCharts.SavePng(surface, path);
     }
 
     private static string EdgeTitle(SearchSpace space, int e)
@@ -145,44 +145,17 @@ public static class SearchArtifacts
     private static void CurvesPlot(string path, IReadOnlyList<EpochRecord> history)
     {
         double[] x = [.. history.Select(h => (double)h.Epoch)];
-        var loss = new ScottPlot.Plot();
-        AddLine(loss, x, [.. history.Select(h => h.TrainLoss)], "train loss");
-        AddLine(loss, x, [.. history.Select(h => h.ValidLoss)], "valid loss");
-        loss.Title("loss"); loss.XLabel("epoch"); loss.ShowLegend();
-        var acc = new ScottPlot.Plot();
-        AddLine(acc, x, [.. history.Select(h => h.TrainAccuracy)], "train accuracy %");
-        AddLine(acc, x, [.. history.Select(h => h.ValidAccuracy)], "valid accuracy %");
-        if (history.Any(h => h.Nb201?.GetValueOrDefault("cifar10_test") is not null))
-            AddLine(acc, x, [.. history.Select(h => h.Nb201?.GetValueOrDefault("cifar10_test") ?? double.NaN)], "NB201 CIFAR-10 test % of the cell");
-        acc.Title("accuracy"); acc.XLabel("epoch");
-        foreach (var p in new[] { loss, acc }) p.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true }; acc.ShowLegend(ScottPlot.Alignment.LowerRight);
-        const int w = 560, h = 380;
-        using var surface = SKSurface.Create(new SKImageInfo(2 * w, h));
-        surface.Canvas.Clear(SKColors.White);
-        int i = 0;
-        foreach (var p in new[] { loss, acc })
+        var acc = new List<Series>
         {
-            PlotFonts.Apply(p);
-            using var bmp = SKBitmap.Decode(p.GetImageBytes(w, h, ScottPlot.ImageFormat.Png));
-            using var img = SKImage.FromBitmap(bmp);
-            surface.Canvas.DrawImage(img, i++ * w, 0, SKSamplingOptions.Default);
-        }
-        SaveSurface(surface, path);
-    }
-
-    private static void AddLine(ScottPlot.Plot plot, double[] x, double[] y, string label)
-    {
-        var keep = Enumerable.Range(0, x.Length).Where(i => !double.IsNaN(y[i])).ToArray();
-        if (keep.Length == 0) return;
-        var s = plot.Add.Scatter(keep.Select(i => x[i]).ToArray(), keep.Select(i => y[i]).ToArray());
-        s.LegendText = label;
-        s.MarkerSize = 3;
-    }
-
-    private static void SaveSurface(SKSurface surface, string path)
-    {
-        using var image = surface.Snapshot();
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.WriteAllBytes(path, data.AsSpan());
+            new("train accuracy %", x, [.. history.Select(h => h.TrainAccuracy)]),
+            new("valid accuracy %", x, [.. history.Select(h => h.ValidAccuracy)]),
+        };
+        if (history.Any(h => h.Nb201?.GetValueOrDefault("cifar10_test") is not null))
+            acc.Add(new("NB201 CIFAR-10 test % of the cell", x, [.. history.Select(h => h.Nb201?.GetValueOrDefault("cifar10_test") ?? double.NaN)]));
+        LineCharts.Save(path,
+        [
+            new Panel("loss", [new("train loss", x, [.. history.Select(h => h.TrainLoss)]), new("valid loss", x, [.. history.Select(h => h.ValidLoss)])]),
+            new Panel("accuracy", acc, Legend: ScottPlot.Alignment.LowerRight),
+        ]);
     }
 }

@@ -19,9 +19,6 @@ using static TorchSharp.torch.nn;
 
 namespace SearchToDeploy.Nas.Search;
 
-/// <summary>The training loss became NaN or infinite; the last good checkpoint is kept.</summary>
-public sealed class SearchDivergedException(string message) : Exception(message);
-
 /// <summary>
 /// Runs a differentiable architecture search into a run folder: per step an architecture step on the architecture
 /// half of the split (from the warm-up epoch on), then a weight step on the weight half; after each epoch an
@@ -205,7 +202,7 @@ public sealed class SearchRunner
     }
 
     private static void Diverged(int epoch, int step, string what, double value) =>
-        throw new SearchDivergedException(
+        throw new DivergedException(
             $"epoch {epoch} step {step}: the {what} is {value}; the search stopped and the last good checkpoint (end of epoch {epoch - 1}) is kept. " +
             "Lower --lr or --arch-lr, or check the data.");
 
@@ -311,7 +308,7 @@ public sealed class SearchRunner
     {
         var (json, tensors) = CheckpointFile.Load(path);
         var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
-        string saved = Comparable(header.Options), now = Comparable(OptionsJson(_o));
+        string saved = CheckpointFile.ComparableOptions(header.Options, RuntimeOnly), now = CheckpointFile.ComparableOptions(OptionsJson(_o), RuntimeOnly);
         if (saved != now)
             throw new InputException($"{path}: the checkpoint was made with other search settings; resume with the same options " +
                                      $"(see {Path.Combine(_dir, "options.json")}) or start a new run folder");
@@ -322,13 +319,5 @@ public sealed class SearchRunner
         foreach (var t in tensors.Values) t.Dispose();
         history.AddRange(header.History);
         return header.EpochsDone;
-    }
-
-    /// <summary>The options JSON without the settings that may change between a run and its resumption.</summary>
-    private static string Comparable(string optionsJson)
-    {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(optionsJson)!.AsObject();
-        foreach (var key in RuntimeOnly) node.Remove(key);
-        return node.ToJsonString();
     }
 }

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using SearchToDeploy.Data;
+using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Networks;
+using SearchToDeploy.Training;
+using SearchToDeploy.Util;
+
+namespace SearchToDeploy.Cli.Commands;
+
+/// <summary><c>s2d train</c>: retrain a network built from a searched cell; a preset fills every setting, each option overrides one.</summary>
+public static class TrainCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var cmd = new Command("train", "Train the network built from a genotype (CIFAR, ImageNet mobile setting or NAS-Bench-201) with the published recipes; " +
+                                       "writes best/last checkpoints, metrics.json, logs and plots into --out");
+        var genotype = CommonOptions.Genotype();
+        var network = CommonOptions.Network();
+        var dataset = CommonOptions.Dataset(required: false);
+        dataset.DefaultValueFactory = _ => "cifar10";
+        var root = CommonOptions.DataRoot();
+        var data = CommonOptions.DataPath();
+        var coarse = CommonOptions.CoarseLabels();
+        var preset = new Option<string?>("--preset") { Description = $"{string.Join(", ", TrainPresets.Names)} (default: paper-imagenet for the ImageNet network, else paper-cifar)" };
+        var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>)", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
+        var force = new Option<bool>("--force") { Description = "Delete an existing run in --out and start over" };
+
+        var channels = new Option<long?>("--channels") { Description = "Initial channels C (CIFAR 36, ImageNet 48, NAS-Bench-201 16)" };
+        var layers = new Option<int?>("--layers") { Description = "Cells (CIFAR 20, ImageNet 14); NAS-Bench-201: cells per stage (5)" };
+        var aux = new Option<double?>("--aux-weight") { Description = "Auxiliary head loss weight (0.4); 0 builds no auxiliary head" };
+        var dropPath = new Option<double?>("--drop-path") { Description = "Final drop-path probability, ramped linearly from 0 (CIFAR 0.2)" };
+        var imageSize = new Option<int?>("--image-size") { Description = "ImageNet-style datasets: training crop and evaluation centre crop (224)" };
+        var maxMadds = CommonOptions.MaxMadds();
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs" };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size (paper-imagenet scales the learning rate with it)" };
+        var lr = new Option<double?>("--lr") { Description = "Initial learning rate" };
+        var lrMin = new Option<double?>("--lr-min") { Description = "Cosine schedule: final learning rate (0)" };
+        var schedule = new Option<string?>("--schedule") { Description = "cosine (per epoch), step (x gamma per epoch) or linear (PC-DARTS ImageNet)" };
+        var gamma = new Option<double?>("--gamma") { Description = "Step schedule factor per epoch (0.97)" };
+        var warmup = new Option<int?>("--warmup-epochs") { Description = "Linear learning-rate warm-up epochs" };
+        var momentum = new Option<double?>("--momentum") { Description = "SGD momentum (0.9)" };
+        var nesterov = new Option<bool?>("--nesterov") { Description = "Nesterov momentum" };
+        var wd = new Option<double?>("--weight-decay") { Description = "Weight decay" };
+        var smoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing of the training loss (ImageNet 0.1)" };
+        var clip = new Option<double?>("--grad-clip") { Description = "Gradient norm clip (5)" };
+        var cutout = new Option<int?>("--cutout") { Description = "CIFAR-style datasets: cutout length (16; 0 = off)" };
+        var jitter = new Option<float?>("--color-jitter") { Description = "ImageNet-style datasets: brightness/contrast/saturation jitter (0.4)" };
+        var maxTrain = new Option<int?>("--max-train-images") { Description = "Train on a seeded random subset of this many images (0 = all)" };
+        var maxValid = new Option<int?>("--max-valid-images") { Description = "Validate on the first this many images (0 = all)" };
+        var seed = new Option<long?>("--seed") { Description = "Random seed (0)" };
+        var workers = new Option<int?>("--workers") { Description = "Data loader threads" };
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)" };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this invocation (resume later with --resume)" };
+
+        foreach (var o in new Option[] { genotype, network, dataset, root, data, coarse, preset, outDir, resume, force, channels, layers, aux, dropPath,
+                     imageSize, maxMadds, epochs, batch, lr, lrMin, schedule, gamma, warmup, momentum, nesterov, wd, smoothing, clip, cutout, jitter,
+                     maxTrain, maxValid, seed, workers, threads, stopAfter })
+            cmd.Options.Add(o);
+
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            var arch = GenotypeFile.LoadFileOrText(r.GetValue(genotype)!);
+            var ds = CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
+            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : NetworkConfig.DefaultKind(arch, ds.IsSmallImage);
+            string presetName = r.GetValue(preset) ?? (kind == NetworkKind.ImageNet ? "paper-imagenet" : "paper-cifar");
+            var o = TrainPresets.Create(presetName, kind, r.GetValue(batch));
+            o = o with
+            {
+                Dataset = ds.Name, DataPath = r.GetValue(data), Network = kind,
+                Channels = r.GetValue(channels) ?? o.Channels,
+                Layers = r.GetValue(layers) ?? o.Layers,
+                AuxWeight = r.GetValue(aux) ?? o.AuxWeight,
+                DropPath = r.GetValue(dropPath) ?? o.DropPath,
+                ImageSize = r.GetValue(imageSize) ?? o.ImageSize,
+                MaxMultiplyAdds = r.GetValue(maxMadds) is { } mm ? (long)(mm * 1e6) : o.MaxMultiplyAdds,
+                Epochs = r.GetValue(epochs) ?? o.Epochs,
+                LearningRate = r.GetValue(lr) ?? o.LearningRate,
+                LearningRateMin = r.GetValue(lrMin) ?? o.LearningRateMin,
+                Schedule = r.GetValue(schedule) is { } s ? LrSchedule.Parse(s) : o.Schedule,
+                StepGamma = r.GetValue(gamma) ?? o.StepGamma,
+                WarmupEpochs = r.GetValue(warmup) ?? o.WarmupEpochs,
+                Momentum = r.GetValue(momentum) ?? o.Momentum,
+                Nesterov = r.GetValue(nesterov) ?? o.Nesterov,
+                WeightDecay = r.GetValue(wd) ?? o.WeightDecay,
+                LabelSmoothing = r.GetValue(smoothing) ?? o.LabelSmoothing,
+                GradClip = r.GetValue(clip) ?? o.GradClip,
+                Cutout = r.GetValue(cutout) ?? o.Cutout,
+                ColorJitter = r.GetValue(jitter) ?? o.ColorJitter,
+                MaxTrainImages = r.GetValue(maxTrain) ?? o.MaxTrainImages,
+                MaxValidImages = r.GetValue(maxValid) ?? o.MaxValidImages,
+                Seed = r.GetValue(seed) ?? o.Seed,
+                Workers = r.GetValue(workers) ?? o.Workers,
+                Threads = r.GetValue(threads) ?? o.Threads,
+                StopAfterEpochs = r.GetValue(stopAfter) ?? 0,
+            };
+            string dir = r.GetValue(outDir)!;
+            if (r.GetValue(force) && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            Directory.CreateDirectory(dir);
+            using var log = new RunLog(io.Out, Path.Combine(dir, "log.txt"));
+            try
+            {
+                new TrainRunner(o, arch, ds, dir, log).Run(r.GetValue(resume));
+            }
+            catch (DivergedException e)
+            {
+                log.WriteLine($"error: {e.Message}");
+                return S2dApp.Failure;
+            }
+            return S2dApp.Success;
+        }));
+        return cmd;
+    }
+}
