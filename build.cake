@@ -4,5 +4,6 @@
 #load "build/build.cake"
 #load "build/data.cake"
 #load "build/search.cake"
+#load "build/train.cake"
 
 RunTarget(Parameters.Target);

@@ -12,7 +12,29 @@ public static class BenchCommands
         var bench = new Command("bench", "Measure speed and memory; prints Markdown tables (see docs/benchmarks.md)");
         bench.Subcommands.Add(Data(io));
         bench.Subcommands.Add(Search(io));
+        bench.Subcommands.Add(Train(io));
         return bench;
+    }
+
+    private static Command Train(CliIo io)
+    {
+        var darts = new Option<string?>("--genotype") { Description = "DARTS-space genotype for the CIFAR and ImageNet networks (default DARTS_V2)" };
+        var nb201 = new Option<string?>("--nb201-arch") { Description = "NAS-Bench-201 arch string (default: the table's best CIFAR-10 cell)" };
+        var imagenetBatch = new Option<int>("--imagenet-batch") { Description = "Batch size of the ImageNet workload", DefaultValueFactory = _ => 16 };
+        var steps = new Option<int>("--steps") { Description = "Measured steps per workload (median, after a warm-up step)", DefaultValueFactory = _ => 3 };
+        var threads = new Option<int>("--threads") { Description = "Torch threads (0 = all cores)" };
+        var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
+        var cmd = new Command("train", "Training images/s of the evaluation networks at paper and cpu-preset sizes, and the time of one paper epoch here");
+        foreach (var o in new Option[] { darts, nb201, imagenetBatch, steps, threads, output }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
+            var d = Nas.Genotypes.GenotypeFile.LoadFileOrText(r.GetValue(darts) ?? Nas.Genotypes.KnownGenotypes.DartsV2);
+            var n = Nas.Genotypes.GenotypeFile.LoadFileOrText(r.GetValue(nb201) ?? Nas.Genotypes.KnownGenotypes.Nb201Best);
+            var table = TrainBenchmark.Run(TrainBenchmark.Defaults(d, n, r.GetValue(imagenetBatch)), r.GetValue(steps), io.Out);
+            return Report(io, table, r.GetValue(output));
+        }));
+        return cmd;
     }
 
     private static Command Search(CliIo io)

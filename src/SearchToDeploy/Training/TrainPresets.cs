@@ -45,16 +45,17 @@ public static class TrainPresets
     };
 
     /// <summary>
-    /// Sized for a 2-core CPU (docs/benchmarks.md): a DARTS cell in an 8-cell C=16 CIFAR network (a NAS-Bench-201 cell:
-    /// C=16, 2 cells per stage) trained for 20 epochs with a one-shot cosine schedule, no auxiliary head or drop-path
-    /// (both slow short schedules down), cutout off.
+    /// Sized for a 2-core CPU within an hour (docs/benchmarks.md): a NAS-Bench-201 cell in its network at C=16 with 2
+    /// cells per stage, 12 epochs of CIFAR-10; a DARTS cell in a 5-cell C=16 CIFAR network for 8 epochs (DARTS cells are
+    /// about 4x slower per image here: many small depthwise convolutions). One cosine cycle, no auxiliary head,
+    /// drop-path or cutout (they pay off only in long schedules).
     /// </summary>
     private static TrainOptions Cpu(NetworkKind network) => network switch
     {
         NetworkKind.Nb201 => new TrainOptions
         {
             Preset = "cpu", Network = NetworkKind.Nb201, Channels = 16, Layers = 2, AuxWeight = 0, DropPath = 0,
-            Epochs = 20, BatchSize = 128, LearningRate = 0.1, Nesterov = true, WeightDecay = 5e-4, Cutout = 0,
+            Epochs = 12, BatchSize = 128, LearningRate = 0.1, Nesterov = true, WeightDecay = 5e-4, Cutout = 0,
         },
         NetworkKind.ImageNet => new TrainOptions
         {
@@ -63,8 +64,8 @@ public static class TrainPresets
         },
         _ => new TrainOptions
         {
-            Preset = "cpu", Network = NetworkKind.Cifar, Channels = 16, Layers = 8, AuxWeight = 0, DropPath = 0,
-            Epochs = 20, BatchSize = 128, LearningRate = 0.1, WeightDecay = 3e-4, Cutout = 0,
+            Preset = "cpu", Network = NetworkKind.Cifar, Channels = 16, Layers = 5, AuxWeight = 0, DropPath = 0,
+            Epochs = 8, BatchSize = 128, LearningRate = 0.1, WeightDecay = 3e-4, Cutout = 0,
         },
     };
 

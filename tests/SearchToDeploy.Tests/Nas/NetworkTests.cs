@@ -8,12 +8,8 @@ namespace SearchToDeploy.Tests.Nas;
 /// <summary>Evaluation networks built from genotypes: shapes, auxiliary head, sizes against hand-computed counts.</summary>
 public sealed class NetworkTests
 {
-    internal const string DartsV2 =
-        "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), " +
-        "('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), " +
-        "('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=range(2, 6))";
-
-    internal const string Nb201Best = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+    internal const string DartsV2 = KnownGenotypes.DartsV2;
+    internal const string Nb201Best = KnownGenotypes.Nb201Best;
 
     private static EvalNetwork Build(string arch, NetworkKind kind, long c, int layers, long classes, bool aux)
     {

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Networks;
+using SearchToDeploy.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Benchmarks;
+
+/// <summary>
+/// <c>s2d bench train</c>: training throughput (forward, backward, SGD step on in-memory batches) of the evaluation
+/// networks at their paper sizes and at the cpu preset sizes, and the time one epoch of the paper recipe would take
+/// here (CIFAR-10: 50,000 images; ImageNet: 1,281,167).
+/// </summary>
+public static class TrainBenchmark
+{
+    public const int CifarEpochImages = 50_000, ImageNetEpochImages = 1_281_167;
+
+    public sealed record Workload(string Name, Architecture Arch, NetworkConfig Config, int ImageSize, int Batch, int EpochImages);
+
+    /// <summary>The default workloads: a DARTS cell (CIFAR and ImageNet networks) and a NAS-Bench-201 cell, paper and cpu sizes.</summary>
+    public static IReadOnlyList<Workload> Defaults(Architecture darts, Architecture nb201, int imagenetBatch) =>
+    [
+        new("CIFAR network, paper (C=36, 20 cells, aux)", darts, NetworkConfig.Paper(NetworkKind.Cifar, 10), 32, 96, CifarEpochImages),
+        new("CIFAR network, cpu preset (C=16, 5 cells)", darts, new NetworkConfig(NetworkKind.Cifar, 16, 5, 10, false), 32, 128, CifarEpochImages),
+        new("ImageNet network, mobile (C=48, 14 cells, aux)", darts, NetworkConfig.Paper(NetworkKind.ImageNet, 1000), 224, imagenetBatch, ImageNetEpochImages),
+        new("NAS-Bench-201 network, paper (C=16, N=5)", nb201, NetworkConfig.Paper(NetworkKind.Nb201, 10), 32, 256, CifarEpochImages),
+        new("NAS-Bench-201 network, cpu preset (C=16, N=2)", nb201, new NetworkConfig(NetworkKind.Nb201, 16, 2, 10, false), 32, 128, CifarEpochImages),
+    ];
+
+    public static BenchTable Run(IReadOnlyList<Workload> workloads, int steps, TextWriter log)
+    {
+        var table = new BenchTable($"Training step ({Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}; synthetic batches, SGD, fp32)",
+            "ms/step", "images/s", "paper epoch (h)", "params (M)", "MAdds (M)");
+        foreach (var w in workloads)
+        {
+            torch.manual_seed(0);
+            using var net = NetworkFactory.Create(w.Arch, w.Config);
+            var size = ModelSize.Measure(net, w.ImageSize);
+            net.train();
+            net.DropPathProb = w.Config.Kind == NetworkKind.Cifar ? 0.1 : 0;
+            var sgd = new Sgd([new ParamGroup([.. net.parameters()], 3e-4)], 0.9);
+            var parameters = sgd.Parameters.ToList();
+            using var x = torch.randn(w.Batch, 3, w.ImageSize, w.ImageSize);
+            using var y = torch.randint(0, w.Config.Classes, [w.Batch], dtype: ScalarType.Int64);
+            var times = new List<double>();
+            for (int s = 0; s < steps + 1; s++)
+            {
+                var watch = Stopwatch.StartNew();
+                using (var scope = torch.NewDisposeScope())
+                {
+                    Gradients.Zero(parameters);
+                    var (logits, aux) = net.ForwardWithAux(x);
+                    var loss = Losses.CrossEntropy(logits, y);
+                    if (aux is not null) loss = loss + 0.4 * Losses.CrossEntropy(aux, y);
+                    loss.backward();
+                    Gradients.ClipNorm(parameters, 5);
+                    sgd.Step(0.01);
+                }
+                if (s > 0) times.Add(watch.Elapsed.TotalMilliseconds); // the first step warms up
+            }
+            double ms = times.Order().ElementAt(times.Count / 2);
+            double ips = w.Batch / (ms / 1000);
+            log.WriteLine($"{w.Name}: {ms:0} ms/step at batch {w.Batch} ({w.ImageSize}x{w.ImageSize}), {ips:0.0} images/s");
+            table.Add(w.Name, $"batch {w.Batch}, {w.ImageSize}x{w.ImageSize}", ("ms/step", ms), ("images/s", ips),
+                ("paper epoch (h)", w.EpochImages / ips / 3600), ("params (M)", size.Parameters / 1e6), ("MAdds (M)", size.MultiplyAdds / 1e6));
+        }
+        return table;
+    }
+}
