@@ -12,7 +12,10 @@ namespace SearchToDeploy.Onnx;
 /// </summary>
 public static class BatchNormFolding
 {
-    /// <summary>The per-channel scale s and shift t of the BN in eval mode (y = x · s + t), float64 on the CPU.</summary>
+    /// <summary>
+    /// The per-channel scale s and shift t of the BN in eval mode (y = x · s + t), float64 on the CPU. They join the
+    /// caller's dispose scope if there is one; otherwise the caller disposes them.
+    /// </summary>
     public static (Tensor Scale, Tensor Shift) ScaleAndShift(BatchNorm2d bn)
     {
         var (mean, variance) = RunningStats(bn);

@@ -19,7 +19,10 @@ public static class OnnxModelFile
         ?? typeof(OnnxModelFile).Assembly.GetName().Version?.ToString()
         ?? "0";
 
-    /// <summary>A model around the builder's graph (declare the graph's input and output first).</summary>
+    /// <summary>
+    /// A model around the builder's graph (declare the graph's input and output first). The model shares the builder's
+    /// GraphProto; metadata keys are written in ordinal order.
+    /// </summary>
     public static ModelProto CreateModel(OnnxGraphBuilder graph, IReadOnlyDictionary<string, string>? metadata = null, string? docString = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
