@@ -5,11 +5,11 @@ namespace SearchToDeploy.Cli;
 
 /// <summary>
 /// The s2d command line. Exit codes: 0 success, 1 failure, 2 bad usage or bad input (a missing or malformed file,
-/// folder or argument); later commands add 3 for a failed accuracy gate.
+/// folder or argument), 3 a model under its accuracy gate.
 /// </summary>
 public static class S2dApp
 {
-    public const int Success = 0, Failure = 1, BadInput = 2;
+    public const int Success = 0, Failure = 1, BadInput = 2, GateFailed = 3;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -22,6 +22,9 @@ public static class S2dApp
         root.Subcommands.Add(Nb201Command.Create(io));
         root.Subcommands.Add(TrainCommand.Create(io));
         root.Subcommands.Add(ModelCommand.Create(io));
+        root.Subcommands.Add(DeployCommands.Export(io));
+        root.Subcommands.Add(DeployCommands.Validate(io));
+        root.Subcommands.Add(DeployCommands.Serve(io));
         root.Subcommands.Add(BenchCommands.Create(io));
 
         var parsed = root.Parse(args);

@@ -47,6 +47,12 @@ public static class CommonOptions
         Description = "Fail before training when the network has more multiply-adds (millions) than this (mobile setting: 600)",
     };
 
+    public static Option<string> ExecutionProvider() => new("--ep")
+    {
+        Description = "ONNX Runtime execution provider: auto (CUDA when usable, else CPU; the log says which ran), cuda or cpu",
+        DefaultValueFactory = _ => "auto",
+    };
+
     /// <summary>Resolves --dataset/--data-root/--data/--coarse-labels to a dataset.</summary>
     public static DatasetRef ResolveDataset(ParseResult r, Option<string> dataset, Option<string?> root, Option<string?> path,
         Option<bool> coarse) =>

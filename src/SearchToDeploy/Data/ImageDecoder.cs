@@ -16,7 +16,8 @@ public static class ImageDecoder
     }
 
     /// <param name="name">The file or request the bytes came from, for messages.</param>
-    public static RgbImage Decode(ReadOnlySpan<byte> bytes, string name)
+    /// <param name="maxPixels">Refuse larger images (decompression bombs) before decoding them.</param>
+    public static RgbImage Decode(ReadOnlySpan<byte> bytes, string name, long maxPixels = long.MaxValue)
     {
         if (bytes.Length == 0) throw new ImageDecodeException(name, "empty");
         using var data = SKData.CreateCopy(bytes);
@@ -24,6 +25,8 @@ public static class ImageDecoder
         if (codec is null) throw new ImageDecodeException(name, "not a recognised image format");
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0) throw new ImageDecodeException(name, $"image size {info.Width}x{info.Height}");
+        if ((long)info.Width * info.Height > maxPixels)
+            throw new ImageDecodeException(name, $"{info.Width}x{info.Height} pixels is over the limit of {maxPixels:N0}");
         // Unpremultiplied RGBA: alpha is dropped below, as PIL's convert("RGB") does.
         var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         // The RGBA scratch buffer is pooled: large images would otherwise churn the large-object heap.

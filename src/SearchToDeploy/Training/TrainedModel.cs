@@ -34,7 +34,7 @@ public sealed record TrainHeader
     public NetworkConfig NetworkConfig => new(Network, Channels, Layers, Classes.Count, Auxiliary);
     public Architecture ParseArchitecture() => Nas.Genotypes.Architecture.ParseText(Architecture, Space);
 
-    internal static readonly JsonSerializerOptions Json = new()
+    public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },

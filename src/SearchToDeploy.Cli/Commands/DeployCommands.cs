@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Text.Json;
+using SearchToDeploy.Cli.Serving;
+using SearchToDeploy.Data;
+using SearchToDeploy.Onnx;
+using SearchToDeploy.Training;
+
+namespace SearchToDeploy.Cli.Commands;
+
+/// <summary><c>s2d export</c>, <c>s2d validate</c> and <c>s2d serve</c>: from a training run to a checked, gated, served ONNX model.</summary>
+public static class DeployCommands
+{
+    public static Command Export(CliIo io)
+    {
+        var run = new Option<string>("--run") { Description = "Training run folder (s2d train --out) or a checkpoint file", Required = true };
+        var output = new Option<string>("--out") { Description = "ONNX file to write", Required = true };
+        var keepBn = new Option<bool>("--keep-bn") { Description = "Keep BatchNormalization nodes instead of folding them into the convolutions" };
+        var images = new Option<int>("--parity-images") { Description = "Real images of the training dataset's evaluation split in the parity check", DefaultValueFactory = _ => 64 };
+        var root = CommonOptions.DataRoot();
+        var data = CommonOptions.DataPath();
+        var cmd = new Command("export", "Export a trained network to ONNX (opset 17) with its metadata; fails, writing nothing, if ONNX Runtime's logits differ from TorchSharp's by more than 1e-4");
+        foreach (var o in new Option[] { run, output, keepBn, images, root, data }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            string runPath = r.GetValue(run)!;
+            IImageDataset? parityImages = null;
+            using (var model = TrainedModel.Load(runPath))
+            {
+                var h = model.Header;
+                string? path = r.GetValue(data) ?? JsonSerializer.Deserialize<TrainOptions>(h.Options, TrainHeader.Json)?.DataPath;
+                try { parityImages = DatasetRef.Resolve(h.Dataset, DataRoot.Resolve(r.GetValue(root)), path).Open(Split.Test); }
+                catch (InputException e) { io.Out.WriteLine($"warning: no real images for the parity check ({e.Message}); random inputs only"); }
+            }
+            try
+            {
+                ModelExporter.Export(runPath, r.GetValue(output)!, io.Out, r.GetValue(keepBn), parityImages, r.GetValue(images));
+            }
+            catch (ParityException e)
+            {
+                io.Err.WriteLine($"error: {e.Message}");
+                return S2dApp.Failure;
+            }
+            return S2dApp.Success;
+        }));
+        return cmd;
+    }
+
+    public static Command Validate(CliIo io)
+    {
+        var model = new Option<string>("--model") { Description = "ONNX model written by s2d export", Required = true };
+        var dataset = CommonOptions.Dataset();
+        var root = CommonOptions.DataRoot();
+        var data = CommonOptions.DataPath();
+        var coarse = CommonOptions.CoarseLabels();
+        var ep = CommonOptions.ExecutionProvider();
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
+        var maxImages = new Option<int>("--max-images") { Description = "Validate on the first N images (0 = all)" };
+        var gate1 = new Option<double?>("--gate-top1") { Description = "Minimum top-1 (%); under it: exit code 3" };
+        var gate5 = new Option<double?>("--gate-top5") { Description = "Minimum top-5 (%); under it: exit code 3" };
+        var report = new Option<string?>("--report") { Description = "JSON report path (default: validation.json beside the model)" };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = its default)" };
+        var workers = new Option<int>("--workers") { Description = "Image loading threads", DefaultValueFactory = _ => 2 };
+        var cmd = new Command("validate", "Top-1/top-5, per-class accuracy, images/s and latency of an ONNX model in ONNX Runtime on a dataset's evaluation split, with accuracy gates (exit code 3 when under a gate)");
+        foreach (var o in new Option[] { model, dataset, root, data, coarse, ep, batch, maxImages, gate1, gate5, report, threads, workers }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            if (r.GetValue(batch) < 1) throw new InputException($"--batch {r.GetValue(batch)}: expected at least 1");
+            var ds = CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
+            using var m = new DeployedModel(r.GetValue(model)!, OnnxExecutionProviders.Parse(r.GetValue(ep)!), r.GetValue(threads));
+            var result = Validator.Run(m, ds.Open(Split.Test), $"{ds.Name} ({ds.Location})", r.GetValue(batch), r.GetValue(maxImages),
+                r.GetValue(gate1), r.GetValue(gate5), io.Out, r.GetValue(workers));
+            string reportPath = r.GetValue(report) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(m.Path))!, "validation.json");
+            try
+            {
+                Validator.WriteAndGate(result, reportPath, io.Out);
+            }
+            catch (GateFailedException e)
+            {
+                io.Err.WriteLine($"error: {e.Message}");
+                return S2dApp.GateFailed;
+            }
+            return S2dApp.Success;
+        }));
+        return cmd;
+    }
+
+    public static Command Serve(CliIo io)
+    {
+        var model = new Option<string>("--model") { Description = "ONNX model written by s2d export (e.g. models/<name>/model.onnx)", Required = true };
+        var urls = new Option<string>("--urls") { Description = "Addresses to listen on", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var ep = CommonOptions.ExecutionProvider();
+        var maxBytes = new Option<long>("--max-bytes") { Description = "Largest accepted request body", DefaultValueFactory = _ => 10L * 1024 * 1024 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = its default)" };
+        var cmd = new Command("serve", "Serve an ONNX model over HTTP: POST /v1/classify (JPEG/PNG bytes), GET /v1/model, GET /healthz, and an upload page at /");
+        foreach (var o in new Option[] { model, urls, ep, maxBytes, threads }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            var options = new ServerOptions(r.GetValue(model)!, r.GetValue(urls)!, r.GetValue(maxBytes), Provider: OnnxExecutionProviders.Parse(r.GetValue(ep)!), Threads: r.GetValue(threads));
+            using var m = new DeployedModel(options.ModelPath, options.Provider, options.Threads);
+            var app = ModelServer.Build(options, m, io.Out);
+            app.Run();
+            return S2dApp.Success;
+        }));
+        return cmd;
+    }
+}

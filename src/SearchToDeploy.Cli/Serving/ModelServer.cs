@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SearchToDeploy.Data;
+using SearchToDeploy.Onnx;
+
+namespace SearchToDeploy.Cli.Serving;
+
+public sealed record ServerOptions(string ModelPath, string Urls, long MaxBodyBytes = 10 * 1024 * 1024, long MaxPixels = 40_000_000,
+    int DefaultTopK = 5, OnnxExecutionProvider Provider = OnnxExecutionProvider.Auto, int Threads = 0);
+
+/// <summary>
+/// <c>s2d serve</c>: an exported model over HTTP. POST /v1/classify takes JPEG or PNG bytes (Content-Type image/jpeg,
+/// image/png or application/octet-stream) and returns the top-k labels and probabilities; GET /v1/model returns the
+/// model's metadata; GET /healthz; GET / is a page to upload an image. Bad requests get a JSON error with a 4xx status
+/// (400 empty or undecodable, 413 too large, 415 wrong content type); one ONNX Runtime session serves all requests.
+/// </summary>
+public static class ModelServer
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+    private static readonly string[] ImageTypes = ["image/jpeg", "image/png", "application/octet-stream"];
+
+    public static WebApplication Build(ServerOptions o, DeployedModel model, TextWriter log)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(o.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = o.MaxBodyBytes);
+        var app = builder.Build();
+        var info = ModelInfo(model);
+
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok", model = Path.GetFileName(model.Path), execution_provider = model.Provider.Name() }, Json));
+        app.MapGet("/v1/model", () => Results.Json(info, Json));
+        app.MapGet("/", () => Results.Content(UploadPage.Html(info), "text/html; charset=utf-8"));
+        app.MapPost("/v1/classify", async (HttpRequest request) =>
+        {
+            string type = (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+            if (!ImageTypes.Contains(type))
+                return Error(StatusCodes.Status415UnsupportedMediaType, $"Content-Type '{request.ContentType}' is not accepted; send the image bytes as image/jpeg, image/png or application/octet-stream");
+            int k = o.DefaultTopK;
+            if (request.Query.TryGetValue("top", out var topText) && (!int.TryParse(topText, out k) || k < 1))
+                return Error(StatusCodes.Status400BadRequest, $"top={topText}: expected a positive integer");
+            byte[] body;
+            try
+            {
+                using var buffer = new MemoryStream();
+                await request.Body.CopyToAsync(buffer);
+                body = buffer.ToArray();
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return Error(StatusCodes.Status413PayloadTooLarge, $"the image is over the limit of {o.MaxBodyBytes:N0} bytes");
+            }
+            if (body.Length == 0) return Error(StatusCodes.Status400BadRequest, "empty body; send the bytes of a JPEG or PNG image");
+            var watch = Stopwatch.StartNew();
+            RgbImage image;
+            try { image = ImageDecoder.Decode(body, "request body", o.MaxPixels); }
+            catch (ImageDecodeException e) { return Error(StatusCodes.Status400BadRequest, e.Message); }
+            var top = model.Classify(image, Math.Min(k, model.Classes.Count));
+            return Results.Json(new
+            {
+                model = Path.GetFileName(model.Path),
+                width = image.Width,
+                height = image.Height,
+                predictions = top.Select(p => new { label = p.Label, index = p.Index, probability = p.Probability }),
+                milliseconds = Math.Round(watch.Elapsed.TotalMilliseconds, 2),
+            }, Json);
+        });
+        app.MapFallback((HttpContext c) => Error(StatusCodes.Status404NotFound, $"no route {c.Request.Method} {c.Request.Path}; see GET / for the API"));
+        log.WriteLine($"serving {model.Path} ({model.Classes.Count} classes, {model.Provider.Name()}) on {o.Urls}: POST /v1/classify, GET /v1/model, GET /healthz, GET /");
+        return app;
+    }
+
+    private static IResult Error(int status, string message) => Results.Json(new { error = message, status }, Json, statusCode: status);
+
+    private static Dictionary<string, object?> ModelInfo(DeployedModel m)
+    {
+        var info = new Dictionary<string, object?>
+        {
+            ["file"] = Path.GetFileName(m.Path),
+            ["execution_provider"] = m.Provider.Name(),
+            ["input"] = new { name = "input", shape = new object[] { "N", 3, m.InputSize, m.InputSize } },
+            ["classes"] = m.Classes,
+        };
+        foreach (var (key, value) in m.Metadata)
+        {
+            if (key == NetworkExporter.Keys.Classes) continue;
+            string name = key.StartsWith("s2d.", StringComparison.Ordinal) ? key[4..] : key;
+            info[name] = value.StartsWith('{') || value.StartsWith('[') ? JsonSerializer.Deserialize<JsonElement>(value) : value;
+        }
+        return info;
+    }
+}
