@@ -13,7 +13,42 @@ public static class BenchCommands
         bench.Subcommands.Add(Data(io));
         bench.Subcommands.Add(Search(io));
         bench.Subcommands.Add(Train(io));
+        bench.Subcommands.Add(Onnx(io));
+        bench.Subcommands.Add(Serve(io));
         return bench;
+    }
+
+    private static Command Onnx(CliIo io)
+    {
+        var run = new Option<string>("--run") { Description = "Training run folder (its best checkpoint is measured)", Required = true };
+        var batches = new Option<int[]>("--batch") { Description = "Batch sizes", DefaultValueFactory = _ => [1, 32, 256], AllowMultipleArgumentsPerToken = true };
+        var threads = new Option<int>("--threads") { Description = "Threads of both runtimes", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds per runtime and batch size", DefaultValueFactory = _ => 5 };
+        var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
+        var cmd = new Command("onnx", "Evaluation images/s of a trained network in ONNX Runtime vs TorchSharp, same threads, several batch sizes");
+        foreach (var o in new Option[] { run, batches, threads, seconds, output }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() => Report(io, OnnxBenchmark.Run(r.GetValue(run)!, r.GetValue(batches)!, r.GetValue(threads), r.GetValue(seconds), io.Out), r.GetValue(output))));
+        return cmd;
+    }
+
+    private static Command Serve(CliIo io)
+    {
+        var url = new Option<string>("--url") { Description = "A running s2d serve", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var image = new Option<string>("--image") { Description = "JPEG or PNG file to post", Required = true };
+        var levels = new Option<int[]>("--concurrency") { Description = "Concurrent clients per level", DefaultValueFactory = _ => [1, 8], AllowMultipleArgumentsPerToken = true };
+        var requests = new Option<int>("--requests") { Description = "Requests per level", DefaultValueFactory = _ => 400 };
+        var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
+        var cmd = new Command("serve", "Requests/s and latency percentiles of a running s2d serve under a bounded load at several concurrencies");
+        foreach (var o in new Option[] { url, image, levels, requests, output }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            string path = r.GetValue(image)!;
+            if (!File.Exists(path)) throw new InputException($"--image {path}: file not found");
+            string type = path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "image/png" : "image/jpeg";
+            var table = ServeBenchmark.Run(r.GetValue(url)!, File.ReadAllBytes(path), type, r.GetValue(levels)!, r.GetValue(requests), io.Out).GetAwaiter().GetResult();
+            return Report(io, table, r.GetValue(output));
+        }));
+        return cmd;
     }
 
     private static Command Train(CliIo io)

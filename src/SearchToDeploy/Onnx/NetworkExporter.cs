@@ -91,9 +91,19 @@ public static class NetworkExporter
             Preprocessing = "s2d.preprocessing", Metrics = "s2d.metrics", Dataset = "s2d.dataset", Producer = "s2d.producer", BatchNorm = "s2d.batch_norm";
     }
 
+    /// <summary>Training metrics that depend on the machine and the run's interruptions, left out of the model so that
+    /// the same weights always give the same file.</summary>
+    private static readonly string[] VolatileMetrics = ["train_seconds", "train_images_per_second"];
+
     /// <summary>The metadata of a model exported from a training run.</summary>
     public static Dictionary<string, string> Metadata(TrainHeader h, string? metricsJson, bool keepBatchNorm)
     {
+        if (metricsJson is not null)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(metricsJson)!.AsObject();
+            foreach (var key in VolatileMetrics) node.Remove(key);
+            metricsJson = node.ToJsonString();
+        }
         var inv = CultureInfo.InvariantCulture;
         var arch = h.ParseArchitecture();
         string genotype = JsonSerializer.Serialize(new Dictionary<string, object?>
