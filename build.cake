@@ -3,7 +3,6 @@
 #load "build/parameters.cake"
 #load "build/build.cake"
 #load "build/data.cake"
-#load "build/search.cake"
-#load "build/train.cake"
+#load "build/deploy.cake"
 
 RunTarget(Parameters.Target);

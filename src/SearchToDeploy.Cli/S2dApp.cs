@@ -25,6 +25,7 @@ public static class S2dApp
         root.Subcommands.Add(DeployCommands.Export(io));
         root.Subcommands.Add(DeployCommands.Validate(io));
         root.Subcommands.Add(DeployCommands.Serve(io));
+        root.Subcommands.Add(PipelineCommand.Create(io));
         root.Subcommands.Add(BenchCommands.Create(io));
 
         var parsed = root.Parse(args);

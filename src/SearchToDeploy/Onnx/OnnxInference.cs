@@ -112,6 +112,10 @@ public sealed class OnnxInference : IDisposable
         {
             string reason;
             var options = NewOptions(threads);
+            // Where CUDA is missing, ORT logs the failed library load as an error before throwing; the fallback reports it.
+            var env = OrtEnv.Instance();
+            var level = env.EnvLogLevel;
+            env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
             try
             {
                 options.AppendExecutionProvider_CUDA(0);
@@ -124,6 +128,7 @@ public sealed class OnnxInference : IDisposable
             finally
             {
                 options.Dispose();
+                env.EnvLogLevel = level;
             }
             if (provider == OnnxExecutionProvider.Cuda)
                 throw new InputException(

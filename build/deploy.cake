@@ -1,0 +1,28 @@
+// The Deploy chain: Search -> Train -> Export -> Validate -> Package, each a thin call of `s2d pipeline --stage <stage>`.
+// Each stage works in runs/<run>/<stage>/ with a manifest and is skipped when up to date; an interrupted one resumes.
+// Arguments: --profile (quick | smoke | paper), --run (default: the profile's name), --data-root, --imagenet (paper),
+// --transfer (retrain on an image folder instead of CIFAR-10), --gate-top1, --gate-top5, --force, --threads,
+// and the backend switches --torch / --ort.
+
+string PipelineArgs(string stage)
+{
+    string Opt(string name) => HasArgument(name) ? $" --{name} \"{Argument<string>(name)}\"" : "";
+    string Path(string name) => HasArgument(name) ? $" --{name} \"{MakeAbsolute(Directory(Argument<string>(name))).FullPath}\"" : "";
+    return $"pipeline --stage {stage} --profile {Argument("profile", "quick")} --data-root \"{MakeAbsolute(Directory(Parameters.DataRoot)).FullPath}\"" +
+           Opt("run") + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") +
+           (HasArgument("force") ? " --force" : "");
+}
+
+void Stage(string stage)
+{
+    int code = S2d(Context, PipelineArgs(stage));
+    if (code == 3) throw new Exception($"the model is under its accuracy gate (s2d exit code 3): not deployed");
+    if (code != 0) throw new Exception($"s2d pipeline --stage {stage} failed (exit code {code})");
+}
+
+Task("Search").IsDependentOn("Build").Does(() => Stage("search"));
+Task("Train").IsDependentOn("Search").Does(() => Stage("train"));
+Task("Export").IsDependentOn("Train").Does(() => Stage("export"));
+Task("Validate").IsDependentOn("Export").Does(() => Stage("validate"));
+Task("Package").IsDependentOn("Validate").Does(() => Stage("package"));
+Task("Deploy").IsDependentOn("Package");

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using SearchToDeploy.Data;
+using SearchToDeploy.Onnx;
+using SearchToDeploy.Pipeline;
+using SearchToDeploy.Training;
+
+namespace SearchToDeploy.Cli.Commands;
+
+/// <summary><c>s2d pipeline</c>: one stage of the Deploy chain (what the Cake targets call), or the whole chain.</summary>
+public static class PipelineCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var stage = new Option<string>("--stage") { Description = "search, train, export, validate or package; with --through, every stage up to it", Required = true };
+        var through = new Option<bool>("--through") { Description = "Run the stages before --stage first (each skipped when up to date)" };
+        var profile = new Option<string>("--profile") { Description = $"{string.Join(", ", PipelineProfile.Names)} (see README: cost and settings of each)", DefaultValueFactory = _ => "quick" };
+        var run = new Option<string?>("--run") { Description = "Run name: stages go to runs/<run>/<stage>, the package to models/<run> (default: the profile's name)" };
+        var runs = new Option<string>("--runs") { Description = "Folder of the run folders", DefaultValueFactory = _ => "runs" };
+        var models = new Option<string>("--models") { Description = "Folder of the packaged models", DefaultValueFactory = _ => "models" };
+        var root = CommonOptions.DataRoot();
+        var imagenet = new Option<string?>("--imagenet") { Description = "ImageNet folder with train/ and val/ (required by --profile paper)" };
+        var transfer = new Option<string?>("--transfer") { Description = "Retrain and validate on this image folder (train/ and val/) instead of CIFAR-10" };
+        var gate1 = new Option<double?>("--gate-top1") { Description = "Top-1 gate (%) instead of the profile's" };
+        var gate5 = new Option<double?>("--gate-top5") { Description = "Top-5 gate (%) instead of the profile's" };
+        var force = new Option<bool>("--force") { Description = "Redo the stage(s) even when up to date" };
+        var threads = new Option<int>("--threads") { Description = "Torch and ONNX Runtime threads (0 = all cores)" };
+        var cmd = new Command("pipeline", "Run a stage of the search -> train -> export -> validate -> package chain in runs/<run>/<stage> with a manifest; " +
+                                          "up-to-date stages are skipped, interrupted ones resume; package writes models/<run> only when every gate passes");
+        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            var s = PipelineRunner.ParseStage(r.GetValue(stage)!);
+            var inputs = new PipelineInputs(DataRoot.Resolve(r.GetValue(root)), r.GetValue(imagenet), r.GetValue(transfer), r.GetValue(gate1), r.GetValue(gate5), r.GetValue(threads));
+            var p = PipelineProfile.Create(r.GetValue(profile)!, inputs);
+            string name = r.GetValue(run) ?? p.Name;
+            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.StartsWith('.'))
+                throw new InputException($"--run '{name}': expected a plain folder name");
+            var runner = new PipelineRunner(p, inputs, Path.Combine(r.GetValue(runs)!, name), r.GetValue(models)!, io.Out);
+            try
+            {
+                if (r.GetValue(through)) runner.RunThrough(s, r.GetValue(force));
+                else runner.Run(s, r.GetValue(force));
+            }
+            catch (GateFailedException e)
+            {
+                io.Err.WriteLine($"error: {e.Message}");
+                return S2dApp.GateFailed;
+            }
+            catch (DivergedException e)
+            {
+                io.Err.WriteLine($"error: {e.Message}");
+                return S2dApp.Failure;
+            }
+            catch (ParityException e)
+            {
+                io.Err.WriteLine($"error: {e.Message}");
+                return S2dApp.Failure;
+            }
+            return S2dApp.Success;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SearchToDeploy.Data;
+using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Search;
+using SearchToDeploy.Onnx;
+using SearchToDeploy.Training;
+using SearchToDeploy.Util;
+
+namespace SearchToDeploy.Pipeline;
+
+public enum Stage { Search, Train, Export, Validate, Package }
+
+/// <summary>
+/// The Deploy chain, one stage at a time, each in runs/&lt;run&gt;/&lt;stage&gt;/ with a manifest. A stage whose manifest
+/// matches its configuration and inputs is skipped; an interrupted one resumes from its checkpoint (search, train);
+/// one whose configuration changed starts over; <c>force</c> redoes it. Package copies the model into
+/// models/&lt;run&gt;/ only when validation passed every gate; otherwise it fails and writes nothing there.
+/// </summary>
+public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs inputs, string runDir, string modelsDir, TextWriter log)
+{
+    public static readonly IReadOnlyList<Stage> All = [Stage.Search, Stage.Train, Stage.Export, Stage.Validate, Stage.Package];
+    private readonly string _run = Path.GetFullPath(runDir);
+    private readonly string _models = Path.GetFullPath(modelsDir);
+
+    public string RunName => Path.GetFileName(_run);
+    public string StageDir(Stage s) => Path.Combine(_run, s.ToString().ToLowerInvariant());
+    public string PackageDir => Path.Combine(_models, RunName);
+
+    public static Stage ParseStage(string name) => Enum.TryParse<Stage>(name, ignoreCase: true, out var s)
+        ? s : throw new InputException($"--stage '{name}': expected one of {string.Join(", ", All.Select(x => x.ToString().ToLowerInvariant()))}");
+
+    /// <summary>Runs the stages up to and including <paramref name="last"/>, skipping those that are up to date.</summary>
+    public void RunThrough(Stage last, bool force = false, CancellationToken cancel = default)
+    {
+        foreach (var s in All)
+        {
+            Run(s, force, cancel);
+            if (s == last) break;
+        }
+    }
+
+    public void Run(Stage stage, bool force = false, CancellationToken cancel = default)
+    {
+        string dir = StageDir(stage);
+        var (config, inputsNow) = Describe(stage);
+        string configJson = JsonSerializer.Serialize(config, StageManifest.Json);
+        string hash = StageManifest.HashText(configJson);
+        var manifest = StageManifest.TryLoad(dir);
+        string name = stage.ToString().ToLowerInvariant();
+        if (!force && manifest is { Status: "complete" } && manifest.IsUpToDate(dir, hash, inputsNow))
+        {
+            log.WriteLine($"[{name}] up to date ({dir}); skipped");
+            return;
+        }
+        // An interrupted stage with the same configuration and inputs resumes from its checkpoint; anything else starts over.
+        bool resume = !force && manifest is { Status: "running" } && manifest.ConfigHash == hash &&
+                      manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
+        if (!resume && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        var started = DateTime.UtcNow;
+        var record = new StageManifest
+        {
+            Stage = name, Profile = profile.Name, Status = "running", ConfigHash = hash, Config = JsonDocument.Parse(configJson).RootElement.Clone(),
+            Inputs = new(inputsNow), Versions = Versions(),
+            SourceCommit = StageManifest.SourceCommitOf(Environment.CurrentDirectory) ?? StageManifest.SourceCommitOf(AppContext.BaseDirectory),
+            Started = started.ToString("o", CultureInfo.InvariantCulture),
+        };
+        if (!resume) record.Save(dir);
+        log.WriteLine($"[{name}] {(resume ? "resuming" : "running")} into {dir}");
+        var watch = Stopwatch.StartNew();
+        var outputs = Execute(stage, dir, resume, cancel);
+        (record with
+        {
+            Status = "complete", Outputs = outputs.ToDictionary(o => o, o => StageManifest.HashFile(Path.Combine(dir, o))),
+            Finished = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture), Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1),
+        }).Save(dir);
+        log.WriteLine($"[{stage.ToString().ToLowerInvariant()}] done in {ProgressMeter.FormatDuration(watch.Elapsed)}");
+    }
+
+    /// <summary>A stage's configuration (what decides its result) and its inputs' hashes.</summary>
+    private (object Config, Dictionary<string, string> Inputs) Describe(Stage stage)
+    {
+        var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
+        return stage switch
+        {
+            Stage.Search => (new { options = Comparable(SearchRunner.OptionsJson(profile.Search)) },
+                new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) }),
+            Stage.Train => (new { options = Comparable(TrainRunner.OptionsJson(profile.Train)) },
+                new() { ["architecture"] = StageManifest.HashText(Genotype().Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
+            Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
+                new() { ["checkpoint"] = HashOf(Stage.Train, TrainedModel.BestName) }),
+            Stage.Validate => (new { dataset = profile.TrainData.Location, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
+                new() { ["model"] = HashOf(Stage.Export, "model.onnx"), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
+            _ => (new { models = _models, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5 },
+                new() { ["model"] = HashOf(Stage.Export, "model.onnx"), ["report"] = HashOf(Stage.Validate, "validation.json") }),
+        };
+    }
+
+    private IReadOnlyList<string> Execute(Stage stage, string dir, bool resume, CancellationToken cancel)
+    {
+        switch (stage)
+        {
+            case Stage.Search:
+            {
+                var data = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
+                string table = Path.Combine(inputs.DataRoot, "nas-bench-201", "accuracy.tsv");
+                var o = profile.Search with { Nb201Table = profile.Search.Nb201Table ?? (File.Exists(table) ? table : null) };
+                using var runLog = new RunLog(log, Path.Combine(dir, "log.txt"));
+                new SearchRunner(o, data, dir, runLog).Run(resume, cancel);
+                return ["genotype.json", "summary.json"];
+            }
+            case Stage.Train:
+            {
+                using var runLog = new RunLog(log, Path.Combine(dir, "log.txt"));
+                new TrainRunner(profile.Train, Genotype(), profile.TrainData, dir, runLog).Run(resume, cancel);
+                return [TrainedModel.BestName, TrainArtifacts.MetricsJson];
+            }
+            case Stage.Export:
+                ModelExporter.Export(StageDir(Stage.Train), Path.Combine(dir, "model.onnx"), log, images: profile.TrainData.Open(Split.Test));
+                return ["model.onnx"];
+            case Stage.Validate:
+            {
+                using var model = new DeployedModel(Path.Combine(StageDir(Stage.Export), "model.onnx"), OnnxExecutionProvider.Auto, inputs.Threads);
+                var report = Validator.Run(model, profile.TrainData.Open(Split.Test), $"{profile.TrainData.Name} ({profile.TrainData.Location})", 100,
+                    profile.ValidateMaxImages, profile.GateTop1, profile.GateTop5, log);
+                Validator.WriteAndGate(report, Path.Combine(dir, "validation.json"), log);
+                return ["validation.json"];
+            }
+            default:
+                Package();
+                return [];
+        }
+    }
+
+    private void Package()
+    {
+        string reportPath = Path.Combine(StageDir(Stage.Validate), "validation.json");
+        var report = JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(reportPath), ValidationReport.Json)!;
+        if (!report.Passed || report.GateTop1 != profile.GateTop1 || report.GateTop5 != profile.GateTop5)
+            throw new GateFailedException($"{reportPath}: the model did not pass the gates top-1 >= {profile.GateTop1}%, top-5 >= {profile.GateTop5}%; nothing is packaged");
+        string staging = Path.Combine(_models, $".{RunName}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            string train = StageDir(Stage.Train), search = StageDir(Stage.Search);
+            File.Copy(Path.Combine(StageDir(Stage.Export), "model.onnx"), Path.Combine(staging, "model.onnx"));
+            File.Copy(reportPath, Path.Combine(staging, "validation.json"));
+            GenotypeFile.Save(Path.Combine(staging, "genotype.json"), Genotype(), new Dictionary<string, object?> { ["run"] = RunName, ["profile"] = profile.Name });
+            foreach (var f in new[] { "curves.png", "cell.svg", "cell_normal.svg", "cell_reduce.svg", "metrics.json" })
+                if (File.Exists(Path.Combine(train, f))) File.Copy(Path.Combine(train, f), Path.Combine(staging, f == "curves.png" ? "training_curves.png" : f));
+            if (File.Exists(Path.Combine(search, "curves.png"))) File.Copy(Path.Combine(search, "curves.png"), Path.Combine(staging, "search_curves.png"));
+            File.WriteAllText(Path.Combine(staging, "README.md"), ModelCard.Write(RunName, profile, report, staging, search, train));
+            if (Directory.Exists(PackageDir)) Directory.Delete(PackageDir, recursive: true);
+            Directory.Move(staging, PackageDir);
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+        log.WriteLine($"packaged {PackageDir}: model.onnx, genotype.json, validation.json, README.md (top-1 {report.Top1:0.00}%, top-5 {report.Top5:0.00}%)");
+    }
+
+    private Architecture Genotype()
+    {
+        string path = Path.Combine(StageDir(Stage.Search), "genotype.json");
+        if (!File.Exists(path)) throw new InputException($"{path}: no searched genotype yet; run the Search stage first");
+        return GenotypeFile.Load(path);
+    }
+
+    private string HashOf(Stage stage, string file)
+    {
+        string path = Path.Combine(StageDir(stage), file);
+        return File.Exists(path) ? StageManifest.HashFile(path) : "missing";
+    }
+
+    private static string Comparable(string optionsJson) => CheckpointFile.ComparableOptions(optionsJson, ["Workers", "Threads", "StopAfterEpochs", "Nb201Table"]);
+
+    private static Dictionary<string, string> Versions() => new()
+    {
+        ["s2d"] = OnnxModelFile.ProducerVersion,
+        ["torchsharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "?",
+        ["onnxruntime"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString() ?? "?",
+        ["dotnet"] = Environment.Version.ToString(),
+    };
+}

@@ -1,0 +1,96 @@
+using System.Text;
+using SearchToDeploy.Onnx;
+using SearchToDeploy.Pipeline;
+
+namespace SearchToDeploy.Tests.Pipeline;
+
+/// <summary>One uninterrupted smoke chain ("whole"), shared by the pipeline tests.</summary>
+public sealed class SmokeChainFixture : IDisposable
+{
+    public SmokeChainFixture() => PipelineTests.Runner(Dir, PipelineTests.Inputs(), TextWriter.Null, "whole").RunThrough(Stage.Package);
+
+    public TempDir Dir { get; } = new();
+    public void Dispose() => Dir.Dispose();
+}
+
+/// <summary>The smoke Deploy chain on real CIFAR-10: packaging, skipping, gates and interruption.</summary>
+public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<SmokeChainFixture>
+{
+    internal static PipelineInputs Inputs(double? gate1 = null) => new(TestPaths.DataRoot, GateTop1: gate1, Threads: 0);
+
+    internal static PipelineRunner Runner(TempDir dir, PipelineInputs inputs, TextWriter log, string run = "r") =>
+        new(PipelineProfile.Create("smoke", inputs), inputs, dir[$"runs/{run}"], dir["models"], log);
+
+    [Fact]
+    public void Chain_packages_a_gated_model_then_skips_what_is_up_to_date_and_redoes_what_changed()
+    {
+        var dir = chain.Dir;
+        foreach (var f in new[] { "model.onnx", "genotype.json", "validation.json", "README.md", "training_curves.png", "cell.svg" })
+            Assert.True(File.Exists(dir[$"models/whole/{f}"]), $"{f} missing from the package");
+        Assert.Contains("top-1", File.ReadAllText(dir["models/whole/README.md"]));
+        foreach (var s in PipelineRunner.All)
+            Assert.Contains("\"status\": \"complete\"", File.ReadAllText(dir[$"runs/whole/{s.ToString().ToLowerInvariant()}/manifest.json"]));
+
+        var log = new StringWriter();
+        Runner(dir, Inputs(), log, "whole").RunThrough(Stage.Package);
+        Assert.Equal(5, CountOf(log.ToString(), "skipped"));
+    }
+
+    [Fact]
+    public void A_changed_gate_redoes_validation_and_a_failed_gate_writes_nothing_under_models()
+    {
+        var dir = chain.Dir;
+        CopyFolder(dir["runs/whole"], dir["runs/gated"]);
+        var log = new StringWriter();
+        var runner = Runner(dir, Inputs(gate1: 99), log, "gated");
+        var e = Assert.Throws<GateFailedException>(() => runner.RunThrough(Stage.Package));
+        Assert.Contains("under the gate of 99", e.Message);
+        Assert.Equal(3, CountOf(log.ToString(), "skipped")); // search, train and export are reused
+        Assert.False(Directory.Exists(dir["models/gated"]));
+        Assert.Throws<GateFailedException>(() => runner.Run(Stage.Package));
+        Assert.False(Directory.Exists(dir["models/gated"]));
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(f, target);
+        }
+    }
+
+    [Fact]
+    public void Interrupted_during_search_and_training_the_chain_finishes_with_the_same_model()
+    {
+        var dir = chain.Dir;
+        foreach (var trigger in new[] { "epoch 0: done", "epoch 0: checkpoint written" })
+        {
+            using var cts = new CancellationTokenSource();
+            var killer = new CancelOnLine(trigger, cts);
+            Assert.ThrowsAny<OperationCanceledException>(() => Runner(dir, Inputs(), killer, "split").RunThrough(Stage.Package, cancel: cts.Token));
+        }
+        var log = new StringWriter();
+        Runner(dir, Inputs(), log, "split").RunThrough(Stage.Package);
+        Assert.Contains("[search] up to date", log.ToString());
+        Assert.Contains("[train] resuming", log.ToString());
+        Assert.Equal(File.ReadAllBytes(dir["models/whole/model.onnx"]), File.ReadAllBytes(dir["models/split/model.onnx"]));
+    }
+
+    private static int CountOf(string text, string word) => text.Split(word).Length - 1;
+
+    /// <summary>A log that cancels the run when a line containing the trigger is written (a deterministic "kill").</summary>
+    private sealed class CancelOnLine(string trigger, CancellationTokenSource cts) : TextWriter
+    {
+        private readonly StringBuilder _line = new();
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            if (value != '\n') { _line.Append(value); return; }
+            if (_line.ToString().Contains(trigger, StringComparison.Ordinal)) cts.Cancel();
+            _line.Clear();
+        }
+    }
+}
