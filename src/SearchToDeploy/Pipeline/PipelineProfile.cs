@@ -49,7 +49,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                 {
                     Epochs = 5, Threads = inputs.Threads, Dataset = data.Name, DataPath = inputs.Transfer, ImageSize = 32,
                 };
-                return new("quick", s, t, data, inputs.GateTop1 ?? 70, inputs.GateTop5 ?? 95);
+                return new("quick", s, t, data, inputs.GateTop1 ?? 70, inputs.GateTop5 ?? 93);
             }
             case "paper":
             {
