@@ -7,7 +7,14 @@ using SearchToDeploy.Training;
 namespace SearchToDeploy.Pipeline;
 
 /// <summary>Where the pipeline reads data and what it gates on; from the command line (Cake arguments).</summary>
-public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, string? Transfer = null, double? GateTop1 = null, double? GateTop5 = null, int Threads = 0);
+public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, string? Transfer = null, double? GateTop1 = null, double? GateTop5 = null, int Threads = 0)
+{
+    /// <summary>Search space instead of the profile's (a DARTS-style space retrains the CIFAR network in smoke and quick).</summary>
+    public string? Space { get; init; }
+    /// <summary>Search method instead of the profile's RF-PCDARTS.</summary>
+    public SearchMethod? Method { get; init; }
+    public long? Seed { get; init; }
+}
 
 /// <summary>
 /// One end-to-end recipe: the search, the retraining, the validation split and the gates.
@@ -27,15 +34,22 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
     public static PipelineProfile Create(string name, PipelineInputs inputs)
     {
         var cifar = DatasetRef.Resolve("cifar10", inputs.DataRoot);
+        var method = inputs.Method ?? SearchMethod.RfPcDarts;
+        SearchOptions Search(string preset, string space)
+        {
+            var o = SearchPresets.Create(preset, inputs.Space ?? space, method) with { Threads = inputs.Threads };
+            return inputs.Seed is { } seed ? o with { Seed = seed } : o;
+        }
+        var smallNetwork = (inputs.Space ?? "nas-bench-201") == "nas-bench-201" ? NetworkKind.Nb201 : NetworkKind.Cifar;
         switch (name.ToLowerInvariant())
         {
             case "smoke":
             {
-                var s = SearchPresets.Create("smoke", "nas-bench-201", SearchMethod.RfPcDarts) with { Threads = inputs.Threads };
+                var s = Search("smoke", "nas-bench-201");
                 var data = Transfer(inputs) ?? cifar;
-                var t = TrainPresets.Create("smoke", NetworkKind.Nb201) with
+                var t = TrainPresets.Create("smoke", smallNetwork) with
                 {
-                    Channels = 8, Layers = 1, Epochs = 3, BatchSize = 64, MaxTrainImages = 4096, MaxValidImages = 1000, LearningRate = 0.1,
+                    Channels = 8, Layers = smallNetwork == NetworkKind.Nb201 ? 1 : 3, AuxWeight = 0, DropPath = 0, Epochs = 3, BatchSize = 64, MaxTrainImages = 4096, MaxValidImages = 1000, LearningRate = 0.1,
                     Nesterov = true, WeightDecay = 5e-4, ImageSize = 32, Threads = inputs.Threads, Dataset = data.Name, DataPath = inputs.Transfer,
                 };
                 // A correct chain reaches ~35% top-1 on the first 2,000 test images; a broken one (labels, preprocessing) stays near chance (10%).
@@ -43,11 +57,11 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
             }
             case "quick":
             {
-                var s = SearchPresets.Create("cpu", "nas-bench-201", SearchMethod.RfPcDarts) with { Threads = inputs.Threads };
+                var s = Search("cpu", "nas-bench-201");
                 var data = Transfer(inputs) ?? cifar;
-                var t = TrainPresets.Create("cpu", NetworkKind.Nb201) with
+                var t = TrainPresets.Create("cpu", smallNetwork) with
                 {
-                    Epochs = 5, Threads = inputs.Threads, Dataset = data.Name, DataPath = inputs.Transfer, ImageSize = 32,
+                    Epochs = smallNetwork == NetworkKind.Nb201 ? 5 : 3, Threads = inputs.Threads, Dataset = data.Name, DataPath = inputs.Transfer, ImageSize = 32,
                 };
                 return new("quick", s, t, data, inputs.GateTop1 ?? 70, inputs.GateTop5 ?? 93);
             }
@@ -58,7 +72,9 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                 var imagenet = DatasetRef.Resolve("imagenet", inputs.DataRoot, inputs.ImageNet);
                 imagenet.Open(Split.Train);
                 imagenet.Open(Split.Test);
-                var s = SearchPresets.Create("paper", "darts", SearchMethod.RfPcDarts) with { Threads = inputs.Threads };
+                if (inputs.Space == "nas-bench-201")
+                    throw new InputException("--profile paper transfers a DARTS-space cell to ImageNet; --space nas-bench-201 cells do not build the ImageNet network");
+                var s = Search("paper", "darts");
                 var t = TrainPresets.Create("paper-imagenet", NetworkKind.ImageNet) with { Threads = inputs.Threads, DataPath = imagenet.Location };
                 return new("paper", s, t, imagenet, inputs.GateTop1 ?? 100 - 23.9 - PaperMargin, inputs.GateTop5 ?? 100 - 7.1 - PaperMargin);
             }
