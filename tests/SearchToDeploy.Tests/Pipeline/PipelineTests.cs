@@ -34,6 +34,13 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         var log = new StringWriter();
         Runner(dir, Inputs(), log, "whole").RunThrough(Stage.Package);
         Assert.Equal(5, CountOf(log.ToString(), "skipped"));
+
+        // A deleted package is noticed and written again.
+        Directory.Delete(dir["models/whole"], recursive: true);
+        log = new StringWriter();
+        Runner(dir, Inputs(), log, "whole").RunThrough(Stage.Package);
+        Assert.Equal(4, CountOf(log.ToString(), "skipped"));
+        Assert.True(File.Exists(dir["models/whole/model.onnx"]));
     }
 
     [Fact]
