@@ -67,6 +67,16 @@ public sealed class CliIo(TextWriter output, TextWriter error)
             Err.WriteLine($"error: {e.Message}");
             return S2dApp.BadInput;
         }
+        catch (Onnx.GateFailedException e)
+        {
+            Err.WriteLine($"error: {e.Message}");
+            return S2dApp.GateFailed;
+        }
+        catch (Exception e) when (e is Training.DivergedException or Onnx.ParityException)
+        {
+            Err.WriteLine($"error: {e.Message}");
+            return S2dApp.Failure;
+        }
         catch (OperationCanceledException)
         {
             Err.WriteLine("error: cancelled");

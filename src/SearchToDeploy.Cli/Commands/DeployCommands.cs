@@ -31,15 +31,7 @@ public static class DeployCommands
                 try { parityImages = DatasetRef.Resolve(h.Dataset, DataRoot.Resolve(r.GetValue(root)), path).Open(Split.Test); }
                 catch (InputException e) { io.Out.WriteLine($"warning: no real images for the parity check ({e.Message}); random inputs only"); }
             }
-            try
-            {
-                ModelExporter.Export(runPath, r.GetValue(output)!, io.Out, r.GetValue(keepBn), parityImages, r.GetValue(images));
-            }
-            catch (ParityException e)
-            {
-                io.Err.WriteLine($"error: {e.Message}");
-                return S2dApp.Failure;
-            }
+            ModelExporter.Export(runPath, r.GetValue(output)!, io.Out, r.GetValue(keepBn), parityImages, r.GetValue(images));
             return S2dApp.Success;
         }));
         return cmd;
@@ -70,15 +62,7 @@ public static class DeployCommands
             var result = Validator.Run(m, ds.Open(Split.Test), $"{ds.Name} ({ds.Location})", r.GetValue(batch), r.GetValue(maxImages),
                 r.GetValue(gate1), r.GetValue(gate5), io.Out, r.GetValue(workers));
             string reportPath = r.GetValue(report) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(m.Path))!, "validation.json");
-            try
-            {
-                Validator.WriteAndGate(result, reportPath, io.Out);
-            }
-            catch (GateFailedException e)
-            {
-                io.Err.WriteLine($"error: {e.Message}");
-                return S2dApp.GateFailed;
-            }
+            Validator.WriteAndGate(result, reportPath, io.Out);
             return S2dApp.Success;
         }));
         return cmd;

@@ -42,26 +42,8 @@ public static class PipelineCommand
             if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.StartsWith('.'))
                 throw new InputException($"--run '{name}': expected a plain folder name");
             var runner = new PipelineRunner(p, inputs, Path.Combine(r.GetValue(runs)!, name), r.GetValue(models)!, io.Out);
-            try
-            {
-                if (r.GetValue(through)) runner.RunThrough(s, r.GetValue(force));
-                else runner.Run(s, r.GetValue(force));
-            }
-            catch (GateFailedException e)
-            {
-                io.Err.WriteLine($"error: {e.Message}");
-                return S2dApp.GateFailed;
-            }
-            catch (DivergedException e)
-            {
-                io.Err.WriteLine($"error: {e.Message}");
-                return S2dApp.Failure;
-            }
-            catch (ParityException e)
-            {
-                io.Err.WriteLine($"error: {e.Message}");
-                return S2dApp.Failure;
-            }
+            if (r.GetValue(through)) runner.RunThrough(s, r.GetValue(force));
+            else runner.Run(s, r.GetValue(force));
             return S2dApp.Success;
         }));
         return cmd;

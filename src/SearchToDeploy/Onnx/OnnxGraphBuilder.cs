@@ -180,8 +180,6 @@ public sealed class OnnxGraphBuilder
 
     public string Add(string a, string b, string hint = "add") => Node("Add", [a, b], hint);
 
-    public string Mul(string a, string b, string hint = "mul") => Node("Mul", [a, b], hint);
-
     public string GlobalAveragePool(string x, string hint = "gap") => Node("GlobalAveragePool", [x], hint);
 
     public string Flatten(string x, long axis = 1, string hint = "flatten") => Node("Flatten", [x], hint, Int("axis", axis));
@@ -192,16 +190,6 @@ public sealed class OnnxGraphBuilder
         var inputs = new List<string> { x, Initializer(weight, hint + "_w") };
         if (bias is not null) inputs.Add(Initializer(bias, hint + "_b"));
         return Node("Gemm", inputs, hint, Float("alpha", 1f), Float("beta", 1f), Int("transB", 1));
-    }
-
-    /// <summary>A float constant (Constant node) with the given values and dims (dims [] for a scalar).</summary>
-    public string Constant(float[] values, long[] dims, string hint = "const")
-    {
-        CheckCount(values.Length, dims, hint);
-        var t = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float };
-        t.Dims.AddRange(dims);
-        t.FloatData.AddRange(values);
-        return Node("Constant", [], hint, new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = t });
     }
 
     /// <summary>Float zeros of the runtime shape of <paramref name="x"/> (Shape -> ConstantOfShape; exact even where x is not finite).</summary>
@@ -228,9 +216,6 @@ public sealed class OnnxGraphBuilder
         a.Ints.AddRange(values);
         return a;
     }
-
-    public static AttributeProto String(string name, string value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     // ---- internals ----
 

@@ -49,7 +49,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         string hash = StageManifest.HashText(configJson);
         var manifest = StageManifest.TryLoad(dir);
         string name = stage.ToString().ToLowerInvariant();
-        if (!force && manifest is { Status: "complete" } && manifest.IsUpToDate(dir, hash, inputsNow) && OutsideOutputsIntact(stage, inputsNow))
+        if (!force && manifest is { Status: "complete" } && manifest.IsUpToDate(dir, hash, inputsNow))
         {
             log.WriteLine($"[{name}] up to date ({dir}); skipped");
             return;
@@ -77,14 +77,6 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             Finished = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture), Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1),
         }).Save(dir);
         log.WriteLine($"[{stage.ToString().ToLowerInvariant()}] done in {ProgressMeter.FormatDuration(watch.Elapsed)}");
-    }
-
-    /// <summary>Package's output lives outside its stage folder: models/&lt;run&gt;/ must still hold the model it packaged.</summary>
-    private bool OutsideOutputsIntact(Stage stage, IReadOnlyDictionary<string, string> inputsNow)
-    {
-        if (stage != Stage.Package) return true;
-        string model = Path.Combine(PackageDir, "model.onnx");
-        return File.Exists(model) && StageManifest.HashFile(model) == inputsNow["model"];
     }
 
     /// <summary>A stage's configuration (what decides its result) and its inputs' hashes.</summary>
@@ -137,8 +129,10 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 return ["validation.json"];
             }
             default:
+                // The package lives in models/<run>/; its manifest names it relative to the stage folder, so a deleted
+                // or replaced package makes the stage out of date like any other output.
                 Package();
-                return [];
+                return [.. new[] { "model.onnx", "validation.json", "README.md" }.Select(f => Path.GetRelativePath(dir, Path.Combine(PackageDir, f)))];
         }
     }
 

@@ -18,8 +18,6 @@ public static class TrainArtifacts
 {
     public const string MetricsJson = "metrics.json";
 
-    public static void DrawCells(string dir, Architecture arch) => SearchArtifacts.DrawCells(dir, arch);
-
     public static void Write(string dir, TrainHeader header, ModelSize size, IReadOnlyList<TrainRecord> history)
     {
         var inv = CultureInfo.InvariantCulture;

@@ -86,7 +86,7 @@ public sealed class TrainRunner
             _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
                            $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
         }
-        TrainArtifacts.DrawCells(_dir, _arch);
+        Nas.Search.SearchArtifacts.DrawCells(_dir, _arch);
 
         var watch = Stopwatch.StartNew();
         int start = history.Count, stopAt = _o.StopAfterEpochs > 0 ? Math.Min(_o.Epochs, start + _o.StopAfterEpochs) : _o.Epochs;

@@ -33,12 +33,10 @@ public sealed class EvalCell : nn.Module
         _indices = [.. edges.Select(e => e.Input)];
         _concat = [.. genotype.Concat(reduction)];
         ops = ModuleList([.. edges.Select(e => OpRegistry.CreateDarts(e.Op, c, reduction && e.Input < 2 ? 2 : 1, cfg))]);
-        Reduction = reduction;
         OutChannels = c * _concat.Length;
         RegisterComponents();
     }
 
-    public bool Reduction { get; }
     public long OutChannels { get; }
     public Module<Tensor, Tensor> Preprocess0 => preprocess0;
     public Module<Tensor, Tensor> Preprocess1 => preprocess1;
