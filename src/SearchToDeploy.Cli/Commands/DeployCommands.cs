@@ -23,15 +23,13 @@ public static class DeployCommands
         cmd.SetAction(r => io.Guard(() =>
         {
             string runPath = r.GetValue(run)!;
+            using var model = TrainedModel.Load(runPath);
+            var h = model.Header;
+            string? path = r.GetValue(data) ?? JsonSerializer.Deserialize<TrainOptions>(h.Options, TrainHeader.Json)?.DataPath;
             IImageDataset? parityImages = null;
-            using (var model = TrainedModel.Load(runPath))
-            {
-                var h = model.Header;
-                string? path = r.GetValue(data) ?? JsonSerializer.Deserialize<TrainOptions>(h.Options, TrainHeader.Json)?.DataPath;
-                try { parityImages = DatasetRef.Resolve(h.Dataset, DataRoot.Resolve(r.GetValue(root)), path).Open(Split.Test); }
-                catch (InputException e) { io.Out.WriteLine($"warning: no real images for the parity check ({e.Message}); random inputs only"); }
-            }
-            ModelExporter.Export(runPath, r.GetValue(output)!, io.Out, r.GetValue(keepBn), parityImages, r.GetValue(images));
+            try { parityImages = DatasetRef.Resolve(h.Dataset, DataRoot.Resolve(r.GetValue(root)), path).Open(Split.Test); }
+            catch (InputException e) { io.Out.WriteLine($"warning: no real images for the parity check ({e.Message}); random inputs only"); }
+            ModelExporter.Export(model, runPath, r.GetValue(output)!, io.Out, r.GetValue(keepBn), parityImages, r.GetValue(images));
             return S2dApp.Success;
         }));
         return cmd;

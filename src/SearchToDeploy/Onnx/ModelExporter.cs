@@ -31,6 +31,13 @@ public static class ModelExporter
         int imageCount = 64, int randomInputs = 8, double tolerance = Tolerance)
     {
         using var model = TrainedModel.Load(run);
+        return Export(model, run, output, log, keepBatchNorm, images, imageCount, randomInputs, tolerance);
+    }
+
+    /// <summary>Exports an already loaded model; <paramref name="run"/> is its run folder (for metrics.json) or checkpoint file.</summary>
+    public static ParityResult Export(TrainedModel model, string run, string output, TextWriter log, bool keepBatchNorm = false,
+        IImageDataset? images = null, int imageCount = 64, int randomInputs = 8, double tolerance = Tolerance)
+    {
         var h = model.Header;
         var watch = Stopwatch.StartNew();
         var graph = NetworkExporter.Export(model.Network, h.InputSize, keepBatchNorm);
