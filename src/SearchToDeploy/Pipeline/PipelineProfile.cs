@@ -1,6 +1,7 @@
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Nas.Search;
+using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Supernets;
 using SearchToDeploy.Training;
 
@@ -40,7 +41,8 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
             var o = SearchPresets.Create(preset, inputs.Space ?? space, method) with { Threads = inputs.Threads };
             return inputs.Seed is { } seed ? o with { Seed = seed } : o;
         }
-        var smallNetwork = (inputs.Space ?? "nas-bench-201") == "nas-bench-201" ? NetworkKind.Nb201 : NetworkKind.Cifar;
+        bool nb201 = inputs.Space is null || SearchSpaces.Get(inputs.Space).Kind == SpaceKind.Nb201;
+        var smallNetwork = nb201 ? NetworkKind.Nb201 : NetworkKind.Cifar;
         switch (name.ToLowerInvariant())
         {
             case "smoke":
@@ -72,7 +74,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                 var imagenet = DatasetRef.Resolve("imagenet", inputs.DataRoot, inputs.ImageNet);
                 imagenet.Open(Split.Train);
                 imagenet.Open(Split.Test);
-                if (inputs.Space == "nas-bench-201")
+                if (inputs.Space is not null && nb201)
                     throw new InputException("--profile paper transfers a DARTS-space cell to ImageNet; --space nas-bench-201 cells do not build the ImageNet network");
                 var s = Search("paper", "darts");
                 var t = TrainPresets.Create("paper-imagenet", NetworkKind.ImageNet) with { Threads = inputs.Threads, DataPath = imagenet.Location };

@@ -131,12 +131,12 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             default:
                 // The package lives in models/<run>/; its manifest names it relative to the stage folder, so a deleted
                 // or replaced package makes the stage out of date like any other output.
-                Package();
-                return [.. new[] { "model.onnx", "validation.json", "README.md" }.Select(f => Path.GetRelativePath(dir, Path.Combine(PackageDir, f)))];
+                return [.. Package().Select(f => Path.GetRelativePath(dir, Path.Combine(PackageDir, f)))];
         }
     }
 
-    private void Package()
+    /// <summary>Writes models/&lt;run&gt;/ atomically (a staging folder, then a rename); returns the names of its files.</summary>
+    private IReadOnlyList<string> Package()
     {
         string reportPath = Path.Combine(StageDir(Stage.Validate), "validation.json");
         var report = JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(reportPath), ValidationReport.Json)!;
@@ -144,6 +144,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             throw new GateFailedException($"{reportPath}: the model did not pass the gates top-1 >= {profile.GateTop1}%, top-5 >= {profile.GateTop5}%; nothing is packaged");
         string staging = Path.Combine(_models, $".{RunName}.{Guid.NewGuid():N}.tmp");
         Directory.CreateDirectory(staging);
+        string[] files;
         try
         {
             string train = StageDir(Stage.Train), search = StageDir(Stage.Search);
@@ -154,6 +155,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 if (File.Exists(Path.Combine(train, f))) File.Copy(Path.Combine(train, f), Path.Combine(staging, f == "curves.png" ? "training_curves.png" : f));
             if (File.Exists(Path.Combine(search, "curves.png"))) File.Copy(Path.Combine(search, "curves.png"), Path.Combine(staging, "search_curves.png"));
             File.WriteAllText(Path.Combine(staging, "README.md"), ModelCard.Write(RunName, profile, report, staging, search, train));
+            files = [.. Directory.GetFiles(staging).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
             if (Directory.Exists(PackageDir)) Directory.Delete(PackageDir, recursive: true);
             Directory.Move(staging, PackageDir);
         }
@@ -162,7 +164,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             throw;
         }
-        log.WriteLine($"packaged {PackageDir}: model.onnx, genotype.json, validation.json, README.md (top-1 {report.Top1:0.00}%, top-5 {report.Top5:0.00}%)");
+        log.WriteLine($"packaged {PackageDir}: {string.Join(", ", files)} (top-1 {report.Top1:0.00}%, top-5 {report.Top5:0.00}%)");
+        return files;
     }
 
     private Architecture Genotype()

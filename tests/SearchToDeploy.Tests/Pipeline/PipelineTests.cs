@@ -1,3 +1,4 @@
+using SearchToDeploy.Nas.Networks;
 using System.Text;
 using SearchToDeploy.Onnx;
 using SearchToDeploy.Pipeline;
@@ -83,6 +84,18 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         Assert.Contains("[search] up to date", log.ToString());
         Assert.Contains("[train] resuming", log.ToString());
         Assert.Equal(File.ReadAllBytes(dir["models/whole/model.onnx"]), File.ReadAllBytes(dir["models/split/model.onnx"]));
+    }
+
+    [Theory]
+    [InlineData(null, NetworkKind.Nb201)]
+    [InlineData("NB201", NetworkKind.Nb201)]
+    [InlineData("nas-bench-201", NetworkKind.Nb201)]
+    [InlineData("darts", NetworkKind.Cifar)]
+    [InlineData("s3", NetworkKind.Cifar)]
+    public void A_search_space_picks_the_network_its_cells_build_however_it_is_spelled(string? space, NetworkKind network)
+    {
+        foreach (var profile in new[] { "smoke", "quick" })
+            Assert.Equal(network, PipelineProfile.Create(profile, Inputs() with { Space = space }).Train.Network);
     }
 
     private static int CountOf(string text, string word) => text.Split(word).Length - 1;
