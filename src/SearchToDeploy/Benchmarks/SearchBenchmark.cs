@@ -20,12 +20,13 @@ namespace SearchToDeploy.Benchmarks;
 /// </summary>
 public static class SearchBenchmark
 {
-    public sealed record Row(string Space, SearchMethod Method, bool Fused, double StepMs, double ArchMs, double WeightMs, double ImagesPerSecond,
+    public sealed record Row(string Space, SearchMethod Method, bool Fused, bool Parallel, double StepMs, double ArchMs, double WeightMs, double ImagesPerSecond,
         double PeakMb, double ForwardMflopsPerImage, double Gflops, double FullSearchHours);
 
     public static (BenchTable Table, List<Row> Rows, double PeakGflops) Run(IImageDataset cifar, IReadOnlyList<string> spaces,
-        IReadOnlyList<SearchMethod> methods, int batch, int steps, bool withReference, TextWriter log)
+        IReadOnlyList<SearchMethod> methods, int batch, int steps, bool withReference, bool withParallel, TextWriter log)
     {
+        int threads = torch.get_num_threads();
         double peak = MatmulPeak();
         log.WriteLine($"matmul peak: {peak:0.0} GFLOP/s");
         var loader = new DataLoader(cifar, null, CifarTransform.Train(Normalization.Cifar10), new LoaderOptions(batch, true, 1, DropLast: true, Workers: 1));
@@ -34,10 +35,13 @@ public static class SearchBenchmark
         {
             var variants = new List<Variant>();
             foreach (var method in methods)
+            {
                 foreach (bool fused in withReference && SearchSpaces.Get(spaceName).Kind == SpaceKind.Nb201 ? new[] { false, true } : [true])
-                    variants.Add(new Variant(spaceName, method, fused, loader));
+                    variants.Add(new Variant(spaceName, method, fused, parallel: false, loader));
+                if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, loader));
+            }
             // Peak memory: one variant at a time, after the allocator has given back what it can.
-            foreach (var v in variants) v.MeasurePeak(batch);
+            foreach (var v in variants) { Threads(v, threads); v.MeasurePeak(batch); }
             // Step times: the variants take turns, one step each per round, so the machine's drift hits all alike.
             using var batches = Batches(loader).GetEnumerator();
             for (int round = 0; round < steps + 2; round++)
@@ -45,6 +49,7 @@ public static class SearchBenchmark
                 {
                     batches.MoveNext(); using var b1 = batches.Current;
                     batches.MoveNext(); using var b2 = batches.Current;
+                    Threads(v, threads);
                     v.Step(b1, b2, record: round >= 2);
                 }
             foreach (var v in variants)
@@ -56,6 +61,7 @@ public static class SearchBenchmark
                 v.Dispose();
             }
         }
+        torch.set_num_threads(threads);
 
         var table = new BenchTable($"Search step, batch {batch}, first order ({Environment.ProcessorCount} cores; matmul peak {peak:0} GFLOP/s)",
             "step ms", "arch ms", "weight ms", "images/s", "peak MB", "fwd MFLOP/img", "GFLOP/s", "% of peak", "50 epochs, h");
@@ -65,6 +71,9 @@ public static class SearchBenchmark
                 ("fwd MFLOP/img", r.ForwardMflopsPerImage), ("GFLOP/s", r.Gflops), ("% of peak", 100 * r.Gflops / peak), ("50 epochs, h", r.FullSearchHours));
         return (table, rows, peak);
     }
+
+    /// <summary>Parallel steps run each side on one core of <paramref name="threads"/>; the others use them all.</summary>
+    private static void Threads(Variant v, int threads) => torch.set_num_threads(v.Parallel ? Math.Max(1, threads / 2) : threads);
 
     private static IEnumerable<HostBatch> Batches(DataLoader loader)
     {
@@ -80,13 +89,14 @@ public static class SearchBenchmark
         private readonly IReadOnlyList<TorchSharp.Modules.Parameter> _weights;
         private readonly Sgd _sgd;
         private readonly Architect _architect;
-        private readonly List<double> _arch = [], _weight = [];
+        private readonly List<double> _arch = [], _weight = [], _step = [];
+        private readonly ParallelSteps? _parallel;
         private readonly long _macs;
         private double _peakMb;
 
-        public Variant(string space, SearchMethod method, bool fused, DataLoader loader)
+        public Variant(string space, SearchMethod method, bool fused, bool parallel, DataLoader loader)
         {
-            Space = space; Method = method; Fused = fused;
+            Space = space; Method = method; Fused = fused; Parallel = parallel;
             _o = OptionsFor(space, method);
             _macs = ForwardMacs(_o, loader);
             torch.manual_seed(1);
@@ -96,6 +106,7 @@ public static class SearchBenchmark
             _sgd = new Sgd([new ParamGroup(_weights, _o.WeightDecay)], _o.Momentum, _o.Nesterov);
             _architect = new Architect(_net, _o);
             _net.train();
+            if (parallel) _parallel = new ParallelSteps(_net);
             _first = loader.Epoch(0).Take(2).Select(b => { using (b) return b.ToTensors(); }).Select(t => (t.Images.DetachFromDisposeScope(), t.Labels.DetachFromDisposeScope())).ToList();
         }
 
@@ -104,6 +115,7 @@ public static class SearchBenchmark
         public string Space { get; }
         public SearchMethod Method { get; }
         public bool Fused { get; }
+        public bool Parallel { get; }
 
         public void MeasurePeak(int batch)
         {
@@ -120,45 +132,67 @@ public static class SearchBenchmark
             using var scope = torch.NewDisposeScope();
             var (xt, yt) = train.ToTensors();
             var (xa, ya) = arch.ToTensors();
-            var (a, w) = Run(xt, yt, xa, ya);
-            if (record) { _arch.Add(a); _weight.Add(w); }
+            var (a, w, s) = Run(xt, yt, xa, ya);
+            if (record) { _arch.Add(a); _weight.Add(w); _step.Add(s); }
         }
 
-        private (double Arch, double Weight) Run(Tensor xt, Tensor yt, Tensor xa, Tensor ya)
+        /// <summary>One step; returns the milliseconds of its architecture part, its weight part and the whole
+        /// (with parallel steps the parts overlap: each is the time of its own side).</summary>
+        private (double Arch, double Weight, double Step) Run(Tensor xt, Tensor yt, Tensor xa, Tensor ya)
         {
             using var scope = torch.NewDisposeScope();
-            var watch = Stopwatch.StartNew();
-            _architect.Step(xt, yt, xa, ya, _o.LearningRate, _sgd, unrolled: false);
-            double a = watch.Elapsed.TotalMilliseconds;
-            watch.Restart();
-            Gradients.Zero(_weights);
-            var loss = nn.functional.cross_entropy(_net.call(xt), yt);
-            torch.autograd.backward([loss], inputs: [.. _weights]);
+            var total = Stopwatch.StartNew();
+            double a, w;
+            if (_parallel is not null)
+            {
+                Gradients.Zero(_weights);
+                (_, w) = _parallel.Run(xa, ya, () => WeightGradient(xt, yt));
+                a = _parallel.LastArchMilliseconds;
+                _architect.Optimizer.Step();
+            }
+            else
+            {
+                var watch = Stopwatch.StartNew();
+                _architect.Step(xt, yt, xa, ya, _o.LearningRate, _sgd, unrolled: false);
+                a = watch.Elapsed.TotalMilliseconds;
+                Gradients.Zero(_weights);
+                w = WeightGradient(xt, yt);
+            }
             Gradients.ClipNorm(_weights, _o.GradClip);
             _sgd.Step(_o.LearningRate);
-            return (a, watch.Elapsed.TotalMilliseconds);
+            return (a, w, total.Elapsed.TotalMilliseconds);
+        }
+
+        private double WeightGradient(Tensor xt, Tensor yt)
+        {
+            var watch = Stopwatch.StartNew();
+            using var scope = torch.NewDisposeScope();
+            var loss = nn.functional.cross_entropy(_net.call(xt), yt);
+            torch.autograd.backward([loss], inputs: [.. _weights]);
+            return watch.Elapsed.TotalMilliseconds;
         }
 
         public Row Result(int batch)
         {
-            double archMs = Median(_arch), weightMs = Median(_weight), stepMs = Median([.. _arch.Zip(_weight, (p, q) => p + q)]);
+            double archMs = Median(_arch), weightMs = Median(_weight), stepMs = Median(_step);
             double fwdFlops = 2.0 * _macs;
             // Each step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of FLOPs each.
             double gflops = 6 * fwdFlops * batch / (stepMs / 1000) / 1e9;
             double hours = 50.0 * (25_000 / batch) * stepMs / 1000 / 3600;
-            return new Row(Space, Method, Fused, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, fwdFlops / 1e6, gflops, hours);
+            return new Row(Space, Method, Fused, Parallel, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, fwdFlops / 1e6, gflops, hours);
         }
 
         public void Dispose()
         {
             foreach (var (x, y) in _first) { x.Dispose(); y.Dispose(); }
+            _parallel?.Dispose();
             _net.Dispose();
         }
     }
 
     private static void NativeAllocatorTrim() => Util.NativeAllocator.Trim();
 
-    private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}";
+    private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}";
 
     private static string SettingsOf(string space) => SearchSpaces.Get(space).Kind == SpaceKind.Nb201 ? "C=16, N=5" : "C=16, 8 cells";
 

@@ -39,12 +39,14 @@ public sealed class SearchRunTests
         Assert.StartsWith("<svg", File.ReadAllText(dir["cell.svg"]));
     }
 
-    [Fact]
-    public void Interrupted_and_resumed_search_equals_the_uninterrupted_run_bit_for_bit()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Interrupted_and_resumed_search_equals_the_uninterrupted_run_bit_for_bit(bool parallelSteps)
     {
         using var full = new TempDir();
         using var split = new TempDir();
-        var o = Tiny();
+        var o = Tiny() with { ParallelSteps = parallelSteps };
         new SearchRunner(o, Cifar, full.Path, TextWriter.Null).Run(resume: false);
 
         using (var cts = new CancellationTokenSource())

@@ -49,6 +49,11 @@ public sealed record SearchOptions
     public bool Unrolled { get; init; }
     /// <summary>Second order: the finite-difference step of the Hessian-vector product is this over ‖∇w' L_val‖ (DARTS: 0.01).</summary>
     public double UnrolledEpsilon { get; init; } = 0.01;
+    /// <summary>
+    /// First order: compute the architecture and weight gradients side by side on two cores at the same (w, α), then
+    /// update both (simultaneous instead of alternating updates; <see cref="Search.ParallelSteps"/>).
+    /// </summary>
+    public bool ParallelSteps { get; init; }
 
     // Supernet.
     public int Channels { get; init; } = 16;
@@ -84,6 +89,8 @@ public sealed record SearchOptions
         NonNegative("--arch-warmup", ArchWarmupEpochs);
         Positive("--unrolled-epsilon", UnrolledEpsilon);
         if (ArchWarmupEpochs >= Epochs) throw new InputException($"--arch-warmup {ArchWarmupEpochs}: must be below --epochs {Epochs}, or the architecture never trains");
+        if (ParallelSteps && Unrolled) throw new InputException("--parallel-steps works with first-order steps only; drop --unrolled or --parallel-steps");
+        if (ParallelSteps && DropPath > 0) throw new InputException("--parallel-steps needs --drop-path 0: drop-path masks drawn on two threads at once would not be reproducible");
         if (DropPath is < 0 or >= 1) throw new InputException($"--drop-path {DropPath}: expected 0 <= p < 1");
         if (Momentum is < 0 or >= 1) throw new InputException($"--momentum {Momentum}: expected 0 <= m < 1");
         if (PartialK < 1) throw new InputException($"--partial-k {PartialK}: expected 1 or more");

@@ -56,7 +56,9 @@ public sealed class SearchRunner
             throw new InputException($"{_dir} already holds a search checkpoint; pass --resume to continue it or --force to start over");
         if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
 
-        if (_o.Threads > 0) torch.set_num_threads(_o.Threads);
+        int threads = _o.Threads > 0 ? _o.Threads : Environment.ProcessorCount;
+        // Parallel steps: each side gets half the cores.
+        torch.set_num_threads(_o.ParallelSteps ? Math.Max(1, threads / 2) : threads);
         var train = _dataset.Open(Split.Train);
         var (weightIdx, archIdx) = SearchSplit.Create(train.Count, _o.TrainPortion, _o.MaxImagesPerPart);
         var norm = _dataset.Normalization;
@@ -75,6 +77,7 @@ public sealed class SearchRunner
         net.DropPathProb = _o.DropPath;
         var sgd = new Sgd(WeightGroups(net), _o.Momentum, _o.Nesterov);
         var architect = new Architect(net, _o);
+        using var parallel = _o.ParallelSteps ? new ParallelSteps(net) : null;
         var table = _o.Nb201Table is { } tp && cfg.Space.Kind == SpaceKind.Nb201 ? Nb201Table.Load(tp) : null;
 
         var history = new List<EpochRecord>();
@@ -91,7 +94,8 @@ public sealed class SearchRunner
             _log.WriteLine($"search: {_o.Method.Name()} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
             _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
-                           $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}; " +
+                           $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
+                           $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, {threads} threads; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
         }
 
@@ -99,7 +103,7 @@ public sealed class SearchRunner
         for (int epoch = start; epoch < _o.Epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
-            var record = RunEpoch(epoch, steps, net, sgd, architect, weightLoader, archLoader, validLoader, table, cancel);
+            var record = RunEpoch(epoch, steps, net, sgd, architect, parallel, weightLoader, archLoader, validLoader, table, cancel);
             history.Add(record);
             SaveCheckpoint(ckpt, epoch, net, sgd, architect, history);
             var arch = net.Derive();
@@ -137,7 +141,7 @@ public sealed class SearchRunner
     private double LearningRate(int epoch) =>
         _o.LearningRateMin + (_o.LearningRate - _o.LearningRateMin) * (1 + Math.Cos(Math.PI * epoch / _o.Epochs)) / 2;
 
-    private EpochRecord RunEpoch(int epoch, int steps, Supernet net, Sgd sgd, Architect architect, DataLoader weightLoader,
+    private EpochRecord RunEpoch(int epoch, int steps, Supernet net, Sgd sgd, Architect architect, ParallelSteps? parallel, DataLoader weightLoader,
         DataLoader archLoader, DataLoader validLoader, Nb201Table? table, CancellationToken cancel)
     {
         // Everything random in an epoch is a function of (seed, epoch): resuming at an epoch boundary is exact.
@@ -161,19 +165,27 @@ public sealed class SearchRunner
             var (xa, ya) = ab.ToTensors();
             ab.Dispose();
 
-            if (archTrains)
+            Tensor logits; double l;
+            if (archTrains && parallel is not null)
             {
-                double archLoss = architect.Step(xt, yt, xa, ya, lr, sgd, _o.Unrolled);
+                Gradients.Zero(weights);
+                (double archLoss, (logits, l)) = parallel.Run(xa, ya, () => WeightGradient(net, weights, xt, yt));
                 if (!double.IsFinite(archLoss)) Diverged(epoch, step, "architecture (validation) loss", archLoss);
                 archLossSum += archLoss;
+                architect.Optimizer.Step();
             }
-
-            Gradients.Zero(weights);
-            var logits = net.call(xt);
-            var loss = functional.cross_entropy(logits, yt);
-            double l = loss.ToDouble();
+            else
+            {
+                if (archTrains)
+                {
+                    double archLoss = architect.Step(xt, yt, xa, ya, lr, sgd, _o.Unrolled);
+                    if (!double.IsFinite(archLoss)) Diverged(epoch, step, "architecture (validation) loss", archLoss);
+                    archLossSum += archLoss;
+                }
+                Gradients.Zero(weights);
+                (logits, l) = WeightGradient(net, weights, xt, yt);
+            }
             if (!double.IsFinite(l)) Diverged(epoch, step, "training loss", l);
-            torch.autograd.backward([loss], inputs: [.. weights]);
             Gradients.ClipNorm(weights, _o.GradClip);
             sgd.Step(lr);
 
@@ -199,6 +211,15 @@ public sealed class SearchRunner
         };
         LogEpoch(record);
         return record;
+    }
+
+    /// <summary>The training loss's gradient for the weights (accumulated into their .grad); returns the logits and the loss.</summary>
+    private static (Tensor Logits, double Loss) WeightGradient(Supernet net, IReadOnlyList<Parameter> weights, Tensor x, Tensor y)
+    {
+        var logits = net.call(x);
+        using var loss = functional.cross_entropy(logits, y);
+        torch.autograd.backward([loss], inputs: [.. weights]);
+        return (logits, loss.ToDouble());
     }
 
     private static void Diverged(int epoch, int step, string what, double value) =>
