@@ -11,7 +11,8 @@ public static class DropPath
         if (p <= 0) return x.alias();
         double keep = 1 - p;
         using var mask = torch.empty([x.shape[0], 1, 1, 1], x.dtype, x.device).bernoulli_(keep);
-        using var scaled = x / keep;
+        using var k = keep.ToScalar();
+        using var scaled = x / k;
         return scaled * mask;
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -16,7 +17,10 @@ public static class Losses
         using var logp = functional.log_softmax(logits, 1);
         using var nll = logp.gather(1, labels.unsqueeze(1)).squeeze(1).neg();
         using var uniform = logp.mean([1]).neg();
-        using var mixed = nll * (1 - smoothing) + uniform * smoothing;
+        using Scalar a = (1 - smoothing).ToScalar(), b = smoothing.ToScalar();
+        using var hard = nll * a;
+        using var soft = uniform * b;
+        using var mixed = hard + soft;
         return mixed.mean();
     }
 

@@ -37,21 +37,28 @@ public sealed class Sgd(IReadOnlyList<ParamGroup> groups, double momentum, bool 
     public void Step(double lr)
     {
         using var _ = torch.no_grad();
+        // Scalars are made explicitly and kept alive until the end: an implicit conversion's temporary can be
+        // finalized by the GC while libtorch still reads it (it is not tied to a dispose scope).
+        using var momentum = Momentum.ToScalar();
+        using var step = (-lr).ToScalar();
         foreach (var group in Groups)
+        {
+            using var decay = group.WeightDecay.ToScalar();
             foreach (var p in group.Parameters)
             {
                 using var grad = p.grad;
                 if (grad is null) continue;
-                using var d = group.WeightDecay != 0 ? grad.add(p, group.WeightDecay) : grad.clone();
+                using var d = group.WeightDecay != 0 ? grad.add(p, decay) : grad.clone();
                 if (Momentum != 0)
                 {
                     if (!_buffers.TryGetValue(p, out var buf)) _buffers[p] = buf = d.clone().DetachFromDisposeScope();
-                    else buf.mul_(Momentum).add_(d);
-                    if (nesterov) d.add_(buf, Momentum);
+                    else buf.mul_(momentum).add_(d);
+                    if (nesterov) d.add_(buf, momentum);
                     else d.copy_(buf);
                 }
-                p.add_(d, -lr);
+                p.add_(d, step);
             }
+        }
     }
 
     public IReadOnlyDictionary<string, Tensor> State() =>
@@ -94,18 +101,21 @@ public sealed class Adam(IReadOnlyList<Parameter> parameters, double lr, double 
         using var _ = torch.no_grad();
         _steps++;
         double bc1 = 1 - Math.Pow(beta1, _steps), bc2 = 1 - Math.Pow(beta2, _steps);
+        using Scalar decay = weightDecay.ToScalar(), b1 = beta1.ToScalar(), b2 = beta2.ToScalar(), rest1 = (1 - beta1).ToScalar(),
+            rest2 = (1 - beta2).ToScalar(), sqrtBc2 = Math.Sqrt(bc2).ToScalar(), epsilon = eps.ToScalar(), step = (-LearningRate / bc1).ToScalar();
         for (int i = 0; i < Parameters.Count; i++)
         {
             var p = Parameters[i];
             using var grad = p.grad;
             if (grad is null) continue;
-            using var g = weightDecay != 0 ? grad.add(p, weightDecay) : grad.alias();
+            using var g = weightDecay != 0 ? grad.add(p, decay) : grad.alias();
             var m = _m[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
             var v = _v[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
-            m.mul_(beta1).add_(g, 1 - beta1);
-            v.mul_(beta2).addcmul_(g, g, 1 - beta2);
-            using var denom = (v.sqrt() / Math.Sqrt(bc2)).add_(eps);
-            p.addcdiv_(m, denom, -LearningRate / bc1);
+            m.mul_(b1).add_(g, rest1);
+            v.mul_(b2).addcmul_(g, g, rest2);
+            using var root = v.sqrt();
+            using var denom = root.div_(sqrtBc2).add_(epsilon);
+            p.addcdiv_(m, denom, step);
         }
     }
 
@@ -156,7 +166,8 @@ public static class Gradients
         if (maxNorm > 0 && norm > maxNorm)
         {
             double scale = maxNorm / (norm + 1e-6);
-            foreach (var g in grads) g.mul_(scale);
+            using var s = scale.ToScalar();
+            foreach (var g in grads) g.mul_(s);
         }
         foreach (var t in norms) t.Dispose();
         foreach (var g in grads) g.Dispose();

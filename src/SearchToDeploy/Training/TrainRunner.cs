@@ -181,7 +181,11 @@ public sealed class TrainRunner
             Gradients.Zero(parameters);
             var (logits, aux) = net.ForwardWithAux(x);
             var loss = Losses.CrossEntropy(logits, y, _o.LabelSmoothing);
-            if (aux is not null) loss = loss + _o.AuxWeight * Losses.CrossEntropy(aux, y, _o.LabelSmoothing);
+            if (aux is not null)
+            {
+                using var weight = _o.AuxWeight.ToScalar(); // explicit: an implicit Scalar can be finalized mid-call
+                loss = loss + weight * Losses.CrossEntropy(aux, y, _o.LabelSmoothing);
+            }
             double l = loss.ToDouble();
             if (!double.IsFinite(l))
                 throw new DivergedException($"epoch {epoch} step {step}: the training loss is {l}; training stopped and the last good checkpoint " +

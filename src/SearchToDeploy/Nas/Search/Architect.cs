@@ -59,11 +59,14 @@ public sealed class Architect(Supernet net, SearchOptions options)
             var gTrain = torch.autograd.grad([Loss(xTrain, yTrain)], [.. w]);
             using (torch.no_grad())
             {
+                // Explicit scalars, alive until the end (see Sgd.Step).
+                using Scalar momentum = optimizer.Momentum.ToScalar(), step = eta.ToScalar();
                 for (int i = 0; i < w.Count; i++)
                 {
-                    var d = gTrain[i] + w[i] * optimizer.WeightDecayOf(w[i]);
-                    if (optimizer.MomentumBuffer(w[i]) is { } buf) d = d + buf * optimizer.Momentum;
-                    w[i].sub_(d * eta);
+                    using var decay = optimizer.WeightDecayOf(w[i]).ToScalar();
+                    var d = gTrain[i] + w[i] * decay;
+                    if (optimizer.MomentumBuffer(w[i]) is { } buf) d = d + buf * momentum;
+                    w[i].sub_(d * step);
                 }
             }
 
@@ -84,10 +87,11 @@ public sealed class Architect(Supernet net, SearchOptions options)
 
             using (torch.no_grad())
             {
+                using Scalar twoR = (2 * r).ToScalar(), step = eta.ToScalar();
                 for (int i = 0; i < Arch.Count; i++)
                 {
-                    var implicitGrad = (gPlus[i] - gMinus[i]) / (2 * r);
-                    var total = dAlpha[i] - implicitGrad * eta;
+                    var implicitGrad = (gPlus[i] - gMinus[i]) / twoR;
+                    var total = dAlpha[i] - implicitGrad * step;
                     using var g = Arch[i].grad;
                     if (g is null) Arch[i].grad = total.detach().clone().DetachFromDisposeScope();
                     else g.copy_(total);
@@ -106,7 +110,10 @@ public sealed class Architect(Supernet net, SearchOptions options)
     private IList<Tensor> ArchGradAt(Tensor x, Tensor y, IReadOnlyList<Parameter> w, IList<Tensor> v, double r)
     {
         using (torch.no_grad())
-            for (int i = 0; i < w.Count; i++) w[i].add_(v[i], r);
+        {
+            using var step = r.ToScalar();
+            for (int i = 0; i < w.Count; i++) w[i].add_(v[i], step);
+        }
         return torch.autograd.grad([Loss(x, y)], [.. Arch]);
     }
 

@@ -108,10 +108,14 @@ public sealed class FusedNb201Cell : nn.Module
         return shuffled;
     }
 
+    /// <summary>The scalar 1, made once: an implicit conversion's temporary can be finalized by the GC while libtorch
+    /// still reads it (Scalars are not tied to dispose scopes), which parallel steps made happen.</summary>
+    private static readonly Scalar One = 1.ToScalar();
+
     private static Tensor MultiplyAdd(Tensor? sum, Tensor x, Tensor w)
     {
         if (sum is null) return x * w;
-        var r = torch.addcmul(sum, x, w, 1);
+        var r = torch.addcmul(sum, x, w, One);
         sum.Dispose();
         return r;
     }
