@@ -15,6 +15,8 @@ public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, st
     /// <summary>Search method instead of the profile's RF-PCDARTS.</summary>
     public SearchMethod? Method { get; init; }
     public long? Seed { get; init; }
+    /// <summary>Search with parallel steps (<see cref="SearchOptions.ParallelSteps"/>).</summary>
+    public bool ParallelSteps { get; init; }
 }
 
 /// <summary>
@@ -39,6 +41,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
         SearchOptions Search(string preset, string space)
         {
             var o = SearchPresets.Create(preset, inputs.Space ?? space, method) with { Threads = inputs.Threads };
+            if (inputs.ParallelSteps) o = o with { ParallelSteps = true };
             return inputs.Seed is { } seed ? o with { Seed = seed } : o;
         }
         bool nb201 = inputs.Space is null || SearchSpaces.Get(inputs.Space).Kind == SpaceKind.Nb201;

@@ -98,6 +98,16 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
             Assert.Equal(network, PipelineProfile.Create(profile, Inputs() with { Space = space }).Train.Network);
     }
 
+    [Fact]
+    public void Parallel_steps_reach_the_search_options()
+    {
+        foreach (var profile in new[] { "smoke", "quick" })
+        {
+            Assert.False(PipelineProfile.Create(profile, Inputs()).Search.ParallelSteps);
+            Assert.True(PipelineProfile.Create(profile, Inputs() with { ParallelSteps = true }).Search.ParallelSteps);
+        }
+    }
+
     private static int CountOf(string text, string word) => text.Split(word).Length - 1;
 
     /// <summary>A log that cancels the run when a line containing the trigger is written (a deterministic "kill").</summary>
