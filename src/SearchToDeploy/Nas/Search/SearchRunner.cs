@@ -95,7 +95,8 @@ public sealed class SearchRunner
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
             _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
-                           $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, {threads} threads; " +
+                           $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
+                           $"{(_o.ParallelSteps ? $"2 x {torch.get_num_threads()}" : threads)} threads; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
         }
 
