@@ -45,7 +45,7 @@ public sealed class ParallelStepsTests
 
             Restore(net, start);
             foreach (var p in net.parameters()) { using var g = p.grad; g?.zero_(); }
-            using var parallel = new ParallelSteps(net);
+            using var parallel = new ParallelSteps(net, threadsPerSide: 1);
             var (archLoss, _) = parallel.Run(xa, ya, () => { Backward(net, xt, yt, weights); return 0; });
 
             Assert.True(double.IsFinite(archLoss));

@@ -22,9 +22,16 @@ public sealed class ParallelSteps : IDisposable
     private readonly Supernet _twin;
     private readonly (Parameter Source, Parameter Twin)[] _pairs;
     private readonly Parameter[] _twinArch;
+    private readonly int _threads;
 
-    public ParallelSteps(Supernet net)
+    /// <summary>Each side's share of <paramref name="threads"/> (at least one).</summary>
+    public static int ThreadsPerSide(int threads) => Math.Max(1, threads / 2);
+
+    /// <param name="threadsPerSide">Torch threads of each side (the caller sets its own; the other side's thread
+    /// sets it on every step, since a pool thread keeps whatever count it first ran with).</param>
+    public ParallelSteps(Supernet net, int threadsPerSide)
     {
+        _threads = threadsPerSide;
         if (net.DropPathProb > 0) throw new ArgumentException("parallel steps need drop-path 0: masks drawn on two threads would not be reproducible");
         _net = net;
         _twin = SupernetFactory.Create(net.Config);
@@ -66,6 +73,7 @@ public sealed class ParallelSteps : IDisposable
     private double ArchGradient(Tensor x, Tensor y)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        torch.set_num_threads(_threads);
         using var scope = torch.NewDisposeScope();
         foreach (var a in _twinArch) { using var g = a.grad; g?.zero_(); }
         using var logits = _twin.call(x);

@@ -35,6 +35,7 @@ public sealed class SearchRunner
     private readonly string _dir;
     private readonly TextWriter _log;
     private readonly DatasetRef _dataset;
+    private int _threads;
 
     public SearchRunner(SearchOptions options, DatasetRef dataset, string runDir, TextWriter log)
     {
@@ -56,9 +57,8 @@ public sealed class SearchRunner
             throw new InputException($"{_dir} already holds a search checkpoint; pass --resume to continue it or --force to start over");
         if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
 
-        int threads = _o.Threads > 0 ? _o.Threads : Environment.ProcessorCount;
-        // Parallel steps: each side gets half the cores.
-        torch.set_num_threads(_o.ParallelSteps ? Math.Max(1, threads / 2) : threads);
+        int threads = _threads = _o.Threads > 0 ? _o.Threads : Environment.ProcessorCount;
+        torch.set_num_threads(threads);
         var train = _dataset.Open(Split.Train);
         var (weightIdx, archIdx) = SearchSplit.Create(train.Count, _o.TrainPortion, _o.MaxImagesPerPart);
         var norm = _dataset.Normalization;
@@ -77,7 +77,7 @@ public sealed class SearchRunner
         net.DropPathProb = _o.DropPath;
         var sgd = new Sgd(WeightGroups(net), _o.Momentum, _o.Nesterov);
         var architect = new Architect(net, _o);
-        using var parallel = _o.ParallelSteps ? new ParallelSteps(net) : null;
+        using var parallel = _o.ParallelSteps ? new ParallelSteps(net, ParallelSteps.ThreadsPerSide(threads)) : null;
         var table = _o.Nb201Table is { } tp && cfg.Space.Kind == SpaceKind.Nb201 ? Nb201Table.Load(tp) : null;
 
         var history = new List<EpochRecord>();
@@ -96,7 +96,7 @@ public sealed class SearchRunner
             _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
                            $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
-                           $"{(_o.ParallelSteps ? $"2 x {torch.get_num_threads()}" : threads)} threads; " +
+                           $"{(_o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(threads)}" : threads)} threads; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
         }
 
@@ -149,6 +149,8 @@ public sealed class SearchRunner
         torch.random.manual_seed(_o.Seed * 1_000_003 + epoch);
         double lr = LearningRate(epoch);
         bool archTrains = epoch >= _o.ArchWarmupEpochs;
+        // Parallel steps give each side half the threads; weight-only epochs (α warm-up) and evaluation use them all.
+        torch.set_num_threads(parallel is not null && archTrains ? ParallelSteps.ThreadsPerSide(_threads) : _threads);
         var weights = sgd.Parameters.ToList();
         net.train();
         var meter = new ProgressMeter($"epoch {epoch}/{_o.Epochs}", steps, "steps", _log, TimeSpan.FromSeconds(30));
@@ -197,6 +199,7 @@ public sealed class SearchRunner
             meter.Report(step, $"loss {lossSum / seen:0.000}, acc {100.0 * correct / seen:0.0}%");
         }
         double seconds = watch.Elapsed.TotalSeconds;
+        torch.set_num_threads(_threads);
         var (vLoss, vAcc) = Evaluate(net, validLoader);
         var arch = net.Derive();
         var weightsNow = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value);
