@@ -37,8 +37,8 @@ public static class SearchBenchmark
             foreach (var method in methods)
             {
                 foreach (bool fused in withReference && SearchSpaces.Get(spaceName).Kind == SpaceKind.Nb201 ? new[] { false, true } : [true])
-                    variants.Add(new Variant(spaceName, method, fused, parallel: false, ParallelSteps.ThreadsPerSide(threads), loader));
-                if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, ParallelSteps.ThreadsPerSide(threads), loader));
+                    variants.Add(new Variant(spaceName, method, fused, parallel: false, threads, loader));
+                if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, threads, loader));
             }
             // Peak memory: one variant at a time, after the allocator has given back what it can.
             foreach (var v in variants) { Threads(v, threads); v.MeasurePeak(batch); }
@@ -94,7 +94,7 @@ public static class SearchBenchmark
         private readonly long _macs;
         private double _peakMb;
 
-        public Variant(string space, SearchMethod method, bool fused, bool parallel, int sideThreads, DataLoader loader)
+        public Variant(string space, SearchMethod method, bool fused, bool parallel, int threads, DataLoader loader)
         {
             Space = space; Method = method; Fused = fused; Parallel = parallel;
             _o = OptionsFor(space, method);
@@ -106,7 +106,7 @@ public static class SearchBenchmark
             _sgd = new Sgd([new ParamGroup(_weights, _o.WeightDecay)], _o.Momentum, _o.Nesterov);
             _architect = new Architect(_net, _o);
             _net.train();
-            if (parallel) _parallel = new ParallelSteps(_net, sideThreads);
+            if (parallel) _parallel = new ParallelSteps(_net, ParallelSteps.ThreadsPerSide(threads));
             _first = loader.Epoch(0).Take(2).Select(b => { using (b) return b.ToTensors(); }).Select(t => (t.Images.DetachFromDisposeScope(), t.Labels.DetachFromDisposeScope())).ToList();
         }
 

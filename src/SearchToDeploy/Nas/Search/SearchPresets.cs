@@ -29,7 +29,7 @@ public static class SearchPresets
     {
         bool pc = method.IsPartialChannel(), rf = method.IsRandomFeatures();
         // The supernet's accuracy after each epoch is monitoring only (the search never reads it); 10k of the 25k
-        // held-out images estimate it to about ±0.5% and save a 25k-image pass per epoch (30 of a 3-hour search here).
+        // held-out images estimate it to about ±0.5% and save a 25k-image pass per epoch (36 s here; 30 minutes of a full search).
         var o = new SearchOptions { Space = space.Name, Method = method, Preset = "paper", Seed = 2, ValidImages = 10_000 };
         if (space.Kind == SpaceKind.Nb201)
         {

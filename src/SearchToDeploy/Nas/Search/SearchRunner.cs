@@ -57,8 +57,8 @@ public sealed class SearchRunner
             throw new InputException($"{_dir} already holds a search checkpoint; pass --resume to continue it or --force to start over");
         if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
 
-        int threads = _threads = _o.Threads > 0 ? _o.Threads : Environment.ProcessorCount;
-        torch.set_num_threads(threads);
+        _threads = _o.Threads > 0 ? _o.Threads : Environment.ProcessorCount;
+        torch.set_num_threads(_threads);
         var train = _dataset.Open(Split.Train);
         var (weightIdx, archIdx) = SearchSplit.Create(train.Count, _o.TrainPortion, _o.MaxImagesPerPart);
         var norm = _dataset.Normalization;
@@ -77,7 +77,7 @@ public sealed class SearchRunner
         net.DropPathProb = _o.DropPath;
         var sgd = new Sgd(WeightGroups(net), _o.Momentum, _o.Nesterov);
         var architect = new Architect(net, _o);
-        using var parallel = _o.ParallelSteps ? new ParallelSteps(net, ParallelSteps.ThreadsPerSide(threads)) : null;
+        using var parallel = _o.ParallelSteps ? new ParallelSteps(net, ParallelSteps.ThreadsPerSide(_threads)) : null;
         var table = _o.Nb201Table is { } tp && cfg.Space.Kind == SpaceKind.Nb201 ? Nb201Table.Load(tp) : null;
 
         var history = new List<EpochRecord>();
@@ -96,7 +96,7 @@ public sealed class SearchRunner
             _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
                            $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
-                           $"{(_o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(threads)}" : threads)} threads; " +
+                           $"{(_o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_threads)}" : _threads)} threads; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
         }
 
@@ -168,26 +168,21 @@ public sealed class SearchRunner
             var (xa, ya) = ab.ToTensors();
             ab.Dispose();
 
-            Tensor logits; double l;
+            Tensor logits; double l, archLoss = 0;
             if (archTrains && parallel is not null)
             {
                 Gradients.Zero(weights);
-                (double archLoss, (logits, l)) = parallel.Run(xa, ya, () => WeightGradient(net, weights, xt, yt));
-                if (!double.IsFinite(archLoss)) Diverged(epoch, step, "architecture (validation) loss", archLoss);
-                archLossSum += archLoss;
+                (archLoss, (logits, l)) = parallel.Run(xa, ya, () => WeightGradient(net, weights, xt, yt));
                 architect.Optimizer.Step();
             }
             else
             {
-                if (archTrains)
-                {
-                    double archLoss = architect.Step(xt, yt, xa, ya, lr, sgd, _o.Unrolled);
-                    if (!double.IsFinite(archLoss)) Diverged(epoch, step, "architecture (validation) loss", archLoss);
-                    archLossSum += archLoss;
-                }
+                if (archTrains) archLoss = architect.Step(xt, yt, xa, ya, lr, sgd, _o.Unrolled);
                 Gradients.Zero(weights);
                 (logits, l) = WeightGradient(net, weights, xt, yt);
             }
+            if (!double.IsFinite(archLoss)) Diverged(epoch, step, "architecture (validation) loss", archLoss);
+            archLossSum += archLoss;
             if (!double.IsFinite(l)) Diverged(epoch, step, "training loss", l);
             Gradients.ClipNorm(weights, _o.GradClip);
             sgd.Step(lr);
