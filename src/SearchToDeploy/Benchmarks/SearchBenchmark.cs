@@ -86,10 +86,8 @@ public static class SearchBenchmark
     {
         private readonly SearchOptions _o;
         private readonly Supernet _net;
-        private readonly IReadOnlyList<TorchSharp.Modules.Parameter> _weights;
-        private readonly Sgd _sgd;
-        private readonly Architect _architect;
-        private readonly List<double> _arch = [], _weight = [], _step = [];
+        private readonly SearchStep _searchStep;
+        private readonly List<double> _arch = [], _weight = [], _total = [];
         private readonly ParallelSteps? _parallel;
         private readonly long _macs;
         private double _peakMb;
@@ -102,11 +100,10 @@ public static class SearchBenchmark
             torch.manual_seed(1);
             _net = SupernetFactory.Create(_o.SupernetConfig(10) with { Fused = fused });
             if (method.IsRandomFeatures()) RandomFeatures.Apply(_net, _o.FrozenInit, _o.TrainClassifier);
-            _weights = _net.WeightParameters;
-            _sgd = new Sgd([new ParamGroup(_weights, _o.WeightDecay)], _o.Momentum, _o.Nesterov);
-            _architect = new Architect(_net, _o);
+            var sgd = new Sgd([new ParamGroup(_net.WeightParameters, _o.WeightDecay)], _o.Momentum, _o.Nesterov);
             _net.train();
             if (parallel) _parallel = new ParallelSteps(_net, ParallelSteps.ThreadsPerSide(threads));
+            _searchStep = new SearchStep(_net, sgd, new Architect(_net, _o), _o, _parallel);
             _first = loader.Epoch(0).Take(2).Select(b => { using (b) return b.ToTensors(); }).Select(t => (t.Images.DetachFromDisposeScope(), t.Labels.DetachFromDisposeScope())).ToList();
         }
 
@@ -133,7 +130,7 @@ public static class SearchBenchmark
             var (xt, yt) = train.ToTensors();
             var (xa, ya) = arch.ToTensors();
             var (a, w, s) = Run(xt, yt, xa, ya);
-            if (record) { _arch.Add(a); _weight.Add(w); _step.Add(s); }
+            if (record) { _arch.Add(a); _weight.Add(w); _total.Add(s); }
         }
 
         /// <summary>One step; returns the milliseconds of its architecture part, its weight part and the whole
@@ -142,39 +139,14 @@ public static class SearchBenchmark
         {
             using var scope = torch.NewDisposeScope();
             var total = Stopwatch.StartNew();
-            double a, w;
-            if (_parallel is not null)
-            {
-                Gradients.Zero(_weights);
-                (_, w) = _parallel.Run(xa, ya, () => WeightGradient(xt, yt));
-                a = _parallel.LastArchMilliseconds;
-                _architect.Optimizer.Step();
-            }
-            else
-            {
-                var watch = Stopwatch.StartNew();
-                _architect.Step(xt, yt, xa, ya, _o.LearningRate, _sgd, unrolled: false);
-                a = watch.Elapsed.TotalMilliseconds;
-                Gradients.Zero(_weights);
-                w = WeightGradient(xt, yt);
-            }
-            Gradients.ClipNorm(_weights, _o.GradClip);
-            _sgd.Step(_o.LearningRate);
-            return (a, w, total.Elapsed.TotalMilliseconds);
-        }
-
-        private double WeightGradient(Tensor xt, Tensor yt)
-        {
-            var watch = Stopwatch.StartNew();
-            using var scope = torch.NewDisposeScope();
-            var loss = nn.functional.cross_entropy(_net.call(xt), yt);
-            torch.autograd.backward([loss], inputs: [.. _weights]);
-            return watch.Elapsed.TotalMilliseconds;
+            var r = _searchStep.Gradients(xt, yt, xa, ya, _o.LearningRate, archTrains: true);
+            _searchStep.UpdateWeights(_o.LearningRate);
+            return (r.ArchMilliseconds, r.WeightMilliseconds, total.Elapsed.TotalMilliseconds);
         }
 
         public Row Result(int batch)
         {
-            double archMs = Median(_arch), weightMs = Median(_weight), stepMs = Median(_step);
+            double archMs = Median(_arch), weightMs = Median(_weight), stepMs = Median(_total);
             double fwdFlops = 2.0 * _macs;
             // Each step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of FLOPs each.
             double gflops = 6 * fwdFlops * batch / (stepMs / 1000) / 1e9;

@@ -78,6 +78,7 @@ public sealed class SearchRunner
         var sgd = new Sgd(WeightGroups(net), _o.Momentum, _o.Nesterov);
         var architect = new Architect(net, _o);
         using var parallel = _o.ParallelSteps ? new ParallelSteps(net, ParallelSteps.ThreadsPerSide(_threads)) : null;
+        var step = new SearchStep(net, sgd, architect, _o, parallel);
         var table = _o.Nb201Table is { } tp && cfg.Space.Kind == SpaceKind.Nb201 ? Nb201Table.Load(tp) : null;
 
         var history = new List<EpochRecord>();
@@ -104,7 +105,7 @@ public sealed class SearchRunner
         for (int epoch = start; epoch < _o.Epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
-            var record = RunEpoch(epoch, steps, net, sgd, architect, parallel, weightLoader, archLoader, validLoader, table, cancel);
+            var record = RunEpoch(epoch, steps, net, step, weightLoader, archLoader, validLoader, table, cancel);
             history.Add(record);
             SaveCheckpoint(ckpt, epoch, net, sgd, architect, history);
             var arch = net.Derive();
@@ -142,7 +143,7 @@ public sealed class SearchRunner
     private double LearningRate(int epoch) =>
         _o.LearningRateMin + (_o.LearningRate - _o.LearningRateMin) * (1 + Math.Cos(Math.PI * epoch / _o.Epochs)) / 2;
 
-    private EpochRecord RunEpoch(int epoch, int steps, Supernet net, Sgd sgd, Architect architect, ParallelSteps? parallel, DataLoader weightLoader,
+    private EpochRecord RunEpoch(int epoch, int steps, Supernet net, SearchStep step, DataLoader weightLoader,
         DataLoader archLoader, DataLoader validLoader, Nb201Table? table, CancellationToken cancel)
     {
         // Everything random in an epoch is a function of (seed, epoch): resuming at an epoch boundary is exact.
@@ -150,16 +151,15 @@ public sealed class SearchRunner
         double lr = LearningRate(epoch);
         bool archTrains = epoch >= _o.ArchWarmupEpochs;
         // Parallel steps give each side half the threads; weight-only epochs (α warm-up) and evaluation use them all.
-        torch.set_num_threads(parallel is not null && archTrains ? ParallelSteps.ThreadsPerSide(_threads) : _threads);
-        var weights = sgd.Parameters.ToList();
+        torch.set_num_threads(_o.ParallelSteps && archTrains ? ParallelSteps.ThreadsPerSide(_threads) : _threads);
         net.train();
         var meter = new ProgressMeter($"epoch {epoch}/{_o.Epochs}", steps, "steps", _log, TimeSpan.FromSeconds(30));
-        double lossSum = 0, archLossSum = 0; long correct = 0, seen = 0; int step = 0;
+        double lossSum = 0, archLossSum = 0; long correct = 0, seen = 0; int n = 0;
         var watch = Stopwatch.StartNew();
         using var archBatches = archLoader.Epoch(epoch).GetEnumerator();
         foreach (var wb in weightLoader.Epoch(epoch))
         {
-            if (step == steps || !archBatches.MoveNext()) { wb.Dispose(); break; }
+            if (n == steps || !archBatches.MoveNext()) { wb.Dispose(); break; }
             cancel.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
             var (xt, yt) = wb.ToTensors();
@@ -168,30 +168,17 @@ public sealed class SearchRunner
             var (xa, ya) = ab.ToTensors();
             ab.Dispose();
 
-            Tensor logits; double l, archLoss = 0;
-            if (archTrains && parallel is not null)
-            {
-                Gradients.Zero(weights);
-                (archLoss, (logits, l)) = parallel.Run(xa, ya, () => WeightGradient(net, weights, xt, yt));
-                architect.Optimizer.Step();
-            }
-            else
-            {
-                if (archTrains) archLoss = architect.Step(xt, yt, xa, ya, lr, sgd, _o.Unrolled);
-                Gradients.Zero(weights);
-                (logits, l) = WeightGradient(net, weights, xt, yt);
-            }
-            if (!double.IsFinite(archLoss)) Diverged(epoch, step, "architecture (validation) loss", archLoss);
-            archLossSum += archLoss;
-            if (!double.IsFinite(l)) Diverged(epoch, step, "training loss", l);
-            Gradients.ClipNorm(weights, _o.GradClip);
-            sgd.Step(lr);
+            var r = step.Gradients(xt, yt, xa, ya, lr, archTrains);
+            if (!double.IsFinite(r.ArchLoss)) Diverged(epoch, n, "architecture (validation) loss", r.ArchLoss);
+            if (!double.IsFinite(r.Loss)) Diverged(epoch, n, "training loss", r.Loss);
+            step.UpdateWeights(lr);
+            archLossSum += r.ArchLoss;
 
-            using (var pred = logits.argmax(1)) using (var eq = pred.eq(yt)) correct += eq.sum().item<long>();
-            lossSum += l * yt.shape[0];
+            using (var pred = r.Logits.argmax(1)) using (var eq = pred.eq(yt)) correct += eq.sum().item<long>();
+            lossSum += r.Loss * yt.shape[0];
             seen += yt.shape[0];
-            step++;
-            meter.Report(step, $"loss {lossSum / seen:0.000}, acc {100.0 * correct / seen:0.0}%");
+            n++;
+            meter.Report(n, $"loss {lossSum / seen:0.000}, acc {100.0 * correct / seen:0.0}%");
         }
         double seconds = watch.Elapsed.TotalSeconds;
         torch.set_num_threads(_threads);
@@ -204,21 +191,12 @@ public sealed class SearchRunner
         var record = new EpochRecord
         {
             Epoch = epoch, LearningRate = lr, TrainLoss = lossSum / Math.Max(seen, 1), TrainAccuracy = 100.0 * correct / Math.Max(seen, 1),
-            ArchLoss = archTrains && step > 0 ? archLossSum / step : double.NaN, ValidLoss = vLoss, ValidAccuracy = vAcc,
+            ArchLoss = archTrains && n > 0 ? archLossSum / n : double.NaN, ValidLoss = vLoss, ValidAccuracy = vAcc,
             Seconds = seconds, ImagesPerSecond = 2.0 * seen / seconds, Genotype = arch.Text, Weights = weightsNow, Nb201 = nb,
             WallTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
         };
         LogEpoch(record);
         return record;
-    }
-
-    /// <summary>The training loss's gradient for the weights (accumulated into their .grad); returns the logits and the loss.</summary>
-    private static (Tensor Logits, double Loss) WeightGradient(Supernet net, IReadOnlyList<Parameter> weights, Tensor x, Tensor y)
-    {
-        var logits = net.call(x);
-        using var loss = functional.cross_entropy(logits, y);
-        torch.autograd.backward([loss], inputs: [.. weights]);
-        return (logits, loss.ToDouble());
     }
 
     private static void Diverged(int epoch, int step, string what, double value) =>
