@@ -53,6 +53,12 @@ public static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
+    public static Option<string?> Device() => new("--device")
+    {
+        Description = $"Where torch runs: {Util.TorchDevices.Names}; auto (default) takes the GPU when TorchSharp can use one (a build with " +
+                      "-p:S2DTorch=cuda on a machine with an NVIDIA driver), else the CPU; the log says which",
+    };
+
     /// <summary>Resolves --dataset/--data-root/--data/--coarse-labels to a dataset.</summary>
     public static DatasetRef ResolveDataset(ParseResult r, Option<string> dataset, Option<string?> root, Option<string?> path,
         Option<bool> coarse) =>

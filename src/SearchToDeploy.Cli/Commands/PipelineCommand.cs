@@ -24,20 +24,21 @@ public static class PipelineCommand
         var gate5 = new Option<double?>("--gate-top5") { Description = "Top-5 gate (%) instead of the profile's" };
         var force = new Option<bool>("--force") { Description = "Redo the stage(s) even when up to date" };
         var threads = new Option<int>("--threads") { Description = "Torch and ONNX Runtime threads (0 = all cores)" };
+        var device = CommonOptions.Device();
         var space = new Option<string?>("--space") { Description = "Search space instead of the profile's (nas-bench-201 for smoke/quick, darts for paper)" };
         var method = new Option<string?>("--method") { Description = "Search method instead of rf-pcdarts: rf-darts, pc-darts or darts" };
         var seed = new Option<long?>("--seed") { Description = "Search seed instead of the preset's (2)" };
         var parallel = new Option<bool>("--parallel-steps") { Description = "Search with parallel first-order steps (architecture and weight gradients side by side on two cores; about 1.2x faster)" };
         var cmd = new Command("pipeline", "Run a stage of the search -> train -> export -> validate -> package chain in runs/<run>/<stage> with a manifest; " +
                                           "up-to-date stages are skipped, interrupted ones resume; package writes models/<run> only when every gate passes");
-        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, space, method, seed, parallel }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, device, space, method, seed, parallel }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             var s = PipelineRunner.ParseStage(r.GetValue(stage)!);
             var inputs = new PipelineInputs(DataRoot.Resolve(r.GetValue(root)), r.GetValue(imagenet), r.GetValue(transfer), r.GetValue(gate1), r.GetValue(gate5), r.GetValue(threads))
             {
                 Space = r.GetValue(space), Method = r.GetValue(method) is { } m ? Nas.Supernets.SearchMethods.Parse(m) : null, Seed = r.GetValue(seed),
-                ParallelSteps = r.GetValue(parallel),
+                ParallelSteps = r.GetValue(parallel), Device = r.GetValue(device) ?? "auto",
             };
             var p = PipelineProfile.Create(r.GetValue(profile)!, inputs);
             string name = r.GetValue(run) ?? p.Name;

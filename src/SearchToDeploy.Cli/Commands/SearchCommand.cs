@@ -56,11 +56,12 @@ public static class SearchCommand
         var bnMomentum = new Option<double?>("--bn-momentum") { Description = "BN running-statistics momentum (0.1)" };
         var workers = new Option<int?>("--workers") { Description = "Data loader threads per loader" };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)" };
+        var device = CommonOptions.Device();
         var table = new Option<string?>("--nb201-table") { Description = "NAS-Bench-201 accuracy table (TSV): log each epoch's cell accuracy (default: <data root>/nas-bench-201/accuracy.tsv if present)" };
 
         foreach (var o in new Option[] { space, method, dataset, root, data, preset, outDir, resume, force, seed, epochs, batch, portion, maxImages, validImages,
                      lr, lrMin, momentum, nesterov, wd, bnWd, clip, dropPath, cutout, archLr, archWd, warmup, unrolled, epsilon, parallel, channels, layers, nodes, k,
-                     init, trainClassifier, trackStats, bnMomentum, workers, threads, table })
+                     init, trainClassifier, trackStats, bnMomentum, workers, threads, device, table })
             cmd.Options.Add(o);
 
         cmd.SetAction(r => io.Guard(() =>
@@ -103,6 +104,7 @@ public static class SearchCommand
                 BnMomentum = r.GetValue(bnMomentum) ?? o.BnMomentum,
                 Workers = r.GetValue(workers) ?? o.Workers,
                 Threads = r.GetValue(threads) ?? o.Threads,
+                Device = r.GetValue(device) ?? o.Device,
                 Nb201Table = r.GetValue(table) ?? DefaultTable(dataRoot),
             };
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);

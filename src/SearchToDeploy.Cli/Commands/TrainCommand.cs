@@ -51,11 +51,12 @@ public static class TrainCommand
         var seed = new Option<long?>("--seed") { Description = "Random seed (0)" };
         var workers = new Option<int?>("--workers") { Description = "Data loader threads" };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)" };
+        var device = CommonOptions.Device();
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this invocation (resume later with --resume)" };
 
         foreach (var o in new Option[] { genotype, network, dataset, root, data, coarse, preset, outDir, resume, force, channels, layers, aux, dropPath,
                      imageSize, maxMadds, epochs, batch, lr, lrMin, schedule, gamma, warmup, momentum, nesterov, wd, smoothing, clip, cutout, jitter,
-                     maxTrain, maxValid, seed, workers, threads, stopAfter })
+                     maxTrain, maxValid, seed, workers, threads, device, stopAfter })
             cmd.Options.Add(o);
 
         cmd.SetAction(r => io.Guard(() =>
@@ -92,6 +93,7 @@ public static class TrainCommand
                 Seed = r.GetValue(seed) ?? o.Seed,
                 Workers = r.GetValue(workers) ?? o.Workers,
                 Threads = r.GetValue(threads) ?? o.Threads,
+                Device = r.GetValue(device) ?? o.Device,
                 StopAfterEpochs = r.GetValue(stopAfter) ?? 0,
             };
             string dir = r.GetValue(outDir)!;

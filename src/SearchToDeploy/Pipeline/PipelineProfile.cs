@@ -17,6 +17,8 @@ public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, st
     public long? Seed { get; init; }
     /// <summary>Search with parallel steps (<see cref="SearchOptions.ParallelSteps"/>).</summary>
     public bool ParallelSteps { get; init; }
+    /// <summary>Where search and training run: auto, cpu, cuda or cuda:N (<see cref="Util.TorchDevices"/>).</summary>
+    public string Device { get; init; } = "auto";
 }
 
 /// <summary>
@@ -40,7 +42,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
         var method = inputs.Method ?? SearchMethod.RfPcDarts;
         SearchOptions Search(string preset, string space)
         {
-            var o = SearchPresets.Create(preset, inputs.Space ?? space, method) with { Threads = inputs.Threads };
+            var o = SearchPresets.Create(preset, inputs.Space ?? space, method) with { Threads = inputs.Threads, Device = inputs.Device };
             if (inputs.ParallelSteps) o = o with { ParallelSteps = true };
             return inputs.Seed is { } seed ? o with { Seed = seed } : o;
         }
@@ -55,7 +57,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                 var t = TrainPresets.Create("smoke", smallNetwork) with
                 {
                     Channels = 8, Layers = smallNetwork == NetworkKind.Nb201 ? 1 : 3, AuxWeight = 0, DropPath = 0, Epochs = 3, BatchSize = 64, MaxTrainImages = 4096, MaxValidImages = 1000, LearningRate = 0.1,
-                    Nesterov = true, WeightDecay = 5e-4, ImageSize = 32, Threads = inputs.Threads, Dataset = data.Name, DataPath = inputs.Transfer,
+                    Nesterov = true, WeightDecay = 5e-4, ImageSize = 32, Threads = inputs.Threads, Device = inputs.Device, Dataset = data.Name, DataPath = inputs.Transfer,
                 };
                 // A correct chain reaches ~35% top-1 on the first 2,000 test images; a broken one (labels, preprocessing) stays near chance (10%).
                 return new("smoke", s, t, data, inputs.GateTop1 ?? 20, inputs.GateTop5 ?? 60, ValidateMaxImages: 2000);
@@ -66,7 +68,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                 var data = Transfer(inputs) ?? cifar;
                 var t = TrainPresets.Create("cpu", smallNetwork) with
                 {
-                    Epochs = smallNetwork == NetworkKind.Nb201 ? 5 : 3, Threads = inputs.Threads, Dataset = data.Name, DataPath = inputs.Transfer, ImageSize = 32,
+                    Epochs = smallNetwork == NetworkKind.Nb201 ? 5 : 3, Threads = inputs.Threads, Device = inputs.Device, Dataset = data.Name, DataPath = inputs.Transfer, ImageSize = 32,
                 };
                 return new("quick", s, t, data, inputs.GateTop1 ?? 70, inputs.GateTop5 ?? 93);
             }
@@ -80,7 +82,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                 if (inputs.Space is not null && nb201)
                     throw new InputException("--profile paper transfers a DARTS-space cell to ImageNet; --space nas-bench-201 cells do not build the ImageNet network");
                 var s = Search("paper", "darts");
-                var t = TrainPresets.Create("paper-imagenet", NetworkKind.ImageNet) with { Threads = inputs.Threads, DataPath = imagenet.Location };
+                var t = TrainPresets.Create("paper-imagenet", NetworkKind.ImageNet) with { Threads = inputs.Threads, Device = inputs.Device, DataPath = imagenet.Location };
                 return new("paper", s, t, imagenet, inputs.GateTop1 ?? 100 - 23.9 - PaperMargin, inputs.GateTop5 ?? 100 - 7.1 - PaperMargin);
             }
             default:

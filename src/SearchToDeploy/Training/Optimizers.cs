@@ -69,7 +69,7 @@ public sealed class Sgd(IReadOnlyList<ParamGroup> groups, double momentum, bool 
         int i = 0;
         foreach (var p in Parameters)
         {
-            if (state.TryGetValue($"momentum.{i}", out var t)) _buffers[p] = t.to_type(p.dtype).clone().DetachFromDisposeScope();
+            if (state.TryGetValue($"momentum.{i}", out var t)) _buffers[p] = OptimizerState.Like(t, p);
             i++;
         }
     }
@@ -135,10 +135,16 @@ public sealed class Adam(IReadOnlyList<Parameter> parameters, double lr, double 
         _steps = state.TryGetValue("steps", out var s) ? s.item<long>() : 0;
         for (int i = 0; i < Parameters.Count; i++)
         {
-            _m[i] = state.TryGetValue($"exp_avg.{i}", out var m) ? m.clone().DetachFromDisposeScope() : null;
-            _v[i] = state.TryGetValue($"exp_avg_sq.{i}", out var v) ? v.clone().DetachFromDisposeScope() : null;
+            _m[i] = state.TryGetValue($"exp_avg.{i}", out var m) ? OptimizerState.Like(m, Parameters[i]) : null;
+            _v[i] = state.TryGetValue($"exp_avg_sq.{i}", out var v) ? OptimizerState.Like(v, Parameters[i]) : null;
         }
     }
+}
+
+internal static class OptimizerState
+{
+    /// <summary>A saved state tensor as a new tensor with the parameter's dtype and device (checkpoints load onto the CPU).</summary>
+    public static Tensor Like(Tensor saved, Parameter p) => saved.to(p.dtype, p.device).clone().DetachFromDisposeScope();
 }
 
 public static class Gradients

@@ -53,6 +53,8 @@ public sealed record TrainOptions
     public long Seed { get; init; }
     public int Workers { get; init; } = 2;
     public int Threads { get; init; }
+    /// <summary>auto, cpu, cuda or cuda:N (<see cref="Util.TorchDevices"/>).</summary>
+    public string Device { get; init; } = "auto";
     /// <summary>Stop after this many epochs of this invocation (0 = run to the end); for tests and staged runs.</summary>
     public int StopAfterEpochs { get; init; }
 
@@ -61,6 +63,7 @@ public sealed record TrainOptions
     public void Validate()
     {
         static void Check(bool ok, string message) { if (!ok) throw new InputException(message); }
+        Util.TorchDevices.Validate(Device);
         Check(Epochs >= 1, $"--epochs {Epochs}: expected at least 1");
         Check(BatchSize >= 1, $"--batch-size {BatchSize}: expected at least 1");
         Check(LearningRate > 0, $"--lr {LearningRate}: expected a positive learning rate");

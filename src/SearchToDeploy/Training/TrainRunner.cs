@@ -22,7 +22,8 @@ namespace SearchToDeploy.Training;
 public sealed class TrainRunner
 {
     /// <summary>Settings that may change when a run is resumed.</summary>
-    private static readonly string[] RuntimeOnly = ["Workers", "Threads", "StopAfterEpochs"];
+    private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "StopAfterEpochs"];
+    private Device _device = torch.CPU;
 
     private readonly TrainOptions _o;
     private readonly DatasetRef _dataset;
@@ -45,6 +46,7 @@ public sealed class TrainRunner
         string last = Path.Combine(_dir, TrainedModel.LastName), best = Path.Combine(_dir, TrainedModel.BestName);
         if (File.Exists(last) && !resume)
             throw new InputException($"{_dir} already holds a training checkpoint; pass --resume to continue it or --force to start over");
+        _device = TorchDevices.Resolve(_o.Device);
         if (_o.Threads > 0) torch.set_num_threads(_o.Threads);
 
         var train = _dataset.Open(Split.Train);
@@ -69,6 +71,7 @@ public sealed class TrainRunner
             ResizeShorter = resize, Mean = _dataset.Normalization.Mean, Std = _dataset.Normalization.Std, Options = OptionsJson(_o),
         };
         var size = CheckSize(net, trainTf.Height);
+        net.to(_device); // before anything holds its parameters: moving replaces the Parameter objects
         var sgd = new Sgd([new ParamGroup([.. net.parameters()], _o.WeightDecay)], _o.Momentum, _o.Nesterov);
         var history = new List<TrainRecord>();
         if (File.Exists(last) && resume)
@@ -82,7 +85,8 @@ public sealed class TrainRunner
             AtomicFile.WriteAllText(Path.Combine(_dir, "options.json"), OptionsJson(_o) + "\n");
             _log.WriteLine($"train: {EvalNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
             _log.WriteLine($"network: C={cfg.Channels}, {(cfg.Kind == NetworkKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
-                           $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}");
+                           $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
+                           $"on {TorchDevices.Describe(_device)}{(_device.type == DeviceType.CPU ? $" ({torch.get_num_threads()} threads)" : "")}");
             _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
                            $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
         }
@@ -176,7 +180,7 @@ public sealed class TrainRunner
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
-            var (x, y) = b.ToTensors();
+            var (x, y) = b.ToTensors(_device);
             b.Dispose();
             Gradients.Zero(parameters);
             var (logits, aux) = net.ForwardWithAux(x);
@@ -201,7 +205,7 @@ public sealed class TrainRunner
                 lossSum / seen, 100.0 * correct / seen, seen / watch.Elapsed.TotalSeconds));
         }
         double seconds = watch.Elapsed.TotalSeconds;
-        var (vLoss, top1, top5) = Evaluate(net, validLoader);
+        var (vLoss, top1, top5) = Evaluate(net, validLoader, _device);
         var r = new TrainRecord
         {
             Epoch = epoch, LearningRate = lr, DropPath = dropPath, TrainLoss = lossSum / Math.Max(seen, 1), TrainTop1 = 100.0 * correct / Math.Max(seen, 1),
@@ -215,7 +219,7 @@ public sealed class TrainRunner
     }
 
     /// <summary>Plain cross-entropy, top-1 and top-5 (%) over a loader, in evaluation mode.</summary>
-    public static (double Loss, double Top1, double Top5) Evaluate(EvalNetwork net, DataLoader loader)
+    public static (double Loss, double Top1, double Top5) Evaluate(EvalNetwork net, DataLoader loader, Device device)
     {
         bool wasTraining = net.training;
         net.eval();
@@ -224,7 +228,7 @@ public sealed class TrainRunner
         foreach (var b in loader.Epoch(0))
         {
             using var scope = torch.NewDisposeScope();
-            var (x, y) = b.ToTensors();
+            var (x, y) = b.ToTensors(device);
             b.Dispose();
             var logits = net.call(x);
             lossSum += nn.functional.cross_entropy(logits, y).ToDouble() * y.shape[0];

@@ -103,4 +103,25 @@ public sealed class CliTests
         }
         Assert.True(seen >= 6, $"only {seen} commands found");
     }
+
+    [Fact]
+    public void Device_auto_runs_on_the_cpu_here_and_cuda_or_a_misspelling_is_refused_with_exit_code_2()
+    {
+        Assert.Equal(TorchSharp.DeviceType.CPU, SearchToDeploy.Util.TorchDevices.Resolve("auto").type);
+        Assert.Equal(TorchSharp.DeviceType.CPU, SearchToDeploy.Util.TorchDevices.Resolve(" CPU ").type);
+        using var dir = new TempDir();
+        const string cell = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+        foreach (var (device, message) in new[] { ("cuda", "--device cuda: TorchSharp cannot use CUDA here"), ("gpu", "--device 'gpu': expected auto, cpu, cuda or cuda:N"), ("cuda:-1", "expected auto, cpu") })
+        {
+            var search = Run("search", "--space", "nas-bench-201", "--method", "rf-pcdarts", "--preset", "smoke", "--data-root", TestPaths.DataRoot,
+                             "--device", device, "--out", dir["s"], "--force");
+            Assert.Equal(2, search.Code);
+            Assert.Contains(message, search.Err);
+            Assert.False(File.Exists(dir["s/checkpoint.s2d"]));
+            var train = Run("train", "--genotype", cell, "--dataset", "cifar10", "--preset", "smoke", "--data-root", TestPaths.DataRoot,
+                            "--device", device, "--out", dir["t"], "--force");
+            Assert.Equal(2, train.Code);
+            Assert.Contains(message, train.Err);
+        }
+    }
 }

@@ -60,6 +60,43 @@ public sealed class RandomFeatureTests
             && !(p.parameter.detach() == before[p.name]).all().item<bool>());
     }
 
+    /// <summary>
+    /// Search and training build and initialise networks on the CPU and then move them (--device). Moving replaces every
+    /// Parameter object; a dtype move takes the same path as a device move, so it is checked here where no GPU is:
+    /// the frozen/trainable split survives, and a forward pass creates its tensors like its input's.
+    /// </summary>
+    [Theory]
+    [InlineData("nas-bench-201", SearchMethod.RfPcDarts)]
+    [InlineData("darts", SearchMethod.RfPcDarts)]
+    [InlineData("darts", SearchMethod.RfDarts)]
+    public void A_moved_supernet_keeps_its_random_features_frozen_and_runs_where_it_was_moved(string space, SearchMethod method)
+    {
+        using var scope = torch.NewDisposeScope();
+        var o = SearchPresets.Create("smoke", space, method) with { Channels = 8, Layers = space == "darts" ? 3 : 1 };
+        torch.manual_seed(5);
+        using var net = SupernetFactory.Create(o.SupernetConfig(10));
+        RandomFeatures.Apply(net, FrozenInit.KaimingNormal, trainClassifier: true);
+        var flags = net.named_parameters().ToDictionary(p => p.name, p => p.parameter.requires_grad);
+        var weights = net.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+
+        net.to(ScalarType.Float64);
+
+        Assert.Equal(flags.Count, net.named_parameters().Count());
+        foreach (var (name, p) in net.named_parameters())
+        {
+            Assert.Equal(ScalarType.Float64, p.dtype);
+            Assert.True(flags[name] == p.requires_grad, $"{name}: requires_grad {p.requires_grad} after the move, {flags[name]} before");
+            Assert.True(torch.allclose(p.detach(), weights[name].to(ScalarType.Float64)), $"{name} changed in the move");
+        }
+        Assert.All(net.buffers(), b => Assert.True(b.dtype is ScalarType.Float64 or ScalarType.Int64, $"a buffer stayed {b.dtype}"));
+        Assert.Equal(net.ArchParameters.Count, net.parameters().Count(p => net.ArchParameters.Any(a => ReferenceEquals(a, p))));
+        net.train();
+        var logits = net.call(torch.randn([4, 3, 16, 16], ScalarType.Float64));
+        Assert.Equal(ScalarType.Float64, logits.dtype);
+        torch.autograd.backward([nn.functional.cross_entropy(logits, torch.randint(0, 10, [4]))], inputs: [.. net.WeightParameters, .. net.ArchParameters]);
+        Assert.All(net.ArchParameters, a => Assert.NotNull(a.grad));
+    }
+
     [Fact]
     public void Random_features_are_seeded_and_the_init_option_changes_them()
     {

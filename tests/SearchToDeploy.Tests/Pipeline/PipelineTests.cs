@@ -108,6 +108,18 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         }
     }
 
+    [Fact]
+    public void The_device_reaches_search_and_training()
+    {
+        foreach (var profile in new[] { "smoke", "quick" })
+        {
+            var p = PipelineProfile.Create(profile, Inputs() with { Device = "cuda:1" });
+            Assert.Equal("cuda:1", p.Search.Device);
+            Assert.Equal("cuda:1", p.Train.Device);
+            Assert.Equal("auto", PipelineProfile.Create(profile, Inputs()).Search.Device);
+        }
+    }
+
     private static int CountOf(string text, string word) => text.Split(word).Length - 1;
 
     /// <summary>A log that cancels the run when a line containing the trigger is written (a deterministic "kill").</summary>

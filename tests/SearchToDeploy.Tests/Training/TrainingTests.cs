@@ -83,7 +83,7 @@ public sealed class TrainingTests
         Assert.Equal(10, model.Header.Classes.Count);
         var eval = new DataLoader(Cifar.Open(Split.Test), Enumerable.Range(0, 48).ToArray(), SearchToDeploy.Data.Transforms.CifarTransform.Eval(Cifar.Normalization),
             new LoaderOptions(24, false, 0, Workers: 0));
-        var (_, top1, _) = TrainRunner.Evaluate(model.Network, eval);
+        var (_, top1, _) = TrainRunner.Evaluate(model.Network, eval, torch.CPU);
         Assert.Equal(best, top1, 6);
     }
 

@@ -70,6 +70,8 @@ public sealed record SearchOptions
 
     // Runtime.
     public int Threads { get; init; }
+    /// <summary>auto, cpu, cuda or cuda:N (<see cref="Util.TorchDevices"/>).</summary>
+    public string Device { get; init; } = "auto";
     public string? Nb201Table { get; init; }
 
     public SearchSpace SearchSpace => SearchSpaces.Get(Space);
@@ -89,6 +91,7 @@ public sealed record SearchOptions
         NonNegative("--arch-warmup", ArchWarmupEpochs);
         Positive("--unrolled-epsilon", UnrolledEpsilon);
         if (ArchWarmupEpochs >= Epochs) throw new InputException($"--arch-warmup {ArchWarmupEpochs}: must be below --epochs {Epochs}, or the architecture never trains");
+        Util.TorchDevices.Validate(Device);
         if (ParallelSteps && Unrolled) throw new InputException("--parallel-steps works with first-order steps only; drop --unrolled or --parallel-steps");
         if (ParallelSteps && DropPath > 0) throw new InputException("--parallel-steps needs --drop-path 0: drop-path masks drawn on two threads at once would not be reproducible");
         if (DropPath is < 0 or >= 1) throw new InputException($"--drop-path {DropPath}: expected 0 <= p < 1");

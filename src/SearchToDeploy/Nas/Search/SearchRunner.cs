@@ -36,6 +36,7 @@ public sealed class SearchRunner
     private readonly TextWriter _log;
     private readonly DatasetRef _dataset;
     private int _threads;
+    private Device _device = torch.CPU;
 
     public SearchRunner(SearchOptions options, DatasetRef dataset, string runDir, TextWriter log)
     {
@@ -57,6 +58,9 @@ public sealed class SearchRunner
             throw new InputException($"{_dir} already holds a search checkpoint; pass --resume to continue it or --force to start over");
         if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
 
+        _device = TorchDevices.Resolve(_o.Device);
+        if (_o.ParallelSteps && _device.type != DeviceType.CPU)
+            throw new InputException($"--parallel-steps splits a step over two CPU cores; on {TorchDevices.Describe(_device)} drop it (or use --device cpu)");
         _threads = _o.Threads > 0 ? _o.Threads : Environment.ProcessorCount;
         torch.set_num_threads(_threads);
         var train = _dataset.Open(Split.Train);
@@ -75,6 +79,9 @@ public sealed class SearchRunner
         using var net = SupernetFactory.Create(cfg);
         if (_o.Method.IsRandomFeatures()) RandomFeatures.Apply(net, _o.FrozenInit, _o.TrainClassifier);
         net.DropPathProb = _o.DropPath;
+        // Built and initialised on the CPU (the same random features on every device), then moved before anything
+        // holds its parameters: moving replaces the Parameter objects.
+        net.to(_device);
         var sgd = new Sgd(WeightGroups(net), _o.Momentum, _o.Nesterov);
         var architect = new Architect(net, _o);
         using var parallel = _o.ParallelSteps ? new ParallelSteps(net, ParallelSteps.ThreadsPerSide(_threads)) : null;
@@ -97,7 +104,7 @@ public sealed class SearchRunner
             _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
                            $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
-                           $"{(_o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_threads)}" : _threads)} threads; " +
+                           $"on {TorchDevices.Describe(_device)}{(_device.type != DeviceType.CPU ? "" : _o.ParallelSteps ? $" (2 x {ParallelSteps.ThreadsPerSide(_threads)} threads)" : $" ({_threads} threads)")}; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
         }
 
@@ -162,10 +169,10 @@ public sealed class SearchRunner
             if (n == steps || !archBatches.MoveNext()) { wb.Dispose(); break; }
             cancel.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
-            var (xt, yt) = wb.ToTensors();
+            var (xt, yt) = wb.ToTensors(_device);
             wb.Dispose();
             var ab = archBatches.Current;
-            var (xa, ya) = ab.ToTensors();
+            var (xa, ya) = ab.ToTensors(_device);
             ab.Dispose();
 
             var r = step.Gradients(xt, yt, xa, ya, lr, archTrains);
@@ -182,7 +189,7 @@ public sealed class SearchRunner
         }
         double seconds = watch.Elapsed.TotalSeconds;
         torch.set_num_threads(_threads);
-        var (vLoss, vAcc) = Evaluate(net, validLoader);
+        var (vLoss, vAcc) = Evaluate(net, validLoader, _device);
         var arch = net.Derive();
         var weightsNow = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value);
         Dictionary<string, double?>? nb = null;
@@ -204,7 +211,7 @@ public sealed class SearchRunner
             $"epoch {epoch} step {step}: the {what} is {value}; the search stopped and the last good checkpoint (end of epoch {epoch - 1}) is kept. " +
             "Lower --lr or --arch-lr, or check the data.");
 
-    private static (double Loss, double Accuracy) Evaluate(Supernet net, DataLoader loader)
+    private static (double Loss, double Accuracy) Evaluate(Supernet net, DataLoader loader, Device device)
     {
         net.eval();
         using var _ = torch.no_grad();
@@ -212,7 +219,7 @@ public sealed class SearchRunner
         foreach (var b in loader.Epoch(0))
         {
             using var scope = torch.NewDisposeScope();
-            var (x, y) = b.ToTensors();
+            var (x, y) = b.ToTensors(device);
             b.Dispose();
             var logits = net.call(x);
             lossSum += functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
@@ -290,7 +297,7 @@ public sealed class SearchRunner
 
     private sealed record CheckpointHeader(int Version, int EpochsDone, string Options, List<EpochRecord> History);
 
-    private static readonly string[] RuntimeOnly = ["Workers", "Threads", "workers", "threads"];
+    private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "workers", "threads", "device"];
 
     private void SaveCheckpoint(string path, int epoch, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)
     {
