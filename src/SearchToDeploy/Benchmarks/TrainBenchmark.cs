@@ -2,6 +2,7 @@ using System.Diagnostics;
 using SearchToDeploy.Nas.Genotypes;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Training;
+using SearchToDeploy.Util;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -52,7 +53,7 @@ public static class TrainBenchmark
                     Gradients.Zero(parameters);
                     var (logits, aux) = net.ForwardWithAux(x);
                     var loss = Losses.CrossEntropy(logits, y);
-                    if (aux is not null) loss = loss + 0.4 * Losses.CrossEntropy(aux, y);
+                    if (aux is not null) { using var weight = 0.4.ToScalar(); using var auxLoss = Losses.CrossEntropy(aux, y); using var weighted = auxLoss * weight; loss = Scalars.Add(loss, weighted); }
                     loss.backward();
                     Gradients.ClipNorm(parameters, 5);
                     sgd.Step(0.01);

@@ -1,3 +1,4 @@
+using SearchToDeploy.Util;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,7 +25,8 @@ public static class BatchNormFolding
         var v = variance.detach().to(ScalarType.Float64, torch.CPU);
         var gamma = bn.weight is { } w ? w.detach().to(ScalarType.Float64, torch.CPU) : torch.ones_like(m);
         var beta = bn.bias is { } b ? b.detach().to(ScalarType.Float64, torch.CPU) : torch.zeros_like(m);
-        var scale = gamma / torch.sqrt(v + bn.eps);
+        using var eps = bn.eps.ToScalar();
+        var scale = gamma / torch.sqrt(v.add(eps, Scalars.One));
         var shift = beta - m * scale;
         return (scale.MoveToOuterDisposeScope(), shift.MoveToOuterDisposeScope());
     }
@@ -43,7 +45,7 @@ public static class BatchNormFolding
         var scale = scaleAll.narrow(0, channelOffset, cout);
         var shift = shiftAll.narrow(0, channelOffset, cout);
         var w = weight.detach().to(ScalarType.Float64, torch.CPU) * scale.view(-1, 1, 1, 1);
-        var b = bias is null ? shift : bias.detach().to(ScalarType.Float64, torch.CPU) * scale + shift;
+        var b = bias is null ? shift : Scalars.Add(bias.detach().to(ScalarType.Float64, torch.CPU) * scale, shift);
         return (w.to(ScalarType.Float32).MoveToOuterDisposeScope(), b.to(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 

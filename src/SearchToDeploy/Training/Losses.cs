@@ -1,3 +1,4 @@
+using SearchToDeploy.Util;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -20,7 +21,7 @@ public static class Losses
         using Scalar a = (1 - smoothing).ToScalar(), b = smoothing.ToScalar();
         using var hard = nll * a;
         using var soft = uniform * b;
-        using var mixed = hard + soft;
+        using var mixed = Scalars.Add(hard, soft);
         return mixed.mean();
     }
 

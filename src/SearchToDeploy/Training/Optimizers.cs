@@ -1,3 +1,4 @@
+using SearchToDeploy.Util;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -52,7 +53,7 @@ public sealed class Sgd(IReadOnlyList<ParamGroup> groups, double momentum, bool 
                 if (Momentum != 0)
                 {
                     if (!_buffers.TryGetValue(p, out var buf)) _buffers[p] = buf = d.clone().DetachFromDisposeScope();
-                    else buf.mul_(momentum).add_(d);
+                    else Scalars.AddInPlace(buf.mul_(momentum), d);
                     if (nesterov) d.add_(buf, momentum);
                     else d.copy_(buf);
                 }
@@ -114,7 +115,7 @@ public sealed class Adam(IReadOnlyList<Parameter> parameters, double lr, double 
             m.mul_(b1).add_(g, rest1);
             v.mul_(b2).addcmul_(g, g, rest2);
             using var root = v.sqrt();
-            using var denom = root.div_(sqrtBc2).add_(epsilon);
+            using var denom = root.div_(sqrtBc2).add_(epsilon, Scalars.One);
             p.addcdiv_(m, denom, step);
         }
     }

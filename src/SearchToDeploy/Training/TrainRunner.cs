@@ -188,7 +188,9 @@ public sealed class TrainRunner
             if (aux is not null)
             {
                 using var weight = _o.AuxWeight.ToScalar(); // explicit: an implicit Scalar can be finalized mid-call
-                loss = loss + weight * Losses.CrossEntropy(aux, y, _o.LabelSmoothing);
+                using var auxLoss = Losses.CrossEntropy(aux, y, _o.LabelSmoothing);
+                using var weighted = weight * auxLoss;
+                loss = Scalars.Add(loss, weighted);
             }
             double l = loss.ToDouble();
             if (!double.IsFinite(l))

@@ -54,7 +54,7 @@ public sealed class EvalCell : nn.Module
             {
                 using var h1 = Apply(2 * i, states, dropPath);
                 using var h2 = Apply(2 * i + 1, states, dropPath);
-                states.Add(h1 + h2);
+                states.Add(Util.Scalars.Add(h1, h2));
             }
             return torch.cat([.. _concat.Select(i => states[i])], 1);
         }

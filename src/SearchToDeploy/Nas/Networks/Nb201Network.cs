@@ -32,7 +32,7 @@ public sealed class Nb201Cell : nn.Module
             {
                 using var y = edges[Nb201Arch.EdgeIndex(i, j)].call(nodes[j]);
                 using var previous = sum;
-                sum = previous + y; // not in place: an identity edge's output aliases its input
+                sum = Util.Scalars.Add(previous, y); // not in place: an identity edge's output aliases its input
             }
             nodes.Add(sum);
         }

@@ -81,7 +81,7 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         using var filters = torch.cat([weight, zeros], 0);
         using var y = functional.conv2d(x, filters, null, [stride, stride], [padding, padding], [dilation, dilation], 1);
         using var narrowed = y.narrow(1, 0, cout);
-        return bias is null ? narrowed.alias() : narrowed + bias.view(1, -1, 1, 1);
+        return bias is null ? narrowed.alias() : Util.Scalars.Add(narrowed, bias.view(1, -1, 1, 1));
     }
 }
 

@@ -1,5 +1,6 @@
 using SearchToDeploy.Nas.Supernets;
 using SearchToDeploy.Training;
+using SearchToDeploy.Util;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -64,8 +65,9 @@ public sealed class Architect(Supernet net, SearchOptions options)
                 for (int i = 0; i < w.Count; i++)
                 {
                     using var decay = optimizer.WeightDecayOf(w[i]).ToScalar();
-                    var d = gTrain[i] + w[i] * decay;
-                    if (optimizer.MomentumBuffer(w[i]) is { } buf) d = d + buf * momentum;
+                    using var decayed = w[i] * decay;
+                    var d = Scalars.Add(gTrain[i], decayed);
+                    if (optimizer.MomentumBuffer(w[i]) is { } buf) { using var b = buf * momentum; d = Scalars.Add(d, b); }
                     w[i].sub_(d * step);
                 }
             }

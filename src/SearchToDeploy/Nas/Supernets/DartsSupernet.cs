@@ -84,7 +84,7 @@ public sealed class DartsSearchCell : nn.Module
     internal static Tensor Accumulate(Tensor? sum, Tensor y)
     {
         if (sum is null) return y;
-        var r = sum + y;
+        var r = Util.Scalars.Add(sum, y);
         sum.Dispose(); y.Dispose();
         return r;
     }

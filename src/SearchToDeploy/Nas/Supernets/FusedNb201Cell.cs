@@ -94,13 +94,13 @@ public sealed class FusedNb201Cell : nn.Module
         if (_k == 1)
         {
             if (whole is null || part is null) return whole ?? part!;
-            var sum = whole + part;
+            var sum = Util.Scalars.Add(whole, part);
             whole.Dispose(); part.Dispose();
             return sum;
         }
         if (part is not null)
         {
-            using (var head = whole!.narrow(1, 0, _cp)) head.add_(part);
+            using (var head = whole!.narrow(1, 0, _cp)) Util.Scalars.AddInPlace(head, part);
             part.Dispose();
         }
         var shuffled = PartialChannels.Shuffle(whole!, _k);
@@ -108,14 +108,10 @@ public sealed class FusedNb201Cell : nn.Module
         return shuffled;
     }
 
-    /// <summary>The scalar 1, made once: an implicit conversion's temporary can be finalized by the GC while libtorch
-    /// still reads it (Scalars are not tied to dispose scopes), which parallel steps made happen.</summary>
-    private static readonly Scalar One = 1.ToScalar();
-
     private static Tensor MultiplyAdd(Tensor? sum, Tensor x, Tensor w)
     {
         if (sum is null) return x * w;
-        var r = torch.addcmul(sum, x, w, One);
+        var r = torch.addcmul(sum, x, w, Util.Scalars.One);
         sum.Dispose();
         return r;
     }
@@ -123,7 +119,7 @@ public sealed class FusedNb201Cell : nn.Module
     private static Tensor Sum(Tensor? sum, Tensor x)
     {
         if (sum is null) return x.alias();
-        var r = sum + x;
+        var r = Util.Scalars.Add(sum, x);
         sum.Dispose();
         return r;
     }

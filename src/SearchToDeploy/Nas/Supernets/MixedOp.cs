@@ -58,7 +58,7 @@ public sealed class MixedOp : nn.Module
             using var w = weights[k];
             using var wy = y * w;
             if (sum is null) sum = wy.alias();
-            else { var s = sum + wy; sum.Dispose(); sum = s; }
+            else { var s = Util.Scalars.Add(sum, wy); sum.Dispose(); sum = s; }
         }
         return sum ?? ops[0].call(xp); // only "none": zeros of the output shape
     }

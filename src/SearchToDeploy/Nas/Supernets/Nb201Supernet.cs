@@ -78,7 +78,7 @@ public sealed class ResNetBasicBlock : Module<Tensor, Tensor>
         using var a = conv_a.call(x);
         using var b = conv_b.call(a);
         using var r = downsample.call(x);
-        return r + b;
+        return Util.Scalars.Add(r, b);
     }
 }
 

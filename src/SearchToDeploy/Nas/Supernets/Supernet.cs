@@ -84,7 +84,8 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
 
     protected static Parameter NewArchParameter(params long[] shape)
     {
-        using var init = torch.randn(shape) * 1e-3;
+        using var scale = 1e-3.ToScalar();
+        using var init = torch.randn(shape) * scale;
         return new Parameter(init.detach().clone(), requires_grad: true);
     }
 }
