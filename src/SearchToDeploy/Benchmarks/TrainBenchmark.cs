@@ -2,7 +2,6 @@ using System.Diagnostics;
 using SearchToDeploy.Nas.Genotypes;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Training;
-using SearchToDeploy.Util;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -53,7 +52,7 @@ public static class TrainBenchmark
                     Gradients.Zero(parameters);
                     var (logits, aux) = net.ForwardWithAux(x);
                     var loss = Losses.CrossEntropy(logits, y);
-                    if (aux is not null) { using var weight = 0.4.ToScalar(); using var auxLoss = Losses.CrossEntropy(aux, y); using var weighted = auxLoss * weight; loss = Scalars.Add(loss, weighted); }
+                    if (aux is not null) { using var auxLoss = Losses.CrossEntropy(aux, y); loss = Losses.AddWeighted(loss, auxLoss, 0.4); }
                     loss.backward();
                     Gradients.ClipNorm(parameters, 5);
                     sgd.Step(0.01);

@@ -181,7 +181,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         return File.Exists(path) ? StageManifest.HashFile(path) : "missing";
     }
 
-    private static string Comparable(string optionsJson) => CheckpointFile.ComparableOptions(optionsJson, ["Workers", "Threads", "Device", "StopAfterEpochs", "Nb201Table"]);
+    private static string Comparable(string optionsJson) => CheckpointFile.ComparableOptions(optionsJson, "Nb201Table");
 
     private static Dictionary<string, string> Versions() => new()
     {

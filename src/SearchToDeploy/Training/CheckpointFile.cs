@@ -73,11 +73,15 @@ public static class CheckpointFile
         }
     }
 
-    /// <summary>An options JSON object without the keys that may differ between a run and its resumption.</summary>
-    public static string ComparableOptions(string optionsJson, IEnumerable<string> runtimeOnlyKeys)
+    /// <summary>Options that may change when a run is resumed or a stage is rerun: where and how fast it runs, not what it computes.</summary>
+    private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "StopAfterEpochs"];
+
+    /// <summary>An options JSON object without the runtime-only keys (any letter case) and <paramref name="extraKeys"/>.</summary>
+    public static string ComparableOptions(string optionsJson, params string[] extraKeys)
     {
         var node = System.Text.Json.Nodes.JsonNode.Parse(optionsJson)!.AsObject();
-        foreach (var key in runtimeOnlyKeys) node.Remove(key);
+        foreach (var key in node.Select(kv => kv.Key).Where(k => RuntimeOnly.Concat(extraKeys).Contains(k, StringComparer.OrdinalIgnoreCase)).ToList())
+            node.Remove(key);
         return node.ToJsonString();
     }
 }

@@ -25,6 +25,14 @@ public static class Losses
         return mixed.mean();
     }
 
+    /// <summary>loss + weight · other (an auxiliary head's loss), with the weight as an explicit Scalar (docs/torch-notes.md).</summary>
+    public static Tensor AddWeighted(Tensor loss, Tensor other, double weight)
+    {
+        using var w = weight.ToScalar();
+        using var weighted = other * w;
+        return Scalars.Add(loss, weighted);
+    }
+
     /// <summary>How many of the labels are among the top-k logits, for each k.</summary>
     public static long[] TopKCorrect(Tensor logits, Tensor labels, params int[] ks)
     {

@@ -21,8 +21,6 @@ namespace SearchToDeploy.Training;
 /// </summary>
 public sealed class TrainRunner
 {
-    /// <summary>Settings that may change when a run is resumed.</summary>
-    private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "StopAfterEpochs"];
     private Device _device = torch.CPU;
 
     private readonly TrainOptions _o;
@@ -86,7 +84,7 @@ public sealed class TrainRunner
             _log.WriteLine($"train: {EvalNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
             _log.WriteLine($"network: C={cfg.Channels}, {(cfg.Kind == NetworkKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
-                           $"on {TorchDevices.Describe(_device)}{(_device.type == DeviceType.CPU ? $" ({torch.get_num_threads()} threads)" : "")}");
+                           TorchDevices.Where(_device, torch.get_num_threads().ToString()));
             _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
                            $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
         }
@@ -187,10 +185,8 @@ public sealed class TrainRunner
             var loss = Losses.CrossEntropy(logits, y, _o.LabelSmoothing);
             if (aux is not null)
             {
-                using var weight = _o.AuxWeight.ToScalar(); // explicit: an implicit Scalar can be finalized mid-call
                 using var auxLoss = Losses.CrossEntropy(aux, y, _o.LabelSmoothing);
-                using var weighted = weight * auxLoss;
-                loss = Scalars.Add(loss, weighted);
+                loss = Losses.AddWeighted(loss, auxLoss, _o.AuxWeight);
             }
             double l = loss.ToDouble();
             if (!double.IsFinite(l))
@@ -259,7 +255,7 @@ public sealed class TrainRunner
             if (!saved.Classes.SequenceEqual(now.Classes))
                 throw new InputException($"{path}: the checkpoint was trained on {saved.Classes.Count} classes ({saved.Dataset}) but {_dataset.Location} has {now.Classes.Count}; " +
                                          "resume with the same dataset or start a new run folder");
-            if (saved.Architecture != now.Architecture || CheckpointFile.ComparableOptions(saved.Options, RuntimeOnly) != CheckpointFile.ComparableOptions(now.Options, RuntimeOnly))
+            if (saved.Architecture != now.Architecture || CheckpointFile.ComparableOptions(saved.Options) != CheckpointFile.ComparableOptions(now.Options))
                 throw new InputException($"{path}: the checkpoint was made with another architecture or other settings; resume with the same options " +
                                          $"(see {Path.Combine(_dir, "options.json")}) or start a new run folder");
             TrainedModel.LoadWeights(path, net, tensors);

@@ -34,6 +34,10 @@ public static class TorchDevices
     /// <summary>"cpu" or "cuda:N", for logs and run records.</summary>
     public static string Describe(Device device) => device.type == DeviceType.CUDA ? $"cuda:{Math.Max(device.index, 0)}" : "cpu";
 
+    /// <summary>"on cpu (N threads)" or "on cuda:N", for the run log.</summary>
+    public static string Where(Device device, string cpuThreads) =>
+        device.type == DeviceType.CUDA ? $"on {Describe(device)}" : $"on cpu ({cpuThreads} threads)";
+
     private static (string Kind, int Index) Parse(string name, string argument)
     {
         string n = name.Trim().ToLowerInvariant();

@@ -104,7 +104,7 @@ public sealed class SearchRunner
             _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
                            $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
-                           $"on {TorchDevices.Describe(_device)}{(_device.type != DeviceType.CPU ? "" : _o.ParallelSteps ? $" (2 x {ParallelSteps.ThreadsPerSide(_threads)} threads)" : $" ({_threads} threads)")}; " +
+                           $"{TorchDevices.Where(_device, _o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_threads)}" : _threads.ToString())}; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
         }
 
@@ -297,8 +297,6 @@ public sealed class SearchRunner
 
     private sealed record CheckpointHeader(int Version, int EpochsDone, string Options, List<EpochRecord> History);
 
-    private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "workers", "threads", "device"];
-
     private void SaveCheckpoint(string path, int epoch, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)
     {
         var tensors = new Dictionary<string, Tensor>();
@@ -313,7 +311,7 @@ public sealed class SearchRunner
     {
         var (json, tensors) = CheckpointFile.Load(path);
         var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
-        string saved = CheckpointFile.ComparableOptions(header.Options, RuntimeOnly), now = CheckpointFile.ComparableOptions(OptionsJson(_o), RuntimeOnly);
+        string saved = CheckpointFile.ComparableOptions(header.Options), now = CheckpointFile.ComparableOptions(OptionsJson(_o));
         if (saved != now)
             throw new InputException($"{path}: the checkpoint was made with other search settings; resume with the same options " +
                                      $"(see {Path.Combine(_dir, "options.json")}) or start a new run folder");
