@@ -81,7 +81,8 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         using var filters = torch.cat([weight, zeros], 0);
         using var y = functional.conv2d(x, filters, null, [stride, stride], [padding, padding], [dilation, dilation], 1);
         using var narrowed = y.narrow(1, 0, cout);
-        return bias is null ? narrowed.alias() : Util.Scalars.Add(narrowed, bias.view(1, -1, 1, 1));
+        // Contiguous, not the strided view: a BatchNorm on a view takes libtorch's slow non-contiguous kernels.
+        return bias is null ? narrowed.contiguous() : Util.Scalars.Add(narrowed, bias.view(1, -1, 1, 1));
     }
 }
 
