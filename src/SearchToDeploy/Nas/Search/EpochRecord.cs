@@ -12,6 +12,7 @@ public sealed record EpochRecord
     public double ValidLoss { get; init; }
     public double ValidAccuracy { get; init; }
     public double Seconds { get; init; }
+    /// <summary>Training images plus, once α trains, architecture images, per second of the epoch's steps.</summary>
     public double ImagesPerSecond { get; init; }
     public required string Genotype { get; init; }
     /// <summary>Per cell type: softmax(α) per edge and, for PC methods, the node-normalised edge weights β̂.</summary>

@@ -199,7 +199,7 @@ public sealed class SearchRunner
         {
             Epoch = epoch, LearningRate = lr, TrainLoss = lossSum / Math.Max(seen, 1), TrainAccuracy = 100.0 * correct / Math.Max(seen, 1),
             ArchLoss = archTrains && n > 0 ? archLossSum / n : double.NaN, ValidLoss = vLoss, ValidAccuracy = vAcc,
-            Seconds = seconds, ImagesPerSecond = 2.0 * seen / seconds, Genotype = arch.Text, Weights = weightsNow, Nb201 = nb,
+            Seconds = seconds, ImagesPerSecond = (archTrains ? 2.0 : 1.0) * seen / seconds, Genotype = arch.Text, Weights = weightsNow, Nb201 = nb,
             WallTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
         };
         LogEpoch(record);
