@@ -54,6 +54,7 @@ public static class SearchCommand
         var trainClassifier = new Option<bool?>("--train-classifier") { Description = "RF: whether the final linear classifier trains (default true; false keeps it a random feature too)" };
         var trackStats = new Option<bool?>("--bn-running-stats") { Description = "BN tracks running statistics (evaluation uses them); false = always batch statistics" };
         var bnMomentum = new Option<double?>("--bn-momentum") { Description = "BN running-statistics momentum (0.1)" };
+        var withoutNone = new Option<bool?>("--derive-without-none") { Description = "NAS-Bench-201: derive each edge's op from the ops other than none (default: the benchmark's argmax over all five)" };
         var workers = new Option<int?>("--workers") { Description = "Data loader threads per loader" };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)" };
         var device = CommonOptions.Device();
@@ -61,7 +62,7 @@ public static class SearchCommand
 
         foreach (var o in new Option[] { space, method, dataset, root, data, preset, outDir, resume, force, seed, epochs, batch, portion, maxImages, validImages,
                      lr, lrMin, momentum, nesterov, wd, bnWd, clip, dropPath, cutout, archLr, archWd, warmup, unrolled, epsilon, parallel, channels, layers, nodes, k,
-                     init, trainClassifier, trackStats, bnMomentum, workers, threads, device, table })
+                     init, trainClassifier, trackStats, bnMomentum, withoutNone, workers, threads, device, table })
             cmd.Options.Add(o);
 
         cmd.SetAction(r => io.Guard(() =>
@@ -102,6 +103,7 @@ public static class SearchCommand
                 TrainClassifier = r.GetValue(trainClassifier) ?? o.TrainClassifier,
                 TrackRunningStats = r.GetValue(trackStats) ?? o.TrackRunningStats,
                 BnMomentum = r.GetValue(bnMomentum) ?? o.BnMomentum,
+                DeriveWithoutNone = r.GetValue(withoutNone) ?? o.DeriveWithoutNone,
                 Workers = r.GetValue(workers) ?? o.Workers,
                 Threads = r.GetValue(threads) ?? o.Threads,
                 Device = r.GetValue(device) ?? o.Device,

@@ -63,6 +63,41 @@ public sealed class DerivationTests
     }
 
     [Fact]
+    public void Nb201_rule_without_none_takes_the_strongest_other_op()
+    {
+        var ops = OpRegistry.Nb201;
+        var w = new double[6][];
+        for (int e = 0; e < 6; e++) w[e] = Row(ops, (OpRegistry.Conv3, 0.3));
+        w[Nb201Arch.EdgeIndex(2, 1)] = Row(ops, (OpRegistry.None, 0.5), (OpRegistry.Conv1, 0.2), (OpRegistry.Conv3, 0.1));
+        w[Nb201Arch.EdgeIndex(3, 0)] = Row(ops, (OpRegistry.Skip, 0.4));
+        var arch = Derivation.Nb201(SearchSpaces.Nb201.Normal, w, excludeNone: true);
+        Assert.Equal("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|", arch.ToString());
+    }
+
+    [Fact]
+    public void Deriving_without_none_reaches_the_supernet_and_is_refused_outside_nas_bench_201()
+    {
+        var o = SearchToDeploy.Nas.Search.SearchPresets.Create("cpu", "darts", SearchMethod.RfPcDarts) with { DeriveWithoutNone = true };
+        var e = Assert.Throws<InputException>(o.Validate);
+        Assert.Contains("--derive-without-none", e.Message);
+        var nb = o with { Space = "nas-bench-201" };
+        nb.Validate();
+
+        // Through the supernet: α favours none on every edge; only the benchmark's own rule derives it.
+        foreach (bool without in new[] { true, false })
+        {
+            using var net = SupernetFactory.Create(nb.SupernetConfig(10) with { Layers = 1, Channels = 8, DeriveWithoutNone = without });
+            using (TorchSharp.torch.no_grad())
+            {
+                net.ArchParameters[0].zero_();
+                using var noneColumn = net.ArchParameters[0].select(1, 0);
+                noneColumn.fill_(1.0);
+            }
+            Assert.Equal(!without, net.Derive().Nb201!.ToString().Contains(OpRegistry.None));
+        }
+    }
+
+    [Fact]
     public void Per_edge_candidate_lists_of_s1_name_the_right_ops()
     {
         var w = SearchSpaces.S1.Normal.Select(ops => new[] { 0.2, 0.8 }).ToArray();

@@ -1,3 +1,4 @@
+using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Spaces;
 
 namespace SearchToDeploy.Nas.Genotypes;
@@ -6,7 +7,7 @@ namespace SearchToDeploy.Nas.Genotypes;
 /// Turning architecture weights into an architecture. DARTS rule: for each intermediate node keep the two incoming
 /// edges whose strongest non-"none" op is strongest (ties to the lower edge), and on each the strongest non-"none" op
 /// (ties to the first). PC-DARTS multiplies each edge's softmaxed α by its node-normalised β first. NAS-Bench-201
-/// rule: the argmax over all ops of each edge, "none" included.
+/// rule: the argmax over all ops of each edge, "none" included (optionally excluded).
 /// </summary>
 public static class Derivation
 {
@@ -41,13 +42,22 @@ public static class Derivation
         return new DartsGenotype(DartsCell(space.Normal, normal, steps), concat, DartsCell(space.Reduce, reduce, steps), concat);
     }
 
-    public static Nb201Arch Nb201(IReadOnlyList<IReadOnlyList<string>> edgeOps, double[][] weights)
+    /// <summary>
+    /// The NAS-Bench-201 rule: on each edge the op with the largest weight, <c>none</c> included (xautodl's
+    /// genotype()); with <paramref name="excludeNone"/>, the largest among the other ops (as the DARTS rule does).
+    /// </summary>
+    public static Nb201Arch Nb201(IReadOnlyList<IReadOnlyList<string>> edgeOps, double[][] weights, bool excludeNone = false)
     {
         var ops = new string[edgeOps.Count];
         for (int e = 0; e < edgeOps.Count; e++)
         {
-            int best = 0;
-            for (int k = 1; k < edgeOps[e].Count; k++) if (weights[e][k] > weights[e][best]) best = k;
+            int best = -1;
+            for (int k = 0; k < edgeOps[e].Count; k++)
+            {
+                if (excludeNone && edgeOps[e][k] == OpRegistry.None) continue;
+                if (best < 0 || weights[e][k] > weights[e][best]) best = k;
+            }
+            if (best < 0) throw new ArgumentException($"edge {e} has no op other than '{OpRegistry.None}'");
             ops[e] = edgeOps[e][best];
         }
         return new Nb201Arch(ops);

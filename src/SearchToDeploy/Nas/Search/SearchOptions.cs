@@ -68,6 +68,9 @@ public sealed record SearchOptions
     public bool TrackRunningStats { get; init; } = true;
     public double BnMomentum { get; init; } = 0.1;
 
+    /// <summary>NAS-Bench-201: derive cells from the ops other than none (default: the benchmark's rule, none included).</summary>
+    public bool DeriveWithoutNone { get; init; }
+
     // Runtime.
     public int Threads { get; init; }
     /// <summary>auto, cpu, cuda or cuda:N (<see cref="Util.TorchDevices"/>).</summary>
@@ -98,6 +101,8 @@ public sealed record SearchOptions
         if (Momentum is < 0 or >= 1) throw new InputException($"--momentum {Momentum}: expected 0 <= m < 1");
         if (PartialK < 1) throw new InputException($"--partial-k {PartialK}: expected 1 or more");
         _ = SearchSpace;
+        if (DeriveWithoutNone && SearchSpace.Kind != SpaceKind.Nb201)
+            throw new InputException($"--derive-without-none applies to NAS-Bench-201 only; the DARTS rule of space {Space} always leaves 'none' out");
     }
 
     /// <summary>The supernet shape these options give for a dataset with <paramref name="classes"/> classes.</summary>
@@ -106,5 +111,5 @@ public sealed record SearchOptions
         PartialK: Method.IsPartialChannel() ? PartialK : 1,
         EdgeNormalization: Method.IsPartialChannel(),
         Affine: Method.IsRandomFeatures(),
-        TrackRunningStats, BnMomentum);
+        TrackRunningStats, BnMomentum, DeriveWithoutNone: DeriveWithoutNone);
 }

@@ -106,6 +106,7 @@ public sealed class SearchRunner
                            $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
                            $"{TorchDevices.Where(_device, _o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_threads)}" : _threads.ToString())}; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
+            if (cfg.DeriveWithoutNone) _log.WriteLine("derivation: each edge's strongest op other than none (--derive-without-none)");
         }
 
         var total = Stopwatch.StartNew();

@@ -172,5 +172,5 @@ public sealed class Nb201Supernet : Supernet
     }
 
     public override Architecture Derive() =>
-        Architecture.FromNb201(Derivation.Nb201(Config.Space.Normal, ArchWeights()["normal"].Effective));
+        Architecture.FromNb201(Derivation.Nb201(Config.Space.Normal, ArchWeights()["normal"].Effective, Config.DeriveWithoutNone));
 }

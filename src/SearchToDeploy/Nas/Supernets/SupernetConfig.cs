@@ -23,6 +23,7 @@ public enum FrozenInit
 /// <param name="Affine">Affine BN inside the cells (off in DARTS/PC-DARTS search, on for random features).</param>
 /// <param name="Fused">NAS-Bench-201: compute cells node by node (<see cref="FusedNb201Cell"/>) rather than edge by edge
 /// (<see cref="Nb201SearchCell"/>, the reference); same function, fewer kernels.</param>
+/// <param name="DeriveWithoutNone">NAS-Bench-201: derive each edge's op from the ops other than none.</param>
 public sealed record SupernetConfig(
     SearchSpace Space,
     int Classes,
@@ -35,7 +36,8 @@ public sealed record SupernetConfig(
     bool Affine = false,
     bool TrackRunningStats = true,
     double BnMomentum = 0.1,
-    bool Fused = true)
+    bool Fused = true,
+    bool DeriveWithoutNone = false)
 {
     public void Validate()
     {
