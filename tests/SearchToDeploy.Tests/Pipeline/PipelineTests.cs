@@ -99,12 +99,14 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     }
 
     [Fact]
-    public void Parallel_steps_reach_the_search_options()
+    public void Parallel_steps_and_the_derivation_rule_reach_the_search_options()
     {
         foreach (var profile in new[] { "smoke", "quick" })
         {
             Assert.False(PipelineProfile.Create(profile, Inputs()).Search.ParallelSteps);
             Assert.True(PipelineProfile.Create(profile, Inputs() with { ParallelSteps = true }).Search.ParallelSteps);
+            Assert.False(PipelineProfile.Create(profile, Inputs()).Search.DeriveWithoutNone);
+            Assert.True(PipelineProfile.Create(profile, Inputs() with { DeriveWithoutNone = true }).Search.DeriveWithoutNone);
         }
     }
 
