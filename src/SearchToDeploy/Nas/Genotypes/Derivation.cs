@@ -19,20 +19,22 @@ public static class Derivation
         {
             int start = SearchSpace.DartsEdgeStart(node), count = node + 2;
             var ranked = Enumerable.Range(0, count)
-                .Select(j => (Input: j, Strength: BestNonNone(edgeOps[start + j], weights[start + j]).Weight))
+                .Select(j => (Input: j, Strength: Strongest(edgeOps[start + j], weights[start + j], skipNone: true).Weight))
                 .OrderByDescending(e => e.Strength) // stable: ties keep the lower input first
                 .Take(2);
             foreach (var (input, _) in ranked)
-                genes.Add(new CellEdge(edgeOps[start + input][BestNonNone(edgeOps[start + input], weights[start + input]).Index], input));
+                genes.Add(new CellEdge(edgeOps[start + input][Strongest(edgeOps[start + input], weights[start + input], skipNone: true).Index], input));
         }
         return genes;
     }
 
-    private static (int Index, double Weight) BestNonNone(IReadOnlyList<string> ops, double[] w)
+    /// <summary>The edge's op with the largest weight (the first on ties), optionally among those other than none;
+    /// an edge with nothing to choose from ranks below every other (weight -∞).</summary>
+    private static (int Index, double Weight) Strongest(IReadOnlyList<string> ops, double[] w, bool skipNone)
     {
         int best = -1;
         for (int k = 0; k < ops.Count; k++)
-            if (ops[k] != Ops.OpRegistry.None && (best < 0 || w[k] > w[best])) best = k;
+            if (!(skipNone && ops[k] == OpRegistry.None) && (best < 0 || w[k] > w[best])) best = k;
         return best < 0 ? (0, double.NegativeInfinity) : (best, w[best]);
     }
 
@@ -49,17 +51,7 @@ public static class Derivation
     public static Nb201Arch Nb201(IReadOnlyList<IReadOnlyList<string>> edgeOps, double[][] weights, bool excludeNone = false)
     {
         var ops = new string[edgeOps.Count];
-        for (int e = 0; e < edgeOps.Count; e++)
-        {
-            int best = -1;
-            for (int k = 0; k < edgeOps[e].Count; k++)
-            {
-                if (excludeNone && edgeOps[e][k] == OpRegistry.None) continue;
-                if (best < 0 || weights[e][k] > weights[e][best]) best = k;
-            }
-            if (best < 0) throw new ArgumentException($"edge {e} has no op other than '{OpRegistry.None}'");
-            ops[e] = edgeOps[e][best];
-        }
+        for (int e = 0; e < edgeOps.Count; e++) ops[e] = edgeOps[e][Strongest(edgeOps[e], weights[e], excludeNone).Index];
         return new Nb201Arch(ops);
     }
 }
