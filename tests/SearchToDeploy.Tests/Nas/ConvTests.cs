@@ -60,6 +60,44 @@ public sealed class ConvTests
         }
     }
 
+    /// <summary>bfloat16 activations (--precision bf16) take oneDNN's bfloat16 kernels: the same shapes against a float64
+    /// reference on the same bfloat16-rounded inputs and filters, within bfloat16's rounding (2^-8 relative).</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Bf16_forward_and_gradients_match_a_float64_reference(long cin, long cout, long k, long stride, long dilation, long groups)
+    {
+        for (int trial = 0; trial < 2; trial++)
+        {
+            using var scope = torch.NewDisposeScope();
+            torch.manual_seed(200 + trial);
+            long pad = dilation * (k / 2);
+            var conv = new Conv(cin, cout, k, stride, pad, dilation, groups, bias: true);
+            var x = torch.randn(16, cin, 20, 20).to(ScalarType.BFloat16).requires_grad_(true);
+            var y = conv.call(x);
+            Assert.Equal(ScalarType.BFloat16, y.dtype);
+            var g = torch.randn(y.shape).to(ScalarType.BFloat16);
+            torch.autograd.backward([y], [g]);
+
+            var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
+            var w64 = conv.Weight.detach().to(ScalarType.BFloat16).to(ScalarType.Float64).requires_grad_(true);
+            var b64 = conv.Bias!.detach().to(ScalarType.BFloat16).to(ScalarType.Float64);
+            var y64 = nn.functional.conv2d(x64, w64, b64, [stride, stride], [pad, pad], [dilation, dilation], groups);
+            torch.autograd.backward([y64], [g.to(ScalarType.Float64)]);
+
+            AssertClose("forward", y, y64);
+            AssertClose("input gradient", x.grad!, x64.grad!);
+            Assert.Equal(ScalarType.Float32, conv.Weight.grad!.dtype);
+            AssertClose("weight gradient", conv.Weight.grad!, w64.grad!);
+        }
+    }
+
+    private static void AssertClose(string what, Tensor actual, Tensor reference)
+    {
+        double scale = reference.abs().max().item<double>();
+        double diff = MaxDiff(actual, reference);
+        Assert.True(diff < 0.02 * scale, $"{what} differs by {diff} (largest {scale})");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using SearchToDeploy.Util;
 
 namespace SearchToDeploy.Nas.Ops;
 
@@ -62,28 +63,49 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
     }
 
     /// <summary>
-    /// conv2d with the output-channel workaround (see the class remarks): dense convolutions with a kernel larger than
-    /// 1x1 and an output channel count that is not a multiple of 16 run with zero-padded filters.
+    /// conv2d with the channel workarounds (see the class remarks): dense convolutions with a kernel larger than 1x1
+    /// and an output channel count that is not a multiple of 16 run with zero-padded filters; with a bfloat16 input
+    /// that needs a gradient, the input channels are padded to a multiple of 16 too (zero channels, zero taps), since
+    /// oneDNN's bfloat16 backward-data kernels are wrong for those as well (docs/torch-notes.md). Filters and bias are
+    /// cast to the input's type where they differ (float32 parameters, bfloat16 activations: see
+    /// <see cref="Supernets.Precision"/>); the cast passes gradients back to them.
     /// </summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, long stride = 1, long padding = 0, long dilation = 1, long groups = 1)
     {
-        long cout = weight.shape[0], k = weight.shape[2];
+        long cin = x.shape[1], cout = weight.shape[0], k = weight.shape[2];
         if (Counter is { } counter)
         {
             long h = (x.shape[2] + 2 * padding - dilation * (k - 1) - 1) / stride + 1;
             long w = (x.shape[3] + 2 * padding - dilation * (weight.shape[3] - 1) - 1) / stride + 1;
             counter.Add(x.shape[0] * cout * h * w * weight.shape[1] * k * weight.shape[3]);
         }
-        if (groups != 1 || cout % SafeOutputChannels == 0 || k <= 1)
-            return functional.conv2d(x, weight, bias, [stride, stride], [padding, padding], [dilation, dilation], groups);
-        long padded = (cout + SafeOutputChannels - 1) / SafeOutputChannels * SafeOutputChannels;
-        using var zeros = torch.zeros([padded - cout, weight.shape[1], k, weight.shape[3]], weight.dtype, weight.device);
+        using var filters = weight.As(x.dtype);
+        using var b = bias?.As(x.dtype);
+        if (groups != 1 || k <= 1)
+            return functional.conv2d(x, filters, b, [stride, stride], [padding, padding], [dilation, dilation], groups);
+        if (x.dtype != ScalarType.BFloat16 || !x.requires_grad || cin % SafeOutputChannels == 0)
+            return PaddedOutput(x, filters, b, stride, padding, dilation);
+        long extra = RoundUp(cin) - cin;
+        using var xp = functional.pad(x, [0, 0, 0, 0, 0, extra]);
+        using var wp = functional.pad(filters, [0, 0, 0, 0, 0, extra]);
+        return PaddedOutput(xp, wp, b, stride, padding, dilation);
+    }
+
+    /// <summary>A dense convolution whose output channels are padded to a multiple of 16 where they are not.</summary>
+    private static Tensor PaddedOutput(Tensor x, Tensor weight, Tensor? bias, long stride, long padding, long dilation)
+    {
+        long cout = weight.shape[0];
+        if (cout % SafeOutputChannels == 0)
+            return functional.conv2d(x, weight, bias, [stride, stride], [padding, padding], [dilation, dilation], 1);
+        using var zeros = torch.zeros([RoundUp(cout) - cout, weight.shape[1], weight.shape[2], weight.shape[3]], weight.dtype, weight.device);
         using var filters = torch.cat([weight, zeros], 0);
         using var y = functional.conv2d(x, filters, null, [stride, stride], [padding, padding], [dilation, dilation], 1);
         using var narrowed = y.narrow(1, 0, cout);
         // Contiguous, not the strided view: a BatchNorm on a view takes libtorch's slow non-contiguous kernels.
         return bias is null ? narrowed.contiguous() : Util.Scalars.Add(narrowed, bias.view(1, -1, 1, 1));
     }
+
+    private static long RoundUp(long channels) => (channels + SafeOutputChannels - 1) / SafeOutputChannels * SafeOutputChannels;
 }
 
 /// <summary>Counts multiply-accumulates of the convolutions run while it is installed in <see cref="Conv.Counter"/>.</summary>

@@ -1,0 +1,10 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Util;
+
+public static class Casts
+{
+    /// <summary><paramref name="x"/> in <paramref name="type"/>: a differentiable cast, or an alias when it already is.</summary>
+    public static Tensor As(this Tensor x, ScalarType type) => x.dtype == type ? x.alias() : x.to(type);
+}
