@@ -46,6 +46,7 @@ public static class SearchCommand
         var unrolled = new Option<bool?>("--unrolled") { Description = "Second-order (unrolled) architecture gradient" };
         var epsilon = new Option<double?>("--unrolled-epsilon") { Description = "Second order: finite-difference step of the Hessian-vector product, divided by the gradient norm (DARTS 0.01)" };
         var parallel = new Option<bool?>("--parallel-steps") { Description = "First order: architecture and weight gradients side by side on two cores, then both updates (simultaneous instead of alternating; about 1.2x faster on 2 cores)" };
+        var precision = new Option<string?>("--precision") { Description = "Activations: fp32 (default) or bf16 (bfloat16 activations, float32 parameters and optimizer state; first order only; about 1.5x faster on CPUs with AVX-512 BF16)" };
         var channels = new Option<int?>("--channels") { Description = "Initial channels C (16)" };
         var layers = new Option<int?>("--layers") { Description = "DARTS: cells (8); NAS-Bench-201: cells per stage (5)" };
         var nodes = new Option<int?>("--nodes") { Description = "Intermediate nodes of a DARTS-style cell (4)" };
@@ -61,7 +62,7 @@ public static class SearchCommand
         var table = new Option<string?>("--nb201-table") { Description = "NAS-Bench-201 accuracy table (TSV): log each epoch's cell accuracy (default: <data root>/nas-bench-201/accuracy.tsv if present)" };
 
         foreach (var o in new Option[] { space, method, dataset, root, data, preset, outDir, resume, force, seed, epochs, batch, portion, maxImages, validImages,
-                     lr, lrMin, momentum, nesterov, wd, bnWd, clip, dropPath, cutout, archLr, archWd, warmup, unrolled, epsilon, parallel, channels, layers, nodes, k,
+                     lr, lrMin, momentum, nesterov, wd, bnWd, clip, dropPath, cutout, archLr, archWd, warmup, unrolled, epsilon, parallel, precision, channels, layers, nodes, k,
                      init, trainClassifier, trackStats, bnMomentum, withoutNone, workers, threads, device, table })
             cmd.Options.Add(o);
 
@@ -95,6 +96,7 @@ public static class SearchCommand
                 Unrolled = r.GetValue(unrolled) ?? o.Unrolled,
                 UnrolledEpsilon = r.GetValue(epsilon) ?? o.UnrolledEpsilon,
                 ParallelSteps = r.GetValue(parallel) ?? o.ParallelSteps,
+                Precision = r.GetValue(precision) is { } pr ? Precisions.Parse(pr) : o.Precision,
                 Channels = r.GetValue(channels) ?? o.Channels,
                 Layers = r.GetValue(layers) ?? o.Layers,
                 Steps = r.GetValue(nodes) ?? o.Steps,

@@ -40,13 +40,14 @@ public sealed class SearchRunTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Interrupted_and_resumed_search_equals_the_uninterrupted_run_bit_for_bit(bool parallelSteps)
+    [InlineData(false, Precision.Float32)]
+    [InlineData(true, Precision.Float32)]
+    [InlineData(true, Precision.BFloat16)]
+    public void Interrupted_and_resumed_search_equals_the_uninterrupted_run_bit_for_bit(bool parallelSteps, Precision precision)
     {
         using var full = new TempDir();
         using var split = new TempDir();
-        var o = Tiny() with { ParallelSteps = parallelSteps };
+        var o = Tiny() with { ParallelSteps = parallelSteps, Precision = precision };
         new SearchRunner(o, Cifar, full.Path, TextWriter.Null).Run(resume: false);
 
         using (var cts = new CancellationTokenSource())

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Supernets;
 
@@ -54,6 +55,12 @@ public sealed record SearchOptions
     /// update both (simultaneous instead of alternating updates; <see cref="Search.ParallelSteps"/>).
     /// </summary>
     public bool ParallelSteps { get; init; }
+    /// <summary>
+    /// The activations' number format (<see cref="Supernets.Precision"/>); parameters and optimizer state stay float32.
+    /// Left out of options.json when float32, so runs written before the option existed still resume.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Precision Precision { get; init; }
 
     // Supernet.
     public int Channels { get; init; } = 16;
@@ -96,6 +103,8 @@ public sealed record SearchOptions
         if (ArchWarmupEpochs >= Epochs) throw new InputException($"--arch-warmup {ArchWarmupEpochs}: must be below --epochs {Epochs}, or the architecture never trains");
         Util.TorchDevices.Validate(Device);
         if (ParallelSteps && Unrolled) throw new InputException("--parallel-steps works with first-order steps only; drop --unrolled or --parallel-steps");
+        if (Precision != Precision.Float32 && Unrolled)
+            throw new InputException($"--precision {Precision.Name()} works with first-order steps only: the second-order step differences two gradients taken 2ε apart, which {Precision.Name()} activations round away; drop --unrolled or use --precision fp32");
         if (ParallelSteps && DropPath > 0) throw new InputException("--parallel-steps needs --drop-path 0: drop-path masks drawn on two threads at once would not be reproducible");
         if (DropPath is < 0 or >= 1) throw new InputException($"--drop-path {DropPath}: expected 0 <= p < 1");
         if (Momentum is < 0 or >= 1) throw new InputException($"--momentum {Momentum}: expected 0 <= m < 1");
@@ -111,5 +120,5 @@ public sealed record SearchOptions
         PartialK: Method.IsPartialChannel() ? PartialK : 1,
         EdgeNormalization: Method.IsPartialChannel(),
         Affine: Method.IsRandomFeatures(),
-        TrackRunningStats, BnMomentum, DeriveWithoutNone: DeriveWithoutNone);
+        TrackRunningStats, BnMomentum, DeriveWithoutNone: DeriveWithoutNone, Precision: Precision);
 }

@@ -104,6 +104,7 @@ public sealed class SearchRunner
             _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
                            $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
+                           $"{(cfg.Precision == Precision.Float32 ? "float32" : "bfloat16 activations (float32 parameters)")}, " +
                            $"{TorchDevices.Where(_device, _o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_threads)}" : _threads.ToString())}; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
             if (cfg.DeriveWithoutNone) _log.WriteLine("derivation: each edge's strongest op other than none (--derive-without-none)");

@@ -146,7 +146,9 @@ public sealed class DartsSupernet : Supernet
         using var wr = alphas_reduce.softmax(-1);
         using var bn = betas_normal is null ? null : NodeSoftmax(betas_normal, _nodes);
         using var br = betas_reduce is null ? null : NodeSoftmax(betas_reduce, _nodes);
-        Tensor s0 = stem.call(x), s1 = s0.alias();
+        Tensor s0;
+        using (var input = ToActivations(x)) s0 = stem.call(input);
+        Tensor s1 = s0.alias();
         foreach (var cell in cells)
         {
             var next = cell.Forward(s0, s1, cell.Reduction ? wr : wn, cell.Reduction ? br : bn);
@@ -158,7 +160,8 @@ public sealed class DartsSupernet : Supernet
         using var pooled = functional.adaptive_avg_pool2d(s1, 1);
         s1.Dispose();
         using var flat = pooled.flatten(1);
-        return classifier.call(flat);
+        using var features = ToClassifier(flat);
+        return classifier.call(features);
     }
 
     public override IReadOnlyDictionary<string, CellWeights> ArchWeights()

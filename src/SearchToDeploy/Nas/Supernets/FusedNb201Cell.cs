@@ -1,5 +1,6 @@
 using SearchToDeploy.Nas.Genotypes;
 using SearchToDeploy.Nas.Ops;
+using SearchToDeploy.Util;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -145,7 +146,8 @@ public sealed record Nb201Layout(int Skip, int Conv1, int Conv3, int Pool)
 /// <summary>
 /// What the fused cells of one stage need from α and β, computed once per forward pass (every cell shares α):
 /// per edge, the per-channel weights of the whole-node term (skip weight on the op channels, β on the bypass
-/// channels; a scalar skip weight without partial channels) and the pooling weight; per source node, the BN scale of
+/// channels; a scalar skip weight without partial channels; in the activations' type, so that multiplying by them
+/// does not promote bfloat16 activations to float32) and the pooling weight; per source node, the BN scale of
 /// its stacked convolutions ([3x3 of each outgoing edge..., 1x1 of each...], each repeated over C/K channels).
 /// </summary>
 public sealed class Nb201Mixing : IDisposable
@@ -156,7 +158,8 @@ public sealed class Nb201Mixing : IDisposable
 
     /// <param name="weights">softmax(α), [6, ops].</param>
     /// <param name="edgeWeights">Node-normalised β, [6], or null.</param>
-    public Nb201Mixing(Tensor weights, Tensor? edgeWeights, Nb201Layout layout, long channels, int k)
+    /// <param name="activations">The activations' scalar type.</param>
+    public Nb201Mixing(Tensor weights, Tensor? edgeWeights, Nb201Layout layout, long channels, int k, ScalarType activations = ScalarType.Float32)
     {
         long cp = channels / k;
         using var scaled = edgeWeights is null ? weights.alias() : weights * edgeWeights.unsqueeze(1);
@@ -167,7 +170,8 @@ public sealed class Nb201Mixing : IDisposable
             using var skip = layout.Skip >= 0 ? scaled[e, layout.Skip].expand(cp) : torch.zeros(cp, scaled.dtype, scaled.device);
             using var beta = edgeWeights is null ? torch.ones(channels - cp, scaled.dtype, scaled.device) : edgeWeights[e].expand(channels - cp);
             using var v = torch.cat([skip, beta], 0);
-            Whole[e] = v.view(1, channels, 1, 1);
+            using var typed = v.As(activations);
+            Whole[e] = typed.view(1, channels, 1, 1);
         }
         if (!layout.HasConv) return;
         for (int j = 0; j < 3; j++)

@@ -128,7 +128,8 @@ public sealed class Nb201Supernet : Supernet
         using var w = arch_parameters.softmax(-1);
         using var b = arch_betas is null ? null : NodeSoftmax(arch_betas, NodeEdges);
         var mixing = new Dictionary<long, Nb201Mixing>();
-        Tensor feature = stem.call(x);
+        Tensor feature;
+        using (var input = ToActivations(x)) feature = stem.call(input);
         try
         {
             foreach (var cell in cells)
@@ -152,14 +153,15 @@ public sealed class Nb201Supernet : Supernet
         using var act = functional.relu(normed);
         using var pooled = functional.adaptive_avg_pool2d(act, 1);
         using var flat = pooled.flatten(1);
-        return classifier.call(flat);
+        using var features = ToClassifier(flat);
+        return classifier.call(features);
     }
 
     /// <summary>The α/β-derived weights shared by the fused cells of a stage (keyed by channel count), made once per pass.</summary>
     private Nb201Mixing Mixing(Dictionary<long, Nb201Mixing> cache, long channels, Tensor w, Tensor? b)
     {
         if (!cache.TryGetValue(channels, out var m))
-            cache[channels] = m = new Nb201Mixing(w, b, _layout, channels, Config.PartialK);
+            cache[channels] = m = new Nb201Mixing(w, b, _layout, channels, Config.PartialK, Config.Precision.Activations());
         return m;
     }
 

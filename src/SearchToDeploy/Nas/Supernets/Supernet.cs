@@ -1,4 +1,5 @@
 using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Util;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -58,6 +59,12 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
 
     /// <summary>The architecture the current parameters select.</summary>
     public abstract Architecture Derive();
+
+    /// <summary>The input in the activations' type (<see cref="SupernetConfig.Precision"/>).</summary>
+    protected Tensor ToActivations(Tensor x) => x.As(Config.Precision.Activations());
+
+    /// <summary>Pooled features back in float32 for the classifier, so that logits and loss are float32.</summary>
+    protected static Tensor ToClassifier(Tensor features) => features.As(ScalarType.Float32);
 
     /// <summary>Node-wise softmax of β: each intermediate node's incoming edges sum to 1.</summary>
     protected static Tensor NodeSoftmax(Tensor betas, IReadOnlyList<(int Start, int Count)> nodes)

@@ -24,6 +24,7 @@ public enum FrozenInit
 /// <param name="Fused">NAS-Bench-201: compute cells node by node (<see cref="FusedNb201Cell"/>) rather than edge by edge
 /// (<see cref="Nb201SearchCell"/>, the reference); same function, fewer kernels.</param>
 /// <param name="DeriveWithoutNone">NAS-Bench-201: derive each edge's op from the ops other than none.</param>
+/// <param name="Precision">The activations' number format (<see cref="Supernets.Precision"/>).</param>
 public sealed record SupernetConfig(
     SearchSpace Space,
     int Classes,
@@ -37,7 +38,8 @@ public sealed record SupernetConfig(
     bool TrackRunningStats = true,
     double BnMomentum = 0.1,
     bool Fused = true,
-    bool DeriveWithoutNone = false)
+    bool DeriveWithoutNone = false,
+    Precision Precision = Precision.Float32)
 {
     public void Validate()
     {
