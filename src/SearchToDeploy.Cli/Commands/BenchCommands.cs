@@ -83,14 +83,15 @@ public static class BenchCommands
         var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
         var reference = new Option<bool>("--reference") { Description = "Also measure NAS-Bench-201 with the edge-by-edge reference cell (to compare with the fused cell)" };
         var parallel = new Option<bool>("--parallel-steps") { Description = "Also measure each method with parallel steps (architecture and weight gradients side by side, one core each)" };
+        var bf16 = new Option<bool>("--bf16") { Description = "Also measure each variant with bfloat16 activations (--precision bf16)" };
         var cmd = new Command("search", "Time per search step, images/s, peak memory and GFLOP/s for each space x method at the paper's supernet size");
-        foreach (var o in new Option[] { root, spaces, methods, batch, steps, threads, output, reference, parallel }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { root, spaces, methods, batch, steps, threads, output, reference, parallel, bf16 }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             var cifar = DatasetRef.Resolve("cifar10", DataRoot.Resolve(r.GetValue(root))).Open(Split.Train);
             var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(Nas.Supernets.SearchMethods.Parse)],
-                r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), r.GetValue(parallel), io.Out);
+                r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), r.GetValue(parallel), r.GetValue(bf16), io.Out);
             return Report(io, table, r.GetValue(output));
         }));
         return cmd;

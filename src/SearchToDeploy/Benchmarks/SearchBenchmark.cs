@@ -20,11 +20,11 @@ namespace SearchToDeploy.Benchmarks;
 /// </summary>
 public static class SearchBenchmark
 {
-    public sealed record Row(string Space, SearchMethod Method, bool Fused, bool Parallel, double StepMs, double ArchMs, double WeightMs, double ImagesPerSecond,
+    public sealed record Row(string Space, SearchMethod Method, bool Fused, bool Parallel, Precision Precision, double StepMs, double ArchMs, double WeightMs, double ImagesPerSecond,
         double PeakMb, double ForwardMflopsPerImage, double Gflops, double FullSearchHours);
 
     public static (BenchTable Table, List<Row> Rows, double PeakGflops) Run(IImageDataset cifar, IReadOnlyList<string> spaces,
-        IReadOnlyList<SearchMethod> methods, int batch, int steps, bool withReference, bool withParallel, TextWriter log)
+        IReadOnlyList<SearchMethod> methods, int batch, int steps, bool withReference, bool withParallel, bool withBf16, TextWriter log)
     {
         int threads = torch.get_num_threads();
         double peak = MatmulPeak();
@@ -34,12 +34,13 @@ public static class SearchBenchmark
         foreach (var spaceName in spaces)
         {
             var variants = new List<Variant>();
-            foreach (var method in methods)
-            {
-                foreach (bool fused in withReference && SearchSpaces.Get(spaceName).Kind == SpaceKind.Nb201 ? new[] { false, true } : [true])
-                    variants.Add(new Variant(spaceName, method, fused, parallel: false, threads, loader));
-                if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, threads, loader));
-            }
+            foreach (var precision in withBf16 ? new[] { Precision.Float32, Precision.BFloat16 } : [Precision.Float32])
+                foreach (var method in methods)
+                {
+                    foreach (bool fused in withReference && SearchSpaces.Get(spaceName).Kind == SpaceKind.Nb201 ? new[] { false, true } : [true])
+                        variants.Add(new Variant(spaceName, method, fused, parallel: false, precision, threads, loader));
+                    if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, precision, threads, loader));
+                }
             // Peak memory: one variant at a time, after the allocator has given back what it can.
             foreach (var v in variants) { Threads(v, threads); v.MeasurePeak(batch); }
             // Step times: the variants take turns, one step each per round, so the machine's drift hits all alike.
@@ -92,10 +93,10 @@ public static class SearchBenchmark
         private readonly long _macs;
         private double _peakMb;
 
-        public Variant(string space, SearchMethod method, bool fused, bool parallel, int threads, DataLoader loader)
+        public Variant(string space, SearchMethod method, bool fused, bool parallel, Precision precision, int threads, DataLoader loader)
         {
             Space = space; Method = method; Fused = fused; Parallel = parallel;
-            _o = OptionsFor(space, method);
+            _o = OptionsFor(space, method) with { Precision = precision };
             _macs = ForwardMacs(_o, loader);
             torch.manual_seed(1);
             _net = SupernetFactory.Create(_o.SupernetConfig(10) with { Fused = fused });
@@ -113,6 +114,7 @@ public static class SearchBenchmark
         public SearchMethod Method { get; }
         public bool Fused { get; }
         public bool Parallel { get; }
+        public Precision Precision => _o.Precision;
 
         public void MeasurePeak(int batch)
         {
@@ -151,7 +153,7 @@ public static class SearchBenchmark
             // Each step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of FLOPs each.
             double gflops = 6 * fwdFlops * batch / (stepMs / 1000) / 1e9;
             double hours = 50.0 * (25_000 / batch) * stepMs / 1000 / 3600;
-            return new Row(Space, Method, Fused, Parallel, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, fwdFlops / 1e6, gflops, hours);
+            return new Row(Space, Method, Fused, Parallel, Precision, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, fwdFlops / 1e6, gflops, hours);
         }
 
         public void Dispose()
@@ -164,7 +166,7 @@ public static class SearchBenchmark
 
     private static void NativeAllocatorTrim() => Util.NativeAllocator.Trim();
 
-    private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}";
+    private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}{(r.Precision == Precision.Float32 ? "" : $" ({r.Precision.Name()})")}";
 
     private static string SettingsOf(string space) => SearchSpaces.Get(space).Kind == SpaceKind.Nb201 ? "C=16, N=5" : "C=16, 8 cells";
 
