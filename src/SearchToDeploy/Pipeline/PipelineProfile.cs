@@ -19,6 +19,8 @@ public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, st
     public bool ParallelSteps { get; init; }
     /// <summary>NAS-Bench-201: derive the searched cell without none (<see cref="SearchOptions.DeriveWithoutNone"/>).</summary>
     public bool DeriveWithoutNone { get; init; }
+    /// <summary>The search's activations (<see cref="SearchOptions.Precision"/>).</summary>
+    public Precision Precision { get; init; }
     /// <summary>Where search and training run: auto, cpu, cuda or cuda:N (<see cref="Util.TorchDevices"/>).</summary>
     public string Device { get; init; } = "auto";
 }
@@ -47,6 +49,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
             var o = SearchPresets.Create(preset, inputs.Space ?? space, method) with { Threads = inputs.Threads, Device = inputs.Device };
             if (inputs.ParallelSteps) o = o with { ParallelSteps = true };
             if (inputs.DeriveWithoutNone) o = o with { DeriveWithoutNone = true };
+            if (inputs.Precision != Precision.Float32) o = o with { Precision = inputs.Precision };
             return inputs.Seed is { } seed ? o with { Seed = seed } : o;
         }
         bool nb201 = inputs.Space is null || SearchSpaces.Get(inputs.Space).Kind == SpaceKind.Nb201;

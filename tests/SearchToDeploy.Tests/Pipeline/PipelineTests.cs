@@ -1,4 +1,5 @@
 using SearchToDeploy.Nas.Networks;
+using SearchToDeploy.Nas.Supernets;
 using System.Text;
 using SearchToDeploy.Onnx;
 using SearchToDeploy.Pipeline;
@@ -99,7 +100,7 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     }
 
     [Fact]
-    public void Parallel_steps_and_the_derivation_rule_reach_the_search_options()
+    public void Parallel_steps_the_derivation_rule_and_the_precision_reach_the_search_options()
     {
         foreach (var profile in new[] { "smoke", "quick" })
         {
@@ -107,6 +108,8 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
             Assert.True(PipelineProfile.Create(profile, Inputs() with { ParallelSteps = true }).Search.ParallelSteps);
             Assert.False(PipelineProfile.Create(profile, Inputs()).Search.DeriveWithoutNone);
             Assert.True(PipelineProfile.Create(profile, Inputs() with { DeriveWithoutNone = true }).Search.DeriveWithoutNone);
+            Assert.Equal(Precision.Float32, PipelineProfile.Create(profile, Inputs()).Search.Precision);
+            Assert.Equal(Precision.BFloat16, PipelineProfile.Create(profile, Inputs() with { Precision = Precision.BFloat16 }).Search.Precision);
         }
     }
 
