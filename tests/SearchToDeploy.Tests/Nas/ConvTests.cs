@@ -85,6 +85,7 @@ public sealed class ConvTests
             torch.autograd.backward([y64], [g.to(ScalarType.Float64)]);
 
             AssertClose("forward", y, y64);
+            using (torch.no_grad()) AssertClose("forward without a gradient (no input padding)", conv.call(x.detach()), y64);
             AssertClose("input gradient", x.grad!, x64.grad!);
             Assert.Equal(ScalarType.Float32, conv.Weight.grad!.dtype);
             AssertClose("weight gradient", conv.Weight.grad!, w64.grad!);

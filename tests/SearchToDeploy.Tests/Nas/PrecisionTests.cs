@@ -97,6 +97,23 @@ public sealed class PrecisionTests
     }
 
     [Fact]
+    public void Every_op_runs_in_bf16_including_s4_noise()
+    {
+        using var scope = torch.NewDisposeScope();
+        foreach (var space in new[] { "s4", "s2" })
+        {
+            torch.manual_seed(1);
+            using var net = SupernetFactory.Create(new SupernetConfig(SearchSpaces.Get(space), 10, Channels: 8, Layers: 3, Precision: Precision.BFloat16));
+            net.train();
+            var logits = net.call(torch.randn(4, 3, 16, 16));
+            logits.sum().backward();
+            Assert.Equal(ScalarType.Float32, logits.dtype);
+            Assert.True(logits.isfinite().all().item<bool>(), $"{space}: non-finite logits");
+            Assert.All(net.ArchParameters, a => Assert.True(a.grad!.isfinite().all().item<bool>()));
+        }
+    }
+
+    [Fact]
     public void Bf16_is_refused_with_second_order_steps_and_recorded_only_when_chosen()
     {
         var o = SearchPresets.Create("cpu", "nas-bench-201", SearchMethod.RfDarts) with { Precision = Precision.BFloat16, Unrolled = true };

@@ -1,8 +1,8 @@
+using SearchToDeploy.Util;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-using SearchToDeploy.Util;
 
 namespace SearchToDeploy.Nas.Ops;
 

@@ -160,7 +160,7 @@ public sealed class DartsSupernet : Supernet
         using var pooled = functional.adaptive_avg_pool2d(s1, 1);
         s1.Dispose();
         using var flat = pooled.flatten(1);
-        using var features = ToClassifier(flat);
+        using var features = ToClassifier(flat, classifier);
         return classifier.call(features);
     }
 

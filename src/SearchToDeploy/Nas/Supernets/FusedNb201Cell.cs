@@ -158,8 +158,8 @@ public sealed class Nb201Mixing : IDisposable
 
     /// <param name="weights">softmax(α), [6, ops].</param>
     /// <param name="edgeWeights">Node-normalised β, [6], or null.</param>
-    /// <param name="activations">The activations' scalar type.</param>
-    public Nb201Mixing(Tensor weights, Tensor? edgeWeights, Nb201Layout layout, long channels, int k, ScalarType activations = ScalarType.Float32)
+    /// <param name="activations">The activations' type where it differs from the weights' (bfloat16), else null.</param>
+    public Nb201Mixing(Tensor weights, Tensor? edgeWeights, Nb201Layout layout, long channels, int k, ScalarType? activations = null)
     {
         long cp = channels / k;
         using var scaled = edgeWeights is null ? weights.alias() : weights * edgeWeights.unsqueeze(1);

@@ -153,7 +153,7 @@ public sealed class Nb201Supernet : Supernet
         using var act = functional.relu(normed);
         using var pooled = functional.adaptive_avg_pool2d(act, 1);
         using var flat = pooled.flatten(1);
-        using var features = ToClassifier(flat);
+        using var features = ToClassifier(flat, classifier);
         return classifier.call(features);
     }
 

@@ -6,7 +6,7 @@ namespace SearchToDeploy.Nas.Supernets;
 
 /// <summary>
 /// The number format of a supernet's activations. Parameters, their gradients, BN running statistics, the
-/// optimizers' state, the loss and the logits always stay float32; with <see cref="BFloat16"/> the input is cast
+/// optimizers' state, the loss and the logits always stay float32 (or whatever type the network was moved to); with <see cref="BFloat16"/> the input is cast
 /// once on entry, every convolution casts its filters to the activations' type, BatchNorm runs mixed (bfloat16
 /// input and output, float32 affine parameters and statistics, float32 accumulation), and the pooled features go
 /// back to float32 before the classifier. Gradients reach the float32 parameters through the casts.
@@ -22,8 +22,6 @@ public enum Precision
 
 public static class Precisions
 {
-    public static readonly IReadOnlyList<string> Names = ["fp32", "bf16"];
-
     public static Precision Parse(string s) => s.ToLowerInvariant() switch
     {
         "fp32" or "float32" => Precision.Float32,
@@ -33,6 +31,6 @@ public static class Precisions
 
     public static string Name(this Precision p) => p == Precision.BFloat16 ? "bf16" : "fp32";
 
-    /// <summary>The activations' scalar type.</summary>
-    public static ScalarType Activations(this Precision p) => p == Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+    /// <summary>The type activations are cast to, or null for none (float32: the network's own type, float64 in tests).</summary>
+    public static ScalarType? Activations(this Precision p) => p == Precision.BFloat16 ? ScalarType.BFloat16 : null;
 }

@@ -63,8 +63,8 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
     /// <summary>The input in the activations' type (<see cref="SupernetConfig.Precision"/>).</summary>
     protected Tensor ToActivations(Tensor x) => x.As(Config.Precision.Activations());
 
-    /// <summary>Pooled features back in float32 for the classifier, so that logits and loss are float32.</summary>
-    protected static Tensor ToClassifier(Tensor features) => features.As(ScalarType.Float32);
+    /// <summary>Pooled features in the classifier's type (back to float32 from bfloat16), so logits and loss are in it.</summary>
+    protected static Tensor ToClassifier(Tensor features, Linear classifier) => features.As(classifier.weight!.dtype);
 
     /// <summary>Node-wise softmax of β: each intermediate node's incoming edges sum to 1.</summary>
     protected static Tensor NodeSoftmax(Tensor betas, IReadOnlyList<(int Start, int Count)> nodes)
