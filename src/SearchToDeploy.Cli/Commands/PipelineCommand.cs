@@ -30,7 +30,7 @@ public static class PipelineCommand
         var seed = new Option<long?>("--seed") { Description = "Search seed instead of the preset's (2)" };
         var parallel = new Option<bool>("--parallel-steps") { Description = "Search with parallel first-order steps (architecture and weight gradients side by side on two cores; about 1.2x faster)" };
         var withoutNone = new Option<bool>("--derive-without-none") { Description = "NAS-Bench-201: derive the searched cell from the ops other than none" };
-        var precision = new Option<string?>("--precision") { Description = "Search activations: fp32 (default) or bf16 (float32 parameters; about 1.4x faster on CPUs with AVX-512 BF16)" };
+        var precision = new Option<string?>("--precision") { Description = "Search activations: fp32 (default) or bf16 (float32 parameters; 1.3-1.7x faster on CPUs with AVX-512 BF16)" };
         var cmd = new Command("pipeline", "Run a stage of the search -> train -> export -> validate -> package chain in runs/<run>/<stage> with a manifest; " +
                                           "up-to-date stages are skipped, interrupted ones resume; package writes models/<run> only when every gate passes");
         foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, device, space, method, seed, parallel, withoutNone, precision }) cmd.Options.Add(o);

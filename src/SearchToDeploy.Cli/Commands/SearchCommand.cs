@@ -46,7 +46,7 @@ public static class SearchCommand
         var unrolled = new Option<bool?>("--unrolled") { Description = "Second-order (unrolled) architecture gradient" };
         var epsilon = new Option<double?>("--unrolled-epsilon") { Description = "Second order: finite-difference step of the Hessian-vector product, divided by the gradient norm (DARTS 0.01)" };
         var parallel = new Option<bool?>("--parallel-steps") { Description = "First order: architecture and weight gradients side by side on two cores, then both updates (simultaneous instead of alternating; about 1.2x faster on 2 cores)" };
-        var precision = new Option<string?>("--precision") { Description = "Activations: fp32 (default) or bf16 (bfloat16 activations, float32 parameters and optimizer state; first order only; about 1.5x faster on CPUs with AVX-512 BF16)" };
+        var precision = new Option<string?>("--precision") { Description = "Activations: fp32 (default) or bf16 (bfloat16 activations, float32 parameters and optimizer state; first order only; 1.3-1.7x faster on CPUs with AVX-512 BF16)" };
         var channels = new Option<int?>("--channels") { Description = "Initial channels C (16)" };
         var layers = new Option<int?>("--layers") { Description = "DARTS: cells (8); NAS-Bench-201: cells per stage (5)" };
         var nodes = new Option<int?>("--nodes") { Description = "Intermediate nodes of a DARTS-style cell (4)" };
