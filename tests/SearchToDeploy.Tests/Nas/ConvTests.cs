@@ -40,23 +40,10 @@ public sealed class ConvTests
         for (int trial = 0; trial < 4; trial++)
         {
             using var scope = torch.NewDisposeScope();
-            torch.manual_seed(100 + trial);
-            long pad = dilation * (k / 2);
-            var conv = new Conv(cin, cout, k, stride, pad, dilation, groups, bias: true);
-            var x = torch.randn(16, cin, 20, 20, requires_grad: true);
-            var y = conv.call(x);
-            var g = torch.randn_like(y);
-            torch.autograd.backward([y], [g]);
-
-            var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
-            var w64 = conv.Weight.detach().to(ScalarType.Float64).requires_grad_(true);
-            var b64 = conv.Bias!.detach().to(ScalarType.Float64);
-            var y64 = nn.functional.conv2d(x64, w64, b64, [stride, stride], [pad, pad], [dilation, dilation], groups);
-            torch.autograd.backward([y64], [g.to(ScalarType.Float64)]);
-
-            Assert.True(MaxDiff(y, y64) < 1e-4, $"forward differs by {MaxDiff(y, y64)}");
-            Assert.True(MaxDiff(x.grad!, x64.grad!) < 1e-3, $"input gradient differs by {MaxDiff(x.grad!, x64.grad!)}");
-            Assert.True(MaxDiff(conv.Weight.grad!, w64.grad!) < 1e-2, $"weight gradient differs by {MaxDiff(conv.Weight.grad!, w64.grad!)}");
+            var t = Trial(cin, cout, k, stride, dilation, groups, ScalarType.Float32, seed: 100 + trial);
+            Assert.True(MaxDiff(t.Y, t.Y64) < 1e-4, $"forward differs by {MaxDiff(t.Y, t.Y64)}");
+            Assert.True(MaxDiff(t.X.grad!, t.X64.grad!) < 1e-3, $"input gradient differs by {MaxDiff(t.X.grad!, t.X64.grad!)}");
+            Assert.True(MaxDiff(t.Conv.Weight.grad!, t.W64.grad!) < 1e-2, $"weight gradient differs by {MaxDiff(t.Conv.Weight.grad!, t.W64.grad!)}");
         }
     }
 
@@ -69,27 +56,36 @@ public sealed class ConvTests
         for (int trial = 0; trial < 2; trial++)
         {
             using var scope = torch.NewDisposeScope();
-            torch.manual_seed(200 + trial);
-            long pad = dilation * (k / 2);
-            var conv = new Conv(cin, cout, k, stride, pad, dilation, groups, bias: true);
-            var x = torch.randn(16, cin, 20, 20).to(ScalarType.BFloat16).requires_grad_(true);
-            var y = conv.call(x);
-            Assert.Equal(ScalarType.BFloat16, y.dtype);
-            var g = torch.randn(y.shape).to(ScalarType.BFloat16);
-            torch.autograd.backward([y], [g]);
-
-            var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
-            var w64 = conv.Weight.detach().to(ScalarType.BFloat16).to(ScalarType.Float64).requires_grad_(true);
-            var b64 = conv.Bias!.detach().to(ScalarType.BFloat16).to(ScalarType.Float64);
-            var y64 = nn.functional.conv2d(x64, w64, b64, [stride, stride], [pad, pad], [dilation, dilation], groups);
-            torch.autograd.backward([y64], [g.to(ScalarType.Float64)]);
-
-            AssertClose("forward", y, y64);
-            using (torch.no_grad()) AssertClose("forward without a gradient (no input padding)", conv.call(x.detach()), y64);
-            AssertClose("input gradient", x.grad!, x64.grad!);
-            Assert.Equal(ScalarType.Float32, conv.Weight.grad!.dtype);
-            AssertClose("weight gradient", conv.Weight.grad!, w64.grad!);
+            var t = Trial(cin, cout, k, stride, dilation, groups, ScalarType.BFloat16, seed: 200 + trial);
+            Assert.Equal(ScalarType.BFloat16, t.Y.dtype);
+            AssertClose("forward", t.Y, t.Y64);
+            using (torch.no_grad()) AssertClose("forward without a gradient (no input padding)", t.Conv.call(t.X.detach()), t.Y64);
+            AssertClose("input gradient", t.X.grad!, t.X64.grad!);
+            Assert.Equal(ScalarType.Float32, t.Conv.Weight.grad!.dtype);
+            AssertClose("weight gradient", t.Conv.Weight.grad!, t.W64.grad!);
         }
+    }
+
+    private sealed record ConvTrial(Conv Conv, Tensor X, Tensor Y, Tensor X64, Tensor W64, Tensor Y64);
+
+    /// <summary>A Conv's forward and backward on an input of <paramref name="dtype"/>, and the float64 reference on the
+    /// same values (filters rounded to <paramref name="dtype"/> as the Conv uses them) with the same output gradient.</summary>
+    private static ConvTrial Trial(long cin, long cout, long k, long stride, long dilation, long groups, ScalarType dtype, int seed)
+    {
+        torch.manual_seed(seed);
+        long pad = dilation * (k / 2);
+        var conv = new Conv(cin, cout, k, stride, pad, dilation, groups, bias: true);
+        var x = torch.randn(16, cin, 20, 20).to(dtype).requires_grad_(true);
+        var y = conv.call(x);
+        var g = torch.randn(y.shape).to(dtype);
+        torch.autograd.backward([y], [g]);
+
+        var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
+        var w64 = conv.Weight.detach().to(dtype).to(ScalarType.Float64).requires_grad_(true);
+        var b64 = conv.Bias!.detach().to(dtype).to(ScalarType.Float64);
+        var y64 = nn.functional.conv2d(x64, w64, b64, [stride, stride], [pad, pad], [dilation, dilation], groups);
+        torch.autograd.backward([y64], [g.to(ScalarType.Float64)]);
+        return new ConvTrial(conv, x, y, x64, w64, y64);
     }
 
     private static void AssertClose(string what, Tensor actual, Tensor reference)
