@@ -29,11 +29,11 @@ public static class CommonOptions
         Description = "CIFAR-100: use the 20 coarse labels instead of the 100 fine ones",
     };
 
-    public static Option<string> Genotype() => new("--genotype")
+    public static Option<string> Genotype(bool required = true) => new("--genotype")
     {
         Description = "A genotype.json file, or a genotype string: DARTS Genotype(normal=[...], normal_concat=[2, 3, 4, 5], reduce=[...], " +
                       "reduce_concat=...) or a NAS-Bench-201 arch string |op~0|+|op~0|op~1|+|...|",
-        Required = true,
+        Required = required,
     };
 
     public static Option<string?> Network() => new("--network")
@@ -58,6 +58,22 @@ public static class CommonOptions
         Description = $"Where torch runs: {Util.TorchDevices.Names}; auto (default) takes the GPU when TorchSharp can use one (a build with " +
                       "-p:S2DTorch=cuda on a machine with an NVIDIA driver), else the CPU; the log says which",
     };
+
+    /// <summary>Whether the command line names <paramref name="option"/> (rather than leaving it to its default).</summary>
+    public static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
+
+    /// <summary>
+    /// Resuming a run starts from its saved settings; an option given again that picks what the run is (its space,
+    /// method, preset, dataset...) and differs from the saved value is a mistake, named here. Values compare as given
+    /// (normalised by the caller), letter case ignored.
+    /// </summary>
+    public static void RefuseChangeOnResume(ParseResult r, string optionsFile, params (Option Option, string? Now, string? Saved)[] identity)
+    {
+        foreach (var (option, now, was) in identity)
+            if (Given(r, option) && !string.Equals(now, was, StringComparison.OrdinalIgnoreCase))
+                throw new InputException($"{option.Name} {now}: the run was started with {option.Name} {was} (see {optionsFile}); " +
+                                         "resume without it, or start a new run folder");
+    }
 
     /// <summary>Resolves --dataset/--data-root/--data/--coarse-labels to a dataset.</summary>
     public static DatasetRef ResolveDataset(ParseResult r, Option<string> dataset, Option<string?> root, Option<string?> path,

@@ -22,7 +22,7 @@ public static class SearchCommand
         var data = CommonOptions.DataPath();
         var preset = new Option<string>("--preset") { Description = "paper (published settings) or cpu (reduced budget for a 2-core CPU, under 30 minutes); smoke is a tiny CI budget", DefaultValueFactory = _ => "paper" };
         var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>)", Required = true };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the settings it was started with (options given again override runtime ones; others must match)" };
         var force = new Option<bool>("--force") { Description = "Delete an existing run in --out and start over" };
 
         var seed = new Option<long?>("--seed") { Description = "Random seed (default 2, as DARTS)" };
@@ -68,13 +68,20 @@ public static class SearchCommand
 
         cmd.SetAction(r => io.Guard(() =>
         {
+            string dir = r.GetValue(outDir)!;
             var m = SearchMethods.Parse(r.GetValue(method)!);
-            var o = SearchPresets.Create(r.GetValue(preset)!, r.GetValue(space)!, m);
+            // Resuming starts from the run's own options.json: only what is given again (runtime settings such as
+            // --threads, or a change the checkpoint then refuses by name) overrides it.
+            var saved = r.GetValue(resume) && !r.GetValue(force) ? SearchRunner.SavedOptions(dir) : null;
+            if (saved is not null)
+                CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, SearchRunner.OptionsName), (space, SearchSpaces.Get(r.GetValue(space)!).Name, saved.SearchSpace.Name),
+                    (method, m.Name(), saved.Method.Name()), (preset, r.GetValue(preset)!, saved.Preset), (dataset, r.GetValue(dataset)!, saved.Dataset));
+            var o = saved ?? SearchPresets.Create(r.GetValue(preset)!, r.GetValue(space)!, m);
             string dataRoot = DataRoot.Resolve(r.GetValue(root));
             o = o with
             {
-                Dataset = r.GetValue(dataset)!,
-                DataPath = r.GetValue(data),
+                Dataset = CommonOptions.Given(r, dataset) ? r.GetValue(dataset)! : o.Dataset,
+                DataPath = r.GetValue(data) ?? o.DataPath,
                 Seed = r.GetValue(seed) ?? o.Seed,
                 Epochs = r.GetValue(epochs) ?? o.Epochs,
                 BatchSize = r.GetValue(batch) ?? o.BatchSize,
@@ -109,10 +116,9 @@ public static class SearchCommand
                 Workers = r.GetValue(workers) ?? o.Workers,
                 Threads = r.GetValue(threads) ?? o.Threads,
                 Device = r.GetValue(device) ?? o.Device,
-                Nb201Table = r.GetValue(table) ?? DefaultTable(dataRoot),
+                Nb201Table = r.GetValue(table) ?? (saved is not null ? o.Nb201Table : DefaultTable(dataRoot)),
             };
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
-            string dir = r.GetValue(outDir)!;
             if (r.GetValue(force) && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
             Directory.CreateDirectory(dir);
             using var log = new RunLog(io.Out, Path.Combine(dir, "log.txt"));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Genotypes;
@@ -14,7 +15,7 @@ public static class TrainCommand
     {
         var cmd = new Command("train", "Train the network built from a genotype (CIFAR, ImageNet mobile setting or NAS-Bench-201) with the published recipes; " +
                                        "writes best/last checkpoints, metrics.json, logs and plots into --out");
-        var genotype = CommonOptions.Genotype();
+        var genotype = CommonOptions.Genotype(required: false);
         var network = CommonOptions.Network();
         var dataset = CommonOptions.Dataset(required: false);
         dataset.DefaultValueFactory = _ => "cifar10";
@@ -23,7 +24,7 @@ public static class TrainCommand
         var coarse = CommonOptions.CoarseLabels();
         var preset = new Option<string?>("--preset") { Description = $"{string.Join(", ", TrainPresets.Names)} (default: paper-imagenet for the ImageNet network, else paper-cifar)" };
         var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>)", Required = true };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the cell and settings it was started with (options given again override runtime ones; others must match)" };
         var force = new Option<bool>("--force") { Description = "Delete an existing run in --out and start over" };
 
         var channels = new Option<long?>("--channels") { Description = "Initial channels C (CIFAR 36, ImageNet 48, NAS-Bench-201 16)" };
@@ -61,14 +62,24 @@ public static class TrainCommand
 
         cmd.SetAction(r => io.Guard(() =>
         {
-            var arch = GenotypeFile.LoadFileOrText(r.GetValue(genotype)!);
-            var ds = CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
-            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : NetworkConfig.DefaultKind(arch, ds.IsSmallImage);
+            string dir = r.GetValue(outDir)!;
+            // Resuming starts from the run's own settings and cell (its last checkpoint): only what is given again
+            // overrides them (runtime settings; any other change the checkpoint refuses by name).
+            var saved = r.GetValue(resume) && !r.GetValue(force) ? TrainRunner.Saved(dir) : null;
+            var arch = r.GetValue(genotype) is { } g ? GenotypeFile.LoadFileOrText(g)
+                : saved?.Architecture ?? throw new InputException("--genotype: required (a genotype.json file or a genotype string), except with --resume of a run folder that holds a checkpoint");
+            if (saved is { Options: var so })
+                CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, TrainRunner.OptionsName), (preset, r.GetValue(preset), so.Preset),
+                    (batch, r.GetValue(batch)?.ToString(CultureInfo.InvariantCulture), so.BatchSize.ToString(CultureInfo.InvariantCulture)));
+            var ds = saved is { Options: var sd } && !CommonOptions.Given(r, dataset) && r.GetValue(data) is null
+                ? DatasetRef.Resolve(sd.Dataset, DataRoot.Resolve(r.GetValue(root)), sd.DataPath, r.GetValue(coarse))
+                : CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
+            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : saved?.Options.Network ?? NetworkConfig.DefaultKind(arch, ds.IsSmallImage);
             string presetName = r.GetValue(preset) ?? (kind == NetworkKind.ImageNet ? "paper-imagenet" : "paper-cifar");
-            var o = TrainPresets.Create(presetName, kind, r.GetValue(batch));
+            var o = saved?.Options ?? TrainPresets.Create(presetName, kind, r.GetValue(batch));
             o = o with
             {
-                Dataset = ds.Name, DataPath = r.GetValue(data), Network = kind,
+                Dataset = ds.Name, DataPath = r.GetValue(data) ?? o.DataPath, Network = kind,
                 Channels = r.GetValue(channels) ?? o.Channels,
                 Layers = r.GetValue(layers) ?? o.Layers,
                 AuxWeight = r.GetValue(aux) ?? o.AuxWeight,
@@ -96,7 +107,6 @@ public static class TrainCommand
                 Device = r.GetValue(device) ?? o.Device,
                 StopAfterEpochs = r.GetValue(stopAfter) ?? 0,
             };
-            string dir = r.GetValue(outDir)!;
             if (r.GetValue(force) && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
             Directory.CreateDirectory(dir);
             using var log = new RunLog(io.Out, Path.Combine(dir, "log.txt"));

@@ -84,4 +84,22 @@ public static class CheckpointFile
             node.Remove(key);
         return node.ToJsonString();
     }
+
+    /// <summary>
+    /// The settings that differ between a checkpoint's options and the current ones (runtime-only keys and
+    /// <paramref name="extraKeys"/> left out), as "Key: saved -> now" for an error message; empty when they match.
+    /// </summary>
+    public static IReadOnlyList<string> OptionDifferences(string savedJson, string nowJson, params string[] extraKeys)
+    {
+        var saved = System.Text.Json.Nodes.JsonNode.Parse(ComparableOptions(savedJson, extraKeys))!.AsObject();
+        var now = System.Text.Json.Nodes.JsonNode.Parse(ComparableOptions(nowJson, extraKeys))!.AsObject();
+        static string Show(System.Text.Json.Nodes.JsonNode? v) => v is null ? "null" : v.ToJsonString();
+        var keys = saved.Select(kv => kv.Key).Concat(now.Select(kv => kv.Key).Where(k => !saved.ContainsKey(k)));
+        return [.. keys.Where(k => Show(saved[k]) != Show(now[k])).Select(k => $"{k}: {Show(saved[k])} -> {Show(now[k])}")];
+    }
+
+    /// <summary>The error for a resume whose settings differ from the checkpoint's, naming each difference.</summary>
+    public static InputException SettingsChanged(string checkpoint, IReadOnlyList<string> differences, string optionsFile) =>
+        new($"{checkpoint}: the checkpoint was made with other settings ({string.Join("; ", differences)}); resume with the " +
+            $"settings of {optionsFile} (--resume alone reads them) or start a new run folder");
 }

@@ -35,7 +35,28 @@ public sealed class TrainRunner
         _o = options; _arch = arch; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
     }
 
+    public const string OptionsName = "options.json";
+
     public static string OptionsJson(TrainOptions o) => JsonSerializer.Serialize(o, TrainHeader.Json);
+
+    /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
+    public static (TrainOptions Options, Architecture Architecture)? Saved(string runDir)
+    {
+        string path = Path.Combine(runDir, TrainedModel.LastName);
+        if (!File.Exists(path)) return null;
+        var (json, tensors) = CheckpointFile.Load(path);
+        foreach (var t in tensors.Values) t.Dispose();
+        var header = TrainedModel.ReadHeader(path, json);
+        try
+        {
+            var o = JsonSerializer.Deserialize<TrainOptions>(header.Options, TrainHeader.Json) ?? throw new InputException($"{path}: its header holds no training options");
+            return (o, header.ParseArchitecture());
+        }
+        catch (JsonException e)
+        {
+            throw new InputException($"{path}: its training options do not parse ({e.Message})");
+        }
+    }
 
     /// <summary>Runs (or continues) the training; returns the history of all epochs so far.</summary>
     public IReadOnlyList<TrainRecord> Run(bool resume, CancellationToken cancel = default)
@@ -80,7 +101,7 @@ public sealed class TrainRunner
         else
         {
             if (resume) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
-            AtomicFile.WriteAllText(Path.Combine(_dir, "options.json"), OptionsJson(_o) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(_dir, OptionsName), OptionsJson(_o) + "\n");
             _log.WriteLine($"train: {EvalNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
             _log.WriteLine($"network: C={cfg.Channels}, {(cfg.Kind == NetworkKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
@@ -255,9 +276,11 @@ public sealed class TrainRunner
             if (!saved.Classes.SequenceEqual(now.Classes))
                 throw new InputException($"{path}: the checkpoint was trained on {saved.Classes.Count} classes ({saved.Dataset}) but {_dataset.Location} has {now.Classes.Count}; " +
                                          "resume with the same dataset or start a new run folder");
-            if (saved.Architecture != now.Architecture || CheckpointFile.ComparableOptions(saved.Options) != CheckpointFile.ComparableOptions(now.Options))
-                throw new InputException($"{path}: the checkpoint was made with another architecture or other settings; resume with the same options " +
-                                         $"(see {Path.Combine(_dir, "options.json")}) or start a new run folder");
+            if (saved.Architecture != now.Architecture)
+                throw new InputException($"{path}: the checkpoint trains the {saved.Space} cell {saved.Architecture}, not {now.Architecture}; " +
+                                         "resume without --genotype (--resume alone reads the run's own) or start a new run folder");
+            var changed = CheckpointFile.OptionDifferences(saved.Options, now.Options);
+            if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, OptionsName));
             TrainedModel.LoadWeights(path, net, tensors);
             sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
             history.AddRange(saved.History);

@@ -124,4 +124,38 @@ public sealed class CliTests
             Assert.Contains(message, train.Err);
         }
     }
+
+    [Fact]
+    public void Resume_alone_reads_the_run_settings_and_a_changed_setting_is_refused_by_name()
+    {
+        using var dir = new TempDir();
+        var search = Run("search", "--space", "nas-bench-201", "--method", "rf-pcdarts", "--preset", "smoke", "--epochs", "1", "--seed", "7",
+                         "--lr", "0.05", "--data-root", TestPaths.DataRoot, "--out", dir["s"]);
+        Assert.True(search.Code == 0, search.Err);
+        var again = Run("search", "--out", dir["s"], "--resume", "--threads", "1", "--data-root", TestPaths.DataRoot);
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Contains("(1/1 epochs done)", again.Out);
+        var lr = Run("search", "--out", dir["s"], "--resume", "--lr", "0.5", "--data-root", TestPaths.DataRoot);
+        Assert.Equal(2, lr.Code);
+        Assert.Contains("LearningRate: 0.05 -> 0.5", lr.Err);
+        var method = Run("search", "--out", dir["s"], "--resume", "--method", "darts", "--data-root", TestPaths.DataRoot);
+        Assert.Equal(2, method.Code);
+        Assert.Contains("--method darts: the run was started with --method rf-pcdarts", method.Err);
+
+        const string cell = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+        var train = Run("train", "--genotype", cell, "--preset", "smoke", "--epochs", "2", "--stop-after", "1", "--seed", "3",
+                        "--data-root", TestPaths.DataRoot, "--out", dir["t"]);
+        Assert.True(train.Code == 0, train.Err);
+        var rest = Run("train", "--out", dir["t"], "--resume", "--data-root", TestPaths.DataRoot);
+        Assert.True(rest.Code == 0, rest.Err);
+        Assert.Contains("after epoch 0 (1/2 epochs done)", rest.Out);
+        Assert.Contains("epoch 1:", rest.Out);
+        var seed = Run("train", "--out", dir["t"], "--resume", "--seed", "4", "--data-root", TestPaths.DataRoot);
+        Assert.Equal(2, seed.Code);
+        Assert.Contains("Seed: 3 -> 4", seed.Err);
+        var other = Run("train", "--genotype", cell.Replace("skip_connect", "avg_pool_3x3"), "--out", dir["t"], "--resume", "--data-root", TestPaths.DataRoot);
+        Assert.Equal(2, other.Code);
+        Assert.Contains("not |nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|avg_pool_3x3~0|", other.Err);
+        Assert.Equal(2, Run("train", "--out", dir["u"], "--data-root", TestPaths.DataRoot).Code);
+    }
 }

@@ -76,7 +76,7 @@ public sealed class SearchRunTests
         var o = Tiny() with { Epochs = 1 };
         new SearchRunner(o, Cifar, dir.Path, TextWriter.Null).Run(resume: false);
         var e = Assert.Throws<InputException>(() => new SearchRunner(o with { LearningRate = 0.5 }, Cifar, dir.Path, TextWriter.Null).Run(resume: true));
-        Assert.Contains("other search settings", e.Message);
+        Assert.Contains(FormattableString.Invariant($"other settings (LearningRate: {o.LearningRate} -> 0.5)"), e.Message);
     }
 
     [Fact]

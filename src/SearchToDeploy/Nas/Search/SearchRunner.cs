@@ -47,7 +47,24 @@ public sealed class SearchRunner
     /// <summary>Raised after each epoch's checkpoint and artifacts are written.</summary>
     public event Action<EpochRecord>? EpochCompleted;
 
+    public const string OptionsName = "options.json";
+
     public static string OptionsJson(SearchOptions o) => JsonSerializer.Serialize(o, Json);
+
+    /// <summary>The options a run folder's search was started with (its options.json), or null when it has none.</summary>
+    public static SearchOptions? SavedOptions(string runDir)
+    {
+        string path = Path.Combine(runDir, OptionsName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<SearchOptions>(File.ReadAllText(path), Json) ?? throw new InputException($"{path}: empty search options");
+        }
+        catch (JsonException e)
+        {
+            throw new InputException($"{path}: not the search options s2d writes ({e.Message})");
+        }
+    }
 
     /// <summary>Runs (or, with <paramref name="resume"/>, continues) the search; returns the final architecture.</summary>
     public Architecture Run(bool resume, CancellationToken cancel = default)
@@ -97,7 +114,7 @@ public sealed class SearchRunner
         }
         else
         {
-            AtomicFile.WriteAllText(Path.Combine(_dir, "options.json"), OptionsJson(_o) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(_dir, OptionsName), OptionsJson(_o) + "\n");
             var (t, f, a) = RandomFeatures.Count(net);
             _log.WriteLine($"search: {_o.Method.Name()} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
@@ -313,10 +330,8 @@ public sealed class SearchRunner
     {
         var (json, tensors) = CheckpointFile.Load(path);
         var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
-        string saved = CheckpointFile.ComparableOptions(header.Options), now = CheckpointFile.ComparableOptions(OptionsJson(_o));
-        if (saved != now)
-            throw new InputException($"{path}: the checkpoint was made with other search settings; resume with the same options " +
-                                     $"(see {Path.Combine(_dir, "options.json")}) or start a new run folder");
+        var changed = CheckpointFile.OptionDifferences(header.Options, OptionsJson(_o));
+        if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, OptionsName));
         var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
         using (torch.no_grad()) net.load_state_dict(model, strict: true);
         sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
