@@ -17,6 +17,9 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
 
     public string Name => Names[(int)Kind];
 
+    /// <summary>The canonical name of a dataset name or alias (cifar-10 -> cifar10).</summary>
+    public static string CanonicalName(string name) => Names[(int)ParseKind(name)];
+
     public static DatasetKind ParseKind(string name) => name.ToLowerInvariant() switch
     {
         "cifar10" or "cifar-10" => DatasetKind.Cifar10,
