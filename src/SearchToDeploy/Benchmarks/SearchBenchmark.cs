@@ -21,7 +21,7 @@ namespace SearchToDeploy.Benchmarks;
 public static class SearchBenchmark
 {
     public sealed record Row(string Space, SearchMethod Method, bool Fused, bool Parallel, Precision Precision, double StepMs, double ArchMs, double WeightMs, double ImagesPerSecond,
-        double PeakMb, double LivePeakMb, double ForwardMflopsPerImage, double Gflops, double FullSearchHours);
+        double PeakMb, double AllocatedPeakMb, double ForwardMflopsPerImage, double Gflops, double FullSearchHours);
 
     public static (BenchTable Table, List<Row> Rows, double PeakGflops) Run(IImageDataset cifar, IReadOnlyList<string> spaces,
         IReadOnlyList<SearchMethod> methods, int batch, int steps, bool withReference, bool withParallel, bool withBf16, TextWriter log)
@@ -41,9 +41,9 @@ public static class SearchBenchmark
                         variants.Add(new Variant(spaceName, method, fused, parallel: false, precision, threads, loader));
                     if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, precision, threads, loader));
                 }
-            // Peak memory: one variant at a time, after the allocator has given back what it can: resident memory with
-            // the training allocator (what a search shows; it includes the heap's fragmentation), and the live tensors'
-            // peak (large allocations mmapped, so resident memory follows them).
+            // Peak memory, one variant at a time: resident memory above the process's after the allocator has given back
+            // what it can (what a search shows, the heap's free and fragmented memory included), and the peak of what is
+            // allocated (the step's tensors, however the allocator lays them out).
             foreach (var v in variants) { Threads(v, threads); v.MeasurePeak(batch); }
             // Step times: the variants take turns, one step each per round, so the machine's drift hits all alike.
             using var batches = Batches(loader).GetEnumerator();
@@ -60,17 +60,17 @@ public static class SearchBenchmark
                 var row = v.Result(batch);
                 rows.Add(row);
                 log.WriteLine($"{Name(row)}: {row.StepMs:0} ms/step (arch {row.ArchMs:0} + weight {row.WeightMs:0}), " +
-                              $"{row.ImagesPerSecond:0.0} images/s, peak {row.PeakMb:0} MB (live tensors {row.LivePeakMb:0} MB), {row.Gflops:0.0} GFLOP/s");
+                              $"{row.ImagesPerSecond:0.0} images/s, peak {row.PeakMb:0} MB (allocated {row.AllocatedPeakMb:0} MB), {row.Gflops:0.0} GFLOP/s");
                 v.Dispose();
             }
         }
         torch.set_num_threads(threads);
 
         var table = new BenchTable($"Search step, batch {batch}, first order ({Environment.ProcessorCount} cores; matmul peak {peak:0} GFLOP/s)",
-            "step ms", "arch ms", "weight ms", "images/s", "peak MB", "live peak MB", "fwd MFLOP/img", "GFLOP/s", "% of peak", "50 epochs, h");
+            "step ms", "arch ms", "weight ms", "images/s", "peak MB", "allocated peak MB", "fwd MFLOP/img", "GFLOP/s", "% of peak", "50 epochs, h");
         foreach (var r in rows)
             table.Add(Name(r), SettingsOf(r.Space),
-                ("step ms", r.StepMs), ("arch ms", r.ArchMs), ("weight ms", r.WeightMs), ("images/s", r.ImagesPerSecond), ("peak MB", r.PeakMb), ("live peak MB", r.LivePeakMb),
+                ("step ms", r.StepMs), ("arch ms", r.ArchMs), ("weight ms", r.WeightMs), ("images/s", r.ImagesPerSecond), ("peak MB", r.PeakMb), ("allocated peak MB", r.AllocatedPeakMb),
                 ("fwd MFLOP/img", r.ForwardMflopsPerImage), ("GFLOP/s", r.Gflops), ("% of peak", 100 * r.Gflops / peak), ("50 epochs, h", r.FullSearchHours));
         return (table, rows, peak);
     }
@@ -93,7 +93,7 @@ public static class SearchBenchmark
         private readonly List<double> _arch = [], _weight = [], _total = [];
         private readonly ParallelSteps? _parallel;
         private readonly long _macs;
-        private double _peakMb, _livePeakMb;
+        private double _peakMb, _allocatedPeakMb;
 
         public Variant(string space, SearchMethod method, bool fused, bool parallel, Precision precision, int threads, DataLoader loader)
         {
@@ -121,7 +121,10 @@ public static class SearchBenchmark
         public void MeasurePeak(int batch)
         {
             _peakMb = PeakOfOneStep();
-            using (Util.NativeAllocator.ExactAccounting()) _livePeakMb = PeakOfOneStep();
+            GC.Collect();
+            using var allocated = new AllocatedPeak();
+            Run(_first[0].Item1, _first[0].Item2, _first[1].Item1, _first[1].Item2);
+            _allocatedPeakMb = AllocatedPeak.Supported ? allocated.PeakAboveStart / 1e6 : double.NaN;
         }
 
         /// <summary>Resident memory above what the process holds before the step, at the step's peak, in MB.</summary>
@@ -162,7 +165,7 @@ public static class SearchBenchmark
             // Each step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of FLOPs each.
             double gflops = 6 * fwdFlops * batch / (stepMs / 1000) / 1e9;
             double hours = 50.0 * (25_000 / batch) * stepMs / 1000 / 3600;
-            return new Row(Space, Method, Fused, Parallel, Precision, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, _livePeakMb, fwdFlops / 1e6, gflops, hours);
+            return new Row(Space, Method, Fused, Parallel, Precision, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, _allocatedPeakMb, fwdFlops / 1e6, gflops, hours);
         }
 
         public void Dispose()

@@ -23,44 +23,46 @@ public static partial class NativeAllocator
         try { MallocTrim(0); } catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo2 MallInfo();
+
+    /// <summary>
+    /// Bytes the program holds from malloc right now (heap chunks in use in every arena plus mmapped blocks): libtorch's
+    /// live tensors and everything else native, without the free memory and fragmentation that resident memory also
+    /// counts; -1 where glibc's mallinfo2 is missing.
+    /// </summary>
+    public static long AllocatedBytes()
+    {
+        if (!OperatingSystem.IsLinux()) return -1;
+        try
+        {
+            var m = MallInfo();
+            return (long)(m.UordBlks + m.HBlkHd);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return -1; }
+    }
+
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int Mallopt(int param, int value);
 
     public static void ConfigureForTraining()
     {
         if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _configured, 1) == 1) return;
-        TrySet(MMmapThreshold, TrainingMmapThreshold);
-        TrySet(MTrimThreshold, int.MaxValue);
-        TrySet(MTopPad, 256 << 20);
-    }
-
-    private const int TrainingMmapThreshold = 32 << 20;   // the largest threshold glibc accepts on 64-bit
-    private const int DefaultMmapThreshold = 128 << 10;   // glibc's initial threshold
-
-    /// <summary>
-    /// Until disposed, allocations of 128 KB and more (every tensor that matters) are mmapped and unmapped when freed,
-    /// so that resident memory follows the live tensors instead of the heap's high-water mark and its fragmentation
-    /// (a memory measurement; slower, so only around one). Restores the training settings afterwards.
-    /// </summary>
-    public static IDisposable ExactAccounting()
-    {
-        TrySet(MMmapThreshold, DefaultMmapThreshold);
-        Trim();
-        return new Restore();
-    }
-
-    private sealed class Restore : IDisposable
-    {
-        public void Dispose()
+        try
         {
-            if (Volatile.Read(ref _configured) == 1) TrySet(MMmapThreshold, TrainingMmapThreshold);
+            Mallopt(MMmapThreshold, 32 << 20);   // the largest threshold glibc accepts on 64-bit
+            Mallopt(MTrimThreshold, int.MaxValue);
+            Mallopt(MTopPad, 256 << 20);
         }
-    }
-
-    private static void TrySet(int param, int value)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        try { Mallopt(param, value); }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // not glibc: keep the defaults
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // not glibc: keep the defaults
+        }
     }
 }
