@@ -129,7 +129,8 @@ public sealed class CliTests
     public void Resume_alone_reads_the_run_settings_and_a_changed_setting_is_refused_by_name()
     {
         using var dir = new TempDir();
-        var search = Run("search", "--space", "nas-bench-201", "--method", "rf-pcdarts", "--preset", "smoke", "--epochs", "1", "--seed", "7",
+        // Not the default space and method: resuming without them must not take the defaults for choices.
+        var search = Run("search", "--space", "darts", "--method", "pc-darts", "--preset", "smoke", "--epochs", "1", "--max-images", "64", "--valid-images", "64", "--seed", "7",
                          "--lr", "0.05", "--data-root", TestPaths.DataRoot, "--out", dir["s"]);
         Assert.True(search.Code == 0, search.Err);
         var again = Run("search", "--out", dir["s"], "--resume", "--threads", "1", "--data-root", TestPaths.DataRoot);
@@ -140,7 +141,7 @@ public sealed class CliTests
         Assert.Contains("LearningRate: 0.05 -> 0.5", lr.Err);
         var method = Run("search", "--out", dir["s"], "--resume", "--method", "darts", "--data-root", TestPaths.DataRoot);
         Assert.Equal(2, method.Code);
-        Assert.Contains("--method darts: the run was started with --method rf-pcdarts", method.Err);
+        Assert.Contains("--method darts: the run was started with --method pc-darts", method.Err);
 
         const string cell = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
         var train = Run("train", "--genotype", cell, "--preset", "smoke", "--epochs", "2", "--stop-after", "1", "--seed", "3",
