@@ -74,7 +74,7 @@ public static class SearchCommand
             // --threads, or a change the checkpoint then refuses by name) overrides it.
             var saved = r.GetValue(resume) && !r.GetValue(force) ? SearchRunner.SavedOptions(dir) : null;
             if (saved is not null)
-                CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, SearchRunner.OptionsName), (space, SearchSpaces.Get(r.GetValue(space)!).Name, saved.SearchSpace.Name),
+                CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (space, SearchSpaces.Get(r.GetValue(space)!).Name, saved.SearchSpace.Name),
                     (method, m.Name(), saved.Method.Name()), (preset, r.GetValue(preset)!, saved.Preset), (dataset, DatasetRef.CanonicalName(r.GetValue(dataset)!), DatasetRef.CanonicalName(saved.Dataset)));
             var o = saved ?? SearchPresets.Create(r.GetValue(preset)!, r.GetValue(space)!, m);
             string dataRoot = DataRoot.Resolve(r.GetValue(root));

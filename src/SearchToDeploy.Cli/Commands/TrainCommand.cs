@@ -68,15 +68,16 @@ public static class TrainCommand
             var saved = r.GetValue(resume) && !r.GetValue(force) ? TrainRunner.Saved(dir) : null;
             var arch = r.GetValue(genotype) is { } g ? GenotypeFile.LoadFileOrText(g)
                 : saved?.Architecture ?? throw new InputException("--genotype: required (a genotype.json file or a genotype string), except with --resume of a run folder that holds a checkpoint");
-            if (saved is { Options: var so })
-                CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, TrainRunner.OptionsName), (preset, r.GetValue(preset), so.Preset),
-                    (batch, r.GetValue(batch)?.ToString(CultureInfo.InvariantCulture), so.BatchSize.ToString(CultureInfo.InvariantCulture)));
-            var ds = saved is { Options: var sd } && !CommonOptions.Given(r, dataset) && r.GetValue(data) is null
-                ? DatasetRef.Resolve(sd.Dataset, DataRoot.Resolve(r.GetValue(root)), sd.DataPath, r.GetValue(coarse))
+            var savedOptions = saved?.Options;
+            if (savedOptions is not null)
+                CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (preset, r.GetValue(preset), savedOptions.Preset),
+                    (batch, r.GetValue(batch)?.ToString(CultureInfo.InvariantCulture), savedOptions.BatchSize.ToString(CultureInfo.InvariantCulture)));
+            var ds = savedOptions is not null && !CommonOptions.Given(r, dataset) && r.GetValue(data) is null
+                ? DatasetRef.Resolve(savedOptions.Dataset, DataRoot.Resolve(r.GetValue(root)), savedOptions.DataPath, r.GetValue(coarse))
                 : CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
-            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : saved?.Options.Network ?? NetworkConfig.DefaultKind(arch, ds.IsSmallImage);
+            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch, ds.IsSmallImage);
             string presetName = r.GetValue(preset) ?? (kind == NetworkKind.ImageNet ? "paper-imagenet" : "paper-cifar");
-            var o = saved?.Options ?? TrainPresets.Create(presetName, kind, r.GetValue(batch));
+            var o = savedOptions ?? TrainPresets.Create(presetName, kind, r.GetValue(batch));
             o = o with
             {
                 Dataset = ds.Name, DataPath = r.GetValue(data) ?? o.DataPath, Network = kind,

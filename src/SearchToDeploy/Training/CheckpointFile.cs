@@ -38,6 +38,32 @@ public static class CheckpointFile
         });
     }
 
+    /// <summary>A run folder's options as it was started (runs write it beside their checkpoints).</summary>
+    public const string OptionsFileName = "options.json";
+
+    /// <summary>Reads only a checkpoint's JSON header (no tensors).</summary>
+    public static string LoadHeader(string path)
+    {
+        if (!File.Exists(path)) throw new InputException($"{path}: checkpoint not found");
+        try
+        {
+            using var fs = File.OpenRead(path);
+            using var r = new BinaryReader(fs, Encoding.UTF8);
+            return ReadHeader(path, r);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InputException($"{path}: truncated checkpoint");
+        }
+    }
+
+    private static string ReadHeader(string path, BinaryReader r)
+    {
+        if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
+            throw new InputException($"{path}: not a SearchToDeploy checkpoint (bad magic)");
+        return Encoding.UTF8.GetString(r.ReadBytes(r.ReadInt32()));
+    }
+
     /// <summary>Reads a checkpoint; the tensors are detached from any dispose scope (the caller owns them).</summary>
     public static (string HeaderJson, Dictionary<string, Tensor> Tensors) Load(string path)
     {
@@ -46,9 +72,7 @@ public static class CheckpointFile
         {
             using var fs = File.OpenRead(path);
             using var r = new BinaryReader(fs, Encoding.UTF8);
-            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
-                throw new InputException($"{path}: not a SearchToDeploy checkpoint (bad magic)");
-            string header = Encoding.UTF8.GetString(r.ReadBytes(r.ReadInt32()));
+            string header = ReadHeader(path, r);
             int count = r.ReadInt32();
             var tensors = new Dictionary<string, Tensor>(count);
             for (int i = 0; i < count; i++)
@@ -77,12 +101,14 @@ public static class CheckpointFile
     private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "StopAfterEpochs"];
 
     /// <summary>An options JSON object without the runtime-only keys (any letter case) and <paramref name="extraKeys"/>.</summary>
-    public static string ComparableOptions(string optionsJson, params string[] extraKeys)
+    public static string ComparableOptions(string optionsJson, params string[] extraKeys) => Comparable(optionsJson, extraKeys).ToJsonString();
+
+    private static System.Text.Json.Nodes.JsonObject Comparable(string optionsJson, string[] extraKeys)
     {
         var node = System.Text.Json.Nodes.JsonNode.Parse(optionsJson)!.AsObject();
         foreach (var key in node.Select(kv => kv.Key).Where(k => RuntimeOnly.Concat(extraKeys).Contains(k, StringComparer.OrdinalIgnoreCase)).ToList())
             node.Remove(key);
-        return node.ToJsonString();
+        return node;
     }
 
     /// <summary>
@@ -91,8 +117,8 @@ public static class CheckpointFile
     /// </summary>
     public static IReadOnlyList<string> OptionDifferences(string savedJson, string nowJson, params string[] extraKeys)
     {
-        var saved = System.Text.Json.Nodes.JsonNode.Parse(ComparableOptions(savedJson, extraKeys))!.AsObject();
-        var now = System.Text.Json.Nodes.JsonNode.Parse(ComparableOptions(nowJson, extraKeys))!.AsObject();
+        var saved = Comparable(savedJson, extraKeys);
+        var now = Comparable(nowJson, extraKeys);
         static string Show(System.Text.Json.Nodes.JsonNode? v) => v is null ? "null" : v.ToJsonString();
         var keys = saved.Select(kv => kv.Key).Concat(now.Select(kv => kv.Key).Where(k => !saved.ContainsKey(k)));
         return [.. keys.Where(k => Show(saved[k]) != Show(now[k])).Select(k => $"{k}: {Show(saved[k])} -> {Show(now[k])}")];

@@ -35,8 +35,6 @@ public sealed class TrainRunner
         _o = options; _arch = arch; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
     }
 
-    public const string OptionsName = "options.json";
-
     public static string OptionsJson(TrainOptions o) => JsonSerializer.Serialize(o, TrainHeader.Json);
 
     /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
@@ -44,9 +42,7 @@ public sealed class TrainRunner
     {
         string path = Path.Combine(runDir, TrainedModel.LastName);
         if (!File.Exists(path)) return null;
-        var (json, tensors) = CheckpointFile.Load(path);
-        foreach (var t in tensors.Values) t.Dispose();
-        var header = TrainedModel.ReadHeader(path, json);
+        var header = TrainedModel.ReadHeader(path, CheckpointFile.LoadHeader(path));
         try
         {
             var o = JsonSerializer.Deserialize<TrainOptions>(header.Options, TrainHeader.Json) ?? throw new InputException($"{path}: its header holds no training options");
@@ -101,7 +97,7 @@ public sealed class TrainRunner
         else
         {
             if (resume) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
-            AtomicFile.WriteAllText(Path.Combine(_dir, OptionsName), OptionsJson(_o) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"train: {EvalNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
             _log.WriteLine($"network: C={cfg.Channels}, {(cfg.Kind == NetworkKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
@@ -280,7 +276,7 @@ public sealed class TrainRunner
                 throw new InputException($"{path}: the checkpoint trains the {saved.Space} cell {saved.Architecture}, not {now.Architecture}; " +
                                          "resume without --genotype (--resume alone reads the run's own) or start a new run folder");
             var changed = CheckpointFile.OptionDifferences(saved.Options, now.Options);
-            if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, OptionsName));
+            if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             TrainedModel.LoadWeights(path, net, tensors);
             sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
             history.AddRange(saved.History);

@@ -47,14 +47,12 @@ public sealed class SearchRunner
     /// <summary>Raised after each epoch's checkpoint and artifacts are written.</summary>
     public event Action<EpochRecord>? EpochCompleted;
 
-    public const string OptionsName = "options.json";
-
     public static string OptionsJson(SearchOptions o) => JsonSerializer.Serialize(o, Json);
 
     /// <summary>The options a run folder's search was started with (its options.json), or null when it has none.</summary>
     public static SearchOptions? SavedOptions(string runDir)
     {
-        string path = Path.Combine(runDir, OptionsName);
+        string path = Path.Combine(runDir, CheckpointFile.OptionsFileName);
         if (!File.Exists(path)) return null;
         try
         {
@@ -114,7 +112,7 @@ public sealed class SearchRunner
         }
         else
         {
-            AtomicFile.WriteAllText(Path.Combine(_dir, OptionsName), OptionsJson(_o) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             var (t, f, a) = RandomFeatures.Count(net);
             _log.WriteLine($"search: {_o.Method.Name()} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
@@ -331,7 +329,7 @@ public sealed class SearchRunner
         var (json, tensors) = CheckpointFile.Load(path);
         var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
         var changed = CheckpointFile.OptionDifferences(header.Options, OptionsJson(_o));
-        if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, OptionsName));
+        if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
         var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
         using (torch.no_grad()) net.load_state_dict(model, strict: true);
         sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
