@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using SearchToDeploy.Util;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -103,9 +104,9 @@ public static class CheckpointFile
     /// <summary>An options JSON object without the runtime-only keys (any letter case) and <paramref name="extraKeys"/>.</summary>
     public static string ComparableOptions(string optionsJson, params string[] extraKeys) => Comparable(optionsJson, extraKeys).ToJsonString();
 
-    private static System.Text.Json.Nodes.JsonObject Comparable(string optionsJson, string[] extraKeys)
+    private static JsonObject Comparable(string optionsJson, string[] extraKeys)
     {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(optionsJson)!.AsObject();
+        var node = JsonNode.Parse(optionsJson)!.AsObject();
         foreach (var key in node.Select(kv => kv.Key).Where(k => RuntimeOnly.Concat(extraKeys).Contains(k, StringComparer.OrdinalIgnoreCase)).ToList())
             node.Remove(key);
         return node;
@@ -114,14 +115,37 @@ public static class CheckpointFile
     /// <summary>
     /// The settings that differ between a checkpoint's options and the current ones (runtime-only keys and
     /// <paramref name="extraKeys"/> left out), as "Key: saved -> now" for an error message; empty when they match.
+    /// A nested object that differs is named by its "Name" where that differs ("SearchSpace: "s1" -> "s2"") and is
+    /// otherwise compared key by key ("SearchSpace.Normal: ..."); long values are shortened.
     /// </summary>
     public static IReadOnlyList<string> OptionDifferences(string savedJson, string nowJson, params string[] extraKeys)
     {
-        var saved = Comparable(savedJson, extraKeys);
-        var now = Comparable(nowJson, extraKeys);
-        static string Show(System.Text.Json.Nodes.JsonNode? v) => v is null ? "null" : v.ToJsonString();
+        var found = new List<string>();
+        Differences("", Comparable(savedJson, extraKeys), Comparable(nowJson, extraKeys), found);
+        return found;
+    }
+
+    private static void Differences(string prefix, JsonObject saved, JsonObject now, List<string> found)
+    {
         var keys = saved.Select(kv => kv.Key).Concat(now.Select(kv => kv.Key).Where(k => !saved.ContainsKey(k)));
-        return [.. keys.Where(k => Show(saved[k]) != Show(now[k])).Select(k => $"{k}: {Show(saved[k])} -> {Show(now[k])}")];
+        foreach (var k in keys)
+        {
+            JsonNode? a = saved[k], b = now[k];
+            if (Json(a) == Json(b)) continue;
+            if (a is JsonObject oa && b is JsonObject ob && Json(oa["Name"]) == Json(ob["Name"]))
+                Differences($"{prefix}{k}.", oa, ob, found);
+            else
+                found.Add($"{prefix}{k}: {Short(a)} -> {Short(b)}");
+        }
+    }
+
+    private static string Json(JsonNode? v) => v is null ? "null" : v.ToJsonString();
+
+    /// <summary>A value for a message: an object by its "Name" where it has one, anything longer than 60 characters cut.</summary>
+    private static string Short(JsonNode? v)
+    {
+        string s = v is JsonObject o && o["Name"] is { } name ? Json(name) : Json(v);
+        return s.Length <= 60 ? s : s[..57] + "...";
     }
 
     /// <summary>The error for a resume whose settings differ from the checkpoint's, naming each difference.</summary>
