@@ -115,8 +115,8 @@ public static class CheckpointFile
     /// <summary>
     /// The settings that differ between a checkpoint's options and the current ones (runtime-only keys and
     /// <paramref name="extraKeys"/> left out), as "Key: saved -> now" for an error message; empty when they match.
-    /// A nested object that differs is named by its "Name" where that differs ("SearchSpace: "s1" -> "s2"") and is
-    /// otherwise compared key by key ("SearchSpace.Normal: ..."); long values are shortened.
+    /// Nested settings are followed down to what changed ("SearchSpace.Normal[3][1]: "max_pool_3x3" -> ..."); an
+    /// object whose "Name" changed is named by it ("SearchSpace: "s1" -> "darts""); long values are shortened.
     /// </summary>
     public static IReadOnlyList<string> OptionDifferences(string savedJson, string nowJson, params string[] extraKeys)
     {
@@ -125,17 +125,21 @@ public static class CheckpointFile
         return found;
     }
 
-    private static void Differences(string prefix, JsonObject saved, JsonObject now, List<string> found)
+    private static void Differences(string path, JsonNode? saved, JsonNode? now, List<string> found)
     {
-        var keys = saved.Select(kv => kv.Key).Concat(now.Select(kv => kv.Key).Where(k => !saved.ContainsKey(k)));
-        foreach (var k in keys)
+        if (Json(saved) == Json(now)) return;
+        switch (saved, now)
         {
-            JsonNode? a = saved[k], b = now[k];
-            if (Json(a) == Json(b)) continue;
-            if (a is JsonObject oa && b is JsonObject ob && Json(oa["Name"]) == Json(ob["Name"]))
-                Differences($"{prefix}{k}.", oa, ob, found);
-            else
-                found.Add($"{prefix}{k}: {Short(a)} -> {Short(b)}");
+            case (JsonObject a, JsonObject b) when Json(a["Name"]) == Json(b["Name"]):
+                foreach (var k in a.Select(kv => kv.Key).Concat(b.Select(kv => kv.Key).Where(k => !a.ContainsKey(k))))
+                    Differences(path.Length == 0 ? k : $"{path}.{k}", a[k], b[k], found);
+                break;
+            case (JsonArray a, JsonArray b) when a.Count == b.Count:
+                for (int i = 0; i < a.Count; i++) Differences($"{path}[{i}]", a[i], b[i], found);
+                break;
+            default:
+                found.Add($"{path}: {Short(saved)} -> {Short(now)}");
+                break;
         }
     }
 

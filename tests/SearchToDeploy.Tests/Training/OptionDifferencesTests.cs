@@ -31,9 +31,16 @@ public class OptionDifferencesTests
     }
 
     [Fact]
-    public void A_changed_object_of_the_same_name_is_compared_key_by_key_and_long_values_are_cut()
+    public void A_changed_object_of_the_same_name_is_followed_down_to_the_changed_entry()
     {
         string now = Saved.Replace("\"max_pool_3x3\"", "\"avg_pool_3x3\"");
+        Assert.Equal(["SearchSpace.Normal[1][1]: \"max_pool_3x3\" -> \"avg_pool_3x3\""], CheckpointFile.OptionDifferences(Saved, now));
+    }
+
+    [Fact]
+    public void Long_values_are_cut()
+    {
+        string now = Saved.Replace("[\"skip_connect\", \"sep_conv_3x3\"], ", "");
         var d = Assert.Single(CheckpointFile.OptionDifferences(Saved, now));
         Assert.StartsWith("SearchSpace.Normal: [[\"skip_connect\",\"sep_conv_3x3\"],[\"dil_conv_3x3\",", d);
         Assert.Contains("...", d);
