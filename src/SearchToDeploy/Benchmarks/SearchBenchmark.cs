@@ -44,7 +44,7 @@ public static class SearchBenchmark
             // Peak memory, one variant at a time: resident memory above the process's after the allocator has given back
             // what it can (what a search shows, the heap's free and fragmented memory included), and the peak of what is
             // allocated (the step's tensors, however the allocator lays them out).
-            foreach (var v in variants) { Threads(v, threads); v.MeasurePeak(batch); }
+            foreach (var v in variants) { Threads(v, threads); v.MeasurePeak(); }
             // Step times: the variants take turns, one step each per round, so the machine's drift hits all alike.
             using var batches = Batches(loader).GetEnumerator();
             for (int round = 0; round < steps + 2; round++)
@@ -118,24 +118,20 @@ public static class SearchBenchmark
         public bool Parallel { get; }
         public Precision Precision => _o.Precision;
 
-        public void MeasurePeak(int batch)
-        {
-            _peakMb = PeakOfOneStep();
-            GC.Collect();
-            using var allocated = new AllocatedPeak();
-            Run(_first[0].Item1, _first[0].Item2, _first[1].Item1, _first[1].Item2);
-            _allocatedPeakMb = AllocatedPeak.Supported ? allocated.PeakAboveStart / 1e6 : double.NaN;
-        }
-
-        /// <summary>Resident memory above what the process holds before the step, at the step's peak, in MB.</summary>
-        private double PeakOfOneStep()
+        /// <summary>
+        /// One step's peak memory above what the process holds before it: resident memory (after the allocator has
+        /// given back what it can) and, sampled in the same step, what malloc holds (<see cref="AllocatedPeak"/>).
+        /// </summary>
+        public void MeasurePeak()
         {
             GC.Collect();
-            NativeAllocatorTrim();
+            Util.NativeAllocator.Trim();
             ProcessMemory.ResetPeak();
             long baseline = ProcessMemory.ResidentBytes();
+            using var allocated = new AllocatedPeak();
             Run(_first[0].Item1, _first[0].Item2, _first[1].Item1, _first[1].Item2);
-            return (ProcessMemory.PeakResidentBytes() - baseline) / 1e6;
+            _peakMb = (ProcessMemory.PeakResidentBytes() - baseline) / 1e6;
+            _allocatedPeakMb = AllocatedPeak.Supported ? allocated.PeakAboveStart / 1e6 : double.NaN;
         }
 
         public void Step(HostBatch train, HostBatch arch, bool record)
@@ -175,8 +171,6 @@ public static class SearchBenchmark
             _net.Dispose();
         }
     }
-
-    private static void NativeAllocatorTrim() => Util.NativeAllocator.Trim();
 
     private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}{(r.Precision == Precision.Float32 ? "" : $" ({r.Precision.Name()})")}";
 

@@ -43,14 +43,17 @@ public static class CheckpointFile
     public const string OptionsFileName = "options.json";
 
     /// <summary>Reads only a checkpoint's JSON header (no tensors).</summary>
-    public static string LoadHeader(string path)
+    public static string LoadHeader(string path) => Read(path, r => ReadHeader(path, r));
+
+    /// <summary>Opens a checkpoint for <paramref name="read"/>; a missing or truncated file is an input error naming it.</summary>
+    private static T Read<T>(string path, Func<BinaryReader, T> read)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: checkpoint not found");
         try
         {
             using var fs = File.OpenRead(path);
             using var r = new BinaryReader(fs, Encoding.UTF8);
-            return ReadHeader(path, r);
+            return read(r);
         }
         catch (EndOfStreamException)
         {
@@ -66,37 +69,27 @@ public static class CheckpointFile
     }
 
     /// <summary>Reads a checkpoint; the tensors are detached from any dispose scope (the caller owns them).</summary>
-    public static (string HeaderJson, Dictionary<string, Tensor> Tensors) Load(string path)
+    public static (string HeaderJson, Dictionary<string, Tensor> Tensors) Load(string path) => Read(path, r =>
     {
-        if (!File.Exists(path)) throw new InputException($"{path}: checkpoint not found");
-        try
+        string header = ReadHeader(path, r);
+        int count = r.ReadInt32();
+        var tensors = new Dictionary<string, Tensor>(count);
+        for (int i = 0; i < count; i++)
         {
-            using var fs = File.OpenRead(path);
-            using var r = new BinaryReader(fs, Encoding.UTF8);
-            string header = ReadHeader(path, r);
-            int count = r.ReadInt32();
-            var tensors = new Dictionary<string, Tensor>(count);
-            for (int i = 0; i < count; i++)
-            {
-                string name = r.ReadString();
-                var dtype = (ScalarType)r.ReadInt32();
-                int rank = r.ReadInt32();
-                var shape = new long[rank];
-                for (int d = 0; d < rank; d++) shape[d] = r.ReadInt64();
-                long length = r.ReadInt64();
-                var bytes = r.ReadBytes(checked((int)length));
-                if (bytes.Length != length) throw new EndOfStreamException();
-                var t = torch.empty(shape, dtype);
-                t.bytes = bytes;
-                tensors[name] = t.DetachFromDisposeScope();
-            }
-            return (header, tensors);
+            string name = r.ReadString();
+            var dtype = (ScalarType)r.ReadInt32();
+            int rank = r.ReadInt32();
+            var shape = new long[rank];
+            for (int d = 0; d < rank; d++) shape[d] = r.ReadInt64();
+            long length = r.ReadInt64();
+            var bytes = r.ReadBytes(checked((int)length));
+            if (bytes.Length != length) throw new EndOfStreamException();
+            var t = torch.empty(shape, dtype);
+            t.bytes = bytes;
+            tensors[name] = t.DetachFromDisposeScope();
         }
-        catch (EndOfStreamException)
-        {
-            throw new InputException($"{path}: truncated checkpoint");
-        }
-    }
+        return (header, tensors);
+    });
 
     /// <summary>Options that may change when a run is resumed or a stage is rerun: where and how fast it runs, not what it computes.</summary>
     private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "StopAfterEpochs"];
