@@ -27,7 +27,10 @@ public static class CheckpointFile
             w.Write(tensors.Count);
             foreach (var (name, tensor) in tensors)
             {
-                using var t = tensor.detach().cpu().contiguous();
+                // Every handle on the way (detach, cpu, contiguous) shares or copies the storage: all are freed here,
+                // not left to the finalizer holding a model-sized buffer.
+                using var scope = torch.NewDisposeScope();
+                var t = tensor.detach().cpu().contiguous();
                 w.Write(name);
                 w.Write((int)t.dtype);
                 w.Write((int)t.dim());
@@ -65,31 +68,69 @@ public static class CheckpointFile
     {
         if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
             throw new InputException($"{path}: not a SearchToDeploy checkpoint (bad magic)");
-        return Encoding.UTF8.GetString(r.ReadBytes(r.ReadInt32()));
+        int length = r.ReadInt32();
+        if (length < 0) throw Corrupt(path, $"a header of {length} bytes");
+        var header = r.ReadBytes(length);
+        if (header.Length != length) throw new EndOfStreamException();
+        return Encoding.UTF8.GetString(header);
     }
 
-    /// <summary>Reads a checkpoint; the tensors are detached from any dispose scope (the caller owns them).</summary>
+    /// <summary>
+    /// Reads a checkpoint; the tensors are detached from any dispose scope (the caller owns them). A truncated or
+    /// corrupt file is an input error naming it, and the tensors read before the fault are freed.
+    /// </summary>
     public static (string HeaderJson, Dictionary<string, Tensor> Tensors) Load(string path) => Read(path, r =>
     {
         string header = ReadHeader(path, r);
         int count = r.ReadInt32();
-        var tensors = new Dictionary<string, Tensor>(count);
-        for (int i = 0; i < count; i++)
+        if (count < 0) throw Corrupt(path, $"a tensor count of {count}");
+        var tensors = new Dictionary<string, Tensor>(Math.Min(count, 4096));
+        try
         {
-            string name = r.ReadString();
-            var dtype = (ScalarType)r.ReadInt32();
-            int rank = r.ReadInt32();
-            var shape = new long[rank];
-            for (int d = 0; d < rank; d++) shape[d] = r.ReadInt64();
-            long length = r.ReadInt64();
-            var bytes = r.ReadBytes(checked((int)length));
-            if (bytes.Length != length) throw new EndOfStreamException();
-            var t = torch.empty(shape, dtype);
-            t.bytes = bytes;
-            tensors[name] = t.DetachFromDisposeScope();
+            for (int i = 0; i < count; i++)
+            {
+                var (name, t) = ReadTensor(path, r);
+                tensors[name] = t;
+            }
+        }
+        catch
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
         }
         return (header, tensors);
     });
+
+    private static (string Name, Tensor Tensor) ReadTensor(string path, BinaryReader r)
+    {
+        string name = r.ReadString();
+        var dtype = (ScalarType)r.ReadInt32();
+        if (!Enum.IsDefined(dtype)) throw Corrupt(path, $"tensor {name} with unknown dtype {(int)dtype}");
+        int rank = r.ReadInt32();
+        if (rank is < 0 or > 16) throw Corrupt(path, $"tensor {name} of rank {rank}");
+        var shape = new long[rank];
+        for (int d = 0; d < rank; d++)
+            if ((shape[d] = r.ReadInt64()) < 0) throw Corrupt(path, $"tensor {name} with a dimension of {shape[d]}");
+        long length = r.ReadInt64();
+        long expected;
+        try { expected = checked(shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype)); }
+        catch (OverflowException) { throw Corrupt(path, $"tensor {name} of shape [{string.Join(", ", shape)}]"); }
+        if (length != expected) throw Corrupt(path, $"tensor {name} [{string.Join(", ", shape)}] {dtype} stored in {length} bytes, not {expected}");
+        if (length > int.MaxValue) throw Corrupt(path, $"tensor {name} of {length} bytes (at most {int.MaxValue})");
+        var bytes = r.ReadBytes((int)length);
+        if (bytes.Length != length) throw new EndOfStreamException();
+        var t = torch.empty(shape, dtype);
+        t.bytes = bytes;
+        return (name, t.DetachFromDisposeScope());
+    }
+
+    private static long ElementSize(ScalarType dtype)
+    {
+        using var probe = torch.empty(0, dtype);
+        return probe.ElementSize;
+    }
+
+    private static InputException Corrupt(string path, string what) => new($"{path}: corrupt checkpoint ({what})");
 
     /// <summary>Options that may change when a run is resumed or a stage is rerun: where and how fast it runs, not what it computes.</summary>
     private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "StopAfterEpochs"];
