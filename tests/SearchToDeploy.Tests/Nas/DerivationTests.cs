@@ -106,4 +106,49 @@ public sealed class DerivationTests
         var reduce = Derivation.DartsCell(SearchSpaces.S1.Reduce, w, 4);
         Assert.Contains(reduce, g => g.Op == OpRegistry.AvgPool3);
     }
+
+    [Fact]
+    public void Nb201_decisions_give_each_edge_its_winner_and_rival_and_follow_the_none_rule()
+    {
+        var ops = OpRegistry.Nb201;
+        var w = new double[6][];
+        for (int e = 0; e < 6; e++) w[e] = Row(ops, (OpRegistry.Conv3, 0.4), (OpRegistry.Conv1, 0.2));
+        w[Nb201Arch.EdgeIndex(2, 1)] = Row(ops, (OpRegistry.None, 0.3), (OpRegistry.AvgPool3, 0.27), (OpRegistry.Conv3, 0.1));
+        var effective = new Dictionary<string, double[][]> { ["normal"] = w };
+
+        var d = Derivation.Decisions(SearchSpaces.Nb201, effective, 4, excludeNone: false);
+        Assert.Equal(6, d.Count);
+        var weakest = d.MinBy(x => x.Lead)!;
+        Assert.Equal("edge 1->2: none over avg_pool_3x3", weakest.What);
+        Assert.Equal(0.1, weakest.Lead, 12);                                  // (0.3 - 0.27) / 0.3
+        Assert.All(d.Where(x => x != weakest), x => Assert.Equal(0.5, x.Lead, 12));
+
+        var without = Derivation.Decisions(SearchSpaces.Nb201, effective, 4, excludeNone: true);
+        Assert.Equal("edge 1->2: avg_pool_3x3 over nor_conv_3x3", without[2].What);
+        Assert.Equal(1 - 0.1 / 0.27, without[2].Lead, 12);
+    }
+
+    [Fact]
+    public void Darts_decisions_cover_the_kept_inputs_of_each_node_and_the_op_on_each_kept_edge()
+    {
+        var ops = OpRegistry.Darts;
+        var w = new double[14][];
+        for (int e = 0; e < 14; e++) w[e] = Row(ops, (OpRegistry.Sep3, 0.5 - 0.02 * e), (OpRegistry.MaxPool3, 0.1));
+        // Node 3 (edges 2-4): edge 4 leads, edge 2 keeps its place over edge 3 by 0.40 vs 0.36; on edge 2, dil_conv_5x5
+        // leads skip_connect by 0.40 vs 0.38 (5%, the weakest choice; node 4 keeps input 1 over 2 by 0.38 vs 0.36, 5.3%),
+        // while none (0.9 on edge 3) is never a rival.
+        w[2] = Row(ops, (OpRegistry.Dil5, 0.40), (OpRegistry.Skip, 0.38));
+        w[3] = Row(ops, (OpRegistry.None, 0.9), (OpRegistry.Sep5, 0.36));
+        var effective = new Dictionary<string, double[][]> { ["normal"] = w, ["reduce"] = w };
+
+        var d = Derivation.Decisions(SearchSpaces.Darts, effective, 4, excludeNone: false);
+        Assert.Equal(2 * (3 + 8), d.Count);                                   // per cell: nodes 3-5 choose inputs, 8 kept edges choose ops
+        var weakest = d.MinBy(x => x.Lead)!;
+        Assert.Equal("normal edge 0->3: dil_conv_5x5 over skip_connect", weakest.What);
+        Assert.Equal(0.02 / 0.40, weakest.Lead, 12);
+        var inputs = d.Single(x => x.What.StartsWith("normal node 3:", StringComparison.Ordinal));
+        Assert.Equal("normal node 3: input 0 over input 1", inputs.What);
+        Assert.Equal(0.04 / 0.40, inputs.Lead, 12);
+        Assert.Equal(Derivation.DartsCell(SearchSpaces.Darts.Normal, w, 4)[3], new CellEdge(OpRegistry.Dil5, 0));
+    }
 }

@@ -37,6 +37,27 @@ public sealed class SearchRunTests
         Assert.Contains("NAS-Bench-201 accuracies of this cell", log.ToString());
         Assert.Contains("\"nb201_index\"", File.ReadAllText(dir["summary.json"]));
         Assert.StartsWith("<svg", File.ReadAllText(dir["cell.svg"]));
+        Assert.Contains("epoch 1: weakest choice edge ", log.ToString());
+        Assert.Contains(",weakest_lead_pct,narrow_choices,same_cell_epochs,genotype", File.ReadAllLines(dir["metrics.csv"])[0]);
+        Assert.Contains("\"count\": 6", File.ReadAllText(dir["summary.json"]));      // one op choice per NAS-Bench-201 edge
+        Assert.Contains(scalars, s => s.Tag == "arch/weakest_lead_percent");
+    }
+
+    [Fact]
+    public void Firmness_counts_the_epochs_a_cell_has_stayed_and_its_narrow_choices()
+    {
+        var o = Tiny();
+        EpochRecord Epoch(int i, string genotype, double conv3) => new()
+        {
+            Epoch = i, Genotype = genotype,
+            Weights = new() { ["normal"] = new CellWeights([.. Enumerable.Range(0, 6).Select(e => new[] { 0.1, 0.1, 0.1, 0.1, 0.1 }.Select((w, k) => k == 3 ? conv3 + 0.01 * e : w).ToArray())], null) },
+        };
+        var history = new[] { Epoch(0, "a", 0.102), Epoch(1, "b", 0.3), Epoch(2, "b", 0.3), Epoch(3, "b", 0.3) };
+        Assert.Equal([1, 1, 2, 3], history.Select((_, i) => Firmness.Of(o, history, i)!.SameCellEpochs));
+        var first = Firmness.Of(o, history, 0)!;
+        Assert.Equal((6, 1), (first.Choices, first.Narrow));                   // edge 0 leads by 0.002 / 0.102, 2%; edge 1 by 11%
+        Assert.StartsWith("weakest choice edge 0->1: nor_conv_3x3 over none by 1.96%; 1 of 6 choices lead by under 5%", first.Describe());
+        Assert.Equal(0, Firmness.Of(o, history, 3)!.Narrow);
     }
 
     [Theory]

@@ -18,9 +18,10 @@ public static class SearchArtifacts
     public static void Write(string dir, SearchOptions o, IReadOnlyList<EpochRecord> history, Architecture current)
     {
         var space = o.SearchSpace;
-        WriteMetricsCsv(Path.Combine(dir, "metrics.csv"), history);
+        var firmness = history.Select((_, i) => Firmness.Of(o, history, i)).ToList();
+        WriteMetricsCsv(Path.Combine(dir, "metrics.csv"), history, firmness);
         WriteAlphasCsv(Path.Combine(dir, "alphas.csv"), space, history);
-        TensorBoardEvents.Write(Path.Combine(dir, TensorBoardEvents.FileName), Scalars(history));
+        TensorBoardEvents.Write(Path.Combine(dir, TensorBoardEvents.FileName), Scalars(history, firmness));
         foreach (var cell in history[^1].Weights.Keys)
             AlphaPlot(Path.Combine(dir, $"alphas_{cell}.png"), space.EdgesOf(cell == "reduce"), history, cell, space);
         CurvesPlot(Path.Combine(dir, "curves.png"), history);
@@ -39,16 +40,17 @@ public static class SearchArtifacts
 
     private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("0.######", CultureInfo.InvariantCulture);
 
-    private static void WriteMetricsCsv(string path, IReadOnlyList<EpochRecord> history)
+    private static void WriteMetricsCsv(string path, IReadOnlyList<EpochRecord> history, IReadOnlyList<Firmness?> firmness)
     {
         var nbCols = history.SelectMany(h => h.Nb201?.Keys ?? Enumerable.Empty<string>()).Distinct().ToList();
         var sb = new StringBuilder("epoch,lr,train_loss,train_acc,arch_loss,valid_loss,valid_acc,seconds,images_per_s");
         foreach (var c in nbCols) sb.Append(",nb201_").Append(c);
-        sb.AppendLine(",genotype");
-        foreach (var h in history)
+        sb.AppendLine(",weakest_lead_pct,narrow_choices,same_cell_epochs,genotype");
+        foreach (var (h, f) in history.Zip(firmness))
         {
             sb.Append(CultureInfo.InvariantCulture, $"{h.Epoch},{F(h.LearningRate)},{F(h.TrainLoss)},{F(h.TrainAccuracy)},{F(h.ArchLoss)},{F(h.ValidLoss)},{F(h.ValidAccuracy)},{F(h.Seconds)},{F(h.ImagesPerSecond)}");
             foreach (var c in nbCols) sb.Append(',').Append(h.Nb201?.GetValueOrDefault(c) is { } v ? F(v) : "");
+            sb.Append(CultureInfo.InvariantCulture, $",{(f is null ? "" : F(100 * f.Weakest.Lead))},{f?.Narrow},{f?.SameCellEpochs}");
             sb.Append(",\"").Append(h.Genotype.Replace("\"", "\"\"")).AppendLine("\"");
         }
         AtomicFile.WriteAllText(path, sb.ToString());
@@ -68,9 +70,9 @@ public static class SearchArtifacts
         AtomicFile.WriteAllText(path, sb.ToString());
     }
 
-    private static IEnumerable<Scalar> Scalars(IReadOnlyList<EpochRecord> history)
+    private static IEnumerable<Scalar> Scalars(IReadOnlyList<EpochRecord> history, IReadOnlyList<Firmness?> firmness)
     {
-        foreach (var h in history)
+        foreach (var (h, f) in history.Zip(firmness))
         {
             yield return new("train/loss", h.Epoch, h.TrainLoss, h.WallTime);
             yield return new("train/accuracy", h.Epoch, h.TrainAccuracy, h.WallTime);
@@ -79,6 +81,7 @@ public static class SearchArtifacts
             yield return new("lr", h.Epoch, h.LearningRate, h.WallTime);
             yield return new("images_per_second", h.Epoch, h.ImagesPerSecond, h.WallTime);
             if (!double.IsNaN(h.ArchLoss)) yield return new("arch/loss", h.Epoch, h.ArchLoss, h.WallTime);
+            if (f is not null) yield return new("arch/weakest_lead_percent", h.Epoch, 100 * f.Weakest.Lead, h.WallTime);
             if (h.Nb201 is not null)
                 foreach (var (k, v) in h.Nb201)
                     if (v is not null) yield return new($"nb201/{k}", h.Epoch, v.Value, h.WallTime);

@@ -131,6 +131,7 @@ public sealed class SearchRunner
             cancel.ThrowIfCancellationRequested();
             var record = RunEpoch(epoch, steps, net, step, weightLoader, archLoader, validLoader, table, cancel);
             history.Add(record);
+            LogEpoch(record, Firmness.Of(_o, history, history.Count - 1));
             SaveCheckpoint(ckpt, epoch, net, sgd, architect, history);
             var arch = net.Derive();
             GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), arch, Provenance(epoch + 1, record));
@@ -143,7 +144,9 @@ public sealed class SearchRunner
         var final = net.Derive();
         var last = history[^1];
         GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), final, Provenance(_o.Epochs, last));
-        WriteSummary(final, history, table);
+        var firm = Firmness.Of(_o, history, history.Count - 1);
+        WriteSummary(final, history, table, firm);
+        if (firm is { Narrow: > 0 }) _log.WriteLine(firm.Note());
         _log.WriteLine($"search finished: {final}");
         return final;
     }
@@ -219,7 +222,6 @@ public sealed class SearchRunner
             Seconds = seconds, ImagesPerSecond = (archTrains ? 2.0 : 1.0) * seen / seconds, Genotype = arch.Text, Weights = weightsNow, Nb201 = nb,
             WallTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
         };
-        LogEpoch(record);
         return record;
     }
 
@@ -247,7 +249,7 @@ public sealed class SearchRunner
         return (lossSum / seen, 100.0 * correct / seen);
     }
 
-    private void LogEpoch(EpochRecord r)
+    private void LogEpoch(EpochRecord r, Firmness? firmness)
     {
         var inv = CultureInfo.InvariantCulture;
         _log.WriteLine(string.Format(inv, "epoch {0}: lr {1:0.######}, train loss {2:0.0000} acc {3:0.00}%, valid loss {4:0.0000} acc {5:0.00}%, {6:0.0} images/s, {7:0.0}s",
@@ -261,6 +263,7 @@ public sealed class SearchRunner
                                (weights.Edges is null ? "" : string.Format(inv, "  | beta {0:0.000}", weights.Edges[e])));
         }
         _log.WriteLine($"epoch {r.Epoch}: genotype {r.Genotype}");
+        if (firmness is not null) _log.WriteLine($"epoch {r.Epoch}: {firmness.Describe()}");
         if (r.Nb201 is { } nb)
             _log.WriteLine($"epoch {r.Epoch}: NAS-Bench-201 accuracies of this cell: " +
                            string.Join(", ", nb.Where(kv => kv.Value is not null).Select(kv => string.Format(inv, "{0} {1:0.00}", kv.Key, kv.Value))));
@@ -282,7 +285,7 @@ public sealed class SearchRunner
         ["producer"] = $"s2d {typeof(SearchRunner).Assembly.GetName().Version}",
     };
 
-    private void WriteSummary(Architecture final, IReadOnlyList<EpochRecord> history, Nb201Table? table)
+    private void WriteSummary(Architecture final, IReadOnlyList<EpochRecord> history, Nb201Table? table, Firmness? firmness)
     {
         var summary = new Dictionary<string, object?>
         {
@@ -296,6 +299,16 @@ public sealed class SearchRunner
             ["final_valid_accuracy"] = history[^1].ValidAccuracy,
             ["final_train_accuracy"] = history[^1].TrainAccuracy,
         };
+        if (firmness is not null)
+            summary["choices"] = new Dictionary<string, object>
+            {
+                ["count"] = firmness.Choices,
+                ["narrow"] = firmness.Narrow,
+                ["narrow_below_lead_percent"] = 100 * Firmness.NarrowLead,
+                ["weakest"] = firmness.Weakest.What,
+                ["weakest_lead_percent"] = Math.Round(100 * firmness.Weakest.Lead, 2),
+                ["same_cell_epochs"] = firmness.SameCellEpochs,
+            };
         if (table is not null && final.Nb201 is { } a)
         {
             var e = table.Lookup(a);
