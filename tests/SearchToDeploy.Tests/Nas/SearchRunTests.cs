@@ -98,6 +98,12 @@ public sealed class SearchRunTests
         new SearchRunner(o, Cifar, dir.Path, TextWriter.Null).Run(resume: false);
         var e = Assert.Throws<InputException>(() => new SearchRunner(o with { LearningRate = 0.5 }, Cifar, dir.Path, TextWriter.Null).Run(resume: true));
         Assert.Contains(FormattableString.Invariant($"other settings (LearningRate: {o.LearningRate} -> 0.5)"), e.Message);
+
+        // The same settings on the finished run: nothing to train; its summary and artifacts are rewritten from the history.
+        foreach (var f in new[] { "summary.json", "metrics.csv", "curves.png" }) File.Delete(dir[f]);
+        new SearchRunner(o, Cifar, dir.Path, TextWriter.Null).Run(resume: true);
+        Assert.Equal(2, File.ReadAllLines(dir["metrics.csv"]).Length);
+        Assert.True(File.Exists(dir["summary.json"]) && File.Exists(dir["curves.png"]));
     }
 
     [Fact]

@@ -144,6 +144,8 @@ public sealed class SearchRunner
         var final = net.Derive();
         var last = history[^1];
         GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), final, Provenance(_o.Epochs, last));
+        // A finished run resumed: nothing ran, so this build's logs, plots and CSVs are written from the history here.
+        if (start >= _o.Epochs) SearchArtifacts.Write(_dir, _o, history, final);
         var firm = Firmness.Of(_o, history, history.Count - 1);
         WriteSummary(final, history, table, firm);
         if (firm is { Narrow: > 0 }) _log.WriteLine(firm.Note());
