@@ -86,4 +86,25 @@ public sealed class FusedNb201Tests
         }
         Assert.Equal(reference.Derive().Text, fused.Derive().Text);
     }
+
+    [Fact]
+    public void Drop_path_searches_edge_by_edge_and_a_fused_supernet_refuses_it()
+    {
+        var o = SearchToDeploy.Nas.Search.SearchPresets.Create("smoke", "nas-bench-201", SearchMethod.RfPcDarts);
+        Assert.True(o.SupernetConfig(10).Fused);
+        var cfg = (o with { DropPath = 0.2 }).SupernetConfig(10);
+        Assert.False(cfg.Fused);
+
+        torch.manual_seed(3);
+        using var reference = SupernetFactory.Create(cfg);
+        reference.DropPathProb = 0.5;
+        reference.train();
+        using var x = torch.randn(4, 3, 16, 16);
+        using var a = reference.call(x);
+        using var b = reference.call(x);
+        Assert.False(a.bytes.SequenceEqual(b.bytes)); // masks differ between passes: drop-path acts
+
+        using var fused = SupernetFactory.Create(cfg with { Fused = true });
+        Assert.Contains("drop-path", Assert.Throws<InvalidOperationException>(() => fused.DropPathProb = 0.2).Message);
+    }
 }

@@ -114,11 +114,15 @@ public sealed record SearchOptions
             throw new InputException($"--derive-without-none applies to NAS-Bench-201 only; the DARTS rule of space {Space} always leaves 'none' out");
     }
 
-    /// <summary>The supernet shape these options give for a dataset with <paramref name="classes"/> classes.</summary>
+    /// <summary>
+    /// The supernet shape these options give for a dataset with <paramref name="classes"/> classes. Drop-path masks
+    /// each op's output, so with drop-path on the cells are computed edge by edge (the fused cells sum the ops
+    /// before there is an op output to mask).
+    /// </summary>
     public SupernetConfig SupernetConfig(int classes) => new(
         SearchSpace, classes, Channels, Layers, Steps, StemMultiplier: 3,
         PartialK: Method.IsPartialChannel() ? PartialK : 1,
         EdgeNormalization: Method.IsPartialChannel(),
         Affine: Method.IsRandomFeatures(),
-        TrackRunningStats, BnMomentum, DeriveWithoutNone: DeriveWithoutNone, Precision: Precision);
+        TrackRunningStats, BnMomentum, Fused: DropPath == 0, DeriveWithoutNone: DeriveWithoutNone, Precision: Precision);
 }

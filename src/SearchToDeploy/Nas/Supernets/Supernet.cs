@@ -34,8 +34,11 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
         get => _dropPath;
         set
         {
+            var edges = named_modules().Select(m => m.module).OfType<MixedOp>().ToList();
+            if (value > 0 && edges.Count == 0)
+                throw new InvalidOperationException("drop-path needs the edge-by-edge cells (SupernetConfig.Fused = false): the fused cells have no op outputs to mask");
             _dropPath = value;
-            foreach (var (_, m) in named_modules()) if (m is MixedOp op) op.DropPathProb = value;
+            foreach (var op in edges) op.DropPathProb = value;
         }
     }
 
