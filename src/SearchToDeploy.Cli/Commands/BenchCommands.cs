@@ -81,7 +81,7 @@ public static class BenchCommands
         var steps = new Option<int>("--steps") { Description = "Measured steps per variant (after 2 warm-up steps)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (0 = all cores)" };
         var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
-        var reference = new Option<bool>("--reference") { Description = "Also measure NAS-Bench-201 with the edge-by-edge reference cell (to compare with the fused cell)" };
+        var reference = new Option<bool>("--reference") { Description = "Also measure each space with the edge-by-edge reference cells (to compare with the fused cells)" };
         var parallel = new Option<bool>("--parallel-steps") { Description = "Also measure each method with parallel steps (architecture and weight gradients side by side, one core each)" };
         var bf16 = new Option<bool>("--bf16") { Description = "Also measure each variant with bfloat16 activations (--precision bf16)" };
         var cmd = new Command("search", "Time per search step, images/s, peak memory and GFLOP/s for each space x method at the paper's supernet size");

@@ -37,7 +37,7 @@ public static class SearchBenchmark
             foreach (var precision in withBf16 ? new[] { Precision.Float32, Precision.BFloat16 } : [Precision.Float32])
                 foreach (var method in methods)
                 {
-                    foreach (bool fused in withReference && SearchSpaces.Get(spaceName).Kind == SpaceKind.Nb201 ? new[] { false, true } : [true])
+                    foreach (bool fused in withReference && HasFusedCell(spaceName) ? new[] { false, true } : [true])
                         variants.Add(new Variant(spaceName, method, fused, parallel: false, precision, threads, loader));
                     if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, precision, threads, loader));
                 }
@@ -66,7 +66,7 @@ public static class SearchBenchmark
         }
         torch.set_num_threads(threads);
 
-        var table = new BenchTable($"Search step, batch {batch}, first order ({Environment.ProcessorCount} cores; matmul peak {peak:0} GFLOP/s)",
+        var table = new BenchTable($"Search step, batch {batch}, first order ({threads} torch thread{(threads == 1 ? "" : "s")} on {Environment.ProcessorCount} cores; matmul peak {peak:0} GFLOP/s)",
             "step ms", "arch ms", "weight ms", "images/s", "peak MB", "allocated peak MB", "fwd MFLOP/img", "GFLOP/s", "% of peak", "50 epochs, h");
         foreach (var r in rows)
             table.Add(Name(r), SettingsOf(r.Space),
@@ -171,6 +171,9 @@ public static class SearchBenchmark
             _net.Dispose();
         }
     }
+
+    private static bool HasFusedCell(string space) =>
+        SearchSpaces.Get(space) is var s && (s.Kind == SpaceKind.Nb201 || DartsCellLayout.Supports(s));
 
     private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}{(r.Precision == Precision.Float32 ? "" : $" ({r.Precision.Name()})")}";
 

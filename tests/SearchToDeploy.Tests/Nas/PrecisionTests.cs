@@ -16,7 +16,9 @@ public sealed class PrecisionTests
     [InlineData("nas-bench-201", SearchMethod.RfPcDarts, false)]
     [InlineData("nas-bench-201", SearchMethod.Darts, true)]
     [InlineData("darts", SearchMethod.PcDarts, true)]
+    [InlineData("darts", SearchMethod.PcDarts, false)]
     [InlineData("darts", SearchMethod.RfDarts, true)]
+    [InlineData("darts", SearchMethod.RfPcDarts, true)]
     public void Bf16_supernets_keep_float32_parameters_and_logits_and_agree_with_float32(string space, SearchMethod method, bool fused)
     {
         using var scope = torch.NewDisposeScope();

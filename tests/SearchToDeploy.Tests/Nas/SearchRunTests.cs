@@ -91,6 +91,32 @@ public sealed class SearchRunTests
     }
 
     [Fact]
+    public void A_checkpoint_with_edge_by_edge_cells_resumes_with_them()
+    {
+        // DARTS-space searches from builds before the fused cell: their checkpoints hold per-edge parameters.
+        using var full = new TempDir();
+        using var split = new TempDir();
+        var o = Tiny("darts", SearchMethod.RfPcDarts);
+        new SearchRunner(o, Cifar, full.Path, TextWriter.Null) { ReferenceCells = true }.Run(resume: false);
+        using (var cts = new CancellationTokenSource())
+        {
+            var first = new SearchRunner(o, Cifar, split.Path, TextWriter.Null) { ReferenceCells = true };
+            first.EpochCompleted += _ => cts.Cancel();
+            Assert.Throws<OperationCanceledException>(() => first.Run(resume: false, cts.Token));
+        }
+        var log = new StringWriter();
+        new SearchRunner(o, Cifar, split.Path, log).Run(resume: true);
+        Assert.Contains("holds edge-by-edge cells", log.ToString());
+
+        var (_, a) = CheckpointFile.Load(full["checkpoint.s2d"]);
+        var (_, b) = CheckpointFile.Load(split["checkpoint.s2d"]);
+        Assert.Contains(a.Keys, k => k.Contains(".edges."));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var (name, t) in a)
+            Assert.True(t.bytes.SequenceEqual(b[name].bytes), $"{name} differs after resume");
+    }
+
+    [Fact]
     public void Resume_with_other_settings_is_refused()
     {
         using var dir = new TempDir();

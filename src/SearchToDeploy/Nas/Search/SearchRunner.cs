@@ -44,6 +44,10 @@ public sealed class SearchRunner
         _o = options; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
     }
 
+    /// <summary>Build the edge-by-edge reference cells even where a fused cell exists (as builds before the fused
+    /// DARTS-style cell did; tests use it to make such checkpoints).</summary>
+    internal bool ReferenceCells { get; init; }
+
     /// <summary>Raised after each epoch's checkpoint and artifacts are written.</summary>
     public event Action<EpochRecord>? EpochCompleted;
 
@@ -91,6 +95,11 @@ public sealed class SearchRunner
 
         torch.manual_seed(_o.Seed);
         var cfg = _o.SupernetConfig(train.Classes.Count);
+        if (cfg.Fused && (ReferenceCells || resume && File.Exists(ckpt) && HoldsReferenceCells(ckpt)))
+        {
+            cfg = cfg with { Fused = false };
+            if (!ReferenceCells) _log.WriteLine($"{ckpt} holds edge-by-edge cells (from a build before the fused cells): continuing with them");
+        }
         using var net = SupernetFactory.Create(cfg);
         if (_o.Method.IsRandomFeatures()) RandomFeatures.Apply(net, _o.FrozenInit, _o.TrainClassifier);
         net.DropPathProb = _o.DropPath;
@@ -337,6 +346,14 @@ public sealed class SearchRunner
         foreach (var (k, v) in architect.Optimizer.State()) tensors["adam." + k] = v;
         var header = new CheckpointHeader(1, epoch + 1, OptionsJson(_o), history);
         CheckpointFile.Save(path, JsonSerializer.Serialize(header, Json), tensors);
+    }
+
+    /// <summary>Whether a checkpoint's supernet has edge-by-edge cells (parameters per edge: "cells.N.edges.E...").</summary>
+    private static bool HoldsReferenceCells(string path)
+    {
+        var (_, tensors) = CheckpointFile.Load(path);
+        foreach (var t in tensors.Values) t.Dispose();
+        return tensors.Keys.Any(k => k.StartsWith("model.cells.", StringComparison.Ordinal) && k.Contains(".edges.", StringComparison.Ordinal));
     }
 
     private int LoadCheckpoint(string path, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)

@@ -97,7 +97,7 @@ public sealed class DartsSearchCell : nn.Module
 public sealed class DartsSupernet : Supernet
 {
     private readonly Sequential stem;
-    private readonly ModuleList<DartsSearchCell> cells;
+    private readonly ModuleList<nn.Module> cells;
     private readonly Linear classifier;
     private readonly Parameter alphas_normal;
     private readonly Parameter alphas_reduce;
@@ -113,12 +113,15 @@ public sealed class DartsSupernet : Supernet
         long cpp = cCurr, cp = cCurr;
         cCurr = cfg.Channels;
         bool reductionPrev = false;
-        var list = new List<DartsSearchCell>();
+        bool fused = cfg.Fused && DartsCellLayout.Supports(cfg.Space);
+        var list = new List<nn.Module>();
         for (int i = 0; i < cfg.Layers; i++)
         {
             bool reduction = i == cfg.Layers / 3 || i == 2 * cfg.Layers / 3;
             if (reduction) cCurr *= 2;
-            list.Add(new DartsSearchCell(cfg, cpp, cp, cCurr, reduction, reductionPrev));
+            list.Add(fused
+                ? new FusedDartsCell(cfg, cpp, cp, cCurr, reduction, reductionPrev)
+                : new DartsSearchCell(cfg, cpp, cp, cCurr, reduction, reductionPrev));
             reductionPrev = reduction;
             cpp = cp;
             cp = cfg.Steps * cCurr;
@@ -149,12 +152,25 @@ public sealed class DartsSupernet : Supernet
         Tensor s0;
         using (var input = ToActivations(x)) s0 = stem.call(input);
         Tensor s1 = s0.alias();
-        foreach (var cell in cells)
+        var mixing = new Dictionary<(bool, long), DartsMixing>();
+        try
         {
-            var next = cell.Forward(s0, s1, cell.Reduction ? wr : wn, cell.Reduction ? br : bn);
-            s0.Dispose();
-            s0 = s1;
-            s1 = next;
+            foreach (var cell in cells)
+            {
+                var next = cell switch
+                {
+                    FusedDartsCell f => f.Forward(s0, s1, Mixing(mixing, f, f.Reduction ? wr : wn, f.Reduction ? br : bn)),
+                    DartsSearchCell r => r.Forward(s0, s1, r.Reduction ? wr : wn, r.Reduction ? br : bn),
+                    _ => throw new InvalidOperationException(cell.GetName()),
+                };
+                s0.Dispose();
+                s0 = s1;
+                s1 = next;
+            }
+        }
+        finally
+        {
+            foreach (var m in mixing.Values) m.Dispose();
         }
         s0.Dispose();
         using var pooled = functional.adaptive_avg_pool2d(s1, 1);
@@ -162,6 +178,14 @@ public sealed class DartsSupernet : Supernet
         using var flat = pooled.flatten(1);
         using var features = ToClassifier(flat, classifier);
         return classifier.call(features);
+    }
+
+    /// <summary>The α/β-derived weights shared by the fused cells of a type and width, made once per pass.</summary>
+    private DartsMixing Mixing(Dictionary<(bool, long), DartsMixing> cache, FusedDartsCell cell, Tensor w, Tensor? b)
+    {
+        if (!cache.TryGetValue((cell.Reduction, cell.Channels), out var m))
+            cache[(cell.Reduction, cell.Channels)] = m = new DartsMixing(cell.Layout, w, b, cell.Channels, Config.PartialK, Config.Precision.Activations());
+        return m;
     }
 
     public override IReadOnlyDictionary<string, CellWeights> ArchWeights()

@@ -21,8 +21,9 @@ public enum FrozenInit
 /// <param name="PartialK">Partial-channel factor K (1 = all channels go through the ops).</param>
 /// <param name="EdgeNormalization">PC-DARTS edge normalisation: per-edge β, softmaxed over each node's incoming edges.</param>
 /// <param name="Affine">Affine BN inside the cells (off in DARTS/PC-DARTS search, on for random features).</param>
-/// <param name="Fused">NAS-Bench-201: compute cells node by node (<see cref="FusedNb201Cell"/>) rather than edge by edge
-/// (<see cref="Nb201SearchCell"/>, the reference); same function, fewer kernels.</param>
+/// <param name="Fused">Compute cells node by node (<see cref="FusedNb201Cell"/>) or state by state (<see cref="FusedDartsCell"/>,
+/// for spaces without S4's noise op) rather than edge by edge (<see cref="Nb201SearchCell"/>, <see cref="DartsSearchCell"/>,
+/// the references); same function, fewer kernels.</param>
 /// <param name="DeriveWithoutNone">NAS-Bench-201: derive each edge's op from the ops other than none.</param>
 /// <param name="Precision">The activations' number format (<see cref="Supernets.Precision"/>).</param>
 public sealed record SupernetConfig(
