@@ -62,6 +62,10 @@ public static class CheckpointFile
         {
             throw new InputException($"{path}: truncated checkpoint");
         }
+        catch (FormatException e)
+        {
+            throw Corrupt(path, $"a malformed length prefix: {e.Message}"); // BinaryReader.ReadString's 7-bit length
+        }
     }
 
     private static string ReadHeader(string path, BinaryReader r)
@@ -126,7 +130,14 @@ public static class CheckpointFile
 
     private static long ElementSize(ScalarType dtype)
     {
-        using var probe = torch.empty(0, dtype);
+        switch (dtype)
+        {
+            case ScalarType.Byte or ScalarType.Int8 or ScalarType.Bool: return 1;
+            case ScalarType.Int16 or ScalarType.Float16 or ScalarType.BFloat16: return 2;
+            case ScalarType.Int32 or ScalarType.Float32: return 4;
+            case ScalarType.Int64 or ScalarType.Float64: return 8;
+        }
+        using var probe = torch.empty(0, dtype); // the rarer types: as libtorch stores them
         return probe.ElementSize;
     }
 

@@ -77,6 +77,22 @@ public sealed class CheckpointFileTests
     }
 
     [Fact]
+    public void A_malformed_name_length_is_a_corrupt_checkpoint()
+    {
+        using var dir = new TempDir();
+        using (var t = torch.ones(3, 4))
+            CheckpointFile.Save(dir["c.s2d"], Header, new Dictionary<string, Tensor> { ["w"] = t });
+        var bytes = File.ReadAllBytes(dir["c.s2d"]);
+        // The last tensor record: name "w" (length prefix 1, 'w'), dtype, rank, 2 dims, byte count, 48 data bytes.
+        int record = bytes.Length - (2 + 4 + 4 + 16 + 8 + 48);
+        Assert.Equal(1, bytes[record]);
+        for (int i = 0; i < 5; i++) bytes[record + i] = 0xFF; // a 7-bit length that never ends
+        File.WriteAllBytes(dir["bad.s2d"], bytes);
+        var e = Assert.Throws<InputException>(() => CheckpointFile.Load(dir["bad.s2d"]));
+        Assert.Contains("bad.s2d: corrupt checkpoint (a malformed length prefix", e.Message);
+    }
+
+    [Fact]
     public void A_missing_file_and_a_foreign_file_are_named()
     {
         using var dir = new TempDir();
