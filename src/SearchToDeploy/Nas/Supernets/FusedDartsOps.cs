@@ -100,7 +100,9 @@ internal sealed class StackedConvOp : nn.Module, IConvolutionWeights
         using var w = bn.weight is null ? scale.alias() : bn.weight * scale;
         using var b = bn.bias is null ? null : bn.bias * scale;
         if (training && bn.num_batches_tracked is { } n)
-            using (torch.no_grad()) n.add_(1); // as the module counts its batches (read only without momentum)
+            using (torch.no_grad())
+            using (var one = torch.ones_like(n))
+                Util.Scalars.AddInPlace(n, one); // as the module counts its batches (read only without momentum)
         return functional.batch_norm(x, bn.running_mean, bn.running_var, w, b, training || !_cfg.TrackRunningStats, _cfg.BnMomentum, 1e-5);
     }
 
