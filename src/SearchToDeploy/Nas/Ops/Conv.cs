@@ -81,6 +81,9 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         }
         using var filters = weight.As(x.dtype);
         using var b = bias?.As(x.dtype);
+        if (dilation == 2 && groups == cin && weight.shape[1] == 1 && padding == k - 1 && weight.shape[3] == k && stride <= 2
+            && x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0)
+            return DepthwiseDilated2(x, filters, b, stride, (k - 1) / 2);
         if (groups != 1 || k <= 1)
             return functional.conv2d(x, filters, b, [stride, stride], [padding, padding], [dilation, dilation], groups);
         if (x.dtype != ScalarType.BFloat16 || !x.requires_grad || cin % SafeOutputChannels == 0)
@@ -89,6 +92,30 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         using var xp = functional.pad(x, [0, 0, 0, 0, 0, extra]);
         using var wp = functional.pad(filters, [0, 0, 0, 0, 0, extra]);
         return PaddedOutput(xp, wp, b, stride, padding, dilation);
+    }
+
+    /// <summary>
+    /// A depthwise convolution with dilation 2 and "same" padding (k - 1, DARTS's dil_conv) as an undilated one: each
+    /// output pixel reads only input pixels of its own row and column parity, so the four parity phases (side by side
+    /// in the batch) are four undilated convolutions with padding (k - 1) / 2; at stride 2 only the even phase is read.
+    /// The same numbers, but oneDNN runs dilated depthwise convolutions through im2col and col2im (its col2im was a
+    /// tenth of a DARTS-space PC search step) and undilated ones with its depthwise kernels.
+    /// </summary>
+    private static Tensor DepthwiseDilated2(Tensor x, Tensor filters, Tensor? bias, long stride, long pad)
+    {
+        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        if (stride == 2)
+        {
+            using var even = x[.., .., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(0, null, 2)];
+            return functional.conv2d(even, filters, bias, [1, 1], [pad, pad], [1, 1], c);
+        }
+        using var split = x.reshape(n, c, h / 2, 2, w / 2, 2);
+        using var phased = split.permute(0, 3, 5, 1, 2, 4); // [n, row parity, column parity, c, h/2, w/2]
+        using var phases = phased.reshape(n * 4, c, h / 2, w / 2);
+        using var y = functional.conv2d(phases, filters, bias, [1, 1], [pad, pad], [1, 1], c);
+        using var joined = y.view(n, 2, 2, c, h / 2, w / 2);
+        using var back = joined.permute(0, 3, 4, 1, 5, 2); // [n, c, h/2, row parity, w/2, column parity]
+        return back.reshape(n, c, h, w);
     }
 
     /// <summary>A dense convolution whose output channels are padded to a multiple of 16 where they are not.</summary>

@@ -64,34 +64,8 @@ internal sealed class StackedConvOp : nn.Module, IConvolutionWeights
 
     private Tensor Stage(Tensor x, Tensor dw, Tensor pw, long stride, long dilation)
     {
-        using var d = dilation == 2 ? Dilated2(x, dw, stride, _f.Padding) : Conv.Apply(x, dw, null, stride, _f.Padding, dilation, groups: _channels);
+        using var d = Conv.Apply(x, dw, null, stride, _f.Padding, dilation, groups: _channels);
         return Conv.Apply(d, pw, null, groups: Edges);
-    }
-
-    /// <summary>
-    /// A depthwise convolution with dilation 2 (and DARTS's "same" padding, k - 1) as an undilated one: each output
-    /// pixel reads only input pixels of its own row and column parity, so the four parity phases (put side by side in
-    /// the batch) are four undilated convolutions with padding (k - 1) / 2; at stride 2 only the even phase is read.
-    /// The same numbers, but oneDNN computes dilated depthwise convolutions through im2col and col2im (its col2im
-    /// took a tenth of a DARTS-space PC step), undilated ones with its depthwise kernels.
-    /// </summary>
-    private Tensor Dilated2(Tensor x, Tensor dw, long stride, long padding)
-    {
-        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3], k = dw.shape[2], pad = (k - 1) / 2;
-        if (padding != k - 1 || h % 2 != 0 || w % 2 != 0 || stride > 2)
-            return Conv.Apply(x, dw, null, stride, padding, 2, groups: _channels);
-        if (stride == 2)
-        {
-            using var even = x[.., .., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(0, null, 2)];
-            return Conv.Apply(even, dw, null, 1, pad, 1, groups: _channels);
-        }
-        using var split = x.view(n, c, h / 2, 2, w / 2, 2);
-        using var phased = split.permute(0, 3, 5, 1, 2, 4); // [n, row parity, column parity, c, h/2, w/2]
-        using var phases = phased.reshape(n * 4, c, h / 2, w / 2);
-        using var y = Conv.Apply(phases, dw, null, 1, pad, 1, groups: _channels);
-        using var joined = y.view(n, 2, 2, c, h / 2, w / 2);
-        using var back = joined.permute(0, 3, 4, 1, 5, 2); // [n, c, h/2, row parity, w/2, column parity]
-        return back.reshape(n, c, h, w);
     }
 
     /// <summary>BN whose affine transform also applies each channel's op weight: w·(γx̂ + b) = (wγ)x̂ + wb.</summary>
