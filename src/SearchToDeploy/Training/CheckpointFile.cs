@@ -105,7 +105,34 @@ public static class CheckpointFile
         return (header, tensors);
     });
 
+    /// <summary>The names of a checkpoint's tensors, in file order, without reading their data.</summary>
+    public static IReadOnlyList<string> TensorNames(string path) => Read(path, r =>
+    {
+        ReadHeader(path, r);
+        int count = r.ReadInt32();
+        if (count < 0) throw Corrupt(path, $"a tensor count of {count}");
+        var names = new List<string>(Math.Min(count, 4096));
+        for (int i = 0; i < count; i++)
+        {
+            var (name, _, _, length) = ReadTensorHeader(path, r);
+            if (r.BaseStream.Seek(length, SeekOrigin.Current) > r.BaseStream.Length) throw new EndOfStreamException();
+            names.Add(name);
+        }
+        return names;
+    });
+
     private static (string Name, Tensor Tensor) ReadTensor(string path, BinaryReader r)
+    {
+        var (name, dtype, shape, length) = ReadTensorHeader(path, r);
+        var bytes = r.ReadBytes((int)length);
+        if (bytes.Length != length) throw new EndOfStreamException();
+        var t = torch.empty(shape, dtype);
+        t.bytes = bytes;
+        return (name, t.DetachFromDisposeScope());
+    }
+
+    /// <summary>A tensor record up to its data: name, dtype, shape and the byte count, checked against each other.</summary>
+    private static (string Name, ScalarType Dtype, long[] Shape, long Length) ReadTensorHeader(string path, BinaryReader r)
     {
         string name = r.ReadString();
         var dtype = (ScalarType)r.ReadInt32();
@@ -121,11 +148,7 @@ public static class CheckpointFile
         catch (OverflowException) { throw Corrupt(path, $"tensor {name} of shape [{string.Join(", ", shape)}]"); }
         if (length != expected) throw Corrupt(path, $"tensor {name} [{string.Join(", ", shape)}] {dtype} stored in {length} bytes, not {expected}");
         if (length > int.MaxValue) throw Corrupt(path, $"tensor {name} of {length} bytes (at most {int.MaxValue})");
-        var bytes = r.ReadBytes((int)length);
-        if (bytes.Length != length) throw new EndOfStreamException();
-        var t = torch.empty(shape, dtype);
-        t.bytes = bytes;
-        return (name, t.DetachFromDisposeScope());
+        return (name, dtype, shape, length);
     }
 
     private static long ElementSize(ScalarType dtype)

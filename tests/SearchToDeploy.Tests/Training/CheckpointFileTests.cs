@@ -39,6 +39,19 @@ public sealed class CheckpointFileTests
     }
 
     [Fact]
+    public void Tensor_names_are_read_without_the_data()
+    {
+        using var dir = new TempDir();
+        var tensors = Sample();
+        CheckpointFile.Save(dir["c.s2d"], Header, tensors);
+        Assert.Equal(tensors.Keys, CheckpointFile.TensorNames(dir["c.s2d"]));
+        var bytes = File.ReadAllBytes(dir["c.s2d"]);
+        File.WriteAllBytes(dir["cut.s2d"], bytes[..^10]);
+        Assert.Contains("truncated checkpoint", Assert.Throws<InputException>(() => CheckpointFile.TensorNames(dir["cut.s2d"])).Message);
+        foreach (var t in tensors.Values) t.Dispose();
+    }
+
+    [Fact]
     public void A_file_cut_anywhere_is_a_truncated_checkpoint_and_frees_the_tensors_already_read()
     {
         using var dir = new TempDir();

@@ -30,9 +30,7 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         InChannels = cin; OutChannels = cout; Kernel = kernel; Stride = stride; Padding = padding; Dilation = dilation; Groups = groups;
         using (torch.no_grad())
         {
-            var w = torch.empty([cout, cin / groups, kernel, kernel]);
-            nn.init.kaiming_uniform_(w, Math.Sqrt(5));
-            weight = new Parameter(w);
+            weight = new Parameter(NewFilters([cout, cin / groups, kernel, kernel]));
             if (bias)
             {
                 double bound = 1 / Math.Sqrt(cin / groups * kernel * kernel);
@@ -40,6 +38,15 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
             }
         }
         RegisterComponents();
+    }
+
+    /// <summary>Filters of <paramref name="shape"/> with PyTorch's default initialisation (Kaiming-uniform, a = sqrt(5));
+    /// stacked filter banks get each block's fan-in, since stacking is along the output channels.</summary>
+    public static Tensor NewFilters(long[] shape)
+    {
+        var w = torch.empty(shape);
+        nn.init.kaiming_uniform_(w, Math.Sqrt(5));
+        return w;
     }
 
     public long InChannels { get; }

@@ -348,13 +348,10 @@ public sealed class SearchRunner
         CheckpointFile.Save(path, JsonSerializer.Serialize(header, Json), tensors);
     }
 
-    /// <summary>Whether a checkpoint's supernet has edge-by-edge cells (parameters per edge: "cells.N.edges.E...").</summary>
-    private static bool HoldsReferenceCells(string path)
-    {
-        var (_, tensors) = CheckpointFile.Load(path);
-        foreach (var t in tensors.Values) t.Dispose();
-        return tensors.Keys.Any(k => k.StartsWith("model.cells.", StringComparison.Ordinal) && k.Contains(".edges.", StringComparison.Ordinal));
-    }
+    /// <summary>Whether a checkpoint's supernet has edge-by-edge cells (parameters per edge: "cells.N.edges.E..."), from
+    /// its tensor names alone: the data is read once, by the load that follows.</summary>
+    private static bool HoldsReferenceCells(string path) =>
+        CheckpointFile.TensorNames(path).Any(k => k.StartsWith("model.cells.", StringComparison.Ordinal) && k.Contains(".edges.", StringComparison.Ordinal));
 
     private int LoadCheckpoint(string path, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)
     {

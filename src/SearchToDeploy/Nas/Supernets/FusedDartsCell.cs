@@ -90,22 +90,22 @@ public sealed class FusedDartsCell : nn.Module
                 int p = s.StackIndex(op, t);
                 if (p < 0) continue;
                 using var slice = y.narrow(1, p * _cp, _cp);
-                part = Sum(part, slice);
+                part = FusedTerms.Sum(part, slice);
             }
             foreach (var (op, pool) in o.Pools)
             {
                 int p = s.StackIndex(op, t);
                 if (p < 0) continue;
-                using (var row = pool.Scale[p]) using (var scale = row.view(1, _cp, 1, 1)) part = MultiplyAdd(part, pool.Normalised, scale);
-                if (pool.Bias is not null) using (var b = pool.Bias[p]) bias = Sum(bias, b);
+                using (var row = pool.Scale[p]) using (var scale = row.view(1, _cp, 1, 1)) part = FusedTerms.MultiplyAdd(part, pool.Normalised, scale);
+                if (pool.Bias is not null) using (var b = pool.Bias[p]) bias = FusedTerms.Sum(bias, b);
             }
             if (s.Stride == 1)
             {
-                if (m.Whole[t] is { } v) whole = MultiplyAdd(whole, states[j], v);
+                if (m.Whole[t] is { } v) whole = FusedTerms.MultiplyAdd(whole, states[j], v);
                 continue;
             }
-            if (o.Reduce[t] is { } r) part = MultiplyAdd(part, r, m.Reduce[t]!);
-            if (o.Bypass is { } bp) tail = MultiplyAdd(tail, bp, m.Bypass[t]!);
+            if (o.Reduce[t] is { } r) part = FusedTerms.MultiplyAdd(part, r, m.Reduce[t]!);
+            if (o.Bypass is { } bp) tail = FusedTerms.MultiplyAdd(tail, bp, m.Bypass[t]!);
         }
         if (bias is not null)
         {
@@ -159,21 +159,5 @@ public sealed class FusedDartsCell : nn.Module
         var x = states[1];
         long stride = Layout.Sources[1].Stride;
         return torch.zeros([x.shape[0], channels, (x.shape[2] + stride - 1) / stride, (x.shape[3] + stride - 1) / stride], x.dtype, x.device);
-    }
-
-    private static Tensor MultiplyAdd(Tensor? sum, Tensor x, Tensor w)
-    {
-        if (sum is null) return x * w;
-        var r = torch.addcmul(sum, x, w, Util.Scalars.One);
-        sum.Dispose();
-        return r;
-    }
-
-    private static Tensor Sum(Tensor? sum, Tensor x)
-    {
-        if (sum is null) return x.alias();
-        var r = Util.Scalars.Add(sum, x);
-        sum.Dispose();
-        return r;
     }
 }

@@ -33,12 +33,12 @@ internal sealed class StackedConvOp : nn.Module, IConvolutionWeights
         _channels = edges * cp;
         using (torch.no_grad())
         {
-            dw1 = new Parameter(Init([_channels, 1, family.Kernel, family.Kernel]));
-            pw1 = new Parameter(Init([_channels, cp, 1, 1]));
+            dw1 = new Parameter(Conv.NewFilters([_channels, 1, family.Kernel, family.Kernel]));
+            pw1 = new Parameter(Conv.NewFilters([_channels, cp, 1, 1]));
             if (family.Separable)
             {
-                dw2 = new Parameter(Init([_channels, 1, family.Kernel, family.Kernel]));
-                pw2 = new Parameter(Init([_channels, cp, 1, 1]));
+                dw2 = new Parameter(Conv.NewFilters([_channels, 1, family.Kernel, family.Kernel]));
+                pw2 = new Parameter(Conv.NewFilters([_channels, cp, 1, 1]));
             }
         }
         bn1 = Bn(_channels, cfg);
@@ -68,27 +68,18 @@ internal sealed class StackedConvOp : nn.Module, IConvolutionWeights
         return Conv.Apply(d, pw, null, groups: Edges);
     }
 
-    /// <summary>BN whose affine transform also applies each channel's op weight: w·(γx̂ + b) = (wγ)x̂ + wb.</summary>
+    /// <summary>The last BN, applying each edge's op weight (<see cref="FusedTerms.FoldedBatchNorm"/>).</summary>
     private Tensor FoldedBn(Tensor x, BatchNorm2d bn, Tensor scale)
     {
-        using var w = bn.weight is null ? scale.alias() : bn.weight * scale;
-        using var b = bn.bias is null ? null : bn.bias * scale;
         if (training && bn.num_batches_tracked is { } n)
             using (torch.no_grad())
             using (var one = torch.ones_like(n))
                 Util.Scalars.AddInPlace(n, one); // as the module counts its batches (read only without momentum)
-        return functional.batch_norm(x, bn.running_mean, bn.running_var, w, b, training || !_cfg.TrackRunningStats, _cfg.BnMomentum, 1e-5);
+        return FusedTerms.FoldedBatchNorm(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, scale, training || !_cfg.TrackRunningStats, _cfg.BnMomentum);
     }
 
     internal static BatchNorm2d Bn(long channels, OpConfig cfg, bool? affine = null) =>
         BatchNorm2d(channels, momentum: cfg.BnMomentum, affine: affine ?? cfg.Affine, track_running_stats: cfg.TrackRunningStats);
-
-    private static Tensor Init(long[] shape)
-    {
-        var w = torch.empty(shape);
-        nn.init.kaiming_uniform_(w, Math.Sqrt(5));
-        return w;
-    }
 }
 
 /// <summary>

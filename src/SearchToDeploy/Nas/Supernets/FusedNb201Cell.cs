@@ -74,9 +74,7 @@ public sealed class FusedNb201Cell : nn.Module
     {
         using var relu = functional.relu(xp);
         using var conv = p.Convolve(relu);
-        using var w = p.bn_weight is null ? scale.alias() : p.bn_weight * scale;
-        using var b = p.bn_bias is null ? null : p.bn_bias * scale;
-        return functional.batch_norm(conv, p.running_mean, p.running_var, w, b, training || !_track, _momentum, 1e-5);
+        return FusedTerms.FoldedBatchNorm(conv, p.bn_weight, p.bn_bias, p.running_mean, p.running_var, scale, training || !_track, _momentum);
     }
 
     /// <summary>Node i = Σ_j [whole-channel term of node j + pool and conv terms on the op channels], then the shuffle.</summary>
@@ -86,10 +84,10 @@ public sealed class FusedNb201Cell : nn.Module
         for (int j = 0; j < i; j++)
         {
             int e = Nb201Arch.EdgeIndex(i, j), n = i - j - 1; // n: the edge's position among node j's outgoing edges
-            if (mix.Whole[e] is { } v) whole = MultiplyAdd(whole, nodes[j], v);
-            if (_layout.Conv3 >= 0) part = Sum(part, convs[j][n]);
-            if (_layout.Conv1 >= 0) part = Sum(part, convs[j][(_layout.Conv3 >= 0 ? Nb201Layout.Outgoing[j].Length : 0) + n]);
-            if (pooled[j] is { } p) part = MultiplyAdd(part, p, mix.Pool[e]!);
+            if (mix.Whole[e] is { } v) whole = FusedTerms.MultiplyAdd(whole, nodes[j], v);
+            if (_layout.Conv3 >= 0) part = FusedTerms.Sum(part, convs[j][n]);
+            if (_layout.Conv1 >= 0) part = FusedTerms.Sum(part, convs[j][(_layout.Conv3 >= 0 ? Nb201Layout.Outgoing[j].Length : 0) + n]);
+            if (pooled[j] is { } p) part = FusedTerms.MultiplyAdd(part, p, mix.Pool[e]!);
         }
         if (part is null && whole is null) throw new InvalidOperationException("a NAS-Bench-201 node whose ops are all 'none'");
         if (_k == 1)
@@ -107,22 +105,6 @@ public sealed class FusedNb201Cell : nn.Module
         var shuffled = PartialChannels.Shuffle(whole!, _k);
         whole!.Dispose();
         return shuffled;
-    }
-
-    private static Tensor MultiplyAdd(Tensor? sum, Tensor x, Tensor w)
-    {
-        if (sum is null) return x * w;
-        var r = torch.addcmul(sum, x, w, Util.Scalars.One);
-        sum.Dispose();
-        return r;
-    }
-
-    private static Tensor Sum(Tensor? sum, Tensor x)
-    {
-        if (sum is null) return x.alias();
-        var r = Util.Scalars.Add(sum, x);
-        sum.Dispose();
-        return r;
     }
 }
 
@@ -220,8 +202,8 @@ internal sealed class NodeConvs : nn.Module, IConvolutionWeights
         using (torch.no_grad())
         {
             // Each edge's filters get their own nn.Conv2d-style initialisation (same fan-in as a single op's conv).
-            if (conv3) conv3_weight = new Parameter(Init(per, cp, 3));
-            if (conv1) conv1_weight = new Parameter(Init(per, cp, 1));
+            if (conv3) conv3_weight = new Parameter(Conv.NewFilters([per, cp, 3, 3]));
+            if (conv1) conv1_weight = new Parameter(Conv.NewFilters([per, cp, 1, 1]));
             if (!affine)
             {
                 var parts = new List<Tensor>();
@@ -243,12 +225,6 @@ internal sealed class NodeConvs : nn.Module, IConvolutionWeights
         RegisterComponents();
     }
 
-    private static Tensor Init(long count, long cin, long k)
-    {
-        var w = torch.empty([count, cin, k, k]);
-        nn.init.kaiming_uniform_(w, Math.Sqrt(5));
-        return w;
-    }
 
     /// <summary>
     /// The 3x3 and the 1x1 convolutions of all outgoing edges in one convolution call, outputs side by side
