@@ -356,15 +356,21 @@ public sealed class SearchRunner
     private int LoadCheckpoint(string path, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)
     {
         var (json, tensors) = CheckpointFile.Load(path);
-        var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
-        var changed = CheckpointFile.OptionDifferences(header.Options, OptionsJson(_o));
-        if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
-        var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
-        using (torch.no_grad()) net.load_state_dict(model, strict: true);
-        sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
-        architect.Optimizer.LoadState(tensors.Where(kv => kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[5..], kv => kv.Value));
-        foreach (var t in tensors.Values) t.Dispose();
-        history.AddRange(header.History);
-        return header.EpochsDone;
+        try
+        {
+            var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
+            var changed = CheckpointFile.OptionDifferences(header.Options, OptionsJson(_o));
+            if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
+            var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
+            using (torch.no_grad()) net.load_state_dict(model, strict: true);
+            sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
+            architect.Optimizer.LoadState(tensors.Where(kv => kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[5..], kv => kv.Value));
+            history.AddRange(header.History);
+            return header.EpochsDone;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose(); // also when the settings differ: a pipeline process lives on
+        }
     }
 }
