@@ -66,16 +66,48 @@ public sealed class ConvTests
         }
     }
 
+    public static TheoryData<long, long, long, long> OddSizes => new()
+    {
+        // kernel, stride, height, width
+        { 3, 1, 7, 7 },   // dil_conv_3x3 in ImageNet's 7x7 stage
+        { 5, 1, 7, 7 },
+        { 3, 2, 7, 7 },
+        { 5, 2, 15, 15 },
+        { 3, 1, 9, 8 },   // one odd side
+        { 5, 1, 6, 11 },
+    };
+
+    /// <summary>Dilated depthwise convolutions run on the input's pixel-parity phases; for 3x3 kernels odd sides are
+    /// padded to even for that and cut back, which must give the same numbers as the dilated convolution (the 5x5 and
+    /// stride-2 shapes here keep the dilated call).</summary>
+    [Theory]
+    [MemberData(nameof(OddSizes))]
+    public void Dilated_depthwise_convolutions_at_odd_sizes_match_a_float64_reference(long k, long stride, long h, long w)
+    {
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            using var scope = torch.NewDisposeScope();
+            var t = Trial(6, 6, k, stride, 2, 6, dtype, seed: 300, h, w);
+            long outH = (h - 1) / stride + 1, outW = (w - 1) / stride + 1;
+            Assert.Equal([16L, 6, outH, outW], t.Y.shape);
+            Assert.True(t.Y.is_contiguous(), "the cut-back output is a strided view");
+            AssertClose($"{dtype} forward", t.Y, t.Y64);
+            AssertClose($"{dtype} input gradient", t.X.grad!, t.X64.grad!);
+            AssertClose($"{dtype} weight gradient", t.Conv.Weight.grad!, t.W64.grad!);
+        }
+    }
+
     private sealed record ConvTrial(Conv Conv, Tensor X, Tensor Y, Tensor X64, Tensor W64, Tensor Y64);
 
     /// <summary>A Conv's forward and backward on an input of <paramref name="dtype"/>, and the float64 reference on the
     /// same values (filters rounded to <paramref name="dtype"/> as the Conv uses them) with the same output gradient.</summary>
-    private static ConvTrial Trial(long cin, long cout, long k, long stride, long dilation, long groups, ScalarType dtype, int seed)
+    private static ConvTrial Trial(long cin, long cout, long k, long stride, long dilation, long groups, ScalarType dtype, int seed,
+        long height = 20, long width = 20)
     {
         torch.manual_seed(seed);
         long pad = dilation * (k / 2);
         var conv = new Conv(cin, cout, k, stride, pad, dilation, groups, bias: true);
-        var x = torch.randn(16, cin, 20, 20).to(dtype).requires_grad_(true);
+        var x = torch.randn(16, cin, height, width).to(dtype).requires_grad_(true);
         var y = conv.call(x);
         var g = torch.randn(y.shape).to(dtype);
         torch.autograd.backward([y], [g]);

@@ -88,8 +88,9 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         }
         using var filters = weight.As(x.dtype);
         using var b = bias?.As(x.dtype);
+        bool evenSides = x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0;
         if (dilation == 2 && groups == cin && weight.shape[1] == 1 && padding == k - 1 && weight.shape[3] == k && stride <= 2
-            && x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0)
+            && (evenSides || (k == 3 && stride == 1)))
             return DepthwiseDilated2(x, filters, b, stride, (k - 1) / 2);
         if (groups != 1 || k <= 1)
             return functional.conv2d(x, filters, b, [stride, stride], [padding, padding], [dilation, dilation], groups);
@@ -106,7 +107,10 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
     /// output pixel reads only input pixels of its own row and column parity, so the four parity phases (side by side
     /// in the batch) are four undilated convolutions with padding (k - 1) / 2; at stride 2 only the even phase is read.
     /// The same numbers, but oneDNN runs dilated depthwise convolutions through im2col and col2im (its col2im was a
-    /// tenth of a DARTS-space PC search step) and undilated ones with its depthwise kernels.
+    /// tenth of a DARTS-space PC search step) and undilated ones with its depthwise kernels. For a 3x3 kernel at stride 1
+    /// an odd side gets one zero row or column (what the padding would read there anyway) and the output is cut back:
+    /// in ImageNet's 7x7 stage that took 0.62-0.68x of the dilated call's forward + backward, while 5x5 kernels at odd
+    /// sizes took 1.3x and stay on the dilated call (docs/benchmarks.md).
     /// </summary>
     private static Tensor DepthwiseDilated2(Tensor x, Tensor filters, Tensor? bias, long stride, long pad)
     {
@@ -115,6 +119,13 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         {
             using var even = x[.., .., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(0, null, 2)];
             return functional.conv2d(even, filters, bias, [1, 1], [pad, pad], [1, 1], c);
+        }
+        if (h % 2 != 0 || w % 2 != 0)
+        {
+            using var padded = functional.pad(x, [0, w % 2, 0, h % 2]);
+            using var full = DepthwiseDilated2(padded, filters, bias, 1, pad);
+            using var cut = full[.., .., TensorIndex.Slice(0, h), TensorIndex.Slice(0, w)];
+            return cut.contiguous();
         }
         using var split = x.reshape(n, c, h / 2, 2, w / 2, 2);
         using var phased = split.permute(0, 3, 5, 1, 2, 4); // [n, row parity, column parity, c, h/2, w/2]
