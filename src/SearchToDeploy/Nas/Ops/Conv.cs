@@ -88,9 +88,8 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         }
         using var filters = weight.As(x.dtype);
         using var b = bias?.As(x.dtype);
-        bool evenSides = x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0;
         if (dilation == 2 && groups == cin && weight.shape[1] == 1 && padding == k - 1 && weight.shape[3] == k && stride <= 2
-            && (evenSides || (k == 3 && stride == 1)))
+            && ((k == 3 && stride == 1) || (x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0)))
             return DepthwiseDilated2(x, filters, b, stride, (k - 1) / 2);
         if (groups != 1 || k <= 1)
             return functional.conv2d(x, filters, b, [stride, stride], [padding, padding], [dilation, dilation], groups);
