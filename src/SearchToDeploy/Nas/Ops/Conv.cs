@@ -91,6 +91,8 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         if (dilation == 2 && groups == cin && weight.shape[1] == 1 && padding == k - 1 && weight.shape[3] == k && stride <= 2
             && ((k == 3 && stride == 1) || (x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0)))
             return DepthwiseDilated2(x, filters, b, stride, (k - 1) / 2);
+        if (Depthwise5x5.Handles(x, filters, cin, k, stride, padding, dilation, groups))
+            return Depthwise5x5.Apply(x, filters, b, padding);
         if (groups != 1 || k <= 1)
             return functional.conv2d(x, filters, b, [stride, stride], [padding, padding], [dilation, dilation], groups);
         if (x.dtype != ScalarType.BFloat16 || !x.requires_grad || cin % SafeOutputChannels == 0)
@@ -117,7 +119,7 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         if (stride == 2)
         {
             using var even = x[.., .., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(0, null, 2)];
-            return functional.conv2d(even, filters, bias, [1, 1], [pad, pad], [1, 1], c);
+            return Undilated(even, filters, bias, pad);
         }
         if (h % 2 != 0 || w % 2 != 0)
         {
@@ -129,11 +131,17 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         using var split = x.reshape(n, c, h / 2, 2, w / 2, 2);
         using var phased = split.permute(0, 3, 5, 1, 2, 4); // [n, row parity, column parity, c, h/2, w/2]
         using var phases = phased.reshape(n * 4, c, h / 2, w / 2);
-        using var y = functional.conv2d(phases, filters, bias, [1, 1], [pad, pad], [1, 1], c);
+        using var y = Undilated(phases, filters, bias, pad);
         using var joined = y.view(n, 2, 2, c, h / 2, w / 2);
         using var back = joined.permute(0, 3, 4, 1, 5, 2); // [n, c, h/2, row parity, w/2, column parity]
         return back.reshape(n, c, h, w);
     }
+
+    /// <summary>A depthwise convolution at stride 1 (the phases of a dilated one).</summary>
+    private static Tensor Undilated(Tensor x, Tensor filters, Tensor? bias, long pad) =>
+        Depthwise5x5.Handles(x, filters, x.shape[1], filters.shape[2], 1, pad, 1, x.shape[1])
+            ? Depthwise5x5.Apply(x, filters, bias, pad)
+            : functional.conv2d(x, filters, bias, [1, 1], [pad, pad], [1, 1], x.shape[1]);
 
     /// <summary>A dense convolution whose output channels are padded to a multiple of 16 where they are not.</summary>
     private static Tensor PaddedOutput(Tensor x, Tensor weight, Tensor? bias, long stride, long padding, long dilation)
