@@ -66,6 +66,29 @@ public sealed class Depthwise5x5Tests
     }
 
     [Fact]
+    public void Passes_that_only_need_other_gradients_can_leave_the_filter_gradient_out()
+    {
+        // The architecture step's backward (inputs: α) reaches the filters' node on its way to the input; inside
+        // WithoutFilterGradients it computes the input gradient alone, with the same numbers.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(3);
+        var conv = new Conv(6, 6, 5, padding: 2, groups: 6);
+        var x = torch.randn(4, 6, 12, 12).requires_grad_(true);
+        var g = torch.randn(4, 6, 12, 12);
+        var full = torch.autograd.grad([conv.call(x)], [x], [g])[0];
+        Tensor only;
+        using (Depthwise5x5.WithoutFilterGradients()) only = torch.autograd.grad([conv.call(x)], [x], [g])[0];
+        Assert.Equal(0.0, (full - only).abs().max().item<float>());
+        using (Depthwise5x5.WithoutFilterGradients())
+        {
+            var skipped = torch.autograd.grad([conv.call(x)], [conv.Weight], [g], allow_unused: true)[0];
+            Assert.True(skipped is null || skipped.IsInvalid, "the filter gradient was computed inside the scope");
+        }
+        var back = torch.autograd.grad([conv.call(x)], [conv.Weight], [g], allow_unused: true)[0];
+        Assert.False(back is null || back.IsInvalid, "outside the scope the filter gradient is missing");
+    }
+
+    [Fact]
     public void Repeated_steps_free_their_memory()
     {
         // The custom function's handles are freed at the next call, not left to the finalizer: after warm-up, forty

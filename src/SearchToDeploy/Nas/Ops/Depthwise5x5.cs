@@ -9,11 +9,12 @@ namespace SearchToDeploy.Nas.Ops;
 /// <summary>
 /// Depthwise 5x5 convolutions at stride 1 whose filters train, with a filter gradient of our own. libtorch's oneDNN
 /// computes the forward pass and the input gradient of a depthwise 5x5 convolution with fast kernels, but its filter
-/// gradient took 10-30x the forward pass here (about 60 ms at [96, 36, 32, 32] against 8 ms forward, one thread), a
+/// gradient took 10-30x the forward pass here (about 100 ms at [96, 36, 32, 32] against 9.5 ms forward, one thread), a
 /// large part of a retraining step for cells with 5x5 separable or dilated convolutions and of the non-RF baselines'
 /// search step. This function keeps libtorch's forward and computes the input gradient as the forward convolution of
 /// the output gradient with the flipped filters; the filter gradient is an AVX2 loop over each channel's planes
-/// (<see cref="FilterGradient"/>) at about the cost of the forward pass (docs/benchmarks.md). Used only for float32
+/// (<see cref="FilterGradient"/>) at about the cost of the forward pass: forward and backward together take 0.2-0.4x
+/// of libtorch's (docs/benchmarks.md, "Depthwise 5x5 filter gradients"). Used only for float32
 /// CPU tensors with gradients on; frozen filters (random features), 3x3 kernels (whose oneDNN filter gradient is
 /// fast), strides above 1 and bfloat16 keep libtorch's convolution.
 /// </summary>
@@ -72,17 +73,36 @@ internal sealed class Depthwise5x5 : autograd.SingleTensorFunction<Depthwise5x5>
                 using var flipped = filters.flip(2, 3);
                 gradInput = functional.conv2d(g, flipped, null, [1, 1], [Kernel - 1 - padding, Kernel - 1 - padding], [1, 1], x.shape[1]);
             }
-            var gradFilters = FilterGradient(x, g, padding);
+            var gradFilters = _skipFilterGradients ? null : FilterGradient(x, g, padding);
             if ((bool)ctx.get_data("bias_grad")) gradBias = g.sum([0, 2, 3]);
             // The engine copies the returned tensors; these handles are freed at this thread's next call.
             foreach (var t in new[] { gradInput, gradFilters, gradBias }) if (t is not null) Pending.Add(t);
-            return [gradInput!, gradFilters, gradBias!, null!];
+            return [gradInput!, gradFilters!, gradBias!, null!];
         }
         finally
         {
             gradOutput.Dispose();
             foreach (var t in saved) t?.Dispose();
         }
+    }
+
+    [ThreadStatic] private static bool _skipFilterGradients;
+
+    /// <summary>
+    /// Until disposed, backward passes on this thread leave the filter gradients out. For passes that only need the
+    /// architecture parameters' gradients (<c>autograd.backward(..., inputs: α)</c>): libtorch's own convolutions
+    /// skip the gradients the engine does not need, but a custom function cannot see which those are.
+    /// </summary>
+    public static IDisposable WithoutFilterGradients()
+    {
+        bool previous = _skipFilterGradients;
+        _skipFilterGradients = true;
+        return new Restore(() => _skipFilterGradients = previous);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
     }
 
     /// <summary>Handles created by this thread's previous call, which libtorch has copied by now (see forward and backward).</summary>

@@ -37,7 +37,7 @@ public sealed class Architect(Supernet net, SearchOptions options)
     {
         using var scope = torch.NewDisposeScope();
         var loss = Loss(x, y);
-        torch.autograd.backward([loss], inputs: [.. Arch]);
+        using (Ops.Depthwise5x5.WithoutFilterGradients()) torch.autograd.backward([loss], inputs: [.. Arch]);
         return loss.ToDouble();
     }
 
@@ -116,6 +116,7 @@ public sealed class Architect(Supernet net, SearchOptions options)
             using var step = r.ToScalar();
             for (int i = 0; i < w.Count; i++) w[i].add_(v[i], step);
         }
+        using var onlyArch = Ops.Depthwise5x5.WithoutFilterGradients();
         return torch.autograd.grad([Loss(x, y)], [.. Arch]);
     }
 
