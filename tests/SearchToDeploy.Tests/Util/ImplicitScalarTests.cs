@@ -31,7 +31,8 @@ public sealed class ImplicitScalarTests
             {
                 string? what = null;
                 if (node is InvocationExpressionSyntax or BinaryExpressionSyntax or AssignmentExpressionSyntax or PrefixUnaryExpressionSyntax
-                    && model.GetSymbolInfo(node).Symbol is IMethodSymbol m && forbidden.Contains(Key(m)))
+                    // Built-in pointer operators (unsafe kernels) have no containing type and are never TorchSharp's.
+                    && model.GetSymbolInfo(node).Symbol is IMethodSymbol { ContainingType: not null } m && forbidden.Contains(Key(m)))
                     what = Key(m);
                 else if (node is ExpressionSyntax e && model.GetConversion(e) is { IsUserDefined: true, MethodSymbol.ContainingType.Name: "Scalar" } c
                          && c.MethodSymbol!.ContainingNamespace.ToString() == "TorchSharp")
