@@ -122,8 +122,7 @@ internal sealed class Depthwise5x5 : autograd.SingleTensorFunction<Depthwise5x5>
     /// block in vector lanes and across planes in float64.</summary>
     internal static unsafe Tensor FilterGradient(Tensor x, Tensor gradOutput, long padding)
     {
-        using var padded = functional.pad(x, [padding, padding, padding, padding]);
-        using var xp = padded.contiguous();
+        using var xp = functional.pad(x, [padding, padding, padding, padding]); // a new contiguous tensor
         using var g = gradOutput.contiguous();
         int n = (int)x.shape[0], channels = (int)x.shape[1];
         int hp = (int)xp.shape[2], wp = (int)xp.shape[3], ho = (int)g.shape[2], wo = (int)g.shape[3];
