@@ -84,14 +84,15 @@ public static class BenchCommands
         var reference = new Option<bool>("--reference") { Description = "Also measure each space with the edge-by-edge reference cells (to compare with the fused cells)" };
         var parallel = new Option<bool>("--parallel-steps") { Description = "Also measure each method with parallel steps (architecture and weight gradients side by side, one core each)" };
         var bf16 = new Option<bool>("--bf16") { Description = "Also measure each variant with bfloat16 activations (--precision bf16)" };
+        var unrolled = new Option<bool>("--unrolled") { Description = "Also measure each method with the second-order (unrolled) architecture step, float32 (as S1-S4's paper preset runs DARTS and RF-DARTS)" };
         var cmd = new Command("search", "Time per search step, images/s, peak memory and GFLOP/s for each space x method at the paper's supernet size");
-        foreach (var o in new Option[] { root, spaces, methods, batch, steps, threads, output, reference, parallel, bf16 }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { root, spaces, methods, batch, steps, threads, output, reference, parallel, bf16, unrolled }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             var cifar = DatasetRef.Resolve("cifar10", DataRoot.Resolve(r.GetValue(root))).Open(Split.Train);
             var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(Nas.Supernets.SearchMethods.Parse)],
-                r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), r.GetValue(parallel), r.GetValue(bf16), io.Out);
+                r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), r.GetValue(parallel), r.GetValue(bf16), r.GetValue(unrolled), io.Out);
             return Report(io, table, r.GetValue(output));
         }));
         return cmd;

@@ -14,17 +14,18 @@ using ParamGroup = SearchToDeploy.Training.ParamGroup;
 namespace SearchToDeploy.Benchmarks;
 
 /// <summary>
-/// <c>s2d bench search</c>: the time of one search step (an architecture step and a weight step, first order) on real
-/// CIFAR-10 batches for each space x method at the paper's supernet size, with images/s, peak resident memory, the
+/// <c>s2d bench search</c>: the time of one search step (an architecture step and a weight step; first order, and with
+/// <c>--unrolled</c> also second order) on real CIFAR-10 batches for each space x method at the paper's supernet size, with images/s, peak resident memory, the
 /// supernet's forward FLOPs and the achieved GFLOP/s against a 2048x2048 matrix-multiply peak measured in the same run.
 /// </summary>
 public static class SearchBenchmark
 {
-    public sealed record Row(string Space, SearchMethod Method, bool Fused, bool Parallel, Precision Precision, double StepMs, double ArchMs, double WeightMs, double ImagesPerSecond,
+    public sealed record Row(string Space, SearchMethod Method, bool Fused, bool Parallel, bool Unrolled, Precision Precision, double StepMs, double ArchMs, double WeightMs, double ImagesPerSecond,
         double PeakMb, double AllocatedPeakMb, double ForwardMflopsPerImage, double Gflops, double FullSearchHours);
 
     public static (BenchTable Table, List<Row> Rows, double PeakGflops) Run(IImageDataset cifar, IReadOnlyList<string> spaces,
-        IReadOnlyList<SearchMethod> methods, int batch, int steps, bool withReference, bool withParallel, bool withBf16, TextWriter log)
+        IReadOnlyList<SearchMethod> methods, int batch, int steps, bool withReference, bool withParallel, bool withBf16, bool withUnrolled,
+        TextWriter log)
     {
         int threads = torch.get_num_threads();
         double peak = MatmulPeak();
@@ -38,8 +39,11 @@ public static class SearchBenchmark
                 foreach (var method in methods)
                 {
                     foreach (bool fused in withReference && HasFusedCell(spaceName) ? new[] { false, true } : [true])
-                        variants.Add(new Variant(spaceName, method, fused, parallel: false, precision, threads, loader));
-                    if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, precision, threads, loader));
+                        variants.Add(new Variant(spaceName, method, fused, parallel: false, unrolled: false, precision, threads, loader));
+                    if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, unrolled: false, precision, threads, loader));
+                    // The second-order step runs in float32 only (it differences two gradients taken 2ε apart).
+                    if (withUnrolled && precision == Precision.Float32)
+                        variants.Add(new Variant(spaceName, method, fused: true, parallel: false, unrolled: true, precision, threads, loader));
                 }
             // Peak memory, one variant at a time: resident memory above the process's after the allocator has given back
             // what it can (what a search shows, the heap's free and fragmented memory included), and the peak of what is
@@ -66,7 +70,7 @@ public static class SearchBenchmark
         }
         torch.set_num_threads(threads);
 
-        var table = new BenchTable($"Search step, batch {batch}, first order ({threads} torch thread{(threads == 1 ? "" : "s")} on {Environment.ProcessorCount} cores; matmul peak {peak:0} GFLOP/s)",
+        var table = new BenchTable($"Search step, batch {batch}, first order{(withUnrolled ? " and second order" : "")} ({threads} torch thread{(threads == 1 ? "" : "s")} on {Environment.ProcessorCount} cores; matmul peak {peak:0} GFLOP/s)",
             "step ms", "arch ms", "weight ms", "images/s", "peak MB", "allocated peak MB", "fwd MFLOP/img", "GFLOP/s", "% of peak", "50 epochs, h");
         foreach (var r in rows)
             table.Add(Name(r), SettingsOf(r.Space),
@@ -95,10 +99,10 @@ public static class SearchBenchmark
         private readonly long _macs;
         private double _peakMb, _allocatedPeakMb;
 
-        public Variant(string space, SearchMethod method, bool fused, bool parallel, Precision precision, int threads, DataLoader loader)
+        public Variant(string space, SearchMethod method, bool fused, bool parallel, bool unrolled, Precision precision, int threads, DataLoader loader)
         {
             Space = space; Method = method; Fused = fused; Parallel = parallel;
-            _o = OptionsFor(space, method) with { Precision = precision };
+            _o = OptionsFor(space, method) with { Precision = precision, Unrolled = unrolled };
             _macs = ForwardMacs(_o, loader);
             torch.manual_seed(1);
             _net = SupernetFactory.Create(_o.SupernetConfig(10) with { Fused = fused });
@@ -116,6 +120,7 @@ public static class SearchBenchmark
         public SearchMethod Method { get; }
         public bool Fused { get; }
         public bool Parallel { get; }
+        public bool Unrolled => _o.Unrolled;
         public Precision Precision => _o.Precision;
 
         /// <summary>
@@ -158,10 +163,12 @@ public static class SearchBenchmark
         {
             double archMs = Median(_arch), weightMs = Median(_weight), stepMs = Median(_total);
             double fwdFlops = 2.0 * _macs;
-            // Each step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of FLOPs each.
-            double gflops = 6 * fwdFlops * batch / (stepMs / 1000) / 1e9;
+            // A first-order step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of
+            // FLOPs each. The second-order architecture step runs four such passes (∇w L_train, ∇α,w' L_val at w', and
+            // ∇α L_train at w±), so its step runs five.
+            double gflops = (Unrolled ? 15 : 6) * fwdFlops * batch / (stepMs / 1000) / 1e9;
             double hours = 50.0 * (25_000 / batch) * stepMs / 1000 / 3600;
-            return new Row(Space, Method, Fused, Parallel, Precision, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, _allocatedPeakMb, fwdFlops / 1e6, gflops, hours);
+            return new Row(Space, Method, Fused, Parallel, Unrolled, Precision, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, _allocatedPeakMb, fwdFlops / 1e6, gflops, hours);
         }
 
         public void Dispose()
@@ -175,11 +182,12 @@ public static class SearchBenchmark
     private static bool HasFusedCell(string space) =>
         SearchSpaces.Get(space) is var s && (s.Kind == SpaceKind.Nb201 || DartsCellLayout.Supports(s));
 
-    private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}{(r.Precision == Precision.Float32 ? "" : $" ({r.Precision.Name()})")}";
+    private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}{(r.Unrolled ? " (second order)" : "")}{(r.Precision == Precision.Float32 ? "" : $" ({r.Precision.Name()})")}";
 
     private static string SettingsOf(string space) => SearchSpaces.Get(space).Kind == SpaceKind.Nb201 ? "C=16, N=5" : "C=16, 8 cells";
 
-    /// <summary>Options of the paper preset with first-order steps (the benchmark compares step costs).</summary>
+    /// <summary>Options of the paper preset with first-order steps (the benchmark compares step costs; its second-order
+    /// variants set <see cref="SearchOptions.Unrolled"/> themselves).</summary>
     public static SearchOptions OptionsFor(string space, SearchMethod method) =>
         SearchPresets.Create("paper", space, method) with { Unrolled = false, DropPath = 0, ArchWarmupEpochs = 0 };
 
