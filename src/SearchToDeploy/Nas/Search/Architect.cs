@@ -57,7 +57,7 @@ public sealed class Architect(Supernet net, SearchOptions options)
         try
         {
             // Virtual step w' = w - eta * (momentum * buf + dL_train/dw + wd * w).
-            var gTrain = torch.autograd.grad([Loss(xTrain, yTrain)], [.. w]);
+            var (gTrain, _) = GradientsOf(xTrain, yTrain, [.. w]);
             using (torch.no_grad())
             {
                 // Explicit scalars, alive until the end (see Sgd.Step).
@@ -73,9 +73,7 @@ public sealed class Architect(Supernet net, SearchOptions options)
             }
 
             // Gradients of the validation loss at w' for α and for w'.
-            var lossValid = Loss(xValid, yValid);
-            double valid = lossValid.ToDouble();
-            var grads = torch.autograd.grad([lossValid], [.. Arch, .. w]);
+            var (grads, valid) = GradientsOf(xValid, yValid, [.. Arch, .. w]);
             var dAlpha = grads.Take(Arch.Count).ToList();
             var v = grads.Skip(Arch.Count).ToList();
 
@@ -117,7 +115,21 @@ public sealed class Architect(Supernet net, SearchOptions options)
             for (int i = 0; i < w.Count; i++) w[i].add_(v[i], step);
         }
         using var onlyArch = Ops.Depthwise5x5.WithoutFilterGradients();
-        return torch.autograd.grad([Loss(x, y)], [.. Arch]);
+        return GradientsOf(x, y, [.. Arch]).Grads;
+    }
+
+    /// <summary>
+    /// The gradients of the loss on (x, y) for <paramref name="inputs"/> and the loss, in a dispose scope of its own:
+    /// the supernet's intermediate tensors are freed when the pass ends, not when the second-order step's four passes
+    /// have all run (which held up to two passes' activations at once).
+    /// </summary>
+    private (IList<Tensor> Grads, double Loss) GradientsOf(Tensor x, Tensor y, IList<Tensor> inputs)
+    {
+        using var scope = torch.NewDisposeScope();
+        var loss = Loss(x, y);
+        var grads = torch.autograd.grad([loss], inputs);
+        double value = loss.ToDouble();
+        return ([.. grads.Select(g => g.MoveToOuterDisposeScope())], value);
     }
 
     private static void Restore(IReadOnlyList<Parameter> w, IReadOnlyList<Tensor> saved)
