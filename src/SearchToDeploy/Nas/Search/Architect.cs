@@ -36,10 +36,9 @@ public sealed class Architect(Supernet net, SearchOptions options)
     private double FirstOrderGradient(Tensor x, Tensor y)
     {
         using var scope = torch.NewDisposeScope();
-        using var onlyArch = Ops.Depthwise5x5.WithoutFilterGradients();
-        var (grads, loss) = GradientsOf(x, y, [.. Arch]);
-        SetArchGradients(grads);
-        return loss;
+        var loss = Loss(x, y);
+        using (Ops.Depthwise5x5.WithoutFilterGradients()) torch.autograd.backward([loss], inputs: [.. Arch]);
+        return loss.ToDouble();
     }
 
     private Tensor Loss(Tensor x, Tensor y)
@@ -89,7 +88,14 @@ public sealed class Architect(Supernet net, SearchOptions options)
             using (torch.no_grad())
             {
                 using Scalar twoR = (2 * r).ToScalar(), step = eta.ToScalar();
-                SetArchGradients([.. Arch.Select((_, i) => dAlpha[i] - (gPlus[i] - gMinus[i]) / twoR * step)]);
+                for (int i = 0; i < Arch.Count; i++)
+                {
+                    var implicitGrad = (gPlus[i] - gMinus[i]) / twoR;
+                    var total = dAlpha[i] - implicitGrad * step;
+                    using var g = Arch[i].grad;
+                    if (g is null) Arch[i].grad = total.detach().clone().DetachFromDisposeScope();
+                    else g.copy_(total);
+                }
             }
             return valid;
         }
@@ -124,18 +130,6 @@ public sealed class Architect(Supernet net, SearchOptions options)
         var grads = torch.autograd.grad([loss], inputs);
         double value = loss.ToDouble();
         return ([.. grads.Select(g => g.MoveToOuterDisposeScope())], value);
-    }
-
-    /// <summary>Sets each α's .grad to <paramref name="grads"/> (copied into an existing .grad, else a detached clone).</summary>
-    private void SetArchGradients(IList<Tensor> grads)
-    {
-        using var _ = torch.no_grad();
-        for (int i = 0; i < Arch.Count; i++)
-        {
-            using var g = Arch[i].grad;
-            if (g is null) Arch[i].grad = grads[i].detach().clone().DetachFromDisposeScope();
-            else g.copy_(grads[i]);
-        }
     }
 
     private static void Restore(IReadOnlyList<Parameter> w, IReadOnlyList<Tensor> saved)
