@@ -33,6 +33,11 @@ public sealed class Architect(Supernet net, SearchOptions options)
         return loss;
     }
 
+    /// <remarks>
+    /// Accumulates with <c>autograd.backward</c> rather than taking <see cref="GradientsOf"/>'s <c>autograd.grad</c>:
+    /// a DARTS-style supernet of one cell (a reduction cell) leaves the normal cell's α out of the graph, which
+    /// backward skips and grad refuses (libtorch's "not used in the graph" error ends the process).
+    /// </remarks>
     private double FirstOrderGradient(Tensor x, Tensor y)
     {
         using var scope = torch.NewDisposeScope();
