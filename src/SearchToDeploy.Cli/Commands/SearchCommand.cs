@@ -119,8 +119,7 @@ public static class SearchCommand
                 Nb201Table = r.GetValue(table) ?? (saved is not null ? o.Nb201Table : DefaultTable(dataRoot)),
             };
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
-            if (r.GetValue(force) && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            Directory.CreateDirectory(dir);
+            RunFolder.Prepare(dir, "search", clear: r.GetValue(force));
             using var log = new RunLog(io.Out, Path.Combine(dir, "log.txt"));
             try
             {

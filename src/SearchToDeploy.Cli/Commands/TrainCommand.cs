@@ -108,8 +108,7 @@ public static class TrainCommand
                 Device = r.GetValue(device) ?? o.Device,
                 StopAfterEpochs = r.GetValue(stopAfter) ?? 0,
             };
-            if (r.GetValue(force) && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            Directory.CreateDirectory(dir);
+            RunFolder.Prepare(dir, "train", clear: r.GetValue(force));
             using var log = new RunLog(io.Out, Path.Combine(dir, "log.txt"));
             try
             {

@@ -57,8 +57,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         // An interrupted stage with the same configuration and inputs resumes from its checkpoint; anything else starts over.
         bool resume = !force && manifest is { Status: "running" } && manifest.ConfigHash == hash &&
                       manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
-        if (!resume && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        Directory.CreateDirectory(dir);
+        RunFolder.Prepare(dir, $"stage {name}", clear: !resume, option: "stage folder");
         var started = DateTime.UtcNow;
         var record = new StageManifest
         {
@@ -143,7 +142,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         if (!report.Passed || report.GateTop1 != profile.GateTop1 || report.GateTop5 != profile.GateTop5)
             throw new GateFailedException($"{reportPath}: the model did not pass the gates top-1 >= {profile.GateTop1}%, top-5 >= {profile.GateTop5}%; nothing is packaged");
         string staging = Path.Combine(_models, $".{RunName}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(staging);
+        RunFolder.Prepare(staging, "package", clear: false);
         string[] files;
         try
         {
@@ -156,7 +155,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             if (File.Exists(Path.Combine(search, "curves.png"))) File.Copy(Path.Combine(search, "curves.png"), Path.Combine(staging, "search_curves.png"));
             File.WriteAllText(Path.Combine(staging, "README.md"), ModelCard.Write(RunName, profile, report, staging, search, train));
             files = [.. Directory.GetFiles(staging).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
-            if (Directory.Exists(PackageDir)) Directory.Delete(PackageDir, recursive: true);
+            RunFolder.Delete(PackageDir, "package folder");
             Directory.Move(staging, PackageDir);
         }
         catch
