@@ -84,8 +84,10 @@ public sealed class CliIo(TextWriter output, TextWriter error)
         }
         catch (Exception e)
         {
-            Err.WriteLine($"error: {e.GetType().Name}: {e.Message}");
-            Err.WriteLine(e.StackTrace);
+            // libtorch's own errors carry its C++ backtrace in the message: show the message; the frames only on request.
+            bool native = Util.NativeErrors.HasBacktrace(e.Message);
+            Err.WriteLine($"error: {(native ? "" : e.GetType().Name + ": ")}{Util.NativeErrors.Message(e)}");
+            if (!native || Environment.GetEnvironmentVariable("S2D_DEBUG") is "1") Err.WriteLine(native ? e.ToString() : e.StackTrace);
             return S2dApp.Failure;
         }
     }

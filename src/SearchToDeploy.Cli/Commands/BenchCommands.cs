@@ -59,14 +59,31 @@ public static class BenchCommands
         var steps = new Option<int>("--steps") { Description = "Measured steps per workload (median, after a warm-up step)", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (0 = all cores)" };
         var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
-        var cmd = new Command("train", "Training images/s of the evaluation networks at paper and cpu-preset sizes, and the time of one paper epoch here");
-        foreach (var o in new Option[] { darts, nb201, imagenetBatch, steps, threads, output }) cmd.Options.Add(o);
+        var network = CommonOptions.Network();
+        network.Description = "Measure only this network (cifar, imagenet, imagenet-64 or nb201) at the size the next options give, instead of the default workloads";
+        var channels = new Option<long>("--channels") { Description = "With --network: initial channels C", DefaultValueFactory = _ => 16 };
+        var layers = new Option<int>("--layers") { Description = "With --network: cells (per stage for nb201)", DefaultValueFactory = _ => 8 };
+        var imageSize = new Option<int?>("--image-size") { Description = "With --network: input size (default: the network's own)" };
+        var batch = new Option<int>("--batch-size") { Description = "With --network: batch size", DefaultValueFactory = _ => 64 };
+        var aux = new Option<bool>("--aux") { Description = "With --network: build and train the auxiliary head" };
+        var cmd = new Command("train", "Training images/s of the evaluation networks at paper and cpu-preset sizes, the time of one epoch here, and GFLOP/s against a matrix multiply's");
+        foreach (var o in new Option[] { darts, nb201, imagenetBatch, steps, threads, output, network, channels, layers, imageSize, batch, aux }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             var d = Nas.Genotypes.GenotypeFile.LoadFileOrText(r.GetValue(darts) ?? Nas.Genotypes.KnownGenotypes.DartsV2);
             var n = Nas.Genotypes.GenotypeFile.LoadFileOrText(r.GetValue(nb201) ?? Nas.Genotypes.KnownGenotypes.Nb201Best);
-            var table = TrainBenchmark.Run(TrainBenchmark.Defaults(d, n, r.GetValue(imagenetBatch)), r.GetValue(steps), io.Out);
+            var workloads = TrainBenchmark.Defaults(d, n, r.GetValue(imagenetBatch));
+            if (r.GetValue(network) is { } name)
+            {
+                var kind = Nas.Networks.EvalNetwork.ParseKind(name);
+                var cfg = new Nas.Networks.NetworkConfig(kind, r.GetValue(channels), r.GetValue(layers), kind == Nas.Networks.NetworkKind.ImageNet ? 1000 : 10, r.GetValue(aux));
+                int size = r.GetValue(imageSize) ?? Nas.Networks.NetworkConfig.DesignSize(kind);
+                workloads = [new($"{Nas.Networks.EvalNetwork.KindName(kind)} network (C={cfg.Channels}, {cfg.Layers} cells{(cfg.Auxiliary ? ", aux" : "")})",
+                    Nas.Networks.EvalNetwork.IsNb201(kind) ? n : d, cfg, size, r.GetValue(batch),
+                    Nas.Networks.EvalNetwork.IsImageNet(kind) ? TrainBenchmark.ImagenetteEpochImages : TrainBenchmark.CifarEpochImages)];
+            }
+            var table = TrainBenchmark.Run(workloads, r.GetValue(steps), io.Out);
             return Report(io, table, r.GetValue(output));
         }));
         return cmd;

@@ -72,7 +72,8 @@ public static class DataCommands
         var dataset = CommonOptions.Dataset();
         var root = CommonOptions.DataRoot();
         var cmd = new Command("download",
-            "Download CIFAR-10, CIFAR-100 or SVHN from the official address into the data root, check the published MD5 and unpack; " +
+            "Download CIFAR-10, CIFAR-100, SVHN or Imagenette (160 px) from the official address into the data root, check the published MD5 " +
+            "(Imagenette: and the image counts of the published split) and unpack; " +
             "an archive placed in the data root by hand is used instead of the network. ImageNet is never downloaded.");
         cmd.Options.Add(dataset);
         cmd.Options.Add(root);

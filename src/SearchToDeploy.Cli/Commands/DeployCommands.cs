@@ -44,7 +44,7 @@ public static class DeployCommands
         var coarse = CommonOptions.CoarseLabels();
         var ep = CommonOptions.ExecutionProvider();
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
-        var maxImages = new Option<int>("--max-images") { Description = "Validate on the first N images (0 = all)" };
+        var maxImages = new Option<int>("--max-images") { Description = "Validate on a seeded subset of N images, each class in proportion (0 = all)" };
         var gate1 = new Option<double?>("--gate-top1") { Description = "Minimum top-1 (%); under it: exit code 3" };
         var gate5 = new Option<double?>("--gate-top5") { Description = "Minimum top-5 (%); under it: exit code 3" };
         var report = new Option<string?>("--report") { Description = "JSON report path (default: validation.json beside the model)" };

@@ -13,19 +13,19 @@ public static class PipelineCommand
     {
         var stage = new Option<string>("--stage") { Description = "search, train, export, validate or package; with --through, every stage up to it", Required = true };
         var through = new Option<bool>("--through") { Description = "Run the stages before --stage first (each skipped when up to date)" };
-        var profile = new Option<string>("--profile") { Description = $"{string.Join(", ", PipelineProfile.Names)} (see README: cost and settings of each)", DefaultValueFactory = _ => "quick" };
+        var profile = new Option<string>("--profile") { Description = $"{string.Join(", ", PipelineProfile.Names)} (see README: cost and settings of each)", DefaultValueFactory = _ => PipelineProfile.Default };
         var run = new Option<string?>("--run") { Description = "Run name: stages go to runs/<run>/<stage>, the package to models/<run> (default: the profile's name)" };
         var runs = new Option<string>("--runs") { Description = "Folder of the run folders", DefaultValueFactory = _ => "runs" };
         var models = new Option<string>("--models") { Description = "Folder of the packaged models", DefaultValueFactory = _ => "models" };
         var root = CommonOptions.DataRoot();
-        var imagenet = new Option<string?>("--imagenet") { Description = "ImageNet folder with train/ and val/ (required by --profile paper)" };
-        var transfer = new Option<string?>("--transfer") { Description = "Retrain and validate on this image folder (train/ and val/) instead of CIFAR-10" };
+        var imagenet = new Option<string?>("--imagenet") { Description = "The full ImageNet: a folder with train/ and val/ (required by --profile paper; with --profile imagenet, retrain on it at 224 px instead of Imagenette at 64 px)" };
+        var transfer = new Option<string?>("--transfer") { Description = "Retrain and validate on this image folder (train/ and val/) instead of the profile's data" };
         var gate1 = new Option<double?>("--gate-top1") { Description = "Top-1 gate (%) instead of the profile's" };
         var gate5 = new Option<double?>("--gate-top5") { Description = "Top-5 gate (%) instead of the profile's" };
         var force = new Option<bool>("--force") { Description = "Redo the stage(s) even when up to date" };
         var threads = new Option<int>("--threads") { Description = "Torch and ONNX Runtime threads (0 = all cores)" };
         var device = CommonOptions.Device();
-        var space = new Option<string?>("--space") { Description = "Search space instead of the profile's (nas-bench-201 for smoke/quick, darts for paper)" };
+        var space = new Option<string?>("--space") { Description = "Search space instead of the profile's (darts for imagenet, smoke and paper; nas-bench-201 for nb201, and for smoke the nb201 chain)" };
         var method = new Option<string?>("--method") { Description = "Search method instead of rf-pcdarts: rf-darts, pc-darts or darts" };
         var seed = new Option<long?>("--seed") { Description = "Search seed instead of the preset's (2)" };
         var parallel = new Option<bool>("--parallel-steps") { Description = "Search with parallel first-order steps (architecture and weight gradients side by side on two cores; about 1.2x faster)" };

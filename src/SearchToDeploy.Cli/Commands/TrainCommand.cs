@@ -22,7 +22,7 @@ public static class TrainCommand
         var root = CommonOptions.DataRoot();
         var data = CommonOptions.DataPath();
         var coarse = CommonOptions.CoarseLabels();
-        var preset = new Option<string?>("--preset") { Description = $"{string.Join(", ", TrainPresets.Names)} (default: paper-imagenet for the ImageNet network, else paper-cifar)" };
+        var preset = new Option<string?>("--preset") { Description = $"{string.Join(", ", TrainPresets.Names)} (default: paper-imagenet for the ImageNet network, cpu for its 64-px variant, else paper-cifar)" };
         var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>)", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the cell and settings it was started with (options given again override runtime ones; others must match)" };
         var force = new Option<bool>("--force") { Description = "Delete an existing run in --out and start over" };
@@ -31,7 +31,7 @@ public static class TrainCommand
         var layers = new Option<int?>("--layers") { Description = "Cells (CIFAR 20, ImageNet 14); NAS-Bench-201: cells per stage (5)" };
         var aux = new Option<double?>("--aux-weight") { Description = "Auxiliary head loss weight (0.4); 0 builds no auxiliary head" };
         var dropPath = new Option<double?>("--drop-path") { Description = "Final drop-path probability, ramped linearly from 0 (CIFAR 0.2)" };
-        var imageSize = new Option<int?>("--image-size") { Description = "ImageNet-style datasets: training crop and evaluation centre crop (224)" };
+        var imageSize = new Option<int?>("--image-size") { Description = "ImageNet-style datasets: training crop and evaluation centre crop (224; 64 with the cpu and smoke presets and on Imagenette)" };
         var maxMadds = CommonOptions.MaxMadds();
         var epochs = new Option<int?>("--epochs") { Description = "Epochs" };
         var batch = new Option<int?>("--batch-size") { Description = "Batch size (paper-imagenet scales the learning rate with it)" };
@@ -47,8 +47,9 @@ public static class TrainCommand
         var clip = new Option<double?>("--grad-clip") { Description = "Gradient norm clip (5)" };
         var cutout = new Option<int?>("--cutout") { Description = "CIFAR-style datasets: cutout length (16; 0 = off)" };
         var jitter = new Option<float?>("--color-jitter") { Description = "ImageNet-style datasets: brightness/contrast/saturation jitter (0.4)" };
+        var cropScale = new Option<double?>("--crop-scale") { Description = "ImageNet-style datasets: smallest share of the image area a random-resized crop takes (torchvision 0.08)" };
         var maxTrain = new Option<int?>("--max-train-images") { Description = "Train on a seeded random subset of this many images (0 = all)" };
-        var maxValid = new Option<int?>("--max-valid-images") { Description = "Validate on the first this many images (0 = all)" };
+        var maxValid = new Option<int?>("--max-valid-images") { Description = "Validate on a seeded subset of this many images, each class in proportion (0 = all)" };
         var seed = new Option<long?>("--seed") { Description = "Random seed (0)" };
         var workers = new Option<int?>("--workers") { Description = "Data loader threads" };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)" };
@@ -56,7 +57,7 @@ public static class TrainCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this invocation (resume later with --resume)" };
 
         foreach (var o in new Option[] { genotype, network, dataset, root, data, coarse, preset, outDir, resume, force, channels, layers, aux, dropPath,
-                     imageSize, maxMadds, epochs, batch, lr, lrMin, schedule, gamma, warmup, momentum, nesterov, wd, smoothing, clip, cutout, jitter,
+                     imageSize, maxMadds, epochs, batch, lr, lrMin, schedule, gamma, warmup, momentum, nesterov, wd, smoothing, clip, cutout, jitter, cropScale,
                      maxTrain, maxValid, seed, workers, threads, device, stopAfter })
             cmd.Options.Add(o);
 
@@ -75,8 +76,11 @@ public static class TrainCommand
             var ds = savedOptions is not null && !CommonOptions.Given(r, dataset) && r.GetValue(data) is null
                 ? DatasetRef.Resolve(savedOptions.Dataset, DataRoot.Resolve(r.GetValue(root)), savedOptions.DataPath, r.GetValue(coarse))
                 : CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
-            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch, ds.IsSmallImage);
-            string presetName = r.GetValue(preset) ?? (kind == NetworkKind.ImageNet ? "paper-imagenet" : "paper-cifar");
+            // ImageNet-style images train at 224 px (the mobile network) with the paper recipe, at 64 px (the 64-px
+            // network) with the cpu and smoke recipes and on Imagenette, unless --image-size says otherwise.
+            int size = r.GetValue(imageSize) ?? (r.GetValue(preset) is "cpu" or "smoke" || ds.Kind == DatasetKind.Imagenette ? 64 : 224);
+            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch, ds.IsSmallImage, size);
+            string presetName = r.GetValue(preset) ?? kind switch { NetworkKind.ImageNet => "paper-imagenet", NetworkKind.ImageNet64 => "cpu", _ => "paper-cifar" };
             var o = savedOptions ?? TrainPresets.Create(presetName, kind, r.GetValue(batch));
             o = o with
             {
@@ -100,6 +104,7 @@ public static class TrainCommand
                 GradClip = r.GetValue(clip) ?? o.GradClip,
                 Cutout = r.GetValue(cutout) ?? o.Cutout,
                 ColorJitter = r.GetValue(jitter) ?? o.ColorJitter,
+                CropScaleMin = r.GetValue(cropScale) ?? o.CropScaleMin,
                 MaxTrainImages = r.GetValue(maxTrain) ?? o.MaxTrainImages,
                 MaxValidImages = r.GetValue(maxValid) ?? o.MaxValidImages,
                 Seed = r.GetValue(seed) ?? o.Seed,

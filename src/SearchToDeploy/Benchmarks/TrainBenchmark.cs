@@ -9,12 +9,13 @@ namespace SearchToDeploy.Benchmarks;
 
 /// <summary>
 /// <c>s2d bench train</c>: training throughput (forward, backward, SGD step on in-memory batches) of the evaluation
-/// networks at their paper sizes and at the cpu preset sizes, and the time one epoch of the paper recipe would take
-/// here (CIFAR-10: 50,000 images; ImageNet: 1,281,167).
+/// networks at their paper sizes and at the cpu preset sizes, the time one epoch of the paper recipe would take here
+/// (CIFAR-10: 50,000 images; ImageNet: 1,281,167), and the arithmetic rate achieved (a training image costs about three
+/// forward passes: 6 FLOP per multiply-add) against a matrix multiply's measured in the same run.
 /// </summary>
 public static class TrainBenchmark
 {
-    public const int CifarEpochImages = 50_000, ImageNetEpochImages = 1_281_167;
+    public const int CifarEpochImages = 50_000, ImageNetEpochImages = 1_281_167, ImagenetteEpochImages = 9_469;
 
     public sealed record Workload(string Name, Architecture Arch, NetworkConfig Config, int ImageSize, int Batch, int EpochImages);
 
@@ -24,6 +25,7 @@ public static class TrainBenchmark
         new("CIFAR network, paper (C=36, 20 cells, aux)", darts, NetworkConfig.Paper(NetworkKind.Cifar, 10), 32, 96, CifarEpochImages),
         new("CIFAR network, cpu preset (C=16, 5 cells)", darts, new NetworkConfig(NetworkKind.Cifar, 16, 5, 10, false), 32, 128, CifarEpochImages),
         new("ImageNet network, mobile (C=48, 14 cells, aux)", darts, NetworkConfig.Paper(NetworkKind.ImageNet, 1000), 224, imagenetBatch, ImageNetEpochImages),
+        new("ImageNet network, 64-px stem, cpu preset (C=16, 8 cells, aux)", darts, new NetworkConfig(NetworkKind.ImageNet64, 16, 8, 10, true), 64, 64, ImagenetteEpochImages),
         new("NAS-Bench-201 network, paper (C=16, N=5)", nb201, NetworkConfig.Paper(NetworkKind.Nb201, 10), 32, 256, CifarEpochImages),
         new("NAS-Bench-201 network, cpu preset (C=16, N=2)", nb201, new NetworkConfig(NetworkKind.Nb201, 16, 2, 10, false), 32, 128, CifarEpochImages),
     ];
@@ -31,7 +33,9 @@ public static class TrainBenchmark
     public static BenchTable Run(IReadOnlyList<Workload> workloads, int steps, TextWriter log)
     {
         var table = new BenchTable($"Training step ({Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}; synthetic batches, SGD, fp32)",
-            "ms/step", "images/s", "paper epoch (h)", "params (M)", "MAdds (M)");
+            "ms/step", "images/s", "epoch (h)", "params (M)", "MAdds (M)", "GFLOP/s", "of peak");
+        double peak = MatmulPeak.Measure();
+        log.WriteLine($"2048x2048 float32 matrix multiply: {peak:0} GFLOP/s");
         foreach (var w in workloads)
         {
             torch.manual_seed(0);
@@ -61,10 +65,13 @@ public static class TrainBenchmark
             }
             double ms = times.Order().ElementAt(times.Count / 2);
             double ips = w.Batch / (ms / 1000);
-            log.WriteLine($"{w.Name}: {ms:0} ms/step at batch {w.Batch} ({w.ImageSize}x{w.ImageSize}), {ips:0.0} images/s");
+            double gflops = 6.0 * size.MultiplyAdds * ips / 1e9;
+            log.WriteLine($"{w.Name}: {ms:0} ms/step at batch {w.Batch} ({w.ImageSize}x{w.ImageSize}), {ips:0.0} images/s, {gflops:0.0} GFLOP/s ({100 * gflops / peak:0}% of the matrix multiply's)");
             table.Add(w.Name, $"batch {w.Batch}, {w.ImageSize}x{w.ImageSize}", ("ms/step", ms), ("images/s", ips),
-                ("paper epoch (h)", w.EpochImages / ips / 3600), ("params (M)", size.Parameters / 1e6), ("MAdds (M)", size.MultiplyAdds / 1e6));
+                ("epoch (h)", w.EpochImages / ips / 3600), ("params (M)", size.Parameters / 1e6), ("MAdds (M)", size.MultiplyAdds / 1e6),
+                ("GFLOP/s", gflops), ("of peak", gflops / peak));
         }
+        table.Add("2048x2048 float32 matrix multiply (the peak)", "same run", ("GFLOP/s", peak), ("of peak", 1));
         return table;
     }
 }

@@ -1,19 +1,21 @@
+using SearchToDeploy.Data.Download;
 using SearchToDeploy.Data.Transforms;
 
 namespace SearchToDeploy.Data;
 
-public enum DatasetKind { Cifar10, Cifar100, Svhn, ImageNet, ImageFolder }
+public enum DatasetKind { Cifar10, Cifar100, Svhn, ImageNet, ImageFolder, Imagenette }
 
 public enum Split { Train, Test }
 
 /// <summary>
 /// A dataset by name and location. CIFAR-10, CIFAR-100 and SVHN live in fixed folders of the data root
 /// (cifar-10-batches-bin/, cifar-100-binary/, svhn/); ImageNet is a folder with train/ and val/ (the given path, else
-/// &lt;root&gt;/imagenet); an image folder is any folder with train/ and val/ (or test/), or just class sub-folders.
+/// &lt;root&gt;/imagenet); Imagenette is ImageNet's 10-class subset (the given path, else its folder under the root,
+/// <see cref="Imagenette.Locate"/>); an image folder is any folder with train/ and val/ (or test/), or just class sub-folders.
 /// </summary>
 public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse = false)
 {
-    public static readonly IReadOnlyList<string> Names = ["cifar10", "cifar100", "svhn", "imagenet", "imagefolder"];
+    public static readonly IReadOnlyList<string> Names = ["cifar10", "cifar100", "svhn", "imagenet", "imagefolder", "imagenette"];
 
     public string Name => Names[(int)Kind];
 
@@ -27,6 +29,7 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
         "svhn" => DatasetKind.Svhn,
         "imagenet" => DatasetKind.ImageNet,
         "imagefolder" => DatasetKind.ImageFolder,
+        "imagenette" => DatasetKind.Imagenette,
         _ => throw new InputException($"--dataset '{name}': unknown dataset; expected one of {string.Join(", ", Names)}"),
     };
 
@@ -41,6 +44,7 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
             DatasetKind.Cifar100 => Path.Combine(dataRoot, CifarLayout.Cifar100.Folder),
             DatasetKind.Svhn => Path.Combine(dataRoot, Svhn.Folder),
             DatasetKind.ImageNet => Path.GetFullPath(path ?? Path.Combine(dataRoot, "imagenet")),
+            DatasetKind.Imagenette => Path.GetFullPath(path ?? Imagenette.Locate(dataRoot)),
             _ => Path.GetFullPath(path ?? throw new InputException("--dataset imagefolder needs --data <folder> (class sub-folders, or train/ and val/)")),
         };
         return new DatasetRef(kind, location, coarse);
@@ -62,7 +66,7 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
         DatasetKind.Cifar10 => CifarBinary.Read(CifarLayout.Cifar10, Location, split == Split.Train),
         DatasetKind.Cifar100 => CifarBinary.Read(CifarLayout.Cifar100, Location, split == Split.Train, Coarse),
         DatasetKind.Svhn => Svhn.Read(Path.Combine(Location, Svhn.FileFor(split == Split.Train ? "train" : "test"))),
-        DatasetKind.ImageNet => OpenImageNet(split),
+        DatasetKind.ImageNet or DatasetKind.Imagenette => OpenImageNet(split),
         _ => ImageFolderDataset.Open(FolderFor(split)),
     };
 
@@ -70,6 +74,11 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
     {
         string sub = split == Split.Train ? "train" : "val";
         string dir = Path.Combine(Location, sub);
+        if (!Directory.Exists(dir) && Kind == DatasetKind.Imagenette)
+            throw new DatasetNotFoundException(
+                $"{dir}: Imagenette {sub} folder not found. Expected {Location}/train/<wnid>/*.JPEG and {Location}/val/<wnid>/*.JPEG " +
+                $"(10 class folders); `s2d data download --dataset imagenette` fetches the official archive into <data root>/{DownloadSpec.Imagenette.Target}, " +
+                "or pass the folder with --data.");
         if (!Directory.Exists(dir))
             throw new DatasetNotFoundException(
                 $"{dir}: ImageNet {sub} folder not found. ImageNet is never downloaded: expected {Location}/train/<wnid>/*.JPEG and " +

@@ -38,6 +38,13 @@ public static class DatasetVerifier
         if (dataset.Kind == DatasetKind.Svhn)
             foreach (var f in DownloadSpec.Svhn.Files)
                 CheckHash(Path.Combine(dataset.Location, f.FileName), f.Md5, MD5.HashData, "MD5", report);
+        if (dataset.Kind == DatasetKind.Imagenette)
+        {
+            var differences = Imagenette.CompareWithOfficial(dataset.Location);
+            report.Problems.AddRange(differences);
+            if (differences.Count == 0)
+                report.Lines.Add($"image counts per class match the official split ({Imagenette.TrainImages:N0} train / {Imagenette.ValImages:N0} val)");
+        }
 
         foreach (var split in new[] { Split.Train, Split.Test })
         {

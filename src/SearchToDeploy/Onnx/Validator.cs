@@ -55,7 +55,7 @@ public static class Validator
             throw new InputException($"{datasetName}: {data.Classes.Count} classes, but {model.Path} classifies {model.Classes.Count}; validate on the dataset the model was trained for");
         var differing = data.Classes.Zip(model.Classes).Count(p => p.First != p.Second);
         if (differing > 0) log.WriteLine($"warning: {differing} of the dataset's class names differ from the model's labels; matching classes by index");
-        int[]? indices = maxImages > 0 && maxImages < data.Count ? Enumerable.Range(0, maxImages).ToArray() : null;
+        int[]? indices = Subsets.Stratified(data, maxImages, seed: 0);
         var loader = new DataLoader(data, indices, model.Transform, new LoaderOptions(batchSize, false, 0, Workers: workers));
         log.WriteLine($"validate: {model.Path} on {datasetName} ({loader.Count} images, batch {batchSize}), execution provider {model.Provider.Name()}" +
                       (model.FallbackReason is { } why ? $" (CUDA unavailable: {FirstLine(why)})" : ""));
@@ -103,6 +103,8 @@ public static class Validator
         log.WriteLine(string.Format(CultureInfo.InvariantCulture,
             "top-1 {0:0.00}% ({1}/{2}), top-5 {3:0.00}%; {4:0.0} images/s, batch latency p50 {5:0.0} ms, p90 {6:0.0} ms, p99 {7:0.0} ms ({8})",
             t1, top1, seen, t5, report.ImagesPerSecond, report.LatencyP50Ms, report.LatencyP90Ms, report.LatencyP99Ms, report.ExecutionProvider));
+        if (report.PerClass.Count <= 100)
+            log.WriteLine("top-1 per class: " + string.Join(", ", report.PerClass.Select(c => string.Format(CultureInfo.InvariantCulture, "{0} {1:0.0}% ({2})", c.Label, c.Top1, c.Images))));
         return report;
     }
 

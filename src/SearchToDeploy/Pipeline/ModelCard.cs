@@ -34,6 +34,15 @@ public static class ModelCard
         sb.AppendLine(string.Format(inv, "| ONNX Runtime throughput | {0:0} images/s (batch {1}), batch latency p50 {2:0.0} ms, p99 {3:0.0} ms |", report.ImagesPerSecond, report.BatchSize, report.LatencyP50Ms, report.LatencyP99Ms));
         sb.AppendLine($"| classes | {JsonSerializer.Deserialize<string[]>(meta[NetworkExporter.Keys.Classes])!.Length} |");
         sb.AppendLine();
+        if (report.PerClass.Count is > 0 and <= 100)
+        {
+            sb.AppendLine("## Accuracy per class");
+            sb.AppendLine();
+            sb.AppendLine("| class | images | top-1 |");
+            sb.AppendLine("|---|---:|---:|");
+            foreach (var c in report.PerClass) sb.AppendLine(string.Format(inv, "| {0} | {1:N0} | {2:0.0}% |", c.Label, c.Images, c.Top1));
+            sb.AppendLine();
+        }
         sb.AppendLine("## The cell");
         sb.AppendLine();
         sb.AppendLine($"`{meta[NetworkExporter.Keys.Architecture]}`");
@@ -45,7 +54,9 @@ public static class ModelCard
         sb.AppendLine();
         var s = profile.Search; var t = profile.Train;
         sb.AppendLine($"- Search: `{s.Method.Name()}`, space `{s.Space}`, {s.Dataset}, preset `{s.Preset}`, {s.Epochs} epochs, batch {s.BatchSize}, seed {s.Seed}; " +
-                      $"frozen random convolution features, BN affine trained{(s.TrainClassifier ? ", classifier trained" : "")}.");
+                      (s.Method.IsRandomFeatures()
+                          ? $"random features: the supernet's convolutions frozen at their random initialisation, BN affine parameters trained{(s.TrainClassifier ? ", classifier trained" : "")}."
+                          : "all supernet weights trained (no random features)."));
         sb.AppendLine($"- Retraining: preset `{t.Preset}`, C={t.Channels}, {t.Layers} cells{(s.Space == "nas-bench-201" ? " per stage" : "")}, {t.Epochs} epochs, batch {t.BatchSize}, " +
                       string.Format(inv, "{0} lr {1}, weight decay {2}, seed {3}; best top-1 during training {4}% (epoch {5}).", t.Schedule.ToString().ToLowerInvariant(), t.LearningRate, t.WeightDecay, t.Seed, M("best_top1"), M("best_epoch", "0")));
         sb.AppendLine($"- Export: ONNX opset {OnnxGraphBuilder.Opset}, batch norm {meta.GetValueOrDefault(NetworkExporter.Keys.BatchNorm)}, parity with TorchSharp checked to 1e-4; " +

@@ -154,7 +154,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 if (File.Exists(Path.Combine(train, f))) File.Copy(Path.Combine(train, f), Path.Combine(staging, f == "curves.png" ? "training_curves.png" : f));
             if (File.Exists(Path.Combine(search, "curves.png"))) File.Copy(Path.Combine(search, "curves.png"), Path.Combine(staging, "search_curves.png"));
             File.WriteAllText(Path.Combine(staging, "README.md"), ModelCard.Write(RunName, profile, report, staging, search, train));
-            files = [.. Directory.GetFiles(staging).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+            files = [.. Directory.GetFiles(staging).Select(f => Path.GetFileName(f)).Where(f => !f.StartsWith('.')).Order(StringComparer.Ordinal)];
             RunFolder.Delete(PackageDir, "package folder");
             Directory.Move(staging, PackageDir);
         }

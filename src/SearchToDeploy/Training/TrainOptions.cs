@@ -43,9 +43,11 @@ public sealed record TrainOptions
     // Data
     public int Cutout { get; init; } = 16;
     public float ColorJitter { get; init; } = 0.4f;
+    /// <summary>ImageNet-style datasets: the smallest share of the image area a random-resized crop takes (torchvision 0.08).</summary>
+    public double CropScaleMin { get; init; } = 0.08;
     /// <summary>Cap on training images (a seeded random subset; 0 = all).</summary>
     public int MaxTrainImages { get; init; }
-    /// <summary>Cap on validation images (the first ones; 0 = all).</summary>
+    /// <summary>Cap on validation images (a seeded subset with each class in proportion; 0 = all).</summary>
     public int MaxValidImages { get; init; }
     public int EvalBatchSize { get; init; } = 256;
 
@@ -74,6 +76,7 @@ public sealed record TrainOptions
         Check(WarmupEpochs >= 0 && WarmupEpochs < Epochs, $"--warmup-epochs {WarmupEpochs}: expected 0 or more and fewer than --epochs");
         Check(Schedule != ScheduleKind.Linear || Epochs > 5, "--schedule linear needs more than 5 epochs");
         Check(ImageSize >= 32, $"--image-size {ImageSize}: expected at least 32");
+        Check(CropScaleMin is > 0 and <= 1, $"--crop-scale {CropScaleMin}: expected a share of the image area in (0, 1]");
         Check(Cutout >= 0 && MaxTrainImages >= 0 && MaxValidImages >= 0, "--cutout, --max-train-images and --max-valid-images must not be negative");
     }
 }

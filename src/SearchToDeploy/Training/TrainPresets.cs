@@ -1,4 +1,5 @@
 using SearchToDeploy.Nas.Networks;
+using static SearchToDeploy.Nas.Networks.EvalNetwork;
 
 namespace SearchToDeploy.Training;
 
@@ -8,7 +9,8 @@ namespace SearchToDeploy.Training;
 /// stage, 200 epochs, batch 256, Nesterov lr 0.1 cosine, wd 5e-4). paper-imagenet: DARTS ImageNet, mobile setting
 /// (C=48, 14 cells, 250 epochs, batch 128, lr 0.1 ×0.97 per epoch, wd 3e-5, label smoothing 0.1, auxiliary 0.4,
 /// under 600M multiply-adds); a different batch scales the learning rate with it, and batches over 256 warm up for 5
-/// epochs (PC-DARTS). cpu: a small network and a short schedule for a 2-core CPU. smoke: a tiny CI budget.
+/// epochs (PC-DARTS). cpu: a small network and a short schedule for a 2-core CPU (for ImageNet-style images, the 64-px
+/// ImageNet network on Imagenette). smoke: a tiny CI budget.
 /// </summary>
 public static class TrainPresets
 {
@@ -19,7 +21,7 @@ public static class TrainPresets
     {
         var o = preset.ToLowerInvariant() switch
         {
-            "paper-cifar" when network == NetworkKind.Nb201 => Nb201Paper(),
+            "paper-cifar" when EvalNetwork.IsNb201(network) => Nb201Paper() with { Network = network },
             "paper-cifar" => new TrainOptions { Preset = "paper-cifar", Network = NetworkKind.Cifar },
             "paper-imagenet" => ImageNet(batchSize ?? ImageNetReferenceBatch),
             "cpu" => Cpu(network),
@@ -48,10 +50,21 @@ public static class TrainPresets
     /// Sized for a 2-core CPU within an hour (docs/benchmarks.md): a NAS-Bench-201 cell in its network at C=16 with 2
     /// cells per stage, 12 epochs of CIFAR-10; a DARTS cell in a 5-cell C=16 CIFAR network for 8 epochs (DARTS cells are
     /// about 4x slower per image here: many small depthwise convolutions). One cosine cycle, no auxiliary head,
-    /// drop-path or cutout (they pay off only in long schedules).
+    /// drop-path or cutout (they pay off only in long schedules). A DARTS cell on ImageNet-style images at 64 px (the
+    /// Deploy chain's transfer to Imagenette): the 64-px ImageNet network at C=16 with 8 cells, the recipe of
+    /// docs/training.md (random-resized crops of at least a quarter of the image, flip, label smoothing, auxiliary head,
+    /// drop-path, cosine with a warm-up epoch).
     /// </summary>
     private static TrainOptions Cpu(NetworkKind network) => network switch
     {
+        NetworkKind.ImageNet64 => new TrainOptions
+        {
+            Preset = "cpu", Dataset = "imagenette", Network = NetworkKind.ImageNet64, Channels = 16, Layers = 8, AuxWeight = 0.4, DropPath = 0.1,
+            Epochs = 15, BatchSize = 64, LearningRate = 0.1, Nesterov = true, WarmupEpochs = 1, WeightDecay = 3e-4, LabelSmoothing = 0.1,
+            Cutout = 0, ColorJitter = 0, CropScaleMin = 0.25, ImageSize = 64, EvalBatchSize = 128,
+        },
+        // The same recipe for NAS-Bench-201's network at 64 px (the transfer study's ResNet), which has no auxiliary head or drop-path.
+        NetworkKind.Nb201x64 => Cpu(NetworkKind.ImageNet64) with { Network = NetworkKind.Nb201x64, AuxWeight = 0, DropPath = 0, Layers = 2 },
         NetworkKind.Nb201 => new TrainOptions
         {
             Preset = "cpu", Network = NetworkKind.Nb201, Channels = 16, Layers = 2, AuxWeight = 0, DropPath = 0,
@@ -71,9 +84,9 @@ public static class TrainPresets
 
     private static TrainOptions Smoke(NetworkKind network) => new()
     {
-        Preset = "smoke", Dataset = network == NetworkKind.ImageNet ? "imagenet" : "cifar10", Network = network,
-        Channels = 8, Layers = network == NetworkKind.Nb201 ? 1 : 3, AuxWeight = network == NetworkKind.Nb201 ? 0 : 0.4,
-        DropPath = network == NetworkKind.Nb201 ? 0 : 0.1, Epochs = 2, BatchSize = 32, LearningRate = 0.05, Cutout = 0,
+        Preset = "smoke", Dataset = network switch { NetworkKind.ImageNet => "imagenet", NetworkKind.ImageNet64 or NetworkKind.Nb201x64 => "imagenette", _ => "cifar10" }, Network = network,
+        Channels = 8, Layers = EvalNetwork.IsNb201(network) ? 1 : 3, AuxWeight = EvalNetwork.IsNb201(network) ? 0 : 0.4,
+        DropPath = EvalNetwork.IsNb201(network) ? 0 : 0.1, Epochs = 2, BatchSize = 32, LearningRate = 0.05, Cutout = 0,
         MaxTrainImages = 256, MaxValidImages = 256, ImageSize = 64, Workers = 1,
     };
 }

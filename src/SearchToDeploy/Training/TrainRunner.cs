@@ -69,8 +69,8 @@ public sealed class TrainRunner
         if (!valid.Classes.SequenceEqual(train.Classes))
             throw new InputException($"{_dataset.Location}: the validation split has {valid.Classes.Count} classes and the training split {train.Classes.Count}; they must be the same class folders");
         var (trainTf, evalTf, resize) = Transforms();
-        var trainIdx = Subset(train.Count, _o.MaxTrainImages, _o.Seed);
-        var validIdx = _o.MaxValidImages > 0 ? Enumerable.Range(0, Math.Min(_o.MaxValidImages, valid.Count)).ToArray() : null;
+        var trainIdx = Subsets.Random(train.Count, _o.MaxTrainImages, _o.Seed);
+        var validIdx = Subsets.Stratified(valid, _o.MaxValidImages, _o.Seed);
         var trainLoader = new DataLoader(train, trainIdx, trainTf, new LoaderOptions(_o.BatchSize, true, _o.Seed, DropLast: true, Workers: _o.Workers));
         var validLoader = new DataLoader(valid, validIdx, evalTf, new LoaderOptions(_o.EvalBatchSize, false, _o.Seed, Workers: _o.Workers));
         if (trainLoader.BatchesPerEpoch == 0)
@@ -99,7 +99,7 @@ public sealed class TrainRunner
             if (resume) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
             AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"train: {EvalNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
-            _log.WriteLine($"network: C={cfg.Channels}, {(cfg.Kind == NetworkKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
+            _log.WriteLine($"network: C={cfg.Channels}, {(EvalNetwork.IsNb201(cfg.Kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
                            TorchDevices.Where(_device, torch.get_num_threads().ToString()));
             _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
@@ -139,19 +139,7 @@ public sealed class TrainRunner
         if (_dataset.IsSmallImage) return (CifarTransform.Train(norm, _o.Cutout), CifarTransform.Eval(norm), 0);
         int size = _o.ImageSize, resize = size * 8 / 7;
         var jitter = new ColorJitter(_o.ColorJitter, _o.ColorJitter, _o.ColorJitter, 0);
-        return (new ImageNetTrainTransform(norm, size, jitter), new ResizeCropTransform(norm, resize, size), resize);
-    }
-
-    /// <summary>A seeded random subset of <paramref name="max"/> indices (sorted), or null for all.</summary>
-    internal static int[]? Subset(int count, int max, long seed)
-    {
-        if (max <= 0 || max >= count) return null;
-        var all = Enumerable.Range(0, count).ToArray();
-        var rng = Rng.For(seed, 0x50B5E7);
-        rng.Shuffle(all.AsSpan());
-        var pick = all.AsSpan(0, max).ToArray();
-        Array.Sort(pick);
-        return pick;
+        return (new ImageNetTrainTransform(norm, size, jitter, _o.CropScaleMin), new ResizeCropTransform(norm, resize, size), resize);
     }
 
     private ModelSize CheckSize(EvalNetwork net, int inputSize)
@@ -172,7 +160,7 @@ public sealed class TrainRunner
         catch (Exception e) when (e is not InputException)
         {
             throw new InputException($"the {EvalNetwork.KindName(net.Kind)} network does not fit {inputSize}x{inputSize} inputs" +
-                                     $"{(net.HasAuxiliary ? " (the auxiliary head needs at least a 6x6 map at 2/3 depth: raise --image-size or pass --aux-weight 0)" : "")}: {e.Message}");
+                                     $": {NativeErrors.Message(e)}");
         }
         if (_o.MaxMultiplyAdds > 0 && size.MultiplyAdds > _o.MaxMultiplyAdds)
             throw new InputException($"the network has {size.MultiplyAdds / 1e6:0.0}M multiply-adds at {inputSize}x{inputSize}, over the limit of " +
@@ -255,6 +243,12 @@ public sealed class TrainRunner
         return (lossSum / Math.Max(seen, 1), 100.0 * c1 / Math.Max(seen, 1), 100.0 * c5 / Math.Max(seen, 1));
     }
 
+    private static string Normalised(string path, string optionsJson)
+    {
+        try { return JsonSerializer.Deserialize<TrainOptions>(optionsJson, TrainHeader.Json) is { } o ? OptionsJson(o) : optionsJson; }
+        catch (JsonException e) { throw new InputException($"{path}: its training options do not parse ({e.Message})"); }
+    }
+
     private static void Save(string path, TrainHeader header, EvalNetwork net, Sgd? sgd)
     {
         var tensors = new Dictionary<string, Tensor>();
@@ -275,7 +269,9 @@ public sealed class TrainRunner
             if (saved.Architecture != now.Architecture)
                 throw new InputException($"{path}: the checkpoint trains the {saved.Space} cell {saved.Architecture}, not {now.Architecture}; " +
                                          "resume without --genotype (--resume alone reads the run's own) or start a new run folder");
-            var changed = CheckpointFile.OptionDifferences(saved.Options, now.Options);
+            // Compared as this build reads them: a setting added since the checkpoint takes its default, which is what
+            // the checkpoint's build did.
+            var changed = CheckpointFile.OptionDifferences(Normalised(path, saved.Options), now.Options);
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             TrainedModel.LoadWeights(path, net, tensors);
             sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));

@@ -18,11 +18,14 @@ public sealed class NetworkTests
     }
 
     [Theory]
-    [InlineData(NetworkKind.Cifar, 32, 6)]
-    [InlineData(NetworkKind.ImageNet, 224, 8)]
-    public void Darts_networks_give_logits_and_an_auxiliary_output_only_in_training(NetworkKind kind, int size, int c)
+    [InlineData(NetworkKind.Cifar, 32, 6, 5)]
+    [InlineData(NetworkKind.ImageNet, 224, 8, 14)]
+    [InlineData(NetworkKind.ImageNet64, 64, 8, 8)]
+    [InlineData(NetworkKind.ImageNet, 64, 8, 8)] // the mobile stems at 64 px: a 2x2 map at the auxiliary head, pooled adaptively
+    [InlineData(NetworkKind.ImageNet64, 96, 8, 8)] // a 12x12 map at the auxiliary head, where the published pool leaves 3x3
+    public void Darts_networks_give_logits_and_an_auxiliary_output_only_in_training(NetworkKind kind, int size, int c, int layers)
     {
-        using var net = Build(DartsV2, kind, c, kind == NetworkKind.Cifar ? 5 : 14, 7, aux: true);
+        using var net = Build(DartsV2, kind, c, layers, 7, aux: true);
         using var x = torch.randn(2, 3, size, size);
         net.train();
         var (logits, aux) = net.ForwardWithAux(x);
@@ -43,6 +46,32 @@ public sealed class NetworkTests
         using var x = torch.randn(3, 3, 32, 32);
         using var y = net.call(x);
         Assert.Equal([3L, 10], y.shape);
+        using var big = Build(KnownGenotypes.Nb201ResNet, NetworkKind.Nb201x64, 8, 1, 10, aux: false);
+        using var x64 = torch.randn(3, 3, 64, 64);
+        using var y64 = big.call(x64);
+        Assert.Equal([3L, 10], y64.shape);
+        // The stride-2 stem leaves the cells (and the stem's output) the CIFAR-sized network's 32/16/8 maps: the same multiply-adds.
+        using var small = Build(KnownGenotypes.Nb201ResNet, NetworkKind.Nb201, 8, 1, 10, aux: false);
+        Assert.Equal(ModelSize.Measure(small).MultiplyAdds, ModelSize.Measure(big).MultiplyAdds);
+    }
+
+    [Theory]
+    [InlineData(NetworkKind.ImageNet, 224, new[] { 28, 14, 7 })]
+    [InlineData(NetworkKind.ImageNet, 64, new[] { 8, 4, 2 })]
+    [InlineData(NetworkKind.ImageNet64, 64, new[] { 32, 16, 8 })]
+    [InlineData(NetworkKind.Cifar, 32, new[] { 32, 16, 8 })]
+    public void The_stem_decides_the_maps_the_cells_see(NetworkKind kind, int size, int[] maps) =>
+        Assert.Equal(maps, NetworkConfig.StageMaps(kind, size));
+
+    [Fact]
+    public void The_auxiliary_head_refuses_a_map_under_2x2_with_what_to_do()
+    {
+        using var net = Build(DartsV2, NetworkKind.ImageNet, 8, 8, 7, aux: true);
+        net.train();
+        using var x = torch.randn(2, 3, 32, 32);
+        var e = Assert.Throws<InputException>(() => net.ForwardWithAux(x));
+        Assert.Contains("needs a map of at least 2x2 and gets 1x1", e.Message);
+        Assert.Contains("imagenet-64", e.Message);
     }
 
     [Fact]

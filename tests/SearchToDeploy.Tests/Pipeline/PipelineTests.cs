@@ -15,7 +15,7 @@ public sealed class SmokeChainFixture : IDisposable
     public void Dispose() => Dir.Dispose();
 }
 
-/// <summary>The smoke Deploy chain on real CIFAR-10: packaging, skipping, gates and interruption.</summary>
+/// <summary>The smoke Deploy chain (a DARTS-space search on real CIFAR-10, the cell retrained on Imagenette at 64 px): packaging, skipping, gates and interruption.</summary>
 public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<SmokeChainFixture>
 {
     internal static PipelineInputs Inputs(double? gate1 = null) => new(TestPaths.DataRoot, GateTop1: gate1, Threads: 0);
@@ -27,9 +27,16 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     public void Chain_packages_a_gated_model_then_skips_what_is_up_to_date_and_redoes_what_changed()
     {
         var dir = chain.Dir;
-        foreach (var f in new[] { "model.onnx", "genotype.json", "validation.json", "README.md", "training_curves.png", "cell.svg" })
+        foreach (var f in new[] { "model.onnx", "genotype.json", "validation.json", "README.md", "training_curves.png", "cell_normal.svg", "cell_reduce.svg" })
             Assert.True(File.Exists(dir[$"models/whole/{f}"]), $"{f} missing from the package");
         Assert.Contains("top-1", File.ReadAllText(dir["models/whole/README.md"]));
+        // The transfer reached ImageNet classes: the model names them, and the card and report give each its accuracy.
+        Assert.Contains("\"golf ball\"", OnnxModelFile.ReadMetadata(dir["models/whole/model.onnx"])[NetworkExporter.Keys.Classes]);
+        Assert.Contains("| golf ball | ", File.ReadAllText(dir["models/whole/README.md"]));
+        var report = System.Text.Json.JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(dir["models/whole/validation.json"]), ValidationReport.Json)!;
+        Assert.Equal(10, report.PerClass.Count);
+        Assert.Equal(500, report.Images);
+        Assert.Contains(report.PerClass, c => c.Label == "golf ball" && c.Images > 0);
         foreach (var s in PipelineRunner.All)
             Assert.Contains("\"status\": \"complete\"", File.ReadAllText(dir[$"runs/whole/{s.ToString().ToLowerInvariant()}/manifest.json"]));
 
@@ -88,21 +95,45 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     }
 
     [Theory]
-    [InlineData(null, NetworkKind.Nb201)]
-    [InlineData("NB201", NetworkKind.Nb201)]
-    [InlineData("nas-bench-201", NetworkKind.Nb201)]
-    [InlineData("darts", NetworkKind.Cifar)]
-    [InlineData("s3", NetworkKind.Cifar)]
-    public void A_search_space_picks_the_network_its_cells_build_however_it_is_spelled(string? space, NetworkKind network)
+    [InlineData("imagenet", null, NetworkKind.ImageNet64)]
+    [InlineData("imagenet", "darts", NetworkKind.ImageNet64)]
+    [InlineData("imagenet", "S3", NetworkKind.ImageNet64)]
+    [InlineData("smoke", null, NetworkKind.ImageNet64)]
+    [InlineData("smoke", "s1", NetworkKind.ImageNet64)]
+    [InlineData("smoke", "NB201", NetworkKind.Nb201)]
+    [InlineData("smoke", "nas-bench-201", NetworkKind.Nb201)]
+    [InlineData("nb201", null, NetworkKind.Nb201)]
+    [InlineData("quick", "nas-bench-201", NetworkKind.Nb201)]
+    public void A_search_space_picks_the_network_its_cells_build_however_it_is_spelled(string profile, string? space, NetworkKind network) =>
+        Assert.Equal(network, PipelineProfile.Create(profile, Inputs() with { Space = space }).Train.Network);
+
+    [Theory]
+    [InlineData("imagenet", "nas-bench-201", "use --profile nb201")]
+    [InlineData("nb201", "darts", "use --profile imagenet")]
+    [InlineData("deploy", null, "--profile 'deploy': expected one of imagenet, nb201, smoke, paper")]
+    public void A_profile_refuses_a_space_whose_cells_cannot_build_its_network(string profile, string? space, string message) =>
+        Assert.Contains(message, Assert.Throws<InputException>(() => PipelineProfile.Create(profile, Inputs() with { Space = space })).Message);
+
+    [Fact]
+    public void The_default_chain_searches_the_darts_space_on_cifar10_and_retrains_on_imagenette_at_64_px()
     {
-        foreach (var profile in new[] { "smoke", "quick" })
-            Assert.Equal(network, PipelineProfile.Create(profile, Inputs() with { Space = space }).Train.Network);
+        var p = PipelineProfile.Create(PipelineProfile.Default, Inputs());
+        Assert.Equal("darts", p.Search.Space);
+        Assert.Equal(SearchMethod.RfPcDarts, p.Search.Method);
+        Assert.Equal("cifar10", p.Search.Dataset);
+        Assert.Equal(SearchToDeploy.Data.DatasetKind.Imagenette, p.TrainData.Kind);
+        Assert.Equal(Path.Combine(TestPaths.DataRoot, "imagenette-64"), p.TrainData.Location);
+        Assert.Equal((NetworkKind.ImageNet64, 64, 10), (p.Train.Network, p.Train.ImageSize, p.TrainData.Open(SearchToDeploy.Data.Split.Train).Classes.Count));
+        Assert.Equal(0, p.ValidateMaxImages);
+        // The full ImageNet is checked before anything runs: the 1,000-image sample has no train/ split.
+        var e = Assert.Throws<SearchToDeploy.Data.DatasetNotFoundException>(() => PipelineProfile.Create("imagenet", Inputs() with { ImageNet = TestPaths.ImageNetSample }));
+        Assert.Contains("imagenet-sample/train: ImageNet train folder not found", e.Message);
     }
 
     [Fact]
     public void Parallel_steps_the_derivation_rule_and_the_precision_reach_the_search_options()
     {
-        foreach (var profile in new[] { "smoke", "quick" })
+        foreach (var profile in new[] { "smoke", "imagenet", "nb201" })
         {
             Assert.False(PipelineProfile.Create(profile, Inputs()).Search.ParallelSteps);
             Assert.True(PipelineProfile.Create(profile, Inputs() with { ParallelSteps = true }).Search.ParallelSteps);
@@ -116,7 +147,7 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     [Fact]
     public void The_device_reaches_search_and_training()
     {
-        foreach (var profile in new[] { "smoke", "quick" })
+        foreach (var profile in new[] { "smoke", "imagenet", "nb201" })
         {
             var p = PipelineProfile.Create(profile, Inputs() with { Device = "cuda:1" });
             Assert.Equal("cuda:1", p.Search.Device);

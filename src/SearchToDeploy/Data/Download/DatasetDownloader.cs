@@ -40,7 +40,7 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
             string final = spec.IsTarGz ? target : Path.Combine(target, file.FileName);
             if (!spec.IsTarGz && File.Exists(final)) continue;
             var (archive, downloaded) = await ObtainAsync(file, root, staging, ct);
-            if (spec.IsTarGz) ExtractTarGz(archive, root, spec.Target);
+            if (spec.IsTarGz) ExtractTarGz(archive, root, spec.Target, spec.Finish);
             else
             {
                 Directory.CreateDirectory(target);
@@ -111,7 +111,7 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
     }
 
     /// <summary>Extracts into a temporary folder under the root, then moves the top folder into place in one rename.</summary>
-    private void ExtractTarGz(string archive, string root, string topFolder)
+    private void ExtractTarGz(string archive, string root, string topFolder, Action<string>? finish)
     {
         string temp = Path.Combine(root, $".extract-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temp);
@@ -131,6 +131,7 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
             string extracted = Path.Combine(temp, topFolder);
             if (!Directory.Exists(extracted))
                 throw new DatasetFormatException($"{archive}: archive has no top folder '{topFolder}/'");
+            finish?.Invoke(extracted);
             Directory.Move(extracted, Path.Combine(root, topFolder));
         }
         finally

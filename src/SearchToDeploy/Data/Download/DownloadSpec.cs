@@ -5,9 +5,10 @@ public sealed record RemoteFile(string Url, string FileName, string Md5);
 
 /// <summary>
 /// What to fetch for a dataset and where it ends up under the data root: either a .tar.gz whose top folder
-/// <see cref="Target"/> is extracted, or plain files placed in the folder <see cref="Target"/>.
+/// <see cref="Target"/> is extracted, or plain files placed in the folder <see cref="Target"/>. <see cref="Finish"/>
+/// checks (and completes) an extracted folder before it is moved into place; it throws to refuse it.
 /// </summary>
-public sealed record DownloadSpec(string Dataset, string Target, IReadOnlyList<RemoteFile> Files, bool IsTarGz)
+public sealed record DownloadSpec(string Dataset, string Target, IReadOnlyList<RemoteFile> Files, bool IsTarGz, Action<string>? Finish = null)
 {
     public static readonly DownloadSpec Cifar10 = new("cifar10", "cifar-10-batches-bin",
         [new("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", "cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530")],
@@ -25,11 +26,26 @@ public sealed record DownloadSpec(string Dataset, string Target, IReadOnlyList<R
         ],
         IsTarGz: false);
 
+    /// <summary>Imagenette at 160 px (the official archive; 94 MB): its file counts are checked against the published split
+    /// and a synsets.txt with the class names is added.</summary>
+    public static readonly DownloadSpec Imagenette = new("imagenette", "imagenette2-160",
+        [new("https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz", "imagenette2-160.tgz", "e793b78cc4c9e9a4ccc0c1155377a412")],
+        IsTarGz: true, Finish: FinishImagenette);
+
     public static DownloadSpec? For(string dataset) => dataset switch
     {
         "cifar10" => Cifar10,
         "cifar100" => Cifar100,
         "svhn" => Svhn,
+        "imagenette" => Imagenette,
         _ => null,
     };
+
+    private static void FinishImagenette(string folder)
+    {
+        var problems = Data.Imagenette.CompareWithOfficial(folder);
+        if (problems.Count > 0)
+            throw new DatasetFormatException($"the Imagenette archive does not match the published split: {string.Join("; ", problems.Take(5))}");
+        File.WriteAllText(Path.Combine(folder, "synsets.txt"), Data.Imagenette.SynsetsText);
+    }
 }

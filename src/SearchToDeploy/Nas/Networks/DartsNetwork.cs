@@ -10,9 +10,11 @@ namespace SearchToDeploy.Nas.Networks;
 /// <summary>
 /// The DARTS evaluation networks (quark0/darts model.py). CIFAR (NetworkCIFAR): stem conv 3x3 to 3C + BN, then
 /// <c>layers</c> cells with reductions at layers/3 and 2·layers/3 (C doubles), the auxiliary head after cell
-/// 2·layers/3. ImageNet (NetworkImageNet): stem0 = conv 3x3 s2 to C/2, BN, ReLU, conv 3x3 s2 to C, BN; stem1 = ReLU,
-/// conv 3x3 s2, BN (224 -> 28); the first cell sees a reduced input. Both end with global average pooling and a linear
-/// classifier (ImageNet's AvgPool2d(7) is global pooling at 224).
+/// 2·layers/3. ImageNet (NetworkImageNet, the mobile setting): stem0 = conv 3x3 s2 to C/2, BN, ReLU, conv 3x3 s2 to C,
+/// BN; stem1 = ReLU, conv 3x3 s2, BN (224 -> 28); the first cell sees a reduced input. ImageNet at 64 px: the same
+/// stems with only the first convolution strided (64 -> 32), so the cells see CIFAR's 32/16/8 maps where the mobile
+/// stems would leave them 8/4/2, and the CIFAR auxiliary head fits their 8x8 map. All end with global average pooling
+/// and a linear classifier (ImageNet's AvgPool2d(7) is global pooling at 224).
 /// </summary>
 public sealed class DartsNetwork : EvalNetwork
 {
@@ -26,7 +28,7 @@ public sealed class DartsNetwork : EvalNetwork
     public DartsNetwork(DartsGenotype genotype, NetworkKind kind, long channels, int layers, long classes, bool auxiliary, string space = "darts")
         : base(nameof(DartsNetwork))
     {
-        if (kind == NetworkKind.Nb201) throw new ArgumentException("a DARTS-space cell needs --network cifar or imagenet");
+        if (IsNb201(kind)) throw new ArgumentException("a DARTS-space cell needs --network cifar, imagenet or imagenet-64");
         if (layers < 3) throw new InputException($"--layers {layers}: a DARTS network needs at least 3 cells (two of them reduction cells)");
         genotype.Validate();
         Kind = kind; Classes = classes; Layers = layers; Channels = channels;
@@ -43,11 +45,12 @@ public sealed class DartsNetwork : EvalNetwork
         else
         {
             if (channels % 2 != 0) throw new InputException($"--channels {channels}: the ImageNet stem needs an even channel count");
+            int late = kind == NetworkKind.ImageNet ? 2 : 1; // the 64-px stems reduce once, the mobile ones three times
             stem0 = Sequential(new Conv(3, channels / 2, 3, stride: 2, padding: 1), BatchNorm2d(channels / 2), ReLU(),
-                               new Conv(channels / 2, channels, 3, stride: 2, padding: 1), BatchNorm2d(channels));
-            stem1 = Sequential(ReLU(), new Conv(channels, channels, 3, stride: 2, padding: 1), BatchNorm2d(channels));
+                               new Conv(channels / 2, channels, 3, stride: late, padding: 1), BatchNorm2d(channels));
+            stem1 = Sequential(ReLU(), new Conv(channels, channels, 3, stride: late, padding: 1), BatchNorm2d(channels));
             cPrevPrev = cPrev = channels;
-            reductionPrev = true;
+            reductionPrev = kind == NetworkKind.ImageNet;
         }
         var list = new List<EvalCell>();
         long auxChannels = 0;
@@ -64,7 +67,7 @@ public sealed class DartsNetwork : EvalNetwork
             if (i == _auxAfter) auxChannels = cPrev;
         }
         cells = ModuleList([.. list]);
-        if (auxiliary) this.auxiliary = new AuxiliaryHead(auxChannels, classes, kind == NetworkKind.ImageNet);
+        if (auxiliary) this.auxiliary = new AuxiliaryHead(auxChannels, classes, kind == NetworkKind.ImageNet, _auxAfter);
         classifier = Linear(cPrev, classes);
         RegisterComponents();
     }
@@ -72,7 +75,7 @@ public sealed class DartsNetwork : EvalNetwork
     public override NetworkKind Kind { get; }
     public override Architecture Architecture { get; }
     public override long Classes { get; }
-    public override int InputSize => Kind == NetworkKind.ImageNet ? 224 : 32;
+    public override int InputSize => NetworkConfig.DesignSize(Kind);
     public override bool HasAuxiliary => auxiliary is not null;
     public int Layers { get; }
     public long Channels { get; }

@@ -4,8 +4,12 @@ using static TorchSharp.torch.nn;
 
 namespace SearchToDeploy.Nas.Networks;
 
-/// <summary>The evaluation networks built from a searched cell.</summary>
-public enum NetworkKind { Cifar, ImageNet, Nb201 }
+/// <summary>
+/// The evaluation networks built from a searched cell: DARTS's CIFAR and ImageNet (mobile setting, 224 px) networks,
+/// the ImageNet network's variant for 64-px inputs, NAS-Bench-201's network, and its variant for 64-px inputs (a
+/// stride-2 stem; with the benchmark's ResNet cell it is a ResNet).
+/// </summary>
+public enum NetworkKind { Cifar, ImageNet, Nb201, ImageNet64, Nb201x64 }
 
 /// <summary>
 /// A network built from a searched architecture, trained from scratch. <see cref="forward"/> returns the logits; in
@@ -40,14 +44,24 @@ public abstract class EvalNetwork(string name) : Module<Tensor, Tensor>(name)
     {
         NetworkKind.Cifar => "cifar",
         NetworkKind.ImageNet => "imagenet",
+        NetworkKind.ImageNet64 => "imagenet-64",
+        NetworkKind.Nb201x64 => "nb201-64",
         _ => "nb201",
     };
+
+    /// <summary>True for the ImageNet networks (either stem), which take ImageNet-style images of any size.</summary>
+    public static bool IsImageNet(NetworkKind kind) => kind is NetworkKind.ImageNet or NetworkKind.ImageNet64;
+
+    /// <summary>True for the NAS-Bench-201 networks (either stem).</summary>
+    public static bool IsNb201(NetworkKind kind) => kind is NetworkKind.Nb201 or NetworkKind.Nb201x64;
 
     public static NetworkKind ParseKind(string name) => name.ToLowerInvariant() switch
     {
         "cifar" => NetworkKind.Cifar,
-        "imagenet" => NetworkKind.ImageNet,
+        "imagenet" or "imagenet-224" or "mobile" => NetworkKind.ImageNet,
+        "imagenet-64" or "imagenet64" => NetworkKind.ImageNet64,
         "nb201" or "nas-bench-201" => NetworkKind.Nb201,
-        _ => throw new InputException($"--network '{name}': expected cifar, imagenet or nb201"),
+        "nb201-64" => NetworkKind.Nb201x64,
+        _ => throw new InputException($"--network '{name}': expected cifar, imagenet (the mobile setting, 224 px), imagenet-64 (its stem for 64-px inputs), nb201 or nb201-64 (its stem for 64-px inputs)"),
     };
 }

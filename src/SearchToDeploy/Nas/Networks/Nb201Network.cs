@@ -43,7 +43,8 @@ public sealed class Nb201Cell : nn.Module
 
 /// <summary>
 /// The NAS-Bench-201 network (xautodl TinyNetwork): stem conv 3x3 to C + BN, three stages of N cells at C, 2C and 4C
-/// joined by residual reduction blocks, then BN + ReLU, global average pooling and a linear classifier.
+/// joined by residual reduction blocks, then BN + ReLU, global average pooling and a linear classifier. For 64-px
+/// inputs (<see cref="NetworkKind.Nb201x64"/>) the stem convolution has stride 2, so the cells see CIFAR's 32/16/8 maps.
 /// </summary>
 public sealed class Nb201Network : EvalNetwork
 {
@@ -52,12 +53,14 @@ public sealed class Nb201Network : EvalNetwork
     private readonly Sequential lastact;
     private readonly Linear classifier;
 
-    public Nb201Network(Nb201Arch arch, long channels, int cellsPerStage, long classes) : base(nameof(Nb201Network))
+    public Nb201Network(Nb201Arch arch, long channels, int cellsPerStage, long classes, NetworkKind kind = NetworkKind.Nb201) : base(nameof(Nb201Network))
     {
+        if (!IsNb201(kind)) throw new ArgumentException($"not a NAS-Bench-201 network kind: {kind}", nameof(kind));
+        Kind = kind;
         if (cellsPerStage < 1) throw new InputException($"--layers {cellsPerStage}: a NAS-Bench-201 network needs at least 1 cell per stage");
         Architecture = Architecture.FromNb201(arch);
         Classes = classes; Channels = channels; CellsPerStage = cellsPerStage;
-        stem = Sequential(new Conv(3, channels, 3, padding: 1), BatchNorm2d(channels));
+        stem = Sequential(new Conv(3, channels, 3, stride: kind == NetworkKind.Nb201x64 ? 2 : 1, padding: 1), BatchNorm2d(channels));
         var layers = new List<Module>();
         long c = channels;
         for (int stage = 0; stage < 3; stage++)
@@ -71,10 +74,10 @@ public sealed class Nb201Network : EvalNetwork
         RegisterComponents();
     }
 
-    public override NetworkKind Kind => NetworkKind.Nb201;
+    public override NetworkKind Kind { get; }
     public override Architecture Architecture { get; }
     public override long Classes { get; }
-    public override int InputSize => 32;
+    public override int InputSize => NetworkConfig.DesignSize(Kind);
     public override bool HasAuxiliary => false;
     public long Channels { get; }
     public int CellsPerStage { get; }
