@@ -13,7 +13,7 @@ public static class S2dApp
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        Util.NativeAllocator.ConfigureForTraining();
+        SearchToDeploy.Core.Torch.NativeAllocator.ConfigureForTraining();
         var io = new CliIo(output, error);
         var root = new RootCommand("SearchToDeploy: differentiable architecture search with random features (RF-DARTS, RF-PCDARTS), " +
                                    "retraining, ONNX export, validation and serving.");
@@ -67,12 +67,12 @@ public sealed class CliIo(TextWriter output, TextWriter error)
             Err.WriteLine($"error: {e.Message}");
             return S2dApp.BadInput;
         }
-        catch (Onnx.GateFailedException e)
+        catch (SearchToDeploy.Deploy.Validation.GateFailedException e)
         {
             Err.WriteLine($"error: {e.Message}");
             return S2dApp.GateFailed;
         }
-        catch (Exception e) when (e is Training.DivergedException or Onnx.ParityException)
+        catch (Exception e) when (e is SearchToDeploy.Core.Optim.DivergedException or SearchToDeploy.Deploy.Export.ParityException)
         {
             Err.WriteLine($"error: {e.Message}");
             return S2dApp.Failure;
@@ -85,8 +85,8 @@ public sealed class CliIo(TextWriter output, TextWriter error)
         catch (Exception e)
         {
             // libtorch's own errors carry its C++ backtrace in the message: show the message; the frames only on request.
-            bool native = Util.NativeErrors.HasBacktrace(e.Message);
-            Err.WriteLine($"error: {(native ? "" : e.GetType().Name + ": ")}{Util.NativeErrors.Message(e)}");
+            bool native = SearchToDeploy.Core.Torch.NativeErrors.HasBacktrace(e.Message);
+            Err.WriteLine($"error: {(native ? "" : e.GetType().Name + ": ")}{SearchToDeploy.Core.Torch.NativeErrors.Message(e)}");
             if (!native || Environment.GetEnvironmentVariable("S2D_DEBUG") is "1") Err.WriteLine(native ? e.ToString() : e.StackTrace);
             return S2dApp.Failure;
         }

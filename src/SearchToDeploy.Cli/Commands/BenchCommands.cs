@@ -71,8 +71,8 @@ public static class BenchCommands
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
-            var d = Nas.Genotypes.GenotypeFile.LoadFileOrText(r.GetValue(darts) ?? Nas.Genotypes.KnownGenotypes.DartsV2);
-            var n = Nas.Genotypes.GenotypeFile.LoadFileOrText(r.GetValue(nb201) ?? Nas.Genotypes.KnownGenotypes.Nb201Best);
+            var d = SearchToDeploy.Nas.Architectures.GenotypeFile.LoadFileOrText(r.GetValue(darts) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.DartsV2);
+            var n = SearchToDeploy.Nas.Architectures.GenotypeFile.LoadFileOrText(r.GetValue(nb201) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.Nb201Best);
             var workloads = TrainBenchmark.Defaults(d, n, r.GetValue(imagenetBatch));
             if (r.GetValue(network) is { } name)
             {
@@ -93,7 +93,7 @@ public static class BenchCommands
     {
         var root = CommonOptions.DataRoot();
         var spaces = new Option<string[]>("--space") { Description = "Spaces to measure", DefaultValueFactory = _ => ["nas-bench-201", "darts"], AllowMultipleArgumentsPerToken = true };
-        var methods = new Option<string[]>("--method") { Description = "Methods to measure", DefaultValueFactory = _ => [.. Nas.Supernets.SearchMethods.Names], AllowMultipleArgumentsPerToken = true };
+        var methods = new Option<string[]>("--method") { Description = "Methods to measure", DefaultValueFactory = _ => [.. SearchToDeploy.Nas.Strategies.SearchMethods.Names], AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "Measured steps per variant (after 2 warm-up steps)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (0 = all cores)" };
@@ -108,7 +108,7 @@ public static class BenchCommands
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             var cifar = DatasetRef.Resolve("cifar10", DataRoot.Resolve(r.GetValue(root))).Open(Split.Train);
-            var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(Nas.Supernets.SearchMethods.Parse)],
+            var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(SearchToDeploy.Nas.Strategies.SearchMethods.Parse)],
                 r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), r.GetValue(parallel), r.GetValue(bf16), r.GetValue(unrolled), io.Out);
             return Report(io, table, r.GetValue(output));
         }));
@@ -142,7 +142,7 @@ public static class BenchCommands
         string md = table.ToMarkdown();
         io.Out.WriteLine();
         io.Out.WriteLine(md);
-        if (output is not null) Util.AtomicFile.WriteAllText(output, md);
+        if (output is not null) SearchToDeploy.Core.Io.AtomicFile.WriteAllText(output, md);
         return S2dApp.Success;
     }
 }

@@ -55,7 +55,7 @@ public static class CommonOptions
 
     public static Option<string?> Device() => new("--device")
     {
-        Description = $"Where torch runs: {Util.TorchDevices.Names}; auto (default) takes the GPU when TorchSharp can use one (a build with " +
+        Description = $"Where torch runs: {SearchToDeploy.Core.Torch.TorchDevices.Names}; auto (default) takes the GPU when TorchSharp can use one (a build with " +
                       "-p:S2DTorch=cuda on a machine with an NVIDIA driver), else the CPU; the log says which",
     };
 

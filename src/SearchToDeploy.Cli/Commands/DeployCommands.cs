@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Text.Json;
 using SearchToDeploy.Cli.Serving;
 using SearchToDeploy.Data;
-using SearchToDeploy.Onnx;
-using SearchToDeploy.Training;
+using SearchToDeploy.Deploy.Export;
+using SearchToDeploy.Deploy.Inference;
+using SearchToDeploy.Deploy.Validation;
+using SearchToDeploy.Runs.Training;
 
 namespace SearchToDeploy.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
 using TorchSharp;
 

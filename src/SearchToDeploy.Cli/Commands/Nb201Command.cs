@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using SearchToDeploy.Data;
-using SearchToDeploy.Nas.Genotypes;
-using SearchToDeploy.Nas.Nb201;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Spaces;
 
 namespace SearchToDeploy.Cli.Commands;
 

@@ -1,10 +1,14 @@
 using System.CommandLine;
+using SearchToDeploy.Core.Checkpoints;
+using SearchToDeploy.Core.Io;
+using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
-using SearchToDeploy.Nas.Search;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
-using SearchToDeploy.Training;
-using SearchToDeploy.Util;
+using SearchToDeploy.Runs;
+using SearchToDeploy.Runs.Search;
 
 namespace SearchToDeploy.Cli.Commands;
 

@@ -1,10 +1,13 @@
-using System.Globalization;
 using System.CommandLine;
+using System.Globalization;
+using SearchToDeploy.Core.Checkpoints;
+using SearchToDeploy.Core.Io;
+using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Data;
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
-using SearchToDeploy.Training;
-using SearchToDeploy.Util;
+using SearchToDeploy.Runs;
+using SearchToDeploy.Runs.Training;
 
 namespace SearchToDeploy.Cli.Commands;
 

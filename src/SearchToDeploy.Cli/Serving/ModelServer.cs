@@ -3,10 +3,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SearchToDeploy.Data;
-using SearchToDeploy.Onnx;
+using SearchToDeploy.Deploy.Inference;
+using SearchToDeploy.Deploy.Onnx;
 
 namespace SearchToDeploy.Cli.Serving;
 

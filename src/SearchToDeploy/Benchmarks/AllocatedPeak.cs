@@ -1,4 +1,4 @@
-using SearchToDeploy.Util;
+using SearchToDeploy.Core.Torch;
 
 namespace SearchToDeploy.Benchmarks;
 

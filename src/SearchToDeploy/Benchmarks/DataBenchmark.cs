@@ -63,7 +63,7 @@ public static class DataBenchmark
         int m = 0;
         while (watch.Elapsed.TotalSeconds < seconds)
         {
-            var rng = Util.Rng.For(1, m);
+            var rng = SearchToDeploy.Core.Rng.For(1, m);
             t.Apply(decoded[m % decoded.Count], ref rng, chw);
             m++;
         }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Google.Protobuf;
-using SearchToDeploy.Onnx;
-using SearchToDeploy.Training;
+using SearchToDeploy.Deploy.Inference;
+using SearchToDeploy.Deploy.Onnx;
+using SearchToDeploy.Runs.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,15 +1,18 @@
 using System.Diagnostics;
+using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Data.Transforms;
 using SearchToDeploy.Nas.Ops;
-using SearchToDeploy.Nas.Search;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
-using SearchToDeploy.Training;
+using SearchToDeploy.Nas.Supernets.Darts;
+using SearchToDeploy.Runs.Search;
 using TorchSharp;
-using static TorchSharp.torch;
 using DataLoader = SearchToDeploy.Data.DataLoader;
-using ParamGroup = SearchToDeploy.Training.ParamGroup;
+using ParamGroup = SearchToDeploy.Core.Optim.ParamGroup;
+using static TorchSharp.torch;
 
 namespace SearchToDeploy.Benchmarks;
 
@@ -130,7 +133,7 @@ public static class SearchBenchmark
         public void MeasurePeak()
         {
             GC.Collect();
-            Util.NativeAllocator.Trim();
+            SearchToDeploy.Core.Torch.NativeAllocator.Trim();
             ProcessMemory.ResetPeak();
             long baseline = ProcessMemory.ResidentBytes();
             using var allocated = new AllocatedPeak();

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
-using SearchToDeploy.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

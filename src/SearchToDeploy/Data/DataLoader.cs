@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using SearchToDeploy.Core;
 using SearchToDeploy.Data.Transforms;
-using SearchToDeploy.Util;
 
 namespace SearchToDeploy.Data;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
+using SearchToDeploy.Core.Io;
 using SearchToDeploy.Data.Download;
-using SearchToDeploy.Util;
 
 namespace SearchToDeploy.Data;
 

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SearchToDeploy.Nas.Supernets;
-using SearchToDeploy.Onnx;
+using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Deploy.Inference;
+using SearchToDeploy.Deploy.Onnx;
+using SearchToDeploy.Deploy.Validation;
+using SearchToDeploy.Nas.Strategies;
 
 namespace SearchToDeploy.Pipeline;
 

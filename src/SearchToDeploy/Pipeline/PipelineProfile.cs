@@ -1,9 +1,10 @@
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Networks;
-using SearchToDeploy.Nas.Search;
 using SearchToDeploy.Nas.Spaces;
-using SearchToDeploy.Nas.Supernets;
-using SearchToDeploy.Training;
+using SearchToDeploy.Nas.Strategies;
+using SearchToDeploy.Runs.Search;
+using SearchToDeploy.Runs.Training;
 
 namespace SearchToDeploy.Pipeline;
 
@@ -21,7 +22,7 @@ public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, st
     public bool DeriveWithoutNone { get; init; }
     /// <summary>The search's activations (<see cref="SearchOptions.Precision"/>).</summary>
     public Precision Precision { get; init; }
-    /// <summary>Where search and training run: auto, cpu, cuda or cuda:N (<see cref="Util.TorchDevices"/>).</summary>
+    /// <summary>Where search and training run: auto, cpu, cuda or cuda:N (<see cref="SearchToDeploy.Core.Torch.TorchDevices"/>).</summary>
     public string Device { get; init; } = "auto";
 }
 

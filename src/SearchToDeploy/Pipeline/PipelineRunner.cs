@@ -1,12 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using SearchToDeploy.Core.Checkpoints;
+using SearchToDeploy.Core.Io;
 using SearchToDeploy.Data;
-using SearchToDeploy.Nas.Genotypes;
-using SearchToDeploy.Nas.Search;
-using SearchToDeploy.Onnx;
-using SearchToDeploy.Training;
-using SearchToDeploy.Util;
+using SearchToDeploy.Deploy.Export;
+using SearchToDeploy.Deploy.Inference;
+using SearchToDeploy.Deploy.Onnx;
+using SearchToDeploy.Deploy.Validation;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Runs;
+using SearchToDeploy.Runs.Search;
+using SearchToDeploy.Runs.Training;
 
 namespace SearchToDeploy.Pipeline;
 

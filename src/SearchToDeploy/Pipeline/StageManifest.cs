@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using SearchToDeploy.Util;
+using SearchToDeploy.Core.Io;
 
 namespace SearchToDeploy.Pipeline;
 

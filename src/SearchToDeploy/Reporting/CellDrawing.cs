@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SearchToDeploy.Nas.Genotypes;
-using SearchToDeploy.Util;
+using SearchToDeploy.Core.Io;
+using SearchToDeploy.Nas.Architectures;
 
 namespace SearchToDeploy.Reporting;
 

@@ -1,5 +1,5 @@
 using ScottPlot;
-using SearchToDeploy.Util;
+using SearchToDeploy.Core.Io;
 using SkiaSharp;
 
 namespace SearchToDeploy.Reporting;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using SearchToDeploy.Util;
+using SearchToDeploy.Core.Io;
 
 namespace SearchToDeploy.Reporting;
 

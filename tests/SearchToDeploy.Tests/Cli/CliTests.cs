@@ -107,8 +107,8 @@ public sealed class CliTests
     [Fact]
     public void Device_auto_runs_on_the_cpu_here_and_cuda_or_a_misspelling_is_refused_with_exit_code_2()
     {
-        Assert.Equal(TorchSharp.DeviceType.CPU, SearchToDeploy.Util.TorchDevices.Resolve("auto").type);
-        Assert.Equal(TorchSharp.DeviceType.CPU, SearchToDeploy.Util.TorchDevices.Resolve(" CPU ").type);
+        Assert.Equal(TorchSharp.DeviceType.CPU, SearchToDeploy.Core.Torch.TorchDevices.Resolve("auto").type);
+        Assert.Equal(TorchSharp.DeviceType.CPU, SearchToDeploy.Core.Torch.TorchDevices.Resolve(" CPU ").type);
         using var dir = new TempDir();
         const string cell = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
         foreach (var (device, message) in new[] { ("cuda", "--device cuda: TorchSharp cannot use CUDA here"), ("gpu", "--device 'gpu': expected auto, cpu, cuda or cuda:N"), ("cuda:-1", "expected auto, cpu") })

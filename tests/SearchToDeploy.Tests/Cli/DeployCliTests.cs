@@ -1,4 +1,4 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using static SearchToDeploy.Tests.Cli.CliTests;
 
 namespace SearchToDeploy.Tests.Cli;

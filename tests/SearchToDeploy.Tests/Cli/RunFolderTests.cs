@@ -1,4 +1,4 @@
-using SearchToDeploy.Util;
+using SearchToDeploy.Runs;
 
 namespace SearchToDeploy.Tests.Cli;
 

@@ -1,6 +1,6 @@
+using SearchToDeploy.Core;
 using SearchToDeploy.Data;
 using SearchToDeploy.Data.Transforms;
-using SearchToDeploy.Util;
 
 namespace SearchToDeploy.Tests.Data;
 

@@ -1,5 +1,5 @@
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Ops;
-using SearchToDeploy.Util;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,7 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
 
 namespace SearchToDeploy.Tests.Nas;
@@ -77,7 +78,7 @@ public sealed class DerivationTests
     [Fact]
     public void Deriving_without_none_reaches_the_supernet_and_is_refused_outside_nas_bench_201()
     {
-        var o = SearchToDeploy.Nas.Search.SearchPresets.Create("cpu", "darts", SearchMethod.RfPcDarts) with { DeriveWithoutNone = true };
+        var o = SearchToDeploy.Runs.Search.SearchPresets.Create("cpu", "darts", SearchMethod.RfPcDarts) with { DeriveWithoutNone = true };
         var e = Assert.Throws<InputException>(o.Validate);
         Assert.Contains("--derive-without-none", e.Message);
         var nb = o with { Space = "nas-bench-201" };

@@ -1,6 +1,8 @@
 using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
+using SearchToDeploy.Nas.Supernets.Darts;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,9 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
+using SearchToDeploy.Nas.Supernets.Nb201;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -90,7 +92,7 @@ public sealed class FusedNb201Tests
     [Fact]
     public void Drop_path_searches_edge_by_edge_and_a_fused_supernet_refuses_it()
     {
-        var o = SearchToDeploy.Nas.Search.SearchPresets.Create("smoke", "nas-bench-201", SearchMethod.RfPcDarts);
+        var o = SearchToDeploy.Runs.Search.SearchPresets.Create("smoke", "nas-bench-201", SearchMethod.RfPcDarts);
         Assert.True(o.SupernetConfig(10).Fused);
         var cfg = (o with { DropPath = 0.2 }).SupernetConfig(10);
         Assert.False(cfg.Fused);

@@ -1,4 +1,4 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -122,7 +122,7 @@ public sealed class NetworkTests
     {
         using var x = torch.ones(4000, 1, 1, 1);
         torch.manual_seed(1);
-        using var y = SearchToDeploy.Training.DropPath.Apply(x, 0.25);
+        using var y = SearchToDeploy.Nas.Ops.DropPath.Apply(x, 0.25);
         using var kept = y.ne(0);
         var values = y.masked_select(kept);
         Assert.All(values.data<float>().ToArray(), v => Assert.Equal(1 / 0.75f, v, 5));

@@ -1,5 +1,6 @@
 using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
-using SearchToDeploy.Nas.Search;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
 using TorchSharp;
 using TorchSharp.Modules;

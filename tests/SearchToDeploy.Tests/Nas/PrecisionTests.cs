@@ -1,7 +1,9 @@
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Ops;
-using SearchToDeploy.Nas.Search;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
+using SearchToDeploy.Runs.Search;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,10 +1,11 @@
-using SearchToDeploy.Nas.Search;
+using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
-using SearchToDeploy.Training;
+using SearchToDeploy.Runs.Search;
 using TorchSharp;
+using ParamGroup = SearchToDeploy.Core.Optim.ParamGroup;
 using static TorchSharp.torch;
-using ParamGroup = SearchToDeploy.Training.ParamGroup;
 
 namespace SearchToDeploy.Tests.Nas;
 

@@ -1,5 +1,5 @@
-using SearchToDeploy.Nas.Search;
-using SearchToDeploy.Nas.Supernets;
+using SearchToDeploy.Nas.Strategies;
+using SearchToDeploy.Runs.Search;
 
 namespace SearchToDeploy.Tests.Nas;
 

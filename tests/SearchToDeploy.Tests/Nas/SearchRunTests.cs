@@ -1,9 +1,12 @@
+using SearchToDeploy.Core.Checkpoints;
+using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
-using SearchToDeploy.Nas.Genotypes;
-using SearchToDeploy.Nas.Search;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
 using SearchToDeploy.Reporting;
-using SearchToDeploy.Training;
+using SearchToDeploy.Runs.Search;
 using TorchSharp;
 using static TorchSharp.torch;
 

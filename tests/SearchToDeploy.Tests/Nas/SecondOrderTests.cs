@@ -1,12 +1,12 @@
 using SearchToDeploy.Benchmarks;
-using SearchToDeploy.Nas.Search;
+using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
-using SearchToDeploy.Training;
+using SearchToDeploy.Runs.Search;
 using TorchSharp;
-using TorchSharp.Modules;
+using ParamGroup = SearchToDeploy.Core.Optim.ParamGroup;
 using static TorchSharp.torch;
-using ParamGroup = SearchToDeploy.Training.ParamGroup;
 
 namespace SearchToDeploy.Tests.Nas;
 

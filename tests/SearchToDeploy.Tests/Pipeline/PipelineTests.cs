@@ -1,7 +1,9 @@
-using SearchToDeploy.Nas.Networks;
-using SearchToDeploy.Nas.Supernets;
 using System.Text;
-using SearchToDeploy.Onnx;
+using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Deploy.Onnx;
+using SearchToDeploy.Deploy.Validation;
+using SearchToDeploy.Nas.Networks;
+using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Pipeline;
 
 namespace SearchToDeploy.Tests.Pipeline;

@@ -2,7 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using SearchToDeploy.Util;
+using SearchToDeploy.Core.Io;
 
 namespace SearchToDeploy.Data.Download;
 

@@ -1,4 +1,4 @@
-using SearchToDeploy.Util;
+using SearchToDeploy.Core;
 
 namespace SearchToDeploy.Data.Transforms;
 

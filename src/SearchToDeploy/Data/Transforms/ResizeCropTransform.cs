@@ -1,5 +1,5 @@
 using System.Buffers;
-using SearchToDeploy.Util;
+using SearchToDeploy.Core;
 
 namespace SearchToDeploy.Data.Transforms;
 

@@ -1,6 +1,5 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Ops;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

@@ -1,11 +1,10 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Ops;
-using SearchToDeploy.Training;
 using TorchSharp;
 using TorchSharp.Modules;
+using IdentityOp = SearchToDeploy.Nas.Ops.Identity;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-using IdentityOp = SearchToDeploy.Nas.Ops.Identity;
 
 namespace SearchToDeploy.Nas.Networks;
 
@@ -54,7 +53,7 @@ public sealed class EvalCell : nn.Module
             {
                 using var h1 = Apply(2 * i, states, dropPath);
                 using var h2 = Apply(2 * i + 1, states, dropPath);
-                states.Add(Util.Scalars.Add(h1, h2));
+                states.Add(SearchToDeploy.Core.Torch.Scalars.Add(h1, h2));
             }
             return torch.cat([.. _concat.Select(i => states[i])], 1);
         }

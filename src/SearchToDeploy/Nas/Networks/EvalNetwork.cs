@@ -1,4 +1,4 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 

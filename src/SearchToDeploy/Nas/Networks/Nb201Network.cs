@@ -1,7 +1,6 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Ops;
-using SearchToDeploy.Nas.Supernets;
-using TorchSharp;
+using SearchToDeploy.Nas.Supernets.Nb201;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -32,7 +31,7 @@ public sealed class Nb201Cell : nn.Module
             {
                 using var y = edges[Nb201Arch.EdgeIndex(i, j)].call(nodes[j]);
                 using var previous = sum;
-                sum = Util.Scalars.Add(previous, y); // not in place: an identity edge's output aliases its input
+                sum = SearchToDeploy.Core.Torch.Scalars.Add(previous, y); // not in place: an identity edge's output aliases its input
             }
             nodes.Add(sum);
         }

@@ -1,4 +1,4 @@
-using SearchToDeploy.Nas.Genotypes;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Spaces;
 
 namespace SearchToDeploy.Nas.Networks;

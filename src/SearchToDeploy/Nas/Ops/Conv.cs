@@ -1,4 +1,4 @@
-using SearchToDeploy.Util;
+using SearchToDeploy.Core.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -75,7 +75,7 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
     /// that needs a gradient, the input channels are padded to a multiple of 16 too (zero channels, zero taps), since
     /// oneDNN's bfloat16 backward-data kernels are wrong for those as well (docs/torch-notes.md). Filters and bias are
     /// cast to the input's type where they differ (float32 parameters, bfloat16 activations: see
-    /// <see cref="Supernets.Precision"/>); the cast passes gradients back to them.
+    /// <see cref="SearchToDeploy.Core.Torch.Precision"/>); the cast passes gradients back to them.
     /// </summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, long stride = 1, long padding = 0, long dilation = 1, long groups = 1)
     {
@@ -154,7 +154,7 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         using var y = functional.conv2d(x, filters, null, [stride, stride], [padding, padding], [dilation, dilation], 1);
         using var narrowed = y.narrow(1, 0, cout);
         // Contiguous, not the strided view: a BatchNorm on a view takes libtorch's slow non-contiguous kernels.
-        return bias is null ? narrowed.contiguous() : Util.Scalars.Add(narrowed, bias.view(1, -1, 1, 1));
+        return bias is null ? narrowed.contiguous() : SearchToDeploy.Core.Torch.Scalars.Add(narrowed, bias.view(1, -1, 1, 1));
     }
 
     private static long RoundUp(long channels) => (channels + SafeOutputChannels - 1) / SafeOutputChannels * SafeOutputChannels;

@@ -1,3 +1,5 @@
+using SearchToDeploy.Nas.Supernets.Darts;
+using SearchToDeploy.Nas.Supernets.Nb201;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -11,7 +13,7 @@ internal static class FusedTerms
     public static Tensor MultiplyAdd(Tensor? sum, Tensor x, Tensor w)
     {
         if (sum is null) return x * w;
-        var r = torch.addcmul(sum, x, w, Util.Scalars.One);
+        var r = torch.addcmul(sum, x, w, SearchToDeploy.Core.Torch.Scalars.One);
         sum.Dispose();
         return r;
     }
@@ -20,7 +22,7 @@ internal static class FusedTerms
     public static Tensor Sum(Tensor? sum, Tensor x)
     {
         if (sum is null) return x.alias();
-        var r = Util.Scalars.Add(sum, x);
+        var r = SearchToDeploy.Core.Torch.Scalars.Add(sum, x);
         sum.Dispose();
         return r;
     }

@@ -54,11 +54,11 @@ public sealed class MixedOp : nn.Module
         {
             if (_skip[k]) continue;
             using var raw = ops[k].call(xp);
-            using var y = training && DropPathProb > 0 && !_identity[k] ? Training.DropPath.Apply(raw, DropPathProb) : raw.alias();
+            using var y = training && DropPathProb > 0 && !_identity[k] ? SearchToDeploy.Nas.Ops.DropPath.Apply(raw, DropPathProb) : raw.alias();
             using var w = weights[k];
             using var wy = y * w;
             if (sum is null) sum = wy.alias();
-            else { var s = Util.Scalars.Add(sum, wy); sum.Dispose(); sum = s; }
+            else { var s = SearchToDeploy.Core.Torch.Scalars.Add(sum, wy); sum.Dispose(); sum = s; }
         }
         return sum ?? ops[0].call(xp); // only "none": zeros of the output shape
     }

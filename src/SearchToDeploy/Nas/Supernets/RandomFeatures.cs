@@ -1,3 +1,5 @@
+using SearchToDeploy.Nas.Supernets.Darts;
+using SearchToDeploy.Nas.Supernets.Nb201;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

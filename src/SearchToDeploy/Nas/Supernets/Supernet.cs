@@ -1,5 +1,5 @@
-using SearchToDeploy.Nas.Genotypes;
-using SearchToDeploy.Util;
+using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Nas.Architectures;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,7 @@
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Supernets.Darts;
+using SearchToDeploy.Nas.Supernets.Nb201;
 
 namespace SearchToDeploy.Nas.Supernets;
 
@@ -25,7 +28,7 @@ public enum FrozenInit
 /// for spaces without S4's noise op) rather than edge by edge (<see cref="Nb201SearchCell"/>, <see cref="DartsSearchCell"/>,
 /// the references); same function, fewer kernels.</param>
 /// <param name="DeriveWithoutNone">NAS-Bench-201: derive each edge's op from the ops other than none.</param>
-/// <param name="Precision">The activations' number format (<see cref="Supernets.Precision"/>).</param>
+/// <param name="Precision">The activations' number format (<see cref="SearchToDeploy.Core.Torch.Precision"/>).</param>
 public sealed record SupernetConfig(
     SearchSpace Space,
     int Classes,

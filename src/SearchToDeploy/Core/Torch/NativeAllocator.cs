@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+
+namespace SearchToDeploy.Core.Torch;
+
+/// <summary>
+/// glibc malloc settings for training: libtorch allocates and frees megabyte-sized tensors thousands of times per
+/// step; by default glibc serves them with mmap and returns them to the kernel, so every allocation page-faults fresh
+/// memory (6% of a search step in a profile here). Keeping freed memory in the heap made a NAS-Bench-201 search step
+/// about 20% faster. No-op on other C libraries.
+/// </summary>
+public static partial class NativeAllocator
+{
+    private const int MTrimThreshold = -1, MTopPad = -2, MMmapThreshold = -3;
+    private static int _configured;
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
+    /// <summary>Returns free heap memory to the kernel (for memory measurements).</summary>
+    public static void Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try { MallocTrim(0); } catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo2 MallInfo();
+
+    /// <summary>
+    /// Bytes the program holds from malloc right now (heap chunks in use in every arena plus mmapped blocks): libtorch's
+    /// live tensors and everything else native, without the free memory and fragmentation that resident memory also
+    /// counts; -1 where glibc's mallinfo2 is missing.
+    /// </summary>
+    public static long AllocatedBytes()
+    {
+        if (!OperatingSystem.IsLinux()) return -1;
+        try
+        {
+            var m = MallInfo();
+            return (long)(m.UordBlks + m.HBlkHd);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return -1; }
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    private static partial int Mallopt(int param, int value);
+
+    public static void ConfigureForTraining()
+    {
+        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _configured, 1) == 1) return;
+        try
+        {
+            Mallopt(MMmapThreshold, 32 << 20);   // the largest threshold glibc accepts on 64-bit
+            Mallopt(MTrimThreshold, int.MaxValue);
+            Mallopt(MTopPad, 256 << 20);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // not glibc: keep the defaults
+        }
+    }
+}

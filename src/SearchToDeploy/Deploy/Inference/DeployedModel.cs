@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text.Json;
+using SearchToDeploy.Core;
+using SearchToDeploy.Data;
+using SearchToDeploy.Data.Transforms;
+using SearchToDeploy.Deploy.Onnx;
+
+namespace SearchToDeploy.Deploy.Inference;
+
+/// <summary>
+/// An exported model ready to classify: its ONNX Runtime session, class labels and the preprocessing its metadata
+/// describes (resize the shorter side and centre-crop, or resize to the input size; normalise with its mean/std).
+/// One instance serves concurrent callers: ONNX Runtime sessions are thread-safe for Run.
+/// </summary>
+public sealed class DeployedModel : IDisposable
+{
+    private readonly OnnxInference _session;
+
+    public DeployedModel(string path, OnnxExecutionProvider provider = OnnxExecutionProvider.Auto, int threads = 0)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Metadata = OnnxModelFile.ReadMetadata(path);
+        string Get(string key) => Metadata.TryGetValue(key, out var v) ? v
+            : throw new OnnxFormatException($"{path}: ONNX model without the '{key}' metadata; expected a model written by s2d export");
+        try
+        {
+            Classes = JsonSerializer.Deserialize<string[]>(Get(NetworkExporter.Keys.Classes))!;
+            InputSize = int.Parse(Get(NetworkExporter.Keys.InputSize), CultureInfo.InvariantCulture);
+            ResizeShorter = int.Parse(Get(NetworkExporter.Keys.ResizeShorter), CultureInfo.InvariantCulture);
+            var norm = new Normalization(JsonSerializer.Deserialize<float[]>(Get(NetworkExporter.Keys.Mean))!, JsonSerializer.Deserialize<float[]>(Get(NetworkExporter.Keys.Std))!);
+            Transform = new ResizeCropTransform(norm, ResizeShorter, InputSize);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
+        {
+            throw new OnnxFormatException($"{path}: malformed s2d metadata ({e.Message})");
+        }
+        _session = new OnnxInference(path, provider, threads);
+    }
+
+    public string Path { get; }
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+    public IReadOnlyList<string> Classes { get; }
+    public int InputSize { get; }
+    public int ResizeShorter { get; }
+    public IImageTransform Transform { get; }
+    public OnnxExecutionProvider Provider => _session.Provider;
+    public string? FallbackReason => _session.FallbackReason;
+    public int ImageFloats => 3 * InputSize * InputSize;
+
+    /// <summary>Logits [n, classes] of a preprocessed NCHW batch.</summary>
+    public float[] Logits(float[] batch, int n) => _session.Run(batch, [n, 3, InputSize, InputSize]);
+
+    /// <summary>Preprocesses one decoded image into <paramref name="chw"/>.</summary>
+    public void Preprocess(in RgbImage image, Span<float> chw)
+    {
+        var rng = new Rng(0);
+        Transform.Apply(image, ref rng, chw);
+    }
+
+    /// <summary>The top-k labels and softmax probabilities of one image.</summary>
+    public IReadOnlyList<(int Index, string Label, float Probability)> Classify(in RgbImage image, int k = 5)
+    {
+        var x = new float[ImageFloats];
+        Preprocess(image, x);
+        var logits = Logits(x, 1);
+        return TopK(logits, k).Select(p => (p.Index, Classes[p.Index], p.Probability)).ToList();
+    }
+
+    /// <summary>Softmax of the logits, and the k most probable classes.</summary>
+    public static List<(int Index, float Probability)> TopK(ReadOnlySpan<float> logits, int k)
+    {
+        float max = float.NegativeInfinity;
+        foreach (var v in logits) max = Math.Max(max, v);
+        var p = new double[logits.Length];
+        double sum = 0;
+        for (int i = 0; i < p.Length; i++) sum += p[i] = Math.Exp(logits[i] - max);
+        return [.. Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ThenBy(i => i).Take(Math.Min(k, p.Length)).Select(i => (i, (float)(p[i] / sum)))];
+    }
+
+    public void Dispose() => _session.Dispose();
+}

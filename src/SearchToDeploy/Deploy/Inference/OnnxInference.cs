@@ -1,0 +1,169 @@
+using Microsoft.ML.OnnxRuntime;
+using SearchToDeploy.Deploy.Onnx;
+
+namespace SearchToDeploy.Deploy.Inference;
+
+/// <summary>
+/// An ONNX Runtime session for a one-input, one-output model (an NCHW float batch in, logits out).
+/// <see cref="OnnxExecutionProvider.Auto"/> tries CUDA (device 0) and falls back to the CPU where CUDA cannot be
+/// loaded (ORT's GPU package on a machine without CUDA 13 / cuDNN 9, or the CPU-only package); <see cref="Provider"/>
+/// says which one runs and <see cref="FallbackReason"/> why CUDA was not used. <see cref="OnnxExecutionProvider.Cuda"/>
+/// fails with an <see cref="InputException"/> where CUDA is unavailable. Run is safe to call from several threads.
+/// </summary>
+public sealed class OnnxInference : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string _source;
+
+    /// <summary>Loads the model file at <paramref name="modelPath"/>. <paramref name="threads"/>: intra-op threads, 0 for ORT's default.</summary>
+    public OnnxInference(string modelPath, OnnxExecutionProvider provider = OnnxExecutionProvider.Auto, int threads = 0)
+        : this(ReadModel(modelPath), $"'{Path.GetFullPath(modelPath)}'", provider, threads)
+    {
+    }
+
+    /// <summary>Loads a serialized model (e.g. <c>ModelProto.ToByteArray()</c>).</summary>
+    public OnnxInference(byte[] model, OnnxExecutionProvider provider = OnnxExecutionProvider.Auto, int threads = 0)
+        : this(model, "the in-memory ONNX model", provider, threads)
+    {
+    }
+
+    private OnnxInference(byte[] model, string source, OnnxExecutionProvider provider, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        _source = source;
+        try
+        {
+            (_session, Provider, FallbackReason) = CreateSession(model, source, provider, threads);
+            if (_session.InputNames.Count != 1 || _session.OutputNames.Count != 1)
+            {
+                int inputs = _session.InputNames.Count, outputs = _session.OutputNames.Count;
+                _session.Dispose();
+                throw new OnnxFormatException($"{source} has {inputs} inputs and {outputs} outputs; expected one input (an NCHW batch) and one output");
+            }
+        }
+        catch
+        {
+            _runOptions.Dispose();
+            throw;
+        }
+        InputName = _session.InputNames[0];
+        OutputName = _session.OutputNames[0];
+        InputShape = _session.InputMetadata[InputName].Dimensions.Select(d => (long)d).ToArray();
+        Threads = threads;
+    }
+
+    /// <summary>The provider the session runs on: <see cref="OnnxExecutionProvider.Cuda"/> or <see cref="OnnxExecutionProvider.Cpu"/>.</summary>
+    public OnnxExecutionProvider Provider { get; }
+
+    /// <summary>Why <see cref="OnnxExecutionProvider.Auto"/> did not use CUDA (ORT's message); null when it did or was not asked to.</summary>
+    public string? FallbackReason { get; }
+
+    public int Threads { get; }
+    public string InputName { get; }
+    public string OutputName { get; }
+
+    /// <summary>The model's input dims; -1 where a dim is symbolic (the batch).</summary>
+    public IReadOnlyList<long> InputShape { get; }
+
+    /// <summary>Runs a batch shaped like the model's input (fixed C, H, W; the batch size follows from the length).</summary>
+    public float[] Run(float[] batch) => Run(batch, BatchShape(batch), out _);
+
+    /// <summary>Runs a batch of the given shape and returns the output values (row-major).</summary>
+    public float[] Run(float[] batch, long[] shape) => Run(batch, shape, out _);
+
+    public float[] Run(float[] batch, long[] shape, out long[] outputShape)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(shape);
+        long count = shape.Aggregate(1L, (a, d) => a * d);
+        if (count != batch.Length)
+            throw new ArgumentException($"a batch of shape [{string.Join(", ", shape)}] has {count} values, got {batch.Length}");
+        using var input = OrtValue.CreateTensorValueFromMemory(batch, shape);
+        using var outputs = _session.Run(_runOptions, [InputName], [input], [OutputName]);
+        var output = outputs[0];
+        outputShape = output.GetTensorTypeAndShape().Shape;
+        return output.GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
+
+    private long[] BatchShape(float[] batch)
+    {
+        long perSample = 1;
+        for (int i = 1; i < InputShape.Count; i++)
+        {
+            if (InputShape[i] <= 0)
+                throw new InvalidOperationException($"{_source} has an input with symbolic dims [{string.Join(", ", InputShape)}]; pass the batch shape to Run");
+            perSample *= InputShape[i];
+        }
+        if (batch.Length == 0 || batch.Length % perSample != 0)
+            throw new ArgumentException($"a batch for input [{string.Join(", ", InputShape)}] needs a positive multiple of {perSample} values, got {batch.Length}");
+        return [batch.Length / perSample, .. InputShape.Skip(1)];
+    }
+
+    private static (InferenceSession, OnnxExecutionProvider, string?) CreateSession(byte[] model, string source, OnnxExecutionProvider provider, int threads)
+    {
+        if (provider is OnnxExecutionProvider.Auto or OnnxExecutionProvider.Cuda)
+        {
+            string reason;
+            var options = NewOptions(threads);
+            // Where CUDA is missing, ORT logs the failed library load as an error before throwing; the fallback reports it.
+            var env = OrtEnv.Instance();
+            var level = env.EnvLogLevel;
+            env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+            try
+            {
+                options.AppendExecutionProvider_CUDA(0);
+                return (new InferenceSession(model, options), OnnxExecutionProvider.Cuda, null);
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+            {
+                reason = $"{e.GetType().Name}: {e.Message}";
+            }
+            finally
+            {
+                options.Dispose();
+                env.EnvLogLevel = level;
+            }
+            if (provider == OnnxExecutionProvider.Cuda)
+                throw new InputException(
+                    $"execution provider 'cuda' was requested for {source}, but ONNX Runtime could not use CUDA here ({reason}). " +
+                    "It needs an NVIDIA GPU with CUDA 13 and cuDNN 9 and the Microsoft.ML.OnnxRuntime.Gpu package (S2DOrt=gpu); use 'auto' or 'cpu' otherwise.");
+            return (CpuSession(model, source, threads), OnnxExecutionProvider.Cpu, reason);
+        }
+        return (CpuSession(model, source, threads), OnnxExecutionProvider.Cpu, null);
+    }
+
+    private static InferenceSession CpuSession(byte[] model, string source, int threads)
+    {
+        using var options = NewOptions(threads);
+        try
+        {
+            return new InferenceSession(model, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new OnnxFormatException($"ONNX Runtime could not load {source}: {e.Message}", e);
+        }
+    }
+
+    private static SessionOptions NewOptions(int threads)
+    {
+        var options = new SessionOptions();
+        if (threads > 0) options.IntraOpNumThreads = threads;
+        return options;
+    }
+
+    private static byte[] ReadModel(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new OnnxFormatException($"ONNX model file '{full}' does not exist");
+        return File.ReadAllBytes(full);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text.Json;
+using SearchToDeploy.Nas.Networks;
+using SearchToDeploy.Runs.Training;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Deploy.Onnx;
+
+/// <summary>
+/// Writes a trained evaluation network as an ONNX graph (opset 17): input <c>input</c> [N,3,H,W] float32 with a dynamic
+/// batch, output <c>logits</c> [N,classes]. Cells become their ops (grouped/dilated Conv, Slice for FactorizedReduce,
+/// AveragePool without padding, zeros for <c>none</c>), Add and Concat; the head is GlobalAveragePool, Flatten, Gemm.
+/// BatchNorm is folded into the preceding convolution unless <c>keepBatchNorm</c>; drop-path and the auxiliary head are
+/// training-only and left out. The network is exported as evaluation mode computes it (BN running statistics).
+/// </summary>
+public static class NetworkExporter
+{
+    public static OnnxGraphBuilder Export(EvalNetwork net, int inputSize, bool keepBatchNorm = false)
+    {
+        bool fold = !keepBatchNorm;
+        var g = new OnnxGraphBuilder(EvalNetwork.KindName(net.Kind) + "_network");
+        string x = g.AddInput(3, inputSize, inputSize);
+        string features = net switch
+        {
+            DartsNetwork d => Darts(g, d, x, fold),
+            Nb201Network n => Nb201(g, n, x, fold),
+            _ => throw new NotSupportedException($"no ONNX export for {net.GetType().Name}"),
+        };
+        string pooled = g.GlobalAveragePool(features);
+        string flat = g.Flatten(pooled);
+        var classifier = net switch { DartsNetwork d => d.Classifier, Nb201Network n => n.Classifier, _ => null! };
+        string logits = g.Gemm(flat, classifier.weight!, classifier.bias, "classifier");
+        g.AddOutput(logits, shape: [null, net.Classes]);
+        return g;
+    }
+
+    private static string Darts(OnnxGraphBuilder g, DartsNetwork net, string x, bool fold)
+    {
+        string s0 = OnnxOpExporter.Export(g, net.Stem0, x, fold);
+        string s1 = net.Stem1 is null ? s0 : OnnxOpExporter.Export(g, net.Stem1, s0, fold);
+        foreach (var cell in net.Cells)
+        {
+            string next = Cell(g, cell, s0, s1, fold);
+            s0 = s1; s1 = next;
+        }
+        return s1;
+    }
+
+    private static string Cell(OnnxGraphBuilder g, EvalCell cell, string s0, string s1, bool fold)
+    {
+        var states = new List<string> { OnnxOpExporter.Export(g, cell.Preprocess0, s0, fold), OnnxOpExporter.Export(g, cell.Preprocess1, s1, fold) };
+        var ops = cell.Ops;
+        for (int i = 0; i < ops.Count / 2; i++)
+        {
+            string h1 = OnnxOpExporter.Export(g, ops[2 * i], states[cell.Indices[2 * i]], fold);
+            string h2 = OnnxOpExporter.Export(g, ops[2 * i + 1], states[cell.Indices[2 * i + 1]], fold);
+            states.Add(g.Add(h1, h2, "node"));
+        }
+        return g.Concat([.. cell.ConcatNodes.Select(i => states[i])], 1, "cell");
+    }
+
+    private static string Nb201(OnnxGraphBuilder g, Nb201Network net, string x, bool fold)
+    {
+        string h = OnnxOpExporter.Export(g, net.Stem, x, fold);
+        foreach (var m in net.Body)
+        {
+            if (m is Nb201Cell cell)
+            {
+                var nodes = new List<string> { h };
+                for (int i = 1; i < SearchToDeploy.Nas.Architectures.Nb201Arch.Nodes; i++)
+                {
+                    string sum = OnnxOpExporter.Export(g, cell.Edges[SearchToDeploy.Nas.Architectures.Nb201Arch.EdgeIndex(i, 0)], nodes[0], fold);
+                    for (int j = 1; j < i; j++)
+                        sum = g.Add(sum, OnnxOpExporter.Export(g, cell.Edges[SearchToDeploy.Nas.Architectures.Nb201Arch.EdgeIndex(i, j)], nodes[j], fold), "node");
+                    nodes.Add(sum);
+                }
+                h = nodes[^1];
+            }
+            else h = OnnxOpExporter.Export(g, m, h, fold);
+        }
+        return OnnxOpExporter.Export(g, net.LastAct, h, fold);
+    }
+
+    /// <summary>Metadata keys written into every exported model (all values are strings; JSON where structured).</summary>
+    public static class Keys
+    {
+        public const string Architecture = "s2d.architecture", Space = "s2d.space", Genotype = "s2d.genotype_json", Network = "s2d.network",
+            Classes = "s2d.classes", InputSize = "s2d.input_size", ResizeShorter = "s2d.resize_shorter", Mean = "s2d.mean", Std = "s2d.std",
+            Preprocessing = "s2d.preprocessing", Metrics = "s2d.metrics", Dataset = "s2d.dataset", Producer = "s2d.producer", BatchNorm = "s2d.batch_norm";
+    }
+
+    /// <summary>Training metrics that depend on the machine and the run's interruptions, left out of the model so that
+    /// the same weights always give the same file.</summary>
+    private static readonly string[] VolatileMetrics = ["train_seconds", "train_images_per_second"];
+
+    /// <summary>The metadata of a model exported from a training run.</summary>
+    public static Dictionary<string, string> Metadata(TrainHeader h, string? metricsJson, bool keepBatchNorm)
+    {
+        if (metricsJson is not null)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(metricsJson)!.AsObject();
+            foreach (var key in VolatileMetrics) node.Remove(key);
+            metricsJson = node.ToJsonString();
+        }
+        var inv = CultureInfo.InvariantCulture;
+        var arch = h.ParseArchitecture();
+        string genotype = JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["format"] = SearchToDeploy.Nas.Architectures.GenotypeFile.Format, ["version"] = SearchToDeploy.Nas.Architectures.GenotypeFile.Version, ["space"] = arch.Space, ["genotype"] = arch.Text,
+        });
+        string pre = h.ResizeShorter > 0
+            ? $"decode to RGB, resize the shorter side to {h.ResizeShorter} (bilinear), centre-crop {h.InputSize}x{h.InputSize}, scale to [0,1], subtract mean, divide by std, NCHW"
+            : $"decode to RGB, resize to {h.InputSize}x{h.InputSize}, scale to [0,1], subtract mean, divide by std, NCHW";
+        return new Dictionary<string, string>
+        {
+            [Keys.Architecture] = arch.Text,
+            [Keys.Space] = arch.Space,
+            [Keys.Genotype] = genotype,
+            [Keys.Network] = EvalNetwork.KindName(h.Network),
+            [Keys.Classes] = JsonSerializer.Serialize(h.Classes),
+            [Keys.InputSize] = h.InputSize.ToString(inv),
+            [Keys.ResizeShorter] = h.ResizeShorter.ToString(inv),
+            [Keys.Mean] = JsonSerializer.Serialize(h.Mean),
+            [Keys.Std] = JsonSerializer.Serialize(h.Std),
+            [Keys.Preprocessing] = pre,
+            [Keys.Metrics] = metricsJson ?? "{}",
+            [Keys.Dataset] = h.Dataset,
+            [Keys.BatchNorm] = keepBatchNorm ? "kept" : "folded",
+            [Keys.Producer] = $"{OnnxModelFile.ProducerName} {OnnxModelFile.ProducerVersion}",
+        };
+    }
+}

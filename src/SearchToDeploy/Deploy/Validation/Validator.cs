@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SearchToDeploy.Core.Io;
+using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Data;
+using SearchToDeploy.Deploy.Inference;
+
+namespace SearchToDeploy.Deploy.Validation;
+
+/// <summary>A measured accuracy is under its gate; the message gives measured vs required.</summary>
+public sealed class GateFailedException(string message) : Exception(message);
+
+public sealed record ClassAccuracy(string Label, int Images, double Top1);
+
+public sealed record ValidationReport
+{
+    public string Model { get; init; } = "";
+    public string Dataset { get; init; } = "";
+    public string ExecutionProvider { get; init; } = "";
+    public string? CudaFallbackReason { get; init; }
+    public int Images { get; init; }
+    public int BatchSize { get; init; }
+    public double Top1 { get; init; }
+    public double Top5 { get; init; }
+    public long Top1Correct { get; init; }
+    public long Top5Correct { get; init; }
+    public double ImagesPerSecond { get; init; }
+    public double LatencyP50Ms { get; init; }
+    public double LatencyP90Ms { get; init; }
+    public double LatencyP99Ms { get; init; }
+    public double? GateTop1 { get; init; }
+    public double? GateTop5 { get; init; }
+    public bool Passed { get; init; }
+    public List<ClassAccuracy> PerClass { get; init; } = [];
+    public string Created { get; init; } = "";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+}
+
+/// <summary>
+/// <c>s2d validate</c>: top-1, top-5 and per-class accuracy of an exported model on a labelled dataset in ONNX
+/// Runtime, with throughput and per-batch latency percentiles (inference only), and the accuracy gates.
+/// </summary>
+public static class Validator
+{
+    public static ValidationReport Run(DeployedModel model, IImageDataset data, string datasetName, int batchSize, int maxImages,
+        double? gateTop1, double? gateTop5, TextWriter log, int workers = 2)
+    {
+        if (data.Classes.Count != model.Classes.Count)
+            throw new InputException($"{datasetName}: {data.Classes.Count} classes, but {model.Path} classifies {model.Classes.Count}; validate on the dataset the model was trained for");
+        var differing = data.Classes.Zip(model.Classes).Count(p => p.First != p.Second);
+        if (differing > 0) log.WriteLine($"warning: {differing} of the dataset's class names differ from the model's labels; matching classes by index");
+        int[]? indices = Subsets.Stratified(data, maxImages, seed: 0);
+        var loader = new DataLoader(data, indices, model.Transform, new LoaderOptions(batchSize, false, 0, Workers: workers));
+        log.WriteLine($"validate: {model.Path} on {datasetName} ({loader.Count} images, batch {batchSize}), execution provider {model.Provider.Name()}" +
+                      (model.FallbackReason is { } why ? $" (CUDA unavailable: {FirstLine(why)})" : ""));
+        int classes = model.Classes.Count;
+        var perClassSeen = new int[classes];
+        var perClassHit = new int[classes];
+        long top1 = 0, top5 = 0, seen = 0;
+        var latencies = new List<double>();
+        var meter = new ProgressMeter("validate", loader.Count, "images", log, TimeSpan.FromSeconds(15));
+        foreach (var b in loader.Epoch(0))
+        {
+            using (b)
+            {
+                float[] x = b.Images.ToArray();
+                var watch = Stopwatch.StartNew();
+                var logits = model.Logits(x, b.Count);
+                latencies.Add(watch.Elapsed.TotalMilliseconds);
+                for (int i = 0; i < b.Count; i++)
+                {
+                    int label = (int)b.Labels[i];
+                    var top = DeployedModel.TopK(logits.AsSpan(i * classes, classes), 5);
+                    perClassSeen[label]++;
+                    if (top[0].Index == label) { top1++; perClassHit[label]++; }
+                    if (top.Any(t => t.Index == label)) top5++;
+                }
+                seen += b.Count;
+            }
+            meter.Report(seen, string.Format(CultureInfo.InvariantCulture, "top-1 {0:0.00}%", 100.0 * top1 / seen));
+        }
+        if (seen == 0) throw new InputException($"{datasetName}: no images to validate on");
+        latencies.Sort();
+        double P(double q) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
+        double t1 = 100.0 * top1 / seen, t5 = 100.0 * top5 / seen;
+        bool passed = (gateTop1 is null || t1 >= gateTop1) && (gateTop5 is null || t5 >= gateTop5);
+        var report = new ValidationReport
+        {
+            Model = model.Path, Dataset = datasetName, ExecutionProvider = model.Provider.Name(), CudaFallbackReason = model.FallbackReason is { } r ? FirstLine(r) : null,
+            Images = (int)seen, BatchSize = batchSize, Top1 = t1, Top5 = t5, Top1Correct = top1, Top5Correct = top5,
+            ImagesPerSecond = seen / (latencies.Sum() / 1000), LatencyP50Ms = P(0.5), LatencyP90Ms = P(0.9), LatencyP99Ms = P(0.99),
+            GateTop1 = gateTop1, GateTop5 = gateTop5, Passed = passed,
+            PerClass = [.. Enumerable.Range(0, classes).Select(c => new ClassAccuracy(model.Classes[c], perClassSeen[c], perClassSeen[c] == 0 ? double.NaN : 100.0 * perClassHit[c] / perClassSeen[c]))
+                .Where(c => c.Images > 0)],
+            Created = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+        };
+        log.WriteLine(string.Format(CultureInfo.InvariantCulture,
+            "top-1 {0:0.00}% ({1}/{2}), top-5 {3:0.00}%; {4:0.0} images/s, batch latency p50 {5:0.0} ms, p90 {6:0.0} ms, p99 {7:0.0} ms ({8})",
+            t1, top1, seen, t5, report.ImagesPerSecond, report.LatencyP50Ms, report.LatencyP90Ms, report.LatencyP99Ms, report.ExecutionProvider));
+        if (report.PerClass.Count <= 100)
+            log.WriteLine("top-1 per class: " + string.Join(", ", report.PerClass.Select(c => string.Format(CultureInfo.InvariantCulture, "{0} {1:0.0}% ({2})", c.Label, c.Top1, c.Images))));
+        return report;
+    }
+
+    /// <summary>Writes the report (atomically) and throws <see cref="GateFailedException"/> when a gate is not met.</summary>
+    public static void WriteAndGate(ValidationReport report, string? path, TextWriter log)
+    {
+        if (path is not null)
+        {
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, ValidationReport.Json) + "\n");
+            log.WriteLine($"report: {Path.GetFullPath(path)}");
+        }
+        var failures = new List<string>();
+        if (report.GateTop1 is { } g1 && report.Top1 < g1) failures.Add(string.Format(CultureInfo.InvariantCulture, "top-1 {0:0.00}% is under the gate of {1:0.00}%", report.Top1, g1));
+        if (report.GateTop5 is { } g5 && report.Top5 < g5) failures.Add(string.Format(CultureInfo.InvariantCulture, "top-5 {0:0.00}% is under the gate of {1:0.00}%", report.Top5, g5));
+        if (failures.Count > 0) throw new GateFailedException($"{report.Model}: {string.Join("; ", failures)}; the model must not be deployed");
+        if (report.GateTop1 is not null || report.GateTop5 is not null) log.WriteLine("gates passed");
+    }
+
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+}

@@ -1,0 +1,211 @@
+using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Ops;
+using SearchToDeploy.Nas.Spaces;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SearchToDeploy.Nas.Supernets.Darts;
+
+/// <summary>
+/// A DARTS-style search cell (quark0/darts model_search.py; PC-DARTS): preprocess the two inputs to C channels,
+/// then each intermediate node sums a MixedOp over every earlier state; the output concatenates the nodes.
+/// </summary>
+public sealed class DartsSearchCell : nn.Module
+{
+    private readonly Module<Tensor, Tensor> preprocess0;
+    private readonly Module<Tensor, Tensor> preprocess1;
+    private readonly ModuleList<MixedOp> edges;
+    private readonly int _steps;
+    private readonly int _k;
+
+    public DartsSearchCell(SupernetConfig cfg, long cPrevPrev, long cPrev, long c, bool reduction, bool reductionPrev)
+        : base(nameof(DartsSearchCell))
+    {
+        Reduction = reduction;
+        _steps = cfg.Steps;
+        _k = cfg.PartialK;
+        var op = new OpConfig(cfg.Affine, cfg.TrackRunningStats, cfg.BnMomentum);
+        preprocess0 = reductionPrev ? new FactorizedReduce(cPrevPrev, c, op) : new ReLUConvBN(cPrevPrev, c, 1, 1, 0, op);
+        preprocess1 = new ReLUConvBN(cPrev, c, 1, 1, 0, op);
+        var candidates = cfg.Space.EdgesOf(reduction);
+        var list = new List<MixedOp>();
+        for (int i = 0, e = 0; i < _steps; i++)
+            for (int j = 0; j < i + 2; j++, e++)
+                list.Add(new MixedOp(candidates[e], c, reduction && j < 2 ? 2 : 1, SpaceKind.DartsCell, op, cfg.PartialK));
+        edges = ModuleList([.. list]);
+        RegisterComponents();
+    }
+
+    public bool Reduction { get; }
+
+    /// <param name="weights">softmax(α) of this cell type, [edges, ops].</param>
+    /// <param name="edgeWeights">Node-normalised β, [edges], or null without edge normalisation.</param>
+    public Tensor Forward(Tensor s0, Tensor s1, Tensor weights, Tensor? edgeWeights)
+    {
+        var states = new List<Tensor> { preprocess0.call(s0), preprocess1.call(s1) };
+        int e = 0;
+        for (int i = 0; i < _steps; i++)
+        {
+            Tensor? opSum = null, bypassSum = null;
+            for (int j = 0; j < states.Count; j++, e++)
+            {
+                using var w = weights[e];
+                var y = edges[e].Forward(states[j], w);
+                Tensor? b = _k > 1 ? edges[e].Bypass(states[j]) : null;
+                if (edgeWeights is not null)
+                {
+                    using var beta = edgeWeights[e];
+                    y = Scale(y, beta);
+                    if (b is not null) b = Scale(b, beta);
+                }
+                opSum = Accumulate(opSum, y);
+                if (b is not null) bypassSum = Accumulate(bypassSum, b);
+            }
+            if (bypassSum is null) states.Add(opSum!);
+            else
+            {
+                states.Add(PartialChannels.Merge(opSum!, bypassSum, _k));
+                opSum!.Dispose(); bypassSum.Dispose();
+            }
+        }
+        var outputs = states.Skip(states.Count - _steps).ToArray();
+        return torch.cat(outputs, 1);
+    }
+
+    internal static Tensor Scale(Tensor y, Tensor w)
+    {
+        var r = y * w;
+        y.Dispose();
+        return r;
+    }
+
+    internal static Tensor Accumulate(Tensor? sum, Tensor y)
+    {
+        if (sum is null) return y;
+        var r = SearchToDeploy.Core.Torch.Scalars.Add(sum, y);
+        sum.Dispose(); y.Dispose();
+        return r;
+    }
+}
+
+/// <summary>
+/// The DARTS search network (C=16, 8 cells, reductions at 1/3 and 2/3, 4 nodes, stem multiplier 3): stem conv+BN,
+/// cells sharing one α per cell type (and β for PC-DARTS), global pooling and a linear classifier.
+/// </summary>
+public sealed class DartsSupernet : Supernet
+{
+    private readonly Sequential stem;
+    private readonly ModuleList<nn.Module> cells;
+    private readonly Linear classifier;
+    private readonly Parameter alphas_normal;
+    private readonly Parameter alphas_reduce;
+    private readonly Parameter? betas_normal;
+    private readonly Parameter? betas_reduce;
+    private readonly (int Start, int Count)[] _nodes;
+
+    public DartsSupernet(SupernetConfig cfg) : base(nameof(DartsSupernet), cfg)
+    {
+        if (cfg.Space.Kind != SpaceKind.DartsCell) throw new ArgumentException("DartsSupernet needs a DARTS-style space");
+        long cCurr = (long)cfg.StemMultiplier * cfg.Channels;
+        stem = Sequential(new Conv(3, cCurr, 3, padding: 1), BatchNorm2d(cCurr, momentum: cfg.BnMomentum));
+        long cpp = cCurr, cp = cCurr;
+        cCurr = cfg.Channels;
+        bool reductionPrev = false;
+        bool fused = cfg.Fused && DartsCellLayout.Supports(cfg.Space);
+        var list = new List<nn.Module>();
+        for (int i = 0; i < cfg.Layers; i++)
+        {
+            bool reduction = i == cfg.Layers / 3 || i == 2 * cfg.Layers / 3;
+            if (reduction) cCurr *= 2;
+            list.Add(fused
+                ? new FusedDartsCell(cfg, cpp, cp, cCurr, reduction, reductionPrev)
+                : new DartsSearchCell(cfg, cpp, cp, cCurr, reduction, reductionPrev));
+            reductionPrev = reduction;
+            cpp = cp;
+            cp = cfg.Steps * cCurr;
+        }
+        cells = ModuleList([.. list]);
+        classifier = Linear(cp, cfg.Classes);
+        int edgesPerCell = cfg.Space.Edges, ops = cfg.Space.OpsPerEdge;
+        alphas_normal = NewArchParameter(edgesPerCell, ops);
+        alphas_reduce = NewArchParameter(edgesPerCell, ops);
+        if (cfg.EdgeNormalization)
+        {
+            betas_normal = NewArchParameter(edgesPerCell);
+            betas_reduce = NewArchParameter(edgesPerCell);
+        }
+        _nodes = [.. Enumerable.Range(0, cfg.Steps).Select(i => (SearchSpace.DartsEdgeStart(i), i + 2))];
+        RegisterComponents();
+    }
+
+    public override IReadOnlyList<Parameter> ArchParameters =>
+        betas_normal is null ? [alphas_normal, alphas_reduce] : [alphas_normal, alphas_reduce, betas_normal, betas_reduce!];
+
+    public override Tensor forward(Tensor x)
+    {
+        using var wn = alphas_normal.softmax(-1);
+        using var wr = alphas_reduce.softmax(-1);
+        using var bn = betas_normal is null ? null : NodeSoftmax(betas_normal, _nodes);
+        using var br = betas_reduce is null ? null : NodeSoftmax(betas_reduce, _nodes);
+        Tensor s0;
+        using (var input = ToActivations(x)) s0 = stem.call(input);
+        Tensor s1 = s0.alias();
+        var mixing = new Dictionary<(bool, long), DartsMixing>();
+        try
+        {
+            foreach (var cell in cells)
+            {
+                var next = cell switch
+                {
+                    FusedDartsCell f => f.Forward(s0, s1, Mixing(mixing, f, f.Reduction ? wr : wn, f.Reduction ? br : bn)),
+                    DartsSearchCell r => r.Forward(s0, s1, r.Reduction ? wr : wn, r.Reduction ? br : bn),
+                    _ => throw new InvalidOperationException(cell.GetName()),
+                };
+                s0.Dispose();
+                s0 = s1;
+                s1 = next;
+            }
+        }
+        finally
+        {
+            foreach (var m in mixing.Values) m.Dispose();
+        }
+        s0.Dispose();
+        using var pooled = functional.adaptive_avg_pool2d(s1, 1);
+        s1.Dispose();
+        using var flat = pooled.flatten(1);
+        using var features = ToClassifier(flat, classifier);
+        return classifier.call(features);
+    }
+
+    /// <summary>The α/β-derived weights shared by the fused cells of a type and width, made once per pass.</summary>
+    private DartsMixing Mixing(Dictionary<(bool, long), DartsMixing> cache, FusedDartsCell cell, Tensor w, Tensor? b)
+    {
+        if (!cache.TryGetValue((cell.Reduction, cell.Channels), out var m))
+            cache[(cell.Reduction, cell.Channels)] = m = new DartsMixing(cell.Layout, w, b, cell.Channels, Config.PartialK, Config.Precision.Activations());
+        return m;
+    }
+
+    public override IReadOnlyDictionary<string, CellWeights> ArchWeights()
+    {
+        using var _ = torch.no_grad();
+        using var wn = alphas_normal.softmax(-1);
+        using var wr = alphas_reduce.softmax(-1);
+        using var bn = betas_normal is null ? null : NodeSoftmax(betas_normal, _nodes);
+        using var br = betas_reduce is null ? null : NodeSoftmax(betas_reduce, _nodes);
+        return new Dictionary<string, CellWeights>
+        {
+            ["normal"] = new(ToRows(wn), bn is null ? null : ToVector(bn)),
+            ["reduce"] = new(ToRows(wr), br is null ? null : ToVector(br)),
+        };
+    }
+
+    public override Architecture Derive()
+    {
+        var w = ArchWeights();
+        return Architecture.FromCell(Config.Space.Name, Derivation.Darts(Config.Space, w["normal"].Effective, w["reduce"].Effective, Config.Steps));
+    }
+}

@@ -1,0 +1,378 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SearchToDeploy.Core.Checkpoints;
+using SearchToDeploy.Core.Io;
+using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Data;
+using SearchToDeploy.Data.Transforms;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Spaces;
+using SearchToDeploy.Nas.Strategies;
+using SearchToDeploy.Nas.Supernets;
+using TorchSharp;
+using TorchSharp.Modules;
+using DataLoader = SearchToDeploy.Data.DataLoader;
+using ParamGroup = SearchToDeploy.Core.Optim.ParamGroup;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SearchToDeploy.Runs.Search;
+
+/// <summary>
+/// Runs a differentiable architecture search into a run folder: per step an architecture step on the architecture
+/// half of the split (from the warm-up epoch on), then a weight step on the weight half; after each epoch an
+/// evaluation, a log entry, an atomic checkpoint (weights, BN statistics, α/β, both optimizers, history) and the
+/// regenerated artifacts. A resumed run continues bit-identically (data order and torch's generator are functions
+/// of (seed, epoch)).
+/// </summary>
+public sealed class SearchRunner
+{
+    public const string CheckpointName = "checkpoint.s2d";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) }, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private readonly SearchOptions _o;
+    private readonly string _dir;
+    private readonly TextWriter _log;
+    private readonly DatasetRef _dataset;
+    private int _threads;
+    private Device _device = torch.CPU;
+
+    public SearchRunner(SearchOptions options, DatasetRef dataset, string runDir, TextWriter log)
+    {
+        options.Validate();
+        _o = options; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
+    }
+
+    /// <summary>Build the edge-by-edge reference cells even where a fused cell exists (as builds before the fused
+    /// DARTS-style cell did; tests use it to make such checkpoints).</summary>
+    internal bool ReferenceCells { get; init; }
+
+    /// <summary>Raised after each epoch's checkpoint and artifacts are written.</summary>
+    public event Action<EpochRecord>? EpochCompleted;
+
+    public static string OptionsJson(SearchOptions o) => JsonSerializer.Serialize(o, Json);
+
+    /// <summary>The options a run folder's search was started with (its options.json), or null when it has none.</summary>
+    public static SearchOptions? SavedOptions(string runDir)
+    {
+        string path = Path.Combine(runDir, CheckpointFile.OptionsFileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<SearchOptions>(File.ReadAllText(path), Json) ?? throw new InputException($"{path}: empty search options");
+        }
+        catch (JsonException e)
+        {
+            throw new InputException($"{path}: not the search options s2d writes ({e.Message})");
+        }
+    }
+
+    /// <summary>Runs (or, with <paramref name="resume"/>, continues) the search; returns the final architecture.</summary>
+    public Architecture Run(bool resume, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(_dir);
+        string ckpt = Path.Combine(_dir, CheckpointName);
+        if (File.Exists(ckpt) && !resume)
+            throw new InputException($"{_dir} already holds a search checkpoint; pass --resume to continue it or --force to start over");
+        if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
+
+        _device = TorchDevices.Resolve(_o.Device);
+        if (_o.ParallelSteps && _device.type != DeviceType.CPU)
+            throw new InputException($"--parallel-steps splits a step over two CPU cores; on {TorchDevices.Describe(_device)} drop it (or use --device cpu)");
+        _threads = _o.Threads > 0 ? _o.Threads : Environment.ProcessorCount;
+        torch.set_num_threads(_threads);
+        var train = _dataset.Open(Split.Train);
+        var (weightIdx, archIdx) = SearchSplit.Create(train.Count, _o.TrainPortion, _o.MaxImagesPerPart);
+        var norm = _dataset.Normalization;
+        var trainTf = CifarTransform.Train(norm, _o.Cutout);
+        var evalTf = CifarTransform.Eval(norm);
+        var weightLoader = new DataLoader(train, weightIdx, trainTf, new LoaderOptions(_o.BatchSize, true, _o.Seed, DropLast: true, Workers: _o.Workers));
+        var archLoader = new DataLoader(train, archIdx, trainTf, new LoaderOptions(_o.BatchSize, true, _o.Seed + 1, DropLast: true, Workers: _o.Workers));
+        var validIdx = _o.ValidImages > 0 ? archIdx.Take(_o.ValidImages).ToArray() : archIdx;
+        var validLoader = new DataLoader(train, validIdx, evalTf, new LoaderOptions(256, false, _o.Seed, Workers: _o.Workers));
+        int steps = Math.Min(weightLoader.BatchesPerEpoch, archLoader.BatchesPerEpoch);
+
+        torch.manual_seed(_o.Seed);
+        var cfg = _o.SupernetConfig(train.Classes.Count);
+        if (cfg.Fused && (ReferenceCells || resume && File.Exists(ckpt) && HoldsReferenceCells(ckpt)))
+        {
+            cfg = cfg with { Fused = false };
+            if (!ReferenceCells) _log.WriteLine($"{ckpt} holds edge-by-edge cells (from a build before the fused cells): continuing with them");
+        }
+        using var net = SupernetFactory.Create(cfg);
+        if (_o.Method.IsRandomFeatures()) RandomFeatures.Apply(net, _o.FrozenInit, _o.TrainClassifier);
+        net.DropPathProb = _o.DropPath;
+        // Built and initialised on the CPU (the same random features on every device), then moved before anything
+        // holds its parameters: moving replaces the Parameter objects.
+        net.to(_device);
+        var sgd = new Sgd(WeightGroups(net), _o.Momentum, _o.Nesterov);
+        var architect = new Architect(net, _o);
+        using var parallel = _o.ParallelSteps ? new ParallelSteps(net, ParallelSteps.ThreadsPerSide(_threads)) : null;
+        var step = new SearchStep(net, sgd, architect, _o, parallel);
+        var table = _o.Nb201Table is { } tp && cfg.Space.Kind == SpaceKind.Nb201 ? Nb201Table.Load(tp) : null;
+
+        var history = new List<EpochRecord>();
+        int start = 0;
+        if (File.Exists(ckpt) && resume)
+        {
+            start = LoadCheckpoint(ckpt, net, sgd, architect, history);
+            _log.WriteLine($"resumed {_dir} after epoch {start - 1} ({start}/{_o.Epochs} epochs done)");
+        }
+        else
+        {
+            AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
+            var (t, f, a) = RandomFeatures.Count(net);
+            _log.WriteLine($"search: {_o.Method.Name()} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
+                           $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
+            _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
+                           $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
+                           $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
+                           $"{(cfg.Precision == Precision.Float32 ? "float32" : "bfloat16 activations (float32 parameters)")}, " +
+                           $"{TorchDevices.Where(_device, _o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_threads)}" : _threads.ToString())}; " +
+                           $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
+            if (cfg.DeriveWithoutNone) _log.WriteLine("derivation: each edge's strongest op other than none (--derive-without-none)");
+        }
+
+        var total = Stopwatch.StartNew();
+        for (int epoch = start; epoch < _o.Epochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var record = RunEpoch(epoch, steps, net, step, weightLoader, archLoader, validLoader, table, cancel);
+            history.Add(record);
+            LogEpoch(record, Firmness.Of(_o, history, history.Count - 1));
+            SaveCheckpoint(ckpt, epoch, net, sgd, architect, history);
+            var arch = net.Derive();
+            GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), arch, Provenance(epoch + 1, record));
+            SearchArtifacts.Write(_dir, _o, history, arch);
+            EpochCompleted?.Invoke(record);
+            double perEpoch = total.Elapsed.TotalSeconds / (epoch + 1 - start);
+            _log.WriteLine($"epoch {epoch}: done; {ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
+        }
+
+        var final = net.Derive();
+        var last = history[^1];
+        GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), final, Provenance(_o.Epochs, last));
+        // A finished run resumed: nothing ran, so this build's logs, plots and CSVs are written from the history here.
+        if (start >= _o.Epochs) SearchArtifacts.Write(_dir, _o, history, final);
+        var firm = Firmness.Of(_o, history, history.Count - 1);
+        WriteSummary(final, history, table, firm);
+        if (firm is { Narrow: > 0 }) _log.WriteLine(firm.Note());
+        _log.WriteLine($"search finished: {final}");
+        return final;
+    }
+
+    /// <summary>Trainable weights in two groups: BN affine parameters (their own weight decay) and the rest.</summary>
+    private IReadOnlyList<ParamGroup> WeightGroups(Supernet net)
+    {
+        var bn = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        foreach (var (_, m) in net.named_modules())
+            if (m is BatchNorm2d b)
+            {
+                if (b.weight is { } w) bn.Add(w);
+                if (b.bias is { } bb) bn.Add(bb);
+            }
+        var weights = net.WeightParameters;
+        var bnParams = weights.Where(bn.Contains).ToList();
+        var other = weights.Where(p => !bn.Contains(p)).ToList();
+        return [new ParamGroup(other, _o.WeightDecay), new ParamGroup(bnParams, _o.BnWeightDecay ?? _o.WeightDecay)];
+    }
+
+    private double LearningRate(int epoch) =>
+        _o.LearningRateMin + (_o.LearningRate - _o.LearningRateMin) * (1 + Math.Cos(Math.PI * epoch / _o.Epochs)) / 2;
+
+    private EpochRecord RunEpoch(int epoch, int steps, Supernet net, SearchStep step, DataLoader weightLoader,
+        DataLoader archLoader, DataLoader validLoader, Nb201Table? table, CancellationToken cancel)
+    {
+        // Everything random in an epoch is a function of (seed, epoch): resuming at an epoch boundary is exact.
+        torch.random.manual_seed(_o.Seed * 1_000_003 + epoch);
+        double lr = LearningRate(epoch);
+        bool archTrains = epoch >= _o.ArchWarmupEpochs;
+        // Parallel steps give each side half the threads; weight-only epochs (α warm-up) and evaluation use them all.
+        torch.set_num_threads(_o.ParallelSteps && archTrains ? ParallelSteps.ThreadsPerSide(_threads) : _threads);
+        net.train();
+        var meter = new ProgressMeter($"epoch {epoch}/{_o.Epochs}", steps, "steps", _log, TimeSpan.FromSeconds(30));
+        double lossSum = 0, archLossSum = 0; long correct = 0, seen = 0; int n = 0;
+        var watch = Stopwatch.StartNew();
+        using var archBatches = archLoader.Epoch(epoch).GetEnumerator();
+        foreach (var wb in weightLoader.Epoch(epoch))
+        {
+            if (n == steps || !archBatches.MoveNext()) { wb.Dispose(); break; }
+            cancel.ThrowIfCancellationRequested();
+            using var scope = torch.NewDisposeScope();
+            var (xt, yt) = wb.ToTensors(_device);
+            wb.Dispose();
+            var ab = archBatches.Current;
+            var (xa, ya) = ab.ToTensors(_device);
+            ab.Dispose();
+
+            var r = step.Gradients(xt, yt, xa, ya, lr, archTrains);
+            if (!double.IsFinite(r.ArchLoss)) Diverged(epoch, n, "architecture (validation) loss", r.ArchLoss);
+            if (!double.IsFinite(r.Loss)) Diverged(epoch, n, "training loss", r.Loss);
+            step.UpdateWeights(lr);
+            archLossSum += r.ArchLoss;
+
+            using (var pred = r.Logits.argmax(1)) using (var eq = pred.eq(yt)) correct += eq.sum().item<long>();
+            lossSum += r.Loss * yt.shape[0];
+            seen += yt.shape[0];
+            n++;
+            meter.Report(n, $"loss {lossSum / seen:0.000}, acc {100.0 * correct / seen:0.0}%");
+        }
+        double seconds = watch.Elapsed.TotalSeconds;
+        torch.set_num_threads(_threads);
+        var (vLoss, vAcc) = Evaluate(net, validLoader, _device);
+        var arch = net.Derive();
+        var weightsNow = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value);
+        Dictionary<string, double?>? nb = null;
+        if (table is not null && arch.Nb201 is { } nbArch) nb = table.Lookup(nbArch).Accuracies.ToDictionary(kv => kv.Key, kv => kv.Value);
+
+        var record = new EpochRecord
+        {
+            Epoch = epoch, LearningRate = lr, TrainLoss = lossSum / Math.Max(seen, 1), TrainAccuracy = 100.0 * correct / Math.Max(seen, 1),
+            ArchLoss = archTrains && n > 0 ? archLossSum / n : double.NaN, ValidLoss = vLoss, ValidAccuracy = vAcc,
+            Seconds = seconds, ImagesPerSecond = (archTrains ? 2.0 : 1.0) * seen / seconds, Genotype = arch.Text, Weights = weightsNow, Nb201 = nb,
+            WallTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
+        };
+        return record;
+    }
+
+    private static void Diverged(int epoch, int step, string what, double value) =>
+        throw new DivergedException(
+            $"epoch {epoch} step {step}: the {what} is {value}; the search stopped and the last good checkpoint (end of epoch {epoch - 1}) is kept. " +
+            "Lower --lr or --arch-lr, or check the data.");
+
+    private static (double Loss, double Accuracy) Evaluate(Supernet net, DataLoader loader, Device device)
+    {
+        net.eval();
+        using var _ = torch.no_grad();
+        double lossSum = 0; long correct = 0, seen = 0;
+        foreach (var b in loader.Epoch(0))
+        {
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = b.ToTensors(device);
+            b.Dispose();
+            var logits = net.call(x);
+            lossSum += functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
+            correct += logits.argmax(1).eq(y).sum().item<long>();
+            seen += y.shape[0];
+        }
+        net.train();
+        return (lossSum / seen, 100.0 * correct / seen);
+    }
+
+    private void LogEpoch(EpochRecord r, Firmness? firmness)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        _log.WriteLine(string.Format(inv, "epoch {0}: lr {1:0.######}, train loss {2:0.0000} acc {3:0.00}%, valid loss {4:0.0000} acc {5:0.00}%, {6:0.0} images/s, {7:0.0}s",
+            r.Epoch, r.LearningRate, r.TrainLoss, r.TrainAccuracy, r.ValidLoss, r.ValidAccuracy, r.ImagesPerSecond, r.Seconds));
+        foreach (var (cell, weights) in r.Weights)
+        {
+            var ops = _o.SearchSpace.EdgesOf(cell == "reduce");
+            _log.WriteLine($"epoch {r.Epoch}: {cell} cell, softmax(alpha) per edge{(weights.Edges is null ? "" : " (beta: node-normalised edge weight)")}:");
+            for (int e = 0; e < weights.Ops.Length; e++)
+                _log.WriteLine($"  edge {e,2}: " + string.Join("  ", weights.Ops[e].Select((w, k) => string.Format(inv, "{0} {1:0.000}", ops[e][k], w))) +
+                               (weights.Edges is null ? "" : string.Format(inv, "  | beta {0:0.000}", weights.Edges[e])));
+        }
+        _log.WriteLine($"epoch {r.Epoch}: genotype {r.Genotype}");
+        if (firmness is not null) _log.WriteLine($"epoch {r.Epoch}: {firmness.Describe()}");
+        if (r.Nb201 is { } nb)
+            _log.WriteLine($"epoch {r.Epoch}: NAS-Bench-201 accuracies of this cell: " +
+                           string.Join(", ", nb.Where(kv => kv.Value is not null).Select(kv => string.Format(inv, "{0} {1:0.00}", kv.Key, kv.Value))));
+    }
+
+    private Dictionary<string, object?> Provenance(int epochsDone, EpochRecord last) => new()
+    {
+        ["method"] = _o.Method.Name(),
+        ["space"] = _o.Space,
+        ["dataset"] = _dataset.Name,
+        ["seed"] = _o.Seed,
+        ["preset"] = _o.Preset,
+        ["epochs"] = epochsDone,
+        ["of_epochs"] = _o.Epochs,
+        ["valid_accuracy"] = Math.Round(last.ValidAccuracy, 4),
+        ["nb201"] = last.Nb201,
+        ["run"] = _dir,
+        ["created"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+        ["producer"] = $"s2d {typeof(SearchRunner).Assembly.GetName().Version}",
+    };
+
+    private void WriteSummary(Architecture final, IReadOnlyList<EpochRecord> history, Nb201Table? table, Firmness? firmness)
+    {
+        var summary = new Dictionary<string, object?>
+        {
+            ["genotype"] = final.Text,
+            ["method"] = _o.Method.Name(),
+            ["space"] = _o.Space,
+            ["dataset"] = _dataset.Name,
+            ["seed"] = _o.Seed,
+            ["epochs"] = history.Count,
+            ["search_seconds"] = Math.Round(history.Sum(h => h.Seconds), 1),
+            ["final_valid_accuracy"] = history[^1].ValidAccuracy,
+            ["final_train_accuracy"] = history[^1].TrainAccuracy,
+        };
+        if (firmness is not null)
+            summary["choices"] = new Dictionary<string, object>
+            {
+                ["count"] = firmness.Choices,
+                ["narrow"] = firmness.Narrow,
+                ["narrow_below_lead_percent"] = 100 * Firmness.NarrowLead,
+                ["weakest"] = firmness.Weakest.What,
+                ["weakest_lead_percent"] = Math.Round(100 * firmness.Weakest.Lead, 2),
+                ["same_cell_epochs"] = firmness.SameCellEpochs,
+            };
+        if (table is not null && final.Nb201 is { } a)
+        {
+            var e = table.Lookup(a);
+            summary["nb201_index"] = e.Index;
+            summary["nb201"] = e.Accuracies;
+            if (e.Accuracies.GetValueOrDefault("cifar10_test") is { } c10)
+            {
+                var (best, _) = table.Best("cifar10_test");
+                summary["nb201_cifar10_test_percentile"] = Math.Round(100 * table.Percentile("cifar10_test", c10), 2);
+                summary["nb201_cifar10_test_optimum"] = best;
+                _log.WriteLine(string.Format(CultureInfo.InvariantCulture, "NAS-Bench-201: this cell reaches {0:0.00}% CIFAR-10 test (optimum {1:0.00}%, better than {2:0.0}% of all cells)", c10, best, 100 * table.Percentile("cifar10_test", c10)));
+            }
+        }
+        AtomicFile.WriteAllText(Path.Combine(_dir, "summary.json"), JsonSerializer.Serialize(summary, Json) + "\n");
+    }
+
+    private sealed record CheckpointHeader(int Version, int EpochsDone, string Options, List<EpochRecord> History);
+
+    private void SaveCheckpoint(string path, int epoch, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (k, v) in net.state_dict()) tensors["model." + k] = v;
+        foreach (var (k, v) in sgd.State()) tensors["sgd." + k] = v;
+        foreach (var (k, v) in architect.Optimizer.State()) tensors["adam." + k] = v;
+        var header = new CheckpointHeader(1, epoch + 1, OptionsJson(_o), history);
+        CheckpointFile.Save(path, JsonSerializer.Serialize(header, Json), tensors);
+    }
+
+    /// <summary>Whether a checkpoint's supernet has edge-by-edge cells (parameters per edge: "cells.N.edges.E..."), from
+    /// its tensor names alone: the data is read once, by the load that follows.</summary>
+    private static bool HoldsReferenceCells(string path) =>
+        CheckpointFile.TensorNames(path).Any(k => k.StartsWith("model.cells.", StringComparison.Ordinal) && k.Contains(".edges.", StringComparison.Ordinal));
+
+    private int LoadCheckpoint(string path, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)
+    {
+        var (json, tensors) = CheckpointFile.Load(path);
+        try
+        {
+            var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
+            var changed = CheckpointFile.OptionDifferences(header.Options, OptionsJson(_o));
+            if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
+            var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
+            using (torch.no_grad()) net.load_state_dict(model, strict: true);
+            sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
+            architect.Optimizer.LoadState(tensors.Where(kv => kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[5..], kv => kv.Value));
+            history.AddRange(header.History);
+            return header.EpochsDone;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose(); // also when the settings differ: a pipeline process lives on
+        }
+    }
+}

@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SearchToDeploy.Core.Checkpoints;
+using SearchToDeploy.Core.Io;
+using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Data;
+using SearchToDeploy.Data.Transforms;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Networks;
+using TorchSharp;
+using DataLoader = SearchToDeploy.Data.DataLoader;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Runs.Training;
+
+/// <summary>
+/// Trains an evaluation network built from a searched architecture into a run folder: per epoch SGD over the training
+/// set (label smoothing, auxiliary loss, linearly ramped drop-path, gradient clipping), top-1/top-5 on the validation
+/// split, then an atomic last checkpoint (weights, optimizer, history), the best checkpoint when top-1 improved, and
+/// the regenerated logs and plots. Everything random in an epoch is a function of (seed, epoch), so a resumed run
+/// continues bit-identically on CPU.
+/// </summary>
+public sealed class TrainRunner
+{
+    private Device _device = torch.CPU;
+
+    private readonly TrainOptions _o;
+    private readonly DatasetRef _dataset;
+    private readonly Architecture _arch;
+    private readonly string _dir;
+    private readonly TextWriter _log;
+
+    public TrainRunner(TrainOptions options, Architecture arch, DatasetRef dataset, string runDir, TextWriter log)
+    {
+        options.Validate();
+        _o = options; _arch = arch; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
+    }
+
+    public static string OptionsJson(TrainOptions o) => JsonSerializer.Serialize(o, TrainHeader.Json);
+
+    /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
+    public static (TrainOptions Options, Architecture Architecture)? Saved(string runDir)
+    {
+        string path = Path.Combine(runDir, TrainedModel.LastName);
+        if (!File.Exists(path)) return null;
+        var header = TrainedModel.ReadHeader(path, CheckpointFile.LoadHeader(path));
+        try
+        {
+            var o = JsonSerializer.Deserialize<TrainOptions>(header.Options, TrainHeader.Json) ?? throw new InputException($"{path}: its header holds no training options");
+            return (o, header.ParseArchitecture());
+        }
+        catch (JsonException e)
+        {
+            throw new InputException($"{path}: its training options do not parse ({e.Message})");
+        }
+    }
+
+    /// <summary>Runs (or continues) the training; returns the history of all epochs so far.</summary>
+    public IReadOnlyList<TrainRecord> Run(bool resume, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(_dir);
+        string last = Path.Combine(_dir, TrainedModel.LastName), best = Path.Combine(_dir, TrainedModel.BestName);
+        if (File.Exists(last) && !resume)
+            throw new InputException($"{_dir} already holds a training checkpoint; pass --resume to continue it or --force to start over");
+        _device = TorchDevices.Resolve(_o.Device);
+        if (_o.Threads > 0) torch.set_num_threads(_o.Threads);
+
+        var train = _dataset.Open(Split.Train);
+        var valid = _dataset.Open(Split.Test);
+        if (!valid.Classes.SequenceEqual(train.Classes))
+            throw new InputException($"{_dataset.Location}: the validation split has {valid.Classes.Count} classes and the training split {train.Classes.Count}; they must be the same class folders");
+        var (trainTf, evalTf, resize) = Transforms();
+        var trainIdx = Subsets.Random(train.Count, _o.MaxTrainImages, _o.Seed);
+        var validIdx = Subsets.Stratified(valid, _o.MaxValidImages, _o.Seed);
+        var trainLoader = new DataLoader(train, trainIdx, trainTf, new LoaderOptions(_o.BatchSize, true, _o.Seed, DropLast: true, Workers: _o.Workers));
+        var validLoader = new DataLoader(valid, validIdx, evalTf, new LoaderOptions(_o.EvalBatchSize, false, _o.Seed, Workers: _o.Workers));
+        if (trainLoader.BatchesPerEpoch == 0)
+            throw new InputException($"{_dataset.Location}: {trainLoader.Count} training images are fewer than one batch of {_o.BatchSize}; lower --batch-size");
+
+        torch.manual_seed(_o.Seed);
+        var cfg = new NetworkConfig(_o.Network, _o.Channels, _o.Layers, train.Classes.Count, _o.AuxWeight > 0);
+        using var net = NetworkFactory.Create(_arch, cfg);
+        var header = new TrainHeader
+        {
+            Architecture = _arch.Text, Space = _arch.Space, Network = cfg.Kind, Channels = cfg.Channels, Layers = cfg.Layers,
+            Auxiliary = cfg.Auxiliary, Dataset = _dataset.Name, Classes = [.. train.Classes], InputSize = trainTf.Height,
+            ResizeShorter = resize, Mean = _dataset.Normalization.Mean, Std = _dataset.Normalization.Std, Options = OptionsJson(_o),
+        };
+        var size = CheckSize(net, trainTf.Height);
+        net.to(_device); // before anything holds its parameters: moving replaces the Parameter objects
+        var sgd = new Sgd([new ParamGroup([.. net.parameters()], _o.WeightDecay)], _o.Momentum, _o.Nesterov);
+        var history = new List<TrainRecord>();
+        if (File.Exists(last) && resume)
+        {
+            Resume(last, header, net, sgd, history);
+            _log.WriteLine($"resumed {_dir} after epoch {history.Count - 1} ({history.Count}/{_o.Epochs} epochs done)");
+        }
+        else
+        {
+            if (resume) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
+            AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
+            _log.WriteLine($"train: {EvalNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
+            _log.WriteLine($"network: C={cfg.Channels}, {(EvalNetwork.IsNb201(cfg.Kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
+                           $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
+                           TorchDevices.Where(_device, torch.get_num_threads().ToString()));
+            _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
+                           $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
+        }
+        SearchToDeploy.Runs.Search.SearchArtifacts.DrawCells(_dir, _arch);
+
+        var watch = Stopwatch.StartNew();
+        int start = history.Count, stopAt = _o.StopAfterEpochs > 0 ? Math.Min(_o.Epochs, start + _o.StopAfterEpochs) : _o.Epochs;
+        var schedule = _o.LrSchedule;
+        for (int epoch = start; epoch < stopAt; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var record = RunEpoch(epoch, schedule.At(epoch), net, sgd, trainLoader, validLoader, cancel);
+            bool improved = history.Count == 0 || record.ValidTop1 > history.Max(h => h.ValidTop1);
+            history.Add(record);
+            var h = header with { EpochsDone = epoch + 1, History = history };
+            Save(last, h, net, sgd);
+            if (improved) Save(best, h, net, null);
+            TrainArtifacts.Write(_dir, h, size, history);
+            double perEpoch = watch.Elapsed.TotalSeconds / (epoch + 1 - start);
+            _log.WriteLine($"epoch {epoch}: checkpoint written{(improved ? " (new best)" : "")}; " +
+                           $"{ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
+        }
+        if (history.Count == _o.Epochs)
+        {
+            var b = history.MaxBy(h => h.ValidTop1)!;
+            _log.WriteLine(string.Format(CultureInfo.InvariantCulture, "training finished: final top-1 {0:0.00}% top-5 {1:0.00}%, best top-1 {2:0.00}% (epoch {3})",
+                history[^1].ValidTop1, history[^1].ValidTop5, b.ValidTop1, b.Epoch));
+        }
+        return history;
+    }
+
+    private (IImageTransform Train, IImageTransform Eval, int ResizeShorter) Transforms()
+    {
+        var norm = _dataset.Normalization;
+        if (_dataset.IsSmallImage) return (CifarTransform.Train(norm, _o.Cutout), CifarTransform.Eval(norm), 0);
+        int size = _o.ImageSize, resize = size * 8 / 7;
+        var jitter = new ColorJitter(_o.ColorJitter, _o.ColorJitter, _o.ColorJitter, 0);
+        return (new ImageNetTrainTransform(norm, size, jitter, _o.CropScaleMin), new ResizeCropTransform(norm, resize, size), resize);
+    }
+
+    private ModelSize CheckSize(EvalNetwork net, int inputSize)
+    {
+        ModelSize size;
+        try
+        {
+            size = ModelSize.Measure(net, inputSize);
+            if (net.HasAuxiliary)
+            {
+                net.train();
+                using var _ = torch.no_grad();
+                using var x = torch.zeros(2, 3, inputSize, inputSize);
+                var (l, a) = net.ForwardWithAux(x);
+                l.Dispose(); a?.Dispose();
+            }
+        }
+        catch (Exception e) when (e is not InputException)
+        {
+            throw new InputException($"the {EvalNetwork.KindName(net.Kind)} network does not fit {inputSize}x{inputSize} inputs" +
+                                     $": {NativeErrors.Message(e)}");
+        }
+        if (_o.MaxMultiplyAdds > 0 && size.MultiplyAdds > _o.MaxMultiplyAdds)
+            throw new InputException($"the network has {size.MultiplyAdds / 1e6:0.0}M multiply-adds at {inputSize}x{inputSize}, over the limit of " +
+                                     $"{_o.MaxMultiplyAdds / 1e6:0.0}M (--max-madds); lower --channels or --layers");
+        return size;
+    }
+
+    private TrainRecord RunEpoch(int epoch, double lr, EvalNetwork net, Sgd sgd, DataLoader trainLoader, DataLoader validLoader, CancellationToken cancel)
+    {
+        torch.random.manual_seed(_o.Seed * 1_000_003 + epoch);
+        double dropPath = _o.DropPath * epoch / _o.Epochs;
+        net.DropPathProb = dropPath;
+        net.train();
+        var parameters = sgd.Parameters.ToList();
+        int steps = trainLoader.BatchesPerEpoch;
+        var meter = new ProgressMeter($"epoch {epoch}/{_o.Epochs}", steps, "steps", _log, TimeSpan.FromSeconds(30));
+        double lossSum = 0; long correct = 0, seen = 0; int step = 0;
+        var watch = Stopwatch.StartNew();
+        foreach (var b in trainLoader.Epoch(epoch))
+        {
+            cancel.ThrowIfCancellationRequested();
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = b.ToTensors(_device);
+            b.Dispose();
+            Gradients.Zero(parameters);
+            var (logits, aux) = net.ForwardWithAux(x);
+            var loss = Losses.CrossEntropy(logits, y, _o.LabelSmoothing);
+            if (aux is not null)
+            {
+                using var auxLoss = Losses.CrossEntropy(aux, y, _o.LabelSmoothing);
+                loss = Losses.AddWeighted(loss, auxLoss, _o.AuxWeight);
+            }
+            double l = loss.ToDouble();
+            if (!double.IsFinite(l))
+                throw new DivergedException($"epoch {epoch} step {step}: the training loss is {l}; training stopped and the last good checkpoint " +
+                                            $"(end of epoch {epoch - 1}) is kept. Lower --lr or check the data.");
+            loss.backward();
+            Gradients.ClipNorm(parameters, _o.GradClip);
+            sgd.Step(lr);
+            correct += Losses.TopKCorrect(logits, y, 1)[0];
+            lossSum += l * y.shape[0];
+            seen += y.shape[0];
+            step++;
+            meter.Report(step, string.Format(CultureInfo.InvariantCulture, "loss {0:0.000}, top-1 {1:0.0}%, {2:0} images/s",
+                lossSum / seen, 100.0 * correct / seen, seen / watch.Elapsed.TotalSeconds));
+        }
+        double seconds = watch.Elapsed.TotalSeconds;
+        var (vLoss, top1, top5) = Evaluate(net, validLoader, _device);
+        var r = new TrainRecord
+        {
+            Epoch = epoch, LearningRate = lr, DropPath = dropPath, TrainLoss = lossSum / Math.Max(seen, 1), TrainTop1 = 100.0 * correct / Math.Max(seen, 1),
+            ValidLoss = vLoss, ValidTop1 = top1, ValidTop5 = top5, Seconds = seconds, ImagesPerSecond = seen / seconds,
+            WallTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
+        };
+        _log.WriteLine(string.Format(CultureInfo.InvariantCulture,
+            "epoch {0}: lr {1:0.######}, drop-path {2:0.###}, train loss {3:0.0000} top-1 {4:0.00}%, valid loss {5:0.0000} top-1 {6:0.00}% top-5 {7:0.00}%, {8:0.0} images/s, {9:0.0}s",
+            r.Epoch, r.LearningRate, r.DropPath, r.TrainLoss, r.TrainTop1, r.ValidLoss, r.ValidTop1, r.ValidTop5, r.ImagesPerSecond, r.Seconds));
+        return r;
+    }
+
+    /// <summary>Plain cross-entropy, top-1 and top-5 (%) over a loader, in evaluation mode.</summary>
+    public static (double Loss, double Top1, double Top5) Evaluate(EvalNetwork net, DataLoader loader, Device device)
+    {
+        bool wasTraining = net.training;
+        net.eval();
+        using var _ = torch.no_grad();
+        double lossSum = 0; long c1 = 0, c5 = 0, seen = 0;
+        foreach (var b in loader.Epoch(0))
+        {
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = b.ToTensors(device);
+            b.Dispose();
+            var logits = net.call(x);
+            lossSum += nn.functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
+            var k = Losses.TopKCorrect(logits, y, 1, 5);
+            c1 += k[0]; c5 += k[1];
+            seen += y.shape[0];
+        }
+        net.train(wasTraining);
+        return (lossSum / Math.Max(seen, 1), 100.0 * c1 / Math.Max(seen, 1), 100.0 * c5 / Math.Max(seen, 1));
+    }
+
+    private static string Normalised(string path, string optionsJson)
+    {
+        try { return JsonSerializer.Deserialize<TrainOptions>(optionsJson, TrainHeader.Json) is { } o ? OptionsJson(o) : optionsJson; }
+        catch (JsonException e) { throw new InputException($"{path}: its training options do not parse ({e.Message})"); }
+    }
+
+    private static void Save(string path, TrainHeader header, EvalNetwork net, Sgd? sgd)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (k, v) in net.state_dict()) tensors["model." + k] = v;
+        if (sgd is not null) foreach (var (k, v) in sgd.State()) tensors["sgd." + k] = v;
+        CheckpointFile.Save(path, JsonSerializer.Serialize(header, TrainHeader.Json), tensors);
+    }
+
+    private void Resume(string path, TrainHeader now, EvalNetwork net, Sgd sgd, List<TrainRecord> history)
+    {
+        var (json, tensors) = CheckpointFile.Load(path);
+        try
+        {
+            var saved = TrainedModel.ReadHeader(path, json);
+            if (!saved.Classes.SequenceEqual(now.Classes))
+                throw new InputException($"{path}: the checkpoint was trained on {saved.Classes.Count} classes ({saved.Dataset}) but {_dataset.Location} has {now.Classes.Count}; " +
+                                         "resume with the same dataset or start a new run folder");
+            if (saved.Architecture != now.Architecture)
+                throw new InputException($"{path}: the checkpoint trains the {saved.Space} cell {saved.Architecture}, not {now.Architecture}; " +
+                                         "resume without --genotype (--resume alone reads the run's own) or start a new run folder");
+            // Compared as this build reads them: a setting added since the checkpoint takes its default, which is what
+            // the checkpoint's build did.
+            var changed = CheckpointFile.OptionDifferences(Normalised(path, saved.Options), now.Options);
+            if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
+            TrainedModel.LoadWeights(path, net, tensors);
+            sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
+            history.AddRange(saved.History);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace SearchToDeploy.Tests.Core;
+
+/// <summary>
+/// No code in src/ may call a TorchSharp method that makes an implicit Scalar it never disposes (a GC during the
+/// native call can free it while libtorch reads it; docs/torch-notes.md). The forbidden set is read from TorchSharp's
+/// own IL (methods that call Scalar.op_Implicit without Scalar.Dispose, and every TorchSharp method that calls one of
+/// them); the call sites come from compiling src/ with Roslyn. A conversion written in our code (a number passed where
+/// a Scalar is expected) is forbidden too.
+/// </summary>
+public sealed class ImplicitScalarTests
+{
+    [Fact]
+    public void No_source_file_lets_TorchSharp_make_an_implicit_scalar()
+    {
+        var forbidden = ForbiddenTorchSharpMethods();
+        Assert.Contains("TorchSharp.torch+Tensor::op_Addition(Tensor,Tensor)", forbidden); // the scan sees what it must
+        Assert.Contains("TorchSharp.torch+Tensor::op_Multiply(Tensor,Double)", forbidden);
+        Assert.DoesNotContain("TorchSharp.torch+Tensor::add(Tensor,Scalar)", forbidden);
+
+        var found = new List<string>();
+        var compilation = CompileSources();
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            var model = compilation.GetSemanticModel(tree);
+            foreach (var node in tree.GetRoot().DescendantNodes())
+            {
+                string? what = null;
+                if (node is InvocationExpressionSyntax or BinaryExpressionSyntax or AssignmentExpressionSyntax or PrefixUnaryExpressionSyntax
+                    // Built-in pointer operators (unsafe kernels) have no containing type and are never TorchSharp's.
+                    && model.GetSymbolInfo(node).Symbol is IMethodSymbol { ContainingType: not null } m && forbidden.Contains(Key(m)))
+                    what = Key(m);
+                else if (node is ExpressionSyntax e && model.GetConversion(e) is { IsUserDefined: true, MethodSymbol.ContainingType.Name: "Scalar" } c
+                         && c.MethodSymbol!.ContainingNamespace.ToString() == "TorchSharp")
+                    what = "an implicit conversion to Scalar";
+                if (what is not null)
+                    found.Add($"{Path.GetRelativePath(Root, tree.FilePath)}:{tree.GetLineSpan(node.Span).StartLinePosition.Line + 1}: {node} ({what})");
+            }
+        }
+        Assert.True(found.Count == 0, "use SearchToDeploy.Core.Torch.Scalars or an explicit `using var s = x.ToScalar();`:\n" + string.Join("\n", found));
+    }
+
+    private static readonly string Root = RepositoryRoot();
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "SearchToDeploy.sln"))) return dir.FullName;
+        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+
+    private static CSharpCompilation CompileSources()
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Preview);
+        var files = Directory.GetFiles(Path.Combine(Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"));
+        var trees = files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), parse, f)).ToList();
+        // The SDK's implicit usings (the projects set ImplicitUsings).
+        trees.Add(CSharpSyntaxTree.ParseText("global using System; global using System.IO; global using System.Linq; global using System.Collections.Generic; " +
+                                             "global using System.Threading; global using System.Threading.Tasks; global using System.Net.Http;", parse));
+        var ours = new[] { "SearchToDeploy.dll", "s2d.dll", "SearchToDeploy.Tests.dll" };
+        var dlls = Directory.GetFiles(AppContext.BaseDirectory, "*.dll").Where(p => !ours.Contains(Path.GetFileName(p)))
+            .Concat(Directory.GetFiles(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "*.dll"))
+            .Where(IsManaged).GroupBy(Path.GetFileName).Select(g => g.First());
+        return CSharpCompilation.Create("scan", trees, dlls.Select(p => MetadataReference.CreateFromFile(p)),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+    }
+
+    private static bool IsManaged(string path)
+    {
+        try
+        {
+            using var s = File.OpenRead(path);
+            using var pe = new System.Reflection.PortableExecutable.PEReader(s);
+            return pe.HasMetadata;
+        }
+        catch (BadImageFormatException) { return false; }
+    }
+
+    /// <summary>TorchSharp methods that make an undisposed implicit Scalar, directly or through other TorchSharp methods.</summary>
+    private static HashSet<string> ForbiddenTorchSharpMethods()
+    {
+        var asm = typeof(TorchSharp.Scalar).Assembly;
+        var calls = new Dictionary<string, List<string>>();
+        var direct = new HashSet<string>();
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
+        foreach (var type in asm.GetTypes())
+            foreach (var m in type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all)))
+            {
+                byte[]? il;
+                try { il = m.GetMethodBody()?.GetILAsByteArray(); } catch (Exception e) when (e is InvalidOperationException or BadImageFormatException) { continue; }
+                if (il is null) continue;
+                bool makes = false, disposes = false;
+                var callees = new List<string>();
+                for (int i = 0; i < il.Length - 4; i++)
+                {
+                    if (il[i] is not (0x28 or 0x6F or 0x73)) continue; // call, callvirt, newobj
+                    MethodBase? callee;
+                    try { callee = m.Module.ResolveMethod(BitConverter.ToInt32(il, i + 1)); } catch (ArgumentException) { continue; }
+                    if (callee?.DeclaringType is null) continue;
+                    i += 4;
+                    if (callee.DeclaringType == typeof(TorchSharp.Scalar) && callee.Name == "op_Implicit") makes = true;
+                    if (callee.DeclaringType == typeof(TorchSharp.Scalar) && callee.Name == "Dispose") disposes = true;
+                    if (callee.DeclaringType.Assembly == asm) callees.Add(Key(callee));
+                }
+                calls[Key(m)] = callees;
+                if (makes && !disposes) direct.Add(Key(m));
+            }
+        var bad = new HashSet<string>(direct);
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            foreach (var (k, list) in calls)
+                if (!bad.Contains(k) && list.Any(bad.Contains)) { bad.Add(k); changed = true; }
+        }
+        return bad;
+    }
+
+    private static string Key(MethodBase m) => $"{m.DeclaringType!.FullName}::{m.Name}({string.Join(",", m.GetParameters().Select(p => p.ParameterType.Name))})";
+
+    private static string Key(IMethodSymbol m)
+    {
+        m = (m.ReducedFrom ?? m).OriginalDefinition;
+        return $"{TypeName(m.ContainingType)}::{m.MetadataName}({string.Join(",", m.Parameters.Select(p => ShortName(p.Type)))})";
+    }
+
+    /// <summary>As reflection's FullName: Namespace.Outer+Nested.</summary>
+    private static string TypeName(INamedTypeSymbol t) =>
+        t.ContainingType is { } outer ? $"{TypeName(outer)}+{t.MetadataName}" : $"{t.ContainingNamespace}.{t.MetadataName}";
+
+    /// <summary>As reflection's Name: Double, Tensor, Nullable`1, Int64[].</summary>
+    private static string ShortName(ITypeSymbol t) => t is IArrayTypeSymbol a ? ShortName(a.ElementType) + "[]" : t.MetadataName;
+}

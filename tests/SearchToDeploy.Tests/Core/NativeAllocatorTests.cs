@@ -1,0 +1,30 @@
+using SearchToDeploy.Benchmarks;
+using SearchToDeploy.Core.Torch;
+using TorchSharp;
+
+namespace SearchToDeploy.Tests.Core;
+
+/// <summary>What malloc holds (glibc's mallinfo2) and its sampled peak, the benchmarks' memory measure beside resident memory.</summary>
+public sealed class NativeAllocatorTests
+{
+    private const long MB = 1 << 20;
+
+    [Fact]
+    public void Allocated_bytes_follow_tensors_in_the_heap_and_in_mmapped_blocks_and_the_sampler_keeps_their_peak()
+    {
+        Assert.True(AllocatedPeak.Supported, "mallinfo2 is missing (not glibc?)");
+        NativeAllocator.ConfigureForTraining();
+        using (var warm = torch.ones(1 << 20)) { } // libtorch's own start-up allocations, before anything is measured
+        long before = NativeAllocator.AllocatedBytes();
+        using var peak = new AllocatedPeak();
+        var heap = Enumerable.Range(0, 16).Select(_ => torch.ones(1 << 20)).ToList(); // 16 x 4 MB: heap chunks
+        using (var big = torch.ones(16 << 20))                                        // 64 MB: an mmapped block
+        {
+            Assert.InRange(NativeAllocator.AllocatedBytes() - before, 128 * MB, 136 * MB);
+            Thread.Sleep(200); // the sampling thread sees it
+        }
+        foreach (var t in heap) t.Dispose();
+        Assert.InRange(NativeAllocator.AllocatedBytes() - before, -8 * MB, 8 * MB);
+        Assert.InRange(peak.PeakAboveStart, 128 * MB, 136 * MB);
+    }
+}

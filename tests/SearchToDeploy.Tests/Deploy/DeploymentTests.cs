@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using SearchToDeploy.Cli;
+using SearchToDeploy.Cli.Serving;
+using SearchToDeploy.Data;
+using SearchToDeploy.Data.Transforms;
+using SearchToDeploy.Deploy.Export;
+using SearchToDeploy.Deploy.Inference;
+using SearchToDeploy.Deploy.Onnx;
+using SearchToDeploy.Deploy.Validation;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Networks;
+using SearchToDeploy.Runs.Training;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Tests.Deploy;
+
+/// <summary>A tiny NAS-Bench-201 network trained on real CIFAR-10 and exported once for the deployment tests.</summary>
+public sealed class TrainedModelFixture : IDisposable
+{
+    public TrainedModelFixture()
+    {
+        var o = TrainPresets.Create("smoke", NetworkKind.Nb201) with
+        {
+            Channels = 4, Layers = 1, Epochs = 1, BatchSize = 32, MaxTrainImages = 512, MaxValidImages = 64, Workers = 0, EvalBatchSize = 64,
+        };
+        new TrainRunner(o, Architecture.ParseText(KnownGenotypes.Nb201Best), Cifar, Dir["train"], TextWriter.Null).Run(resume: false);
+        Parity = ModelExporter.Export(Dir["train"], ModelPath, TextWriter.Null, images: Cifar.Open(Split.Test), imageCount: 32);
+    }
+
+    public TempDir Dir { get; } = new();
+    public string ModelPath => Dir["model.onnx"];
+    public ParityResult Parity { get; }
+    public static DatasetRef Cifar => DatasetRef.Resolve("cifar10", TestPaths.DataRoot);
+    public void Dispose() => Dir.Dispose();
+}
+
+public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture<TrainedModelFixture>
+{
+    [Fact]
+    public void Export_checks_parity_and_writes_the_metadata()
+    {
+        Assert.True(fixture.Parity.MaxAbsDiff <= ModelExporter.Tolerance, $"parity {fixture.Parity.MaxAbsDiff:e2}");
+        Assert.Equal(32, fixture.Parity.Images);
+        var meta = OnnxModelFile.ReadMetadata(fixture.ModelPath);
+        Assert.Equal(KnownGenotypes.Nb201Best, meta[NetworkExporter.Keys.Architecture]);
+        Assert.Equal("airplane", JsonSerializer.Deserialize<string[]>(meta[NetworkExporter.Keys.Classes])![0]);
+        Assert.Equal("32", meta[NetworkExporter.Keys.InputSize]);
+        Assert.Contains("best_top1", meta[NetworkExporter.Keys.Metrics]);
+        Assert.Equal(KnownGenotypes.Nb201Best, GenotypeFile.LoadFileOrText(JsonDocument.Parse(meta[NetworkExporter.Keys.Genotype]).RootElement.GetProperty("genotype").GetString()!).Text);
+    }
+
+    [Fact]
+    public void Validator_top1_equals_an_independent_count_on_the_real_test_set()
+    {
+        var test = TrainedModelFixture.Cifar.Open(Split.Test);
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var report = Validator.Run(model, test, "cifar10", 500, 0, null, null, TextWriter.Null, workers: 1);
+        Assert.Equal(10_000, report.Images);
+
+        // Independent count: the TorchSharp network from the checkpoint, CIFAR's own evaluation transform.
+        using var trained = TrainedModel.Load(fixture.Dir["train"]);
+        var loader = new DataLoader(test, null, CifarTransform.Eval(Normalization.Cifar10), new LoaderOptions(1000, false, 0, Workers: 1));
+        long correct = 0;
+        foreach (var b in loader.Epoch(0))
+        {
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = b.ToTensors();
+            b.Dispose();
+            using var _ = torch.no_grad();
+            correct += trained.Network.call(x).argmax(1).eq(y).sum().item<long>();
+        }
+        Assert.Equal(correct, report.Top1Correct);
+        Assert.Equal(100.0 * correct / 10_000, report.Top1, 9);
+        Assert.Equal(10, report.PerClass.Count);
+        Assert.Equal(10_000, report.PerClass.Sum(c => c.Images));
+    }
+
+    [Fact]
+    public void Validate_command_exits_3_under_the_gate_and_0_above_it()
+    {
+        string report = fixture.Dir["report.json"];
+        var output = new StringWriter();
+        var args = new[] { "validate", "--model", fixture.ModelPath, "--dataset", "cifar10", "--data-root", TestPaths.DataRoot, "--max-images", "500", "--ep", "cpu", "--report", report };
+        Assert.Equal(0, S2dApp.Run([.. args, "--gate-top1", "5"], output, output));
+        double top1 = JsonDocument.Parse(File.ReadAllText(report)).RootElement.GetProperty("top1").GetDouble();
+        var err = new StringWriter();
+        Assert.Equal(S2dApp.GateFailed, S2dApp.Run([.. args, "--gate-top1", (top1 + 0.1).ToString(System.Globalization.CultureInfo.InvariantCulture)], output, err));
+        Assert.Contains("under the gate", err.ToString());
+        Assert.False(JsonDocument.Parse(File.ReadAllText(report)).RootElement.GetProperty("passed").GetBoolean());
+    }
+
+    [Fact]
+    public void Truncated_or_foreign_models_are_bad_input()
+    {
+        var bytes = File.ReadAllBytes(fixture.ModelPath);
+        File.WriteAllBytes(fixture.Dir["truncated.onnx"], bytes[..(bytes.Length / 2)]);
+        File.WriteAllText(fixture.Dir["foreign.onnx"], "not a model");
+        var err = new StringWriter();
+        foreach (var f in new[] { "truncated.onnx", "foreign.onnx", "missing.onnx" })
+            Assert.Equal(S2dApp.BadInput, S2dApp.Run(["validate", "--model", fixture.Dir[f], "--dataset", "cifar10", "--data-root", TestPaths.DataRoot], TextWriter.Null, err));
+        Assert.Contains("truncated.onnx", err.ToString());
+    }
+
+    [Fact]
+    public async Task Server_classifies_real_images_refuses_bad_requests_and_serves_concurrent_clients()
+    {
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        int port = FreePort();
+        var app = ModelServer.Build(new ServerOptions(fixture.ModelPath, $"http://127.0.0.1:{port}", MaxBodyBytes: 200_000), model, TextWriter.Null);
+        await app.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            // A real CIFAR-10 test image as PNG: the server's top-1 is the validator's (the same session and preprocessing).
+            var image = TrainedModelFixture.Cifar.Open(Split.Test).Load(7);
+            byte[] png = EncodePng(image);
+            var expected = model.Classify(ImageDecoder.Decode(png, "test"), 1)[0].Label;
+            var response = await Post(http, png, "image/png");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using (var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()))
+                Assert.Equal(expected, json.RootElement.GetProperty("predictions")[0].GetProperty("label").GetString());
+
+            Assert.Equal(HttpStatusCode.BadRequest, (await Post(http, "garbage"u8.ToArray(), "image/jpeg")).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await Post(http, [], "image/png")).StatusCode);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Post(http, new byte[300_000], "image/png")).StatusCode);
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Post(http, png, "text/plain")).StatusCode);
+            var bad = await Post(http, png[..(png.Length / 2)], "image/png");
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("\"error\"", await bad.Content.ReadAsStringAsync());
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+            Assert.Contains(KnownGenotypes.Nb201Best, await http.GetStringAsync("/v1/model"));
+            Assert.Contains("<input type=\"file\"", await http.GetStringAsync("/"));
+
+            var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Post(http, png, "image/png")));
+            Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    private static async Task<HttpResponseMessage> Post(HttpClient http, byte[] body, string type)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue(type);
+        return await http.PostAsync("/v1/classify", content);
+    }
+
+    private static byte[] EncodePng(RgbImage image)
+    {
+        using var bmp = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        for (int y = 0; y < image.Height; y++)
+            for (int x = 0; x < image.Width; x++)
+            {
+                var (r, g, b) = image[y, x];
+                bmp.SetPixel(x, y, new SKColor(r, g, b));
+            }
+        using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+}
