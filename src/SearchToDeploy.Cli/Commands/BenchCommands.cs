@@ -76,12 +76,12 @@ public static class BenchCommands
             var workloads = TrainBenchmark.Defaults(d, n, r.GetValue(imagenetBatch));
             if (r.GetValue(network) is { } name)
             {
-                var kind = Nas.Networks.EvalNetwork.ParseKind(name);
+                var kind = Nas.Networks.RetrainNetwork.ParseKind(name);
                 var cfg = new Nas.Networks.NetworkConfig(kind, r.GetValue(channels), r.GetValue(layers), kind == Nas.Networks.NetworkKind.ImageNet ? 1000 : 10, r.GetValue(aux));
                 int size = r.GetValue(imageSize) ?? Nas.Networks.NetworkConfig.DesignSize(kind);
-                workloads = [new($"{Nas.Networks.EvalNetwork.KindName(kind)} network (C={cfg.Channels}, {cfg.Layers} cells{(cfg.Auxiliary ? ", aux" : "")})",
-                    Nas.Networks.EvalNetwork.IsNb201(kind) ? n : d, cfg, size, r.GetValue(batch),
-                    Nas.Networks.EvalNetwork.IsImageNet(kind) ? TrainBenchmark.ImagenetteEpochImages : TrainBenchmark.CifarEpochImages)];
+                workloads = [new($"{Nas.Networks.RetrainNetwork.KindName(kind)} network (C={cfg.Channels}, {cfg.Layers} cells{(cfg.Auxiliary ? ", aux" : "")})",
+                    Nas.Networks.RetrainNetwork.IsNb201(kind) ? n : d, cfg, size, r.GetValue(batch),
+                    Nas.Networks.RetrainNetwork.IsImageNet(kind) ? TrainBenchmark.ImagenetteEpochImages : TrainBenchmark.CifarEpochImages)];
             }
             var table = TrainBenchmark.Run(workloads, r.GetValue(steps), io.Out);
             return Report(io, table, r.GetValue(output));

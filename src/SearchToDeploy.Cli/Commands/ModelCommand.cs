@@ -23,15 +23,15 @@ public static class ModelCommand
         info.SetAction(r => io.Guard(() =>
         {
             var arch = GenotypeFile.LoadFileOrText(r.GetValue(genotype)!);
-            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : NetworkConfig.DefaultKind(arch, smallImages: true);
-            var paper = NetworkConfig.Paper(kind, r.GetValue(classes) ?? (EvalNetwork.IsImageNet(kind) ? 1000 : 10));
+            var kind = r.GetValue(network) is { } n ? RetrainNetwork.ParseKind(n) : NetworkConfig.DefaultKind(arch, smallImages: true);
+            var paper = NetworkConfig.Paper(kind, r.GetValue(classes) ?? (RetrainNetwork.IsImageNet(kind) ? 1000 : 10));
             var cfg = paper with { Channels = r.GetValue(channels) ?? paper.Channels, Layers = r.GetValue(layers) ?? paper.Layers };
             int trained = r.GetValue(imageSize) ?? NetworkConfig.DesignSize(kind);
             torch.manual_seed(0);
             using var net = NetworkFactory.Create(arch, cfg);
             var size = ModelSize.Measure(net, trained);
             io.Out.WriteLine($"architecture: {arch.Text}");
-            io.Out.WriteLine($"network: {EvalNetwork.KindName(kind)}, C={cfg.Channels}, {(EvalNetwork.IsNb201(kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, {cfg.Classes} classes");
+            io.Out.WriteLine($"network: {RetrainNetwork.KindName(kind)}, C={cfg.Channels}, {(RetrainNetwork.IsNb201(kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, {cfg.Classes} classes");
             io.Out.WriteLine($"parameters: {size.Parameters:N0} ({size.Parameters / 1e6:0.###}M; auxiliary head {size.AuxiliaryParameters:N0} more)");
             io.Out.WriteLine($"multiply-adds: {size.MultiplyAdds:N0} ({size.MultiplyAdds / 1e6:0.#}M) at {trained}x{trained}");
             io.Out.WriteLine($"cell maps at {trained}x{trained}: {string.Join(", ", NetworkConfig.StageMaps(kind, trained).Select(m => $"{m}x{m}"))} (the three stages)");

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Architectures;
-using SearchToDeploy.Nas.Spaces;
 
 namespace SearchToDeploy.Cli.Commands;
 

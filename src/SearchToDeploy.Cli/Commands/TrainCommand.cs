@@ -82,7 +82,7 @@ public static class TrainCommand
             // ImageNet-style images train at 224 px (the mobile network) with the paper recipe, at 64 px (the 64-px
             // network) with the cpu and smoke recipes and on Imagenette, unless --image-size says otherwise.
             int size = r.GetValue(imageSize) ?? (r.GetValue(preset) is "cpu" or "smoke" || ds.Kind == DatasetKind.Imagenette ? 64 : 224);
-            var kind = r.GetValue(network) is { } n ? EvalNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch, ds.IsSmallImage, size);
+            var kind = r.GetValue(network) is { } n ? RetrainNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch, ds.IsSmallImage, size);
             string presetName = r.GetValue(preset) ?? kind switch { NetworkKind.ImageNet => "paper-imagenet", NetworkKind.ImageNet64 => "cpu", _ => "paper-cifar" };
             var o = savedOptions ?? TrainPresets.Create(presetName, kind, r.GetValue(batch));
             o = o with

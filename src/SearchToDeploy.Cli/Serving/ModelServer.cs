@@ -10,9 +10,6 @@ using SearchToDeploy.Deploy.Onnx;
 
 namespace SearchToDeploy.Cli.Serving;
 
-public sealed record ServerOptions(string ModelPath, string Urls, long MaxBodyBytes = 10 * 1024 * 1024, long MaxPixels = 40_000_000,
-    int DefaultTopK = 5, OnnxExecutionProvider Provider = OnnxExecutionProvider.Auto, int Threads = 0);
-
 /// <summary>
 /// <c>s2d serve</c>: an exported model over HTTP. POST /v1/classify takes JPEG or PNG bytes (Content-Type image/jpeg,
 /// image/png or application/octet-stream) and returns the top-k labels and probabilities; GET /v1/model returns the

@@ -23,7 +23,7 @@ public static class OnnxBenchmark
         torch.set_num_threads(threads);
         var proto = OnnxModelFile.CreateModel(NetworkExporter.Export(model.Network, s));
         using var ort = new OnnxInference(proto.ToByteArray(), OnnxExecutionProvider.Cpu, threads);
-        var table = new BenchTable($"Evaluation throughput, {Nas.Networks.EvalNetwork.KindName(h.Network)} network ({h.Architecture}), {s}x{s}, {threads} threads, CPU",
+        var table = new BenchTable($"Evaluation throughput, {Nas.Networks.RetrainNetwork.KindName(h.Network)} network ({h.Architecture}), {s}x{s}, {threads} threads, CPU",
             "ORT images/s", "TorchSharp images/s", "ORT / TorchSharp");
         foreach (int n in batches)
         {

@@ -5,19 +5,6 @@ using SearchToDeploy.Data.Transforms;
 
 namespace SearchToDeploy.Data;
 
-/// <summary>How a <see cref="DataLoader"/> batches and orders a dataset.</summary>
-/// <param name="Workers">Background threads building batches (0 = build on the caller's thread).</param>
-/// <param name="Prefetch">Batches built ahead of the consumer, in all (bounded queue).</param>
-/// <param name="SkipUndecodable">Drop images that fail to decode (counted and reported) instead of failing.</param>
-public sealed record LoaderOptions(
-    int BatchSize,
-    bool Shuffle,
-    long Seed,
-    bool DropLast = false,
-    int Workers = 2,
-    int Prefetch = 4,
-    bool SkipUndecodable = false);
-
 /// <summary>
 /// Turns a dataset (or a subset of its indices) into batches of NCHW float32 images. The order of an epoch is a
 /// seeded shuffle of (seed, epoch) and each image's augmentation draws from its own (seed, epoch, position)

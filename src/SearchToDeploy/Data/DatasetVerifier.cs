@@ -4,14 +4,6 @@ using SearchToDeploy.Data.Download;
 
 namespace SearchToDeploy.Data;
 
-/// <summary>What <c>s2d data verify</c> found: lines to show and problems (any problem means the dataset is unusable).</summary>
-public sealed class VerifyReport
-{
-    public List<string> Lines { get; } = [];
-    public List<string> Problems { get; } = [];
-    public bool Ok => Problems.Count == 0;
-}
-
 /// <summary>
 /// Checks a dataset thoroughly: published checksums of the files where known, every record's format and label,
 /// and for image folders that every image decodes.

@@ -14,14 +14,3 @@ public interface IImageDataset
     /// <summary>The file behind the item, where there is one (for messages).</summary>
     string Describe(int index);
 }
-
-public static class ImageDatasetExtensions
-{
-    /// <summary>How many items each class has.</summary>
-    public static int[] ClassCounts(this IImageDataset dataset)
-    {
-        var counts = new int[dataset.Classes.Count];
-        for (int i = 0; i < dataset.Count; i++) counts[dataset.LabelOf(i)]++;
-        return counts;
-    }
-}

@@ -8,24 +8,6 @@ using SearchToDeploy.Runs.Training;
 
 namespace SearchToDeploy.Pipeline;
 
-/// <summary>Where the pipeline reads data and what it gates on; from the command line (Cake arguments).</summary>
-public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, string? Transfer = null, double? GateTop1 = null, double? GateTop5 = null, int Threads = 0)
-{
-    /// <summary>Search space instead of the profile's (a NAS-Bench-201 space gives the smoke profile the nb201 chain's network and data).</summary>
-    public string? Space { get; init; }
-    /// <summary>Search method instead of the profile's RF-PCDARTS.</summary>
-    public SearchMethod? Method { get; init; }
-    public long? Seed { get; init; }
-    /// <summary>Search with parallel steps (<see cref="SearchOptions.ParallelSteps"/>).</summary>
-    public bool ParallelSteps { get; init; }
-    /// <summary>NAS-Bench-201: derive the searched cell without none (<see cref="SearchOptions.DeriveWithoutNone"/>).</summary>
-    public bool DeriveWithoutNone { get; init; }
-    /// <summary>The search's activations (<see cref="SearchOptions.Precision"/>).</summary>
-    public Precision Precision { get; init; }
-    /// <summary>Where search and training run: auto, cpu, cuda or cuda:N (<see cref="SearchToDeploy.Core.Torch.TorchDevices"/>).</summary>
-    public string Device { get; init; } = "auto";
-}
-
 /// <summary>
 /// One end-to-end recipe: the search, the retraining, the validation split and the gates.
 /// imagenet (default): RF-PCDARTS in the DARTS space on CIFAR-10 with the cpu preset, the cell transferred to the

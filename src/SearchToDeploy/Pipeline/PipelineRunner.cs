@@ -15,8 +15,6 @@ using SearchToDeploy.Runs.Training;
 
 namespace SearchToDeploy.Pipeline;
 
-public enum Stage { Search, Train, Export, Validate, Package }
-
 /// <summary>
 /// The Deploy chain, one stage at a time, each in runs/&lt;run&gt;/&lt;stage&gt;/ with a manifest. A stage whose manifest
 /// matches its configuration and inputs is skipped; an interrupted one resumes from its checkpoint (search, train);

@@ -4,12 +4,6 @@ using SkiaSharp;
 
 namespace SearchToDeploy.Reporting;
 
-/// <summary>One line of a chart; NaN points are left out.</summary>
-public sealed record Series(string Label, double[] X, double[] Y);
-
-/// <summary>One chart panel: a title and its lines.</summary>
-public sealed record Panel(string Title, IReadOnlyList<Series> Lines, string XLabel = "epoch", Alignment Legend = Alignment.UpperRight);
-
 /// <summary>Line-chart panels side by side in one PNG (loss and accuracy curves of searches and trainings).</summary>
 public static class LineCharts
 {

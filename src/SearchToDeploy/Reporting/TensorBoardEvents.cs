@@ -4,9 +4,6 @@ using SearchToDeploy.Core.Io;
 
 namespace SearchToDeploy.Reporting;
 
-/// <summary>One scalar at one step.</summary>
-public sealed record Scalar(string Tag, long Step, double Value, double WallTime);
-
 /// <summary>
 /// Writes TensorBoard event files: TFRecord framing (length, masked CRC-32C, Event protobuf, masked CRC-32C) of
 /// Event{wall_time=1, step=2, file_version=3, summary=5{value=1{tag=1, simple_value=2}}}, encoded by hand.

@@ -23,7 +23,7 @@ public sealed class ImplicitScalarTests
         Assert.DoesNotContain("TorchSharp.torch+Tensor::add(Tensor,Scalar)", forbidden);
 
         var found = new List<string>();
-        var compilation = CompileSources();
+        var compilation = SourceCompilation.Sources;
         foreach (var tree in compilation.SyntaxTrees)
         {
             var model = compilation.GetSemanticModel(tree);
@@ -38,47 +38,10 @@ public sealed class ImplicitScalarTests
                          && c.MethodSymbol!.ContainingNamespace.ToString() == "TorchSharp")
                     what = "an implicit conversion to Scalar";
                 if (what is not null)
-                    found.Add($"{Path.GetRelativePath(Root, tree.FilePath)}:{tree.GetLineSpan(node.Span).StartLinePosition.Line + 1}: {node} ({what})");
+                    found.Add($"{Path.GetRelativePath(SourceCompilation.Root, tree.FilePath)}:{tree.GetLineSpan(node.Span).StartLinePosition.Line + 1}: {node} ({what})");
             }
         }
-        Assert.True(found.Count == 0, "use SearchToDeploy.Core.Torch.Scalars or an explicit `using var s = x.ToScalar();`:\n" + string.Join("\n", found));
-    }
-
-    private static readonly string Root = RepositoryRoot();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "SearchToDeploy.sln"))) return dir.FullName;
-        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
-    }
-
-    private static CSharpCompilation CompileSources()
-    {
-        var parse = new CSharpParseOptions(LanguageVersion.Preview);
-        var files = Directory.GetFiles(Path.Combine(Root, "src"), "*.cs", SearchOption.AllDirectories)
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"));
-        var trees = files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), parse, f)).ToList();
-        // The SDK's implicit usings (the projects set ImplicitUsings).
-        trees.Add(CSharpSyntaxTree.ParseText("global using System; global using System.IO; global using System.Linq; global using System.Collections.Generic; " +
-                                             "global using System.Threading; global using System.Threading.Tasks; global using System.Net.Http;", parse));
-        var ours = new[] { "SearchToDeploy.dll", "s2d.dll", "SearchToDeploy.Tests.dll" };
-        var dlls = Directory.GetFiles(AppContext.BaseDirectory, "*.dll").Where(p => !ours.Contains(Path.GetFileName(p)))
-            .Concat(Directory.GetFiles(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "*.dll"))
-            .Where(IsManaged).GroupBy(Path.GetFileName).Select(g => g.First());
-        return CSharpCompilation.Create("scan", trees, dlls.Select(p => MetadataReference.CreateFromFile(p)),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
-    }
-
-    private static bool IsManaged(string path)
-    {
-        try
-        {
-            using var s = File.OpenRead(path);
-            using var pe = new System.Reflection.PortableExecutable.PEReader(s);
-            return pe.HasMetadata;
-        }
-        catch (BadImageFormatException) { return false; }
+        Assert.True(found.Count == 0, "use SearchToDeploy.Core.Torch.TensorSums or an explicit `using var s = x.ToScalar();`:\n" + string.Join("\n", found));
     }
 
     /// <summary>TorchSharp methods that make an undisposed implicit Scalar, directly or through other TorchSharp methods.</summary>

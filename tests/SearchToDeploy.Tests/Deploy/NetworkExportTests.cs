@@ -20,7 +20,7 @@ public sealed class NetworkExportTests
     public void Network_parity_in_onnx_runtime(string genotype, NetworkKind kind, int size, bool keepBn)
     {
         torch.manual_seed(3);
-        bool nb201 = EvalNetwork.IsNb201(kind);
+        bool nb201 = RetrainNetwork.IsNb201(kind);
         var cfg = new NetworkConfig(kind, 8, nb201 ? 1 : kind == NetworkKind.ImageNet ? 5 : 4, 7, Auxiliary: !nb201);
         using var net = NetworkFactory.Create(Architecture.ParseText(genotype), cfg);
         OnnxTestSupport.RandomizeBatchNorms(net);

@@ -1,7 +1,6 @@
 using SearchToDeploy.Deploy.Inference;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Nas.Ops;
-using SearchToDeploy.Nas.Supernets.Nb201;
 using TorchSharp;
 using Xunit.Abstractions;
 using static SearchToDeploy.Tests.Deploy.OnnxTestSupport;

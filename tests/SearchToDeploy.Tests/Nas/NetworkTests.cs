@@ -11,7 +11,7 @@ public sealed class NetworkTests
     internal const string DartsV2 = KnownGenotypes.DartsV2;
     internal const string Nb201Best = KnownGenotypes.Nb201Best;
 
-    private static EvalNetwork Build(string arch, NetworkKind kind, long c, int layers, long classes, bool aux)
+    private static RetrainNetwork Build(string arch, NetworkKind kind, long c, int layers, long classes, bool aux)
     {
         torch.manual_seed(0);
         return NetworkFactory.Create(Architecture.ParseText(arch), new NetworkConfig(kind, c, layers, classes, aux));

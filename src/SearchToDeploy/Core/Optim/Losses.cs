@@ -21,7 +21,7 @@ public static class Losses
         using Scalar a = (1 - smoothing).ToScalar(), b = smoothing.ToScalar();
         using var hard = nll * a;
         using var soft = uniform * b;
-        using var mixed = Scalars.Add(hard, soft);
+        using var mixed = TensorSums.Add(hard, soft);
         return mixed.mean();
     }
 
@@ -30,7 +30,7 @@ public static class Losses
     {
         using var w = weight.ToScalar();
         using var weighted = other * w;
-        return Scalars.Add(loss, weighted);
+        return TensorSums.Add(loss, weighted);
     }
 
     /// <summary>How many of the labels are among the top-k logits, for each k.</summary>

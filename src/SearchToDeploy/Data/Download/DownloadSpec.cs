@@ -1,8 +1,5 @@
 namespace SearchToDeploy.Data.Download;
 
-/// <summary>One file to fetch, with its published MD5.</summary>
-public sealed record RemoteFile(string Url, string FileName, string Md5);
-
 /// <summary>
 /// What to fetch for a dataset and where it ends up under the data root: either a .tar.gz whose top folder
 /// <see cref="Target"/> is extracted, or plain files placed in the folder <see cref="Target"/>. <see cref="Finish"/>

@@ -12,14 +12,6 @@ using static TorchSharp.torch;
 
 namespace SearchToDeploy.Deploy.Export;
 
-/// <summary>The ONNX model's logits differ from the TorchSharp model's by more than the tolerance; nothing was written.</summary>
-public sealed class ParityException(string message) : Exception(message);
-
-public sealed record ParityResult(double RandomMaxAbsDiff, double ImagesMaxAbsDiff, int RandomInputs, int Images, bool SameTop1)
-{
-    public double MaxAbsDiff => Math.Max(RandomMaxAbsDiff, ImagesMaxAbsDiff);
-}
-
 /// <summary>
 /// <c>s2d export</c>: a training run's best checkpoint to an ONNX file with its metadata. The file is built in memory,
 /// checked against the TorchSharp model in evaluation mode in ONNX Runtime on random inputs and on real images

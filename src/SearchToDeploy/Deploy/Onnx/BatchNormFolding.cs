@@ -26,7 +26,7 @@ public static class BatchNormFolding
         var gamma = bn.weight is { } w ? w.detach().to(ScalarType.Float64, torch.CPU) : torch.ones_like(m);
         var beta = bn.bias is { } b ? b.detach().to(ScalarType.Float64, torch.CPU) : torch.zeros_like(m);
         using var eps = bn.eps.ToScalar();
-        var scale = gamma / torch.sqrt(v.add(eps, Scalars.One));
+        var scale = gamma / torch.sqrt(v.add(eps, TensorSums.One));
         var shift = beta - m * scale;
         return (scale.MoveToOuterDisposeScope(), shift.MoveToOuterDisposeScope());
     }
@@ -45,7 +45,7 @@ public static class BatchNormFolding
         var scale = scaleAll.narrow(0, channelOffset, cout);
         var shift = shiftAll.narrow(0, channelOffset, cout);
         var w = weight.detach().to(ScalarType.Float64, torch.CPU) * scale.view(-1, 1, 1, 1);
-        var b = bias is null ? shift : Scalars.Add(bias.detach().to(ScalarType.Float64, torch.CPU) * scale, shift);
+        var b = bias is null ? shift : TensorSums.Add(bias.detach().to(ScalarType.Float64, torch.CPU) * scale, shift);
         return (w.to(ScalarType.Float32).MoveToOuterDisposeScope(), b.to(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 

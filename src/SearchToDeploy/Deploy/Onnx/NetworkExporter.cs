@@ -15,10 +15,10 @@ namespace SearchToDeploy.Deploy.Onnx;
 /// </summary>
 public static class NetworkExporter
 {
-    public static OnnxGraphBuilder Export(EvalNetwork net, int inputSize, bool keepBatchNorm = false)
+    public static OnnxGraphBuilder Export(RetrainNetwork net, int inputSize, bool keepBatchNorm = false)
     {
         bool fold = !keepBatchNorm;
-        var g = new OnnxGraphBuilder(EvalNetwork.KindName(net.Kind) + "_network");
+        var g = new OnnxGraphBuilder(RetrainNetwork.KindName(net.Kind) + "_network");
         string x = g.AddInput(3, inputSize, inputSize);
         string features = net switch
         {
@@ -46,7 +46,7 @@ public static class NetworkExporter
         return s1;
     }
 
-    private static string Cell(OnnxGraphBuilder g, EvalCell cell, string s0, string s1, bool fold)
+    private static string Cell(OnnxGraphBuilder g, DartsCell cell, string s0, string s1, bool fold)
     {
         var states = new List<string> { OnnxOpExporter.Export(g, cell.Preprocess0, s0, fold), OnnxOpExporter.Export(g, cell.Preprocess1, s1, fold) };
         var ops = cell.Ops;
@@ -116,7 +116,7 @@ public static class NetworkExporter
             [Keys.Architecture] = arch.Text,
             [Keys.Space] = arch.Space,
             [Keys.Genotype] = genotype,
-            [Keys.Network] = EvalNetwork.KindName(h.Network),
+            [Keys.Network] = RetrainNetwork.KindName(h.Network),
             [Keys.Classes] = JsonSerializer.Serialize(h.Classes),
             [Keys.InputSize] = h.InputSize.ToString(inv),
             [Keys.ResizeShorter] = h.ResizeShorter.ToString(inv),

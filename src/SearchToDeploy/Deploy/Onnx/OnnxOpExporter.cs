@@ -1,5 +1,4 @@
 using SearchToDeploy.Nas.Ops;
-using SearchToDeploy.Nas.Supernets.Nb201;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,48 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using SearchToDeploy.Core.Io;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Deploy.Inference;
 
 namespace SearchToDeploy.Deploy.Validation;
-
-/// <summary>A measured accuracy is under its gate; the message gives measured vs required.</summary>
-public sealed class GateFailedException(string message) : Exception(message);
-
-public sealed record ClassAccuracy(string Label, int Images, double Top1);
-
-public sealed record ValidationReport
-{
-    public string Model { get; init; } = "";
-    public string Dataset { get; init; } = "";
-    public string ExecutionProvider { get; init; } = "";
-    public string? CudaFallbackReason { get; init; }
-    public int Images { get; init; }
-    public int BatchSize { get; init; }
-    public double Top1 { get; init; }
-    public double Top5 { get; init; }
-    public long Top1Correct { get; init; }
-    public long Top5Correct { get; init; }
-    public double ImagesPerSecond { get; init; }
-    public double LatencyP50Ms { get; init; }
-    public double LatencyP90Ms { get; init; }
-    public double LatencyP99Ms { get; init; }
-    public double? GateTop1 { get; init; }
-    public double? GateTop5 { get; init; }
-    public bool Passed { get; init; }
-    public List<ClassAccuracy> PerClass { get; init; } = [];
-    public string Created { get; init; } = "";
-
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-}
 
 /// <summary>
 /// <c>s2d validate</c>: top-1, top-5 and per-class accuracy of an exported model on a labelled dataset in ONNX

@@ -4,9 +4,6 @@ using SearchToDeploy.Nas.Ops;
 
 namespace SearchToDeploy.Nas.Architectures;
 
-/// <summary>One chosen edge of a DARTS-style cell: an op applied to an input (0 = c_{k-2}, 1 = c_{k-1}, 2.. = nodes).</summary>
-public sealed record CellEdge(string Op, int Input);
-
 /// <summary>
 /// A DARTS-space architecture: two chosen edges per intermediate node for the normal and the reduction cell, and
 /// the nodes concatenated into the cell output. Prints and parses the published

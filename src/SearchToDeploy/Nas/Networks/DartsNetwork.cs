@@ -15,11 +15,11 @@ namespace SearchToDeploy.Nas.Networks;
 /// stems would leave them 8/4/2, and the CIFAR auxiliary head fits their 8x8 map. All end with global average pooling
 /// and a linear classifier (ImageNet's AvgPool2d(7) is global pooling at 224).
 /// </summary>
-public sealed class DartsNetwork : EvalNetwork
+public sealed class DartsNetwork : RetrainNetwork
 {
     private readonly Sequential stem0;
     private readonly Sequential? stem1;
-    private readonly ModuleList<EvalCell> cells;
+    private readonly ModuleList<DartsCell> cells;
     private readonly AuxiliaryHead? auxiliary;
     private readonly Linear classifier;
     private readonly int _auxAfter;
@@ -51,14 +51,14 @@ public sealed class DartsNetwork : EvalNetwork
             cPrevPrev = cPrev = channels;
             reductionPrev = kind == NetworkKind.ImageNet;
         }
-        var list = new List<EvalCell>();
+        var list = new List<DartsCell>();
         long auxChannels = 0;
         _auxAfter = 2 * layers / 3;
         for (int i = 0; i < layers; i++)
         {
             bool reduction = i == layers / 3 || i == 2 * layers / 3;
             if (reduction) c *= 2;
-            var cell = new EvalCell(genotype, cPrevPrev, cPrev, c, reduction, reductionPrev);
+            var cell = new DartsCell(genotype, cPrevPrev, cPrev, c, reduction, reductionPrev);
             list.Add(cell);
             reductionPrev = reduction;
             cPrevPrev = cPrev;
@@ -80,7 +80,7 @@ public sealed class DartsNetwork : EvalNetwork
     public long Channels { get; }
     public Sequential Stem0 => stem0;
     public Sequential? Stem1 => stem1;
-    public IReadOnlyList<EvalCell> Cells => [.. cells];
+    public IReadOnlyList<DartsCell> Cells => [.. cells];
     public Linear Classifier => classifier;
 
     public override (Tensor Logits, Tensor? Auxiliary) ForwardWithAux(Tensor x)

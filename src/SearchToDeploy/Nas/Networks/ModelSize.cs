@@ -8,12 +8,12 @@ namespace SearchToDeploy.Nas.Networks;
 /// <summary>Parameter count (auxiliary head excluded, as published) and multiply-adds of one image at the network's input size.</summary>
 public sealed record ModelSize(long Parameters, long AuxiliaryParameters, long MultiplyAdds, int InputSize)
 {
-    public static ModelSize Measure(EvalNetwork net, int? inputSize = null)
+    public static ModelSize Measure(RetrainNetwork net, int? inputSize = null)
     {
         long main = 0, aux = 0;
         foreach (var (name, p) in net.named_parameters())
         {
-            if (name.StartsWith(EvalNetwork.AuxiliaryPrefix, StringComparison.Ordinal)) aux += p.numel();
+            if (name.StartsWith(RetrainNetwork.AuxiliaryPrefix, StringComparison.Ordinal)) aux += p.numel();
             else main += p.numel();
         }
         int size = inputSize ?? net.InputSize;
@@ -28,7 +28,7 @@ public sealed record ModelSize(long Parameters, long AuxiliaryParameters, long M
             macs = counter.MultiplyAdds / 2;
         }
         foreach (var (name, m) in net.named_modules())
-            if (m is Linear l && !name.StartsWith(EvalNetwork.AuxiliaryPrefix, StringComparison.Ordinal)) macs += l.weight!.numel();
+            if (m is Linear l && !name.StartsWith(RetrainNetwork.AuxiliaryPrefix, StringComparison.Ordinal)) macs += l.weight!.numel();
         net.train(wasTraining);
         return new ModelSize(main, aux, macs, size);
     }

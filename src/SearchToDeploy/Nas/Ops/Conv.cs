@@ -15,7 +15,7 @@ namespace SearchToDeploy.Nas.Ops;
 /// filters zero-padded to the next multiple of 16 and the output narrowed back, which takes the correct kernels; the
 /// result is identical. See docs/torch-notes.md.
 /// </summary>
-public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
+public sealed class Conv : Module<Tensor, Tensor>, IConvolutionWeights
 {
     /// <summary>Dense convolutions get a multiple of this many output channels (the zero-padding workaround).</summary>
     public const long SafeOutputChannels = 16;
@@ -154,24 +154,8 @@ public sealed class Conv : Module<Tensor, Tensor>, Supernets.IConvolutionWeights
         using var y = functional.conv2d(x, filters, null, [stride, stride], [padding, padding], [dilation, dilation], 1);
         using var narrowed = y.narrow(1, 0, cout);
         // Contiguous, not the strided view: a BatchNorm on a view takes libtorch's slow non-contiguous kernels.
-        return bias is null ? narrowed.contiguous() : SearchToDeploy.Core.Torch.Scalars.Add(narrowed, bias.view(1, -1, 1, 1));
+        return bias is null ? narrowed.contiguous() : SearchToDeploy.Core.Torch.TensorSums.Add(narrowed, bias.view(1, -1, 1, 1));
     }
 
     private static long RoundUp(long channels) => (channels + SafeOutputChannels - 1) / SafeOutputChannels * SafeOutputChannels;
-}
-
-/// <summary>Counts multiply-accumulates of the convolutions run while it is installed in <see cref="Conv.Counter"/>.</summary>
-public sealed class MacCounter : IDisposable
-{
-    private readonly MacCounter? _previous;
-
-    public MacCounter()
-    {
-        _previous = Conv.Counter;
-        Conv.Counter = this;
-    }
-
-    public long MultiplyAdds { get; private set; }
-    public void Add(long macs) => MultiplyAdds += macs;
-    public void Dispose() => Conv.Counter = _previous;
 }

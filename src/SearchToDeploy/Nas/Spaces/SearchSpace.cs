@@ -2,9 +2,6 @@ using SearchToDeploy.Nas.Ops;
 
 namespace SearchToDeploy.Nas.Spaces;
 
-/// <summary>DARTS-style cells (two inputs, intermediate nodes, normal and reduction cells) or NAS-Bench-201 cells.</summary>
-public enum SpaceKind { DartsCell, Nb201 }
-
 /// <summary>
 /// A search space as data: the candidate ops of every edge of the normal and the reduction cell, in α column order.
 /// DARTS-style cells have 14 edges (node i takes edges from the two cell inputs and nodes 0..i-1); a NAS-Bench-201

@@ -72,8 +72,8 @@ public sealed class Architect(Supernet net, SearchOptions options)
                 {
                     using var decay = optimizer.WeightDecayOf(w[i]).ToScalar();
                     using var decayed = w[i] * decay;
-                    var d = Scalars.Add(gTrain[i], decayed);
-                    if (optimizer.MomentumBuffer(w[i]) is { } buf) { using var b = buf * momentum; d = Scalars.Add(d, b); }
+                    var d = TensorSums.Add(gTrain[i], decayed);
+                    if (optimizer.MomentumBuffer(w[i]) is { } buf) { using var b = buf * momentum; d = TensorSums.Add(d, b); }
                     w[i].sub_(d * step);
                 }
             }

@@ -1,6 +1,5 @@
 using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Spaces;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -58,7 +57,7 @@ public sealed class MixedOp : nn.Module
             using var w = weights[k];
             using var wy = y * w;
             if (sum is null) sum = wy.alias();
-            else { var s = SearchToDeploy.Core.Torch.Scalars.Add(sum, wy); sum.Dispose(); sum = s; }
+            else { var s = SearchToDeploy.Core.Torch.TensorSums.Add(sum, wy); sum.Dispose(); sum = s; }
         }
         return sum ?? ops[0].call(xp); // only "none": zeros of the output shape
     }
@@ -69,25 +68,5 @@ public sealed class MixedOp : nn.Module
         long cp = Channels / PartialK;
         using var rest = x.narrow(1, cp, Channels - cp);
         return Stride == 1 ? rest.alias() : functional.max_pool2d(rest, 2, 2);
-    }
-}
-
-/// <summary>PC-DARTS partial channels: joining a node's op part and bypass part, then the channel shuffle.</summary>
-public static class PartialChannels
-{
-    /// <summary>channel_shuffle(cat(opPart, bypass), K): view as [N, K, C/K, H, W], swap dims 1 and 2, flatten.</summary>
-    public static Tensor Merge(Tensor opPart, Tensor bypass, int k)
-    {
-        using var cat = torch.cat([opPart, bypass], 1);
-        return Shuffle(cat, k);
-    }
-
-    public static Tensor Shuffle(Tensor x, int groups)
-    {
-        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        using var v = x.view(n, groups, c / groups, h, w);
-        using var t = v.transpose(1, 2);
-        using var cont = t.contiguous();
-        return cont.view(n, c, h, w);
     }
 }

@@ -1,5 +1,4 @@
-using SearchToDeploy.Nas.Supernets.Darts;
-using SearchToDeploy.Nas.Supernets.Nb201;
+using SearchToDeploy.Nas.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -72,18 +71,4 @@ public static class RandomFeatures
         }
         return (t, f, a);
     }
-}
-
-/// <summary>A module that owns convolution filters (and biases): what random features freeze.</summary>
-public interface IConvolutionWeights
-{
-    IEnumerable<Parameter> ConvolutionWeights { get; }
-    IEnumerable<Parameter> ConvolutionBiases { get; }
-}
-
-public static class SupernetFactory
-{
-    public static Supernet Create(SupernetConfig cfg) => cfg.Space.Kind == Spaces.SpaceKind.Nb201
-        ? new Nb201Supernet(cfg)
-        : new DartsSupernet(cfg);
 }

@@ -11,13 +11,6 @@ namespace SearchToDeploy.Nas.Supernets;
 /// normalisation), which are registered parameters so checkpoints carry them. Weights and architecture parameters
 /// are exposed separately, each for its own optimizer.
 /// </summary>
-/// <summary>A cell type's architecture weights: softmax(α) per edge, and β̂ per edge where edge normalisation is on.</summary>
-public sealed record CellWeights(double[][] Ops, double[]? Edges)
-{
-    /// <summary>The weights the derivation ranks: softmax(α) scaled by the edge weight.</summary>
-    public double[][] Effective => Edges is null ? Ops : [.. Ops.Select((row, e) => row.Select(w => w * Edges[e]).ToArray())];
-}
-
 public abstract class Supernet : nn.Module<Tensor, Tensor>
 {
     protected Supernet(string name, SupernetConfig config) : base(name)

@@ -21,7 +21,7 @@ public static class SearchArtifacts
         var firmness = history.Select((_, i) => Firmness.Of(o, history, i)).ToList();
         WriteMetricsCsv(Path.Combine(dir, "metrics.csv"), history, firmness);
         WriteAlphasCsv(Path.Combine(dir, "alphas.csv"), space, history);
-        TensorBoardEvents.Write(Path.Combine(dir, TensorBoardEvents.FileName), Scalars(history, firmness));
+        TensorBoardEvents.Write(Path.Combine(dir, TensorBoardEvents.FileName), BoardScalars(history, firmness));
         foreach (var cell in history[^1].Weights.Keys)
             AlphaPlot(Path.Combine(dir, $"alphas_{cell}.png"), space.EdgesOf(cell == "reduce"), history, cell, space);
         CurvesPlot(Path.Combine(dir, "curves.png"), history);
@@ -70,7 +70,7 @@ public static class SearchArtifacts
         AtomicFile.WriteAllText(path, sb.ToString());
     }
 
-    private static IEnumerable<Scalar> Scalars(IReadOnlyList<EpochRecord> history, IReadOnlyList<Firmness?> firmness)
+    private static IEnumerable<Scalar> BoardScalars(IReadOnlyList<EpochRecord> history, IReadOnlyList<Firmness?> firmness)
     {
         foreach (var (h, f) in history.Zip(firmness))
         {

@@ -43,7 +43,7 @@ public static class TrainArtifacts
         {
             ["architecture"] = header.Architecture,
             ["space"] = header.Space,
-            ["network"] = EvalNetwork.KindName(header.Network),
+            ["network"] = RetrainNetwork.KindName(header.Network),
             ["channels"] = header.Channels,
             ["layers"] = header.Layers,
             ["dataset"] = header.Dataset,

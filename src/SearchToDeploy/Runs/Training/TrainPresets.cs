@@ -1,6 +1,6 @@
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Nas.Networks;
-using static SearchToDeploy.Nas.Networks.EvalNetwork;
+using static SearchToDeploy.Nas.Networks.RetrainNetwork;
 
 namespace SearchToDeploy.Runs.Training;
 
@@ -22,7 +22,7 @@ public static class TrainPresets
     {
         var o = preset.ToLowerInvariant() switch
         {
-            "paper-cifar" when EvalNetwork.IsNb201(network) => Nb201Paper() with { Network = network },
+            "paper-cifar" when RetrainNetwork.IsNb201(network) => Nb201Paper() with { Network = network },
             "paper-cifar" => new TrainOptions { Preset = "paper-cifar", Network = NetworkKind.Cifar },
             "paper-imagenet" => ImageNet(batchSize ?? ImageNetReferenceBatch),
             "cpu" => Cpu(network),
@@ -86,8 +86,8 @@ public static class TrainPresets
     private static TrainOptions Smoke(NetworkKind network) => new()
     {
         Preset = "smoke", Dataset = network switch { NetworkKind.ImageNet => "imagenet", NetworkKind.ImageNet64 or NetworkKind.Nb201x64 => "imagenette", _ => "cifar10" }, Network = network,
-        Channels = 8, Layers = EvalNetwork.IsNb201(network) ? 1 : 3, AuxWeight = EvalNetwork.IsNb201(network) ? 0 : 0.4,
-        DropPath = EvalNetwork.IsNb201(network) ? 0 : 0.1, Epochs = 2, BatchSize = 32, LearningRate = 0.05, Cutout = 0,
+        Channels = 8, Layers = RetrainNetwork.IsNb201(network) ? 1 : 3, AuxWeight = RetrainNetwork.IsNb201(network) ? 0 : 0.4,
+        DropPath = RetrainNetwork.IsNb201(network) ? 0 : 0.1, Epochs = 2, BatchSize = 32, LearningRate = 0.05, Cutout = 0,
         MaxTrainImages = 256, MaxValidImages = 256, ImageSize = 64, Workers = 1,
     };
 }

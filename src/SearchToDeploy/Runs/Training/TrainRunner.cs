@@ -101,8 +101,8 @@ public sealed class TrainRunner
         {
             if (resume) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
             AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
-            _log.WriteLine($"train: {EvalNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
-            _log.WriteLine($"network: C={cfg.Channels}, {(EvalNetwork.IsNb201(cfg.Kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
+            _log.WriteLine($"train: {RetrainNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
+            _log.WriteLine($"network: C={cfg.Channels}, {(RetrainNetwork.IsNb201(cfg.Kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
                            TorchDevices.Where(_device, torch.get_num_threads().ToString()));
             _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
@@ -145,7 +145,7 @@ public sealed class TrainRunner
         return (new ImageNetTrainTransform(norm, size, jitter, _o.CropScaleMin), new ResizeCropTransform(norm, resize, size), resize);
     }
 
-    private ModelSize CheckSize(EvalNetwork net, int inputSize)
+    private ModelSize CheckSize(RetrainNetwork net, int inputSize)
     {
         ModelSize size;
         try
@@ -162,7 +162,7 @@ public sealed class TrainRunner
         }
         catch (Exception e) when (e is not InputException)
         {
-            throw new InputException($"the {EvalNetwork.KindName(net.Kind)} network does not fit {inputSize}x{inputSize} inputs" +
+            throw new InputException($"the {RetrainNetwork.KindName(net.Kind)} network does not fit {inputSize}x{inputSize} inputs" +
                                      $": {NativeErrors.Message(e)}");
         }
         if (_o.MaxMultiplyAdds > 0 && size.MultiplyAdds > _o.MaxMultiplyAdds)
@@ -171,7 +171,7 @@ public sealed class TrainRunner
         return size;
     }
 
-    private TrainRecord RunEpoch(int epoch, double lr, EvalNetwork net, Sgd sgd, DataLoader trainLoader, DataLoader validLoader, CancellationToken cancel)
+    private TrainRecord RunEpoch(int epoch, double lr, RetrainNetwork net, Sgd sgd, DataLoader trainLoader, DataLoader validLoader, CancellationToken cancel)
     {
         torch.random.manual_seed(_o.Seed * 1_000_003 + epoch);
         double dropPath = _o.DropPath * epoch / _o.Epochs;
@@ -225,7 +225,7 @@ public sealed class TrainRunner
     }
 
     /// <summary>Plain cross-entropy, top-1 and top-5 (%) over a loader, in evaluation mode.</summary>
-    public static (double Loss, double Top1, double Top5) Evaluate(EvalNetwork net, DataLoader loader, Device device)
+    public static (double Loss, double Top1, double Top5) Evaluate(RetrainNetwork net, DataLoader loader, Device device)
     {
         bool wasTraining = net.training;
         net.eval();
@@ -252,7 +252,7 @@ public sealed class TrainRunner
         catch (JsonException e) { throw new InputException($"{path}: its training options do not parse ({e.Message})"); }
     }
 
-    private static void Save(string path, TrainHeader header, EvalNetwork net, Sgd? sgd)
+    private static void Save(string path, TrainHeader header, RetrainNetwork net, Sgd? sgd)
     {
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (k, v) in net.state_dict()) tensors["model." + k] = v;
@@ -260,7 +260,7 @@ public sealed class TrainRunner
         CheckpointFile.Save(path, JsonSerializer.Serialize(header, TrainHeader.Json), tensors);
     }
 
-    private void Resume(string path, TrainHeader now, EvalNetwork net, Sgd sgd, List<TrainRecord> history)
+    private void Resume(string path, TrainHeader now, RetrainNetwork net, Sgd sgd, List<TrainRecord> history)
     {
         var (json, tensors) = CheckpointFile.Load(path);
         try

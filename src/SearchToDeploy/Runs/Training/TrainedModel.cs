@@ -1,55 +1,17 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using SearchToDeploy.Core.Checkpoints;
-using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SearchToDeploy.Runs.Training;
 
-/// <summary>
-/// What a retraining checkpoint says about its network: enough to rebuild it without the options (architecture,
-/// network shape, class names, input preprocessing) plus the options, history and progress.
-/// </summary>
-public sealed record TrainHeader
-{
-    public int Version { get; init; } = 1;
-    public int EpochsDone { get; init; }
-    public string Architecture { get; init; } = "";
-    public string Space { get; init; } = "";
-    public NetworkKind Network { get; init; }
-    public long Channels { get; init; }
-    public int Layers { get; init; }
-    public bool Auxiliary { get; init; }
-    public string Dataset { get; init; } = "";
-    public List<string> Classes { get; init; } = [];
-    public int InputSize { get; init; }
-    /// <summary>Evaluation preprocessing: resize the shorter side to this (0 = none, for 32x32 datasets), then centre-crop InputSize.</summary>
-    public int ResizeShorter { get; init; }
-    public float[] Mean { get; init; } = [];
-    public float[] Std { get; init; } = [];
-    public string Options { get; init; } = "";
-    public List<TrainRecord> History { get; init; } = [];
-
-    public NetworkConfig NetworkConfig => new(Network, Channels, Layers, Classes.Count, Auxiliary);
-    public Architecture ParseArchitecture() => SearchToDeploy.Nas.Architectures.Architecture.ParseText(Architecture, Space);
-
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-}
-
 /// <summary>A trained evaluation network loaded from a run's checkpoint, in evaluation mode.</summary>
-public sealed class TrainedModel(EvalNetwork network, TrainHeader header) : IDisposable
+public sealed class TrainedModel(RetrainNetwork network, TrainHeader header) : IDisposable
 {
     public const string BestName = "best.s2d", LastName = "last.s2d";
 
-    public EvalNetwork Network { get; } = network;
+    public RetrainNetwork Network { get; } = network;
     public TrainHeader Header { get; } = header;
 
     /// <summary>Loads a checkpoint file, or a run folder's best checkpoint (else its last).</summary>
@@ -87,7 +49,7 @@ public sealed class TrainedModel(EvalNetwork network, TrainHeader header) : IDis
         return h;
     }
 
-    internal static void LoadWeights(string path, EvalNetwork net, IReadOnlyDictionary<string, Tensor> tensors)
+    internal static void LoadWeights(string path, RetrainNetwork net, IReadOnlyDictionary<string, Tensor> tensors)
     {
         var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
         try

@@ -90,22 +90,22 @@ public sealed class FusedDartsCell : nn.Module
                 int p = s.StackIndex(op, t);
                 if (p < 0) continue;
                 using var slice = y.narrow(1, p * _cp, _cp);
-                part = FusedTerms.Sum(part, slice);
+                part = FusedArithmetic.Sum(part, slice);
             }
             foreach (var (op, pool) in o.Pools)
             {
                 int p = s.StackIndex(op, t);
                 if (p < 0) continue;
-                using (var row = pool.Scale[p]) using (var scale = row.view(1, _cp, 1, 1)) part = FusedTerms.MultiplyAdd(part, pool.Normalised, scale);
-                if (pool.Bias is not null) using (var b = pool.Bias[p]) bias = FusedTerms.Sum(bias, b);
+                using (var row = pool.Scale[p]) using (var scale = row.view(1, _cp, 1, 1)) part = FusedArithmetic.MultiplyAdd(part, pool.Normalised, scale);
+                if (pool.Bias is not null) using (var b = pool.Bias[p]) bias = FusedArithmetic.Sum(bias, b);
             }
             if (s.Stride == 1)
             {
-                if (m.Whole[t] is { } v) whole = FusedTerms.MultiplyAdd(whole, states[j], v);
+                if (m.Whole[t] is { } v) whole = FusedArithmetic.MultiplyAdd(whole, states[j], v);
                 continue;
             }
-            if (o.Reduce[t] is { } r) part = FusedTerms.MultiplyAdd(part, r, m.Reduce[t]!);
-            if (o.Bypass is { } bp) tail = FusedTerms.MultiplyAdd(tail, bp, m.Bypass[t]!);
+            if (o.Reduce[t] is { } r) part = FusedArithmetic.MultiplyAdd(part, r, m.Reduce[t]!);
+            if (o.Bypass is { } bp) tail = FusedArithmetic.MultiplyAdd(tail, bp, m.Bypass[t]!);
         }
         if (bias is not null)
         {
@@ -113,7 +113,7 @@ public sealed class FusedDartsCell : nn.Module
             using (var typed = bias.As(part!.dtype))
             using (var b = typed.view(1, _cp, 1, 1))
             {
-                var withBias = SearchToDeploy.Core.Torch.Scalars.Add(part, b);
+                var withBias = SearchToDeploy.Core.Torch.TensorSums.Add(part, b);
                 part.Dispose();
                 part = withBias;
             }
@@ -126,7 +126,7 @@ public sealed class FusedDartsCell : nn.Module
         if (_k == 1)
         {
             if (whole is null || part is null) return whole ?? part ?? Zeros(states, _c);
-            var sum = SearchToDeploy.Core.Torch.Scalars.Add(whole, part);
+            var sum = SearchToDeploy.Core.Torch.TensorSums.Add(whole, part);
             whole.Dispose(); part.Dispose();
             return sum;
         }
@@ -140,12 +140,12 @@ public sealed class FusedDartsCell : nn.Module
         }
         if (part is not null)
         {
-            using (var h = whole.narrow(1, 0, _cp)) SearchToDeploy.Core.Torch.Scalars.AddInPlace(h, part);
+            using (var h = whole.narrow(1, 0, _cp)) SearchToDeploy.Core.Torch.TensorSums.AddInPlace(h, part);
             part.Dispose();
         }
         if (tail is not null)
         {
-            using (var rest = whole.narrow(1, _cp, _c - _cp)) SearchToDeploy.Core.Torch.Scalars.AddInPlace(rest, tail);
+            using (var rest = whole.narrow(1, _cp, _c - _cp)) SearchToDeploy.Core.Torch.TensorSums.AddInPlace(rest, tail);
             tail.Dispose();
         }
         var shuffled = PartialChannels.Shuffle(whole, _k);

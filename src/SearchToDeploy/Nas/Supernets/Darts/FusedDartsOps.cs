@@ -68,14 +68,14 @@ internal sealed class StackedConvOp : nn.Module, IConvolutionWeights
         return Conv.Apply(d, pw, null, groups: Edges);
     }
 
-    /// <summary>The last BN, applying each edge's op weight (<see cref="FusedTerms.FoldedBatchNorm"/>).</summary>
+    /// <summary>The last BN, applying each edge's op weight (<see cref="FusedArithmetic.FoldedBatchNorm"/>).</summary>
     private Tensor FoldedBn(Tensor x, BatchNorm2d bn, Tensor scale)
     {
         if (training && bn.num_batches_tracked is { } n)
             using (torch.no_grad())
             using (var one = torch.ones_like(n))
-                SearchToDeploy.Core.Torch.Scalars.AddInPlace(n, one); // as the module counts its batches (read only without momentum)
-        return FusedTerms.FoldedBatchNorm(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, scale, training || !_cfg.TrackRunningStats, _cfg.BnMomentum);
+                SearchToDeploy.Core.Torch.TensorSums.AddInPlace(n, one); // as the module counts its batches (read only without momentum)
+        return FusedArithmetic.FoldedBatchNorm(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, scale, training || !_cfg.TrackRunningStats, _cfg.BnMomentum);
     }
 
     internal static BatchNorm2d Bn(long channels, OpConfig cfg, bool? affine = null) =>

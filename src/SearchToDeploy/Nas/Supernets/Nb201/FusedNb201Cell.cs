@@ -1,4 +1,3 @@
-using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Ops;
 using TorchSharp;
@@ -74,7 +73,7 @@ public sealed class FusedNb201Cell : nn.Module
     {
         using var relu = functional.relu(xp);
         using var conv = p.Convolve(relu);
-        return FusedTerms.FoldedBatchNorm(conv, p.bn_weight, p.bn_bias, p.running_mean, p.running_var, scale, training || !_track, _momentum);
+        return FusedArithmetic.FoldedBatchNorm(conv, p.bn_weight, p.bn_bias, p.running_mean, p.running_var, scale, training || !_track, _momentum);
     }
 
     /// <summary>Node i = Σ_j [whole-channel term of node j + pool and conv terms on the op channels], then the shuffle.</summary>
@@ -84,94 +83,27 @@ public sealed class FusedNb201Cell : nn.Module
         for (int j = 0; j < i; j++)
         {
             int e = Nb201Arch.EdgeIndex(i, j), n = i - j - 1; // n: the edge's position among node j's outgoing edges
-            if (mix.Whole[e] is { } v) whole = FusedTerms.MultiplyAdd(whole, nodes[j], v);
-            if (_layout.Conv3 >= 0) part = FusedTerms.Sum(part, convs[j][n]);
-            if (_layout.Conv1 >= 0) part = FusedTerms.Sum(part, convs[j][(_layout.Conv3 >= 0 ? Nb201Layout.Outgoing[j].Length : 0) + n]);
-            if (pooled[j] is { } p) part = FusedTerms.MultiplyAdd(part, p, mix.Pool[e]!);
+            if (mix.Whole[e] is { } v) whole = FusedArithmetic.MultiplyAdd(whole, nodes[j], v);
+            if (_layout.Conv3 >= 0) part = FusedArithmetic.Sum(part, convs[j][n]);
+            if (_layout.Conv1 >= 0) part = FusedArithmetic.Sum(part, convs[j][(_layout.Conv3 >= 0 ? Nb201Layout.Outgoing[j].Length : 0) + n]);
+            if (pooled[j] is { } p) part = FusedArithmetic.MultiplyAdd(part, p, mix.Pool[e]!);
         }
         if (part is null && whole is null) throw new InvalidOperationException("a NAS-Bench-201 node whose ops are all 'none'");
         if (_k == 1)
         {
             if (whole is null || part is null) return whole ?? part!;
-            var sum = SearchToDeploy.Core.Torch.Scalars.Add(whole, part);
+            var sum = SearchToDeploy.Core.Torch.TensorSums.Add(whole, part);
             whole.Dispose(); part.Dispose();
             return sum;
         }
         if (part is not null)
         {
-            using (var head = whole!.narrow(1, 0, _cp)) SearchToDeploy.Core.Torch.Scalars.AddInPlace(head, part);
+            using (var head = whole!.narrow(1, 0, _cp)) SearchToDeploy.Core.Torch.TensorSums.AddInPlace(head, part);
             part.Dispose();
         }
         var shuffled = PartialChannels.Shuffle(whole!, _k);
         whole!.Dispose();
         return shuffled;
-    }
-}
-
-/// <summary>Where the NAS-Bench-201 ops sit in α's columns, and the cell's edge structure.</summary>
-public sealed record Nb201Layout(int Skip, int Conv1, int Conv3, int Pool)
-{
-    /// <summary>The outgoing edges (edge index, target node) of each source node 0..2.</summary>
-    public static readonly (int Edge, int To)[][] Outgoing =
-        [.. Enumerable.Range(0, 3).Select(j => Enumerable.Range(j + 1, 3 - j).Select(i => (Nb201Arch.EdgeIndex(i, j), i)).ToArray())];
-
-    public bool HasConv => Conv1 >= 0 || Conv3 >= 0;
-
-    public static Nb201Layout Of(Spaces.SearchSpace space)
-    {
-        var ops = space.Normal[0].ToList();
-        if (space.Normal.Any(e => !e.SequenceEqual(ops))) throw new ArgumentException("the fused NAS-Bench-201 cell needs the same ops on every edge");
-        return new(ops.IndexOf(OpRegistry.Skip), ops.IndexOf(OpRegistry.Conv1), ops.IndexOf(OpRegistry.Conv3), ops.IndexOf(OpRegistry.AvgPool3));
-    }
-}
-
-/// <summary>
-/// What the fused cells of one stage need from α and β, computed once per forward pass (every cell shares α):
-/// per edge, the per-channel weights of the whole-node term (skip weight on the op channels, β on the bypass
-/// channels; a scalar skip weight without partial channels; in the activations' type, so that multiplying by them
-/// does not promote bfloat16 activations to float32) and the pooling weight; per source node, the BN scale of
-/// its stacked convolutions ([3x3 of each outgoing edge..., 1x1 of each...], each repeated over C/K channels).
-/// </summary>
-public sealed class Nb201Mixing : IDisposable
-{
-    public Tensor?[] Whole { get; } = new Tensor?[Nb201Arch.EdgeCount];
-    public Tensor?[] Pool { get; } = new Tensor?[Nb201Arch.EdgeCount];
-    public Tensor?[] ConvScale { get; } = new Tensor?[3];
-
-    /// <param name="weights">softmax(α), [6, ops].</param>
-    /// <param name="edgeWeights">Node-normalised β, [6], or null.</param>
-    /// <param name="activations">The activations' type where it differs from the weights' (bfloat16), else null.</param>
-    public Nb201Mixing(Tensor weights, Tensor? edgeWeights, Nb201Layout layout, long channels, int k, ScalarType? activations = null)
-    {
-        long cp = channels / k;
-        using var scaled = edgeWeights is null ? weights.alias() : weights * edgeWeights.unsqueeze(1);
-        for (int e = 0; e < Nb201Arch.EdgeCount; e++)
-        {
-            if (layout.Pool >= 0) Pool[e] = scaled[e, layout.Pool];
-            if (k == 1) { Whole[e] = layout.Skip >= 0 ? scaled[e, layout.Skip] : null; continue; }
-            using var skip = layout.Skip >= 0 ? scaled[e, layout.Skip].expand(cp) : torch.zeros(cp, scaled.dtype, scaled.device);
-            using var beta = edgeWeights is null ? torch.ones(channels - cp, scaled.dtype, scaled.device) : edgeWeights[e].expand(channels - cp);
-            using var v = torch.cat([skip, beta], 0);
-            using var typed = v.As(activations);
-            Whole[e] = typed.view(1, channels, 1, 1);
-        }
-        if (!layout.HasConv) return;
-        for (int j = 0; j < 3; j++)
-        {
-            using var index = torch.tensor(Nb201Layout.Outgoing[j].Select(o => (long)o.Edge).ToArray(), device: scaled.device);
-            using var rows = scaled.index_select(0, index);
-            var cols = new List<Tensor>();
-            if (layout.Conv3 >= 0) cols.Add(rows.select(1, layout.Conv3));
-            if (layout.Conv1 >= 0) cols.Add(rows.select(1, layout.Conv1));
-            using var perOp = torch.cat(cols, 0);
-            foreach (var c in cols) c.Dispose();
-            ConvScale[j] = perOp.repeat_interleave(cp);
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var t in Whole.Concat(Pool).Concat(ConvScale)) t?.Dispose();
     }
 }
 
@@ -224,7 +156,6 @@ internal sealed class NodeConvs : nn.Module, IConvolutionWeights
         }
         RegisterComponents();
     }
-
 
     /// <summary>
     /// The 3x3 and the 1x1 convolutions of all outgoing edges in one convolution call, outputs side by side

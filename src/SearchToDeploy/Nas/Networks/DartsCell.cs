@@ -14,7 +14,7 @@ namespace SearchToDeploy.Nas.Networks;
 /// genotype's entries 2i and 2i+1, then the channel concat of the concat nodes. In a reduction cell the ops on the
 /// cell inputs have stride 2. In training, drop-path zeroes the output of every non-identity op per sample.
 /// </summary>
-public sealed class EvalCell : nn.Module
+public sealed class DartsCell : nn.Module
 {
     private readonly Module<Tensor, Tensor> preprocess0;
     private readonly Module<Tensor, Tensor> preprocess1;
@@ -22,8 +22,8 @@ public sealed class EvalCell : nn.Module
     private readonly int[] _indices;
     private readonly int[] _concat;
 
-    public EvalCell(DartsGenotype genotype, long cPrevPrev, long cPrev, long c, bool reduction, bool reductionPrev)
-        : base(nameof(EvalCell))
+    public DartsCell(DartsGenotype genotype, long cPrevPrev, long cPrev, long c, bool reduction, bool reductionPrev)
+        : base(nameof(DartsCell))
     {
         var cfg = OpConfig.Eval;
         preprocess0 = reductionPrev ? new FactorizedReduce(cPrevPrev, c, cfg) : new ReLUConvBN(cPrevPrev, c, 1, 1, 0, cfg);
@@ -53,7 +53,7 @@ public sealed class EvalCell : nn.Module
             {
                 using var h1 = Apply(2 * i, states, dropPath);
                 using var h2 = Apply(2 * i + 1, states, dropPath);
-                states.Add(SearchToDeploy.Core.Torch.Scalars.Add(h1, h2));
+                states.Add(SearchToDeploy.Core.Torch.TensorSums.Add(h1, h2));
             }
             return torch.cat([.. _concat.Select(i => states[i])], 1);
         }

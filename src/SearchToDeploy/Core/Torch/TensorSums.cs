@@ -10,7 +10,7 @@ namespace SearchToDeploy.Core.Torch;
 /// can free it while libtorch still reads it (a search died of it; docs/torch-notes.md). Code here makes its scalars
 /// explicitly and adds through these helpers, whose alpha lives for the process.
 /// </summary>
-public static class Scalars
+public static class TensorSums
 {
     public static readonly Scalar One = 1.ToScalar();
 

@@ -2,9 +2,6 @@ using System.Text;
 
 namespace SearchToDeploy.Benchmarks;
 
-/// <summary>One measured row of a benchmark: a name, its settings and named figures.</summary>
-public sealed record BenchRow(string Name, string Settings, IReadOnlyDictionary<string, double> Figures);
-
 /// <summary>Rows of one benchmark run, printable as a Markdown table.</summary>
 public sealed class BenchTable(string title, params string[] figureNames)
 {

@@ -5,18 +5,11 @@ using static TorchSharp.torch.nn;
 namespace SearchToDeploy.Nas.Networks;
 
 /// <summary>
-/// The evaluation networks built from a searched cell: DARTS's CIFAR and ImageNet (mobile setting, 224 px) networks,
-/// the ImageNet network's variant for 64-px inputs, NAS-Bench-201's network, and its variant for 64-px inputs (a
-/// stride-2 stem; with the benchmark's ResNet cell it is a ResNet).
-/// </summary>
-public enum NetworkKind { Cifar, ImageNet, Nb201, ImageNet64, Nb201x64 }
-
-/// <summary>
 /// A network built from a searched architecture, trained from scratch. <see cref="forward"/> returns the logits; in
 /// training with an auxiliary head, <see cref="ForwardWithAux"/> also returns the auxiliary logits (none in
 /// evaluation). Everything except the auxiliary head is what gets deployed.
 /// </summary>
-public abstract class EvalNetwork(string name) : Module<Tensor, Tensor>(name)
+public abstract class RetrainNetwork(string name) : Module<Tensor, Tensor>(name)
 {
     /// <summary>The name prefix of the auxiliary head's parameters (excluded from the published parameter counts).</summary>
     public const string AuxiliaryPrefix = "auxiliary";

@@ -1,10 +1,6 @@
 using System.Globalization;
-using SearchToDeploy.Nas.Architectures;
 
-namespace SearchToDeploy.Nas.Spaces;
-
-/// <summary>One architecture's row of a NAS-Bench-201 accuracy table (percent; null where the table has no value).</summary>
-public sealed record Nb201Entry(int Index, string Arch, IReadOnlyDictionary<string, double?> Accuracies);
+namespace SearchToDeploy.Nas.Architectures;
 
 /// <summary>
 /// A NAS-Bench-201 accuracy table (tab-separated: arch, then accuracy columns such as cifar10_test; row i is

@@ -7,13 +7,13 @@ using static TorchSharp.torch.nn;
 namespace SearchToDeploy.Nas.Supernets;
 
 /// <summary>The building blocks the fused cells (<see cref="FusedNb201Cell"/>, <see cref="FusedDartsCell"/>) sum their nodes with.</summary>
-internal static class FusedTerms
+internal static class FusedArithmetic
 {
     /// <summary>sum + x·w (x·w when there is no sum yet); frees the old sum.</summary>
     public static Tensor MultiplyAdd(Tensor? sum, Tensor x, Tensor w)
     {
         if (sum is null) return x * w;
-        var r = torch.addcmul(sum, x, w, SearchToDeploy.Core.Torch.Scalars.One);
+        var r = torch.addcmul(sum, x, w, SearchToDeploy.Core.Torch.TensorSums.One);
         sum.Dispose();
         return r;
     }
@@ -22,7 +22,7 @@ internal static class FusedTerms
     public static Tensor Sum(Tensor? sum, Tensor x)
     {
         if (sum is null) return x.alias();
-        var r = SearchToDeploy.Core.Torch.Scalars.Add(sum, x);
+        var r = SearchToDeploy.Core.Torch.TensorSums.Add(sum, x);
         sum.Dispose();
         return r;
     }

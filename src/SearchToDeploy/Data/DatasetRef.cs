@@ -3,10 +3,6 @@ using SearchToDeploy.Data.Transforms;
 
 namespace SearchToDeploy.Data;
 
-public enum DatasetKind { Cifar10, Cifar100, Svhn, ImageNet, ImageFolder, Imagenette }
-
-public enum Split { Train, Test }
-
 /// <summary>
 /// A dataset by name and location. CIFAR-10, CIFAR-100 and SVHN live in fixed folders of the data root
 /// (cifar-10-batches-bin/, cifar-100-binary/, svhn/); ImageNet is a folder with train/ and val/ (the given path, else

@@ -1,0 +1,4 @@
+
+namespace SearchToDeploy.Data;
+
+public enum Split { Train, Test }

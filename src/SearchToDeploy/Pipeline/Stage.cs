@@ -1,0 +1,4 @@
+
+namespace SearchToDeploy.Pipeline;
+
+public enum Stage { Search, Train, Export, Validate, Package }

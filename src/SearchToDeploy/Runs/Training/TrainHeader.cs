@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Networks;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Runs.Training;
+
+/// <summary>
+/// What a retraining checkpoint says about its network: enough to rebuild it without the options (architecture,
+/// network shape, class names, input preprocessing) plus the options, history and progress.
+/// </summary>
+public sealed record TrainHeader
+{
+    public int Version { get; init; } = 1;
+    public int EpochsDone { get; init; }
+    public string Architecture { get; init; } = "";
+    public string Space { get; init; } = "";
+    public NetworkKind Network { get; init; }
+    public long Channels { get; init; }
+    public int Layers { get; init; }
+    public bool Auxiliary { get; init; }
+    public string Dataset { get; init; } = "";
+    public List<string> Classes { get; init; } = [];
+    public int InputSize { get; init; }
+    /// <summary>Evaluation preprocessing: resize the shorter side to this (0 = none, for 32x32 datasets), then centre-crop InputSize.</summary>
+    public int ResizeShorter { get; init; }
+    public float[] Mean { get; init; } = [];
+    public float[] Std { get; init; } = [];
+    public string Options { get; init; } = "";
+    public List<TrainRecord> History { get; init; } = [];
+
+    public NetworkConfig NetworkConfig => new(Network, Channels, Layers, Classes.Count, Auxiliary);
+    public Architecture ParseArchitecture() => SearchToDeploy.Nas.Architectures.Architecture.ParseText(Architecture, Space);
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+}

@@ -1,0 +1,52 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace SearchToDeploy.Tests.Core;
+
+/// <summary>The sources under src/ compiled with Roslyn (once per test run), for the house-rule tests that read code.</summary>
+internal static class SourceCompilation
+{
+    public static readonly string Root = RepositoryRoot();
+    private static readonly Lazy<CSharpCompilation> Compiled = new(Compile);
+
+    public static CSharpCompilation Sources => Compiled.Value;
+
+    /// <summary>The library's source folder, whose first-level folders are its rooms.</summary>
+    public static string Library => Path.Combine(Root, "src", "SearchToDeploy");
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "SearchToDeploy.sln"))) return dir.FullName;
+        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+
+    public static IEnumerable<string> Files(string folder) => Directory.GetFiles(folder, "*.cs", SearchOption.AllDirectories)
+        .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"));
+
+    private static CSharpCompilation Compile()
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Preview);
+        var trees = Files(Path.Combine(Root, "src")).Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), parse, f)).ToList();
+        // The SDK's implicit usings (the projects set ImplicitUsings).
+        trees.Add(CSharpSyntaxTree.ParseText("global using System; global using System.IO; global using System.Linq; global using System.Collections.Generic; " +
+                                             "global using System.Threading; global using System.Threading.Tasks; global using System.Net.Http;", parse));
+        var ours = new[] { "SearchToDeploy.dll", "s2d.dll", "SearchToDeploy.Tests.dll" };
+        var dlls = Directory.GetFiles(AppContext.BaseDirectory, "*.dll").Where(p => !ours.Contains(Path.GetFileName(p)))
+            .Concat(Directory.GetFiles(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "*.dll"))
+            .Where(IsManaged).GroupBy(Path.GetFileName).Select(g => g.First());
+        return CSharpCompilation.Create("scan", trees, dlls.Select(p => MetadataReference.CreateFromFile(p)),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+    }
+
+    private static bool IsManaged(string path)
+    {
+        try
+        {
+            using var s = File.OpenRead(path);
+            using var pe = new System.Reflection.PortableExecutable.PEReader(s);
+            return pe.HasMetadata;
+        }
+        catch (BadImageFormatException) { return false; }
+    }
+}
