@@ -93,7 +93,7 @@ public static class BenchCommands
     {
         var root = CommonOptions.DataRoot();
         var spaces = new Option<string[]>("--space") { Description = "Spaces to measure", DefaultValueFactory = _ => ["nas-bench-201", "darts"], AllowMultipleArgumentsPerToken = true };
-        var methods = new Option<string[]>("--method") { Description = "Methods to measure", DefaultValueFactory = _ => [.. SearchToDeploy.Nas.Strategies.SearchMethods.Names], AllowMultipleArgumentsPerToken = true };
+        var methods = new Option<string[]>("--method") { Description = "Methods to measure", DefaultValueFactory = _ => [.. SearchToDeploy.Nas.Strategies.SearchMethod.Names], AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch-size") { Description = "Batch size", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "Measured steps per variant (after 2 warm-up steps)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "Torch threads (0 = all cores)" };
@@ -108,7 +108,7 @@ public static class BenchCommands
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             var cifar = DatasetRef.Resolve("cifar10", DataRoot.Resolve(r.GetValue(root))).Open(Split.Train);
-            var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(SearchToDeploy.Nas.Strategies.SearchMethods.Parse)],
+            var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(SearchToDeploy.Nas.Strategies.SearchMethod.Parse)],
                 r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), r.GetValue(parallel), r.GetValue(bf16), r.GetValue(unrolled), io.Out);
             return Report(io, table, r.GetValue(output));
         }));

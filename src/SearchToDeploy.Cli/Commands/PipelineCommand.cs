@@ -37,7 +37,7 @@ public static class PipelineCommand
             var s = PipelineRunner.ParseStage(r.GetValue(stage)!);
             var inputs = new PipelineInputs(DataRoot.Resolve(r.GetValue(root)), r.GetValue(imagenet), r.GetValue(transfer), r.GetValue(gate1), r.GetValue(gate5), r.GetValue(threads))
             {
-                Space = r.GetValue(space), Method = r.GetValue(method) is { } m ? SearchToDeploy.Nas.Strategies.SearchMethods.Parse(m) : null, Seed = r.GetValue(seed),
+                Space = r.GetValue(space), Method = r.GetValue(method) is { } m ? SearchToDeploy.Nas.Strategies.SearchMethod.Parse(m) : null, Seed = r.GetValue(seed),
                 ParallelSteps = r.GetValue(parallel), DeriveWithoutNone = r.GetValue(withoutNone), Device = r.GetValue(device) ?? "auto",
                 Precision = r.GetValue(precision) is { } pr ? SearchToDeploy.Core.Torch.Precisions.Parse(pr) : SearchToDeploy.Core.Torch.Precision.Float32,
             };

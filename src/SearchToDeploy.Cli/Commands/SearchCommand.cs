@@ -19,7 +19,7 @@ public static class SearchCommand
     {
         var cmd = new Command("search", "Search a cell with RF-PCDARTS, RF-DARTS, PC-DARTS or DARTS; writes genotype.json, logs, plots and checkpoints into --out");
         var space = new Option<string>("--space") { Description = $"Search space: {string.Join(", ", SearchSpaces.All.Select(s => s.Name))}", DefaultValueFactory = _ => "nas-bench-201" };
-        var method = new Option<string>("--method") { Description = $"Method: {string.Join(", ", SearchMethods.Names)}", DefaultValueFactory = _ => "rf-pcdarts" };
+        var method = new Option<string>("--method") { Description = $"Method: {string.Join(", ", SearchMethod.Names)}", DefaultValueFactory = _ => "rf-pcdarts" };
         var dataset = CommonOptions.Dataset(required: false);
         dataset.DefaultValueFactory = _ => "cifar10";
         var root = CommonOptions.DataRoot();
@@ -73,13 +73,13 @@ public static class SearchCommand
         cmd.SetAction(r => io.Guard(() =>
         {
             string dir = r.GetValue(outDir)!;
-            var m = SearchMethods.Parse(r.GetValue(method)!);
+            var m = SearchMethod.Parse(r.GetValue(method)!);
             // Resuming starts from the run's own options.json: only what is given again (runtime settings such as
             // --threads, or a change the checkpoint then refuses by name) overrides it.
             var saved = r.GetValue(resume) && !r.GetValue(force) ? SearchRunner.SavedOptions(dir) : null;
             if (saved is not null)
                 CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (space, SearchSpaces.Get(r.GetValue(space)!).Name, saved.SearchSpace.Name),
-                    (method, m.Name(), saved.Method.Name()), (preset, r.GetValue(preset)!, saved.Preset), (dataset, DatasetRef.CanonicalName(r.GetValue(dataset)!), DatasetRef.CanonicalName(saved.Dataset)));
+                    (method, m.Name, saved.Method.Name), (preset, r.GetValue(preset)!, saved.Preset), (dataset, DatasetRef.CanonicalName(r.GetValue(dataset)!), DatasetRef.CanonicalName(saved.Dataset)));
             var o = saved ?? SearchPresets.Create(r.GetValue(preset)!, r.GetValue(space)!, m);
             string dataRoot = DataRoot.Resolve(r.GetValue(root));
             o = o with

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Data.Transforms;
@@ -95,10 +94,8 @@ public static class SearchBenchmark
     private sealed class Variant : IDisposable
     {
         private readonly SearchOptions _o;
-        private readonly Supernet _net;
-        private readonly SearchStep _searchStep;
+        private readonly SearchSession _session;
         private readonly List<double> _arch = [], _weight = [], _total = [];
-        private readonly ParallelSteps? _parallel;
         private readonly long _macs;
         private double _peakMb, _allocatedPeakMb;
 
@@ -108,12 +105,8 @@ public static class SearchBenchmark
             _o = OptionsFor(space, method) with { Precision = precision, Unrolled = unrolled };
             _macs = ForwardMacs(_o, loader);
             torch.manual_seed(1);
-            _net = SupernetFactory.Create(_o.SupernetConfig(10) with { Fused = fused });
-            if (method.IsRandomFeatures()) RandomFeatures.Apply(_net, _o.FrozenInit, _o.TrainClassifier);
-            var sgd = new Sgd([new ParamGroup(_net.WeightParameters, _o.WeightDecay)], _o.Momentum, _o.Nesterov);
-            _net.train();
-            if (parallel) _parallel = new ParallelSteps(_net, ParallelSteps.ThreadsPerSide(threads));
-            _searchStep = new SearchStep(_net, sgd, new Architect(_net, _o), _o, _parallel);
+            _session = SearchSession.Create(_o with { ParallelSteps = parallel }, _o.SupernetConfig(10) with { Fused = fused }, torch.CPU, threads);
+            _session.Net.train();
             _first = loader.Epoch(0).Take(2).Select(b => { using (b) return b.ToTensors(); }).Select(t => (t.Images.DetachFromDisposeScope(), t.Labels.DetachFromDisposeScope())).ToList();
         }
 
@@ -157,8 +150,8 @@ public static class SearchBenchmark
         {
             using var scope = torch.NewDisposeScope();
             var total = Stopwatch.StartNew();
-            var r = _searchStep.Gradients(xt, yt, xa, ya, _o.LearningRate, archTrains: true);
-            _searchStep.UpdateWeights(_o.LearningRate);
+            var r = _session.Strategy.Gradients(xt, yt, xa, ya, _o.LearningRate, archTrains: true);
+            _session.Strategy.UpdateWeights(_o.LearningRate);
             return (r.ArchMilliseconds, r.WeightMilliseconds, total.Elapsed.TotalMilliseconds);
         }
 
@@ -177,15 +170,14 @@ public static class SearchBenchmark
         public void Dispose()
         {
             foreach (var (x, y) in _first) { x.Dispose(); y.Dispose(); }
-            _parallel?.Dispose();
-            _net.Dispose();
+            _session.Dispose();
         }
     }
 
     private static bool HasFusedCell(string space) =>
         SearchSpaces.Get(space) is var s && (s.Kind == SpaceKind.Nb201 || DartsCellLayout.Supports(s));
 
-    private static string Name(Row r) => $"{r.Space} {r.Method.Name()}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}{(r.Unrolled ? " (second order)" : "")}{(r.Precision == Precision.Float32 ? "" : $" ({r.Precision.Name()})")}";
+    private static string Name(Row r) => $"{r.Space} {r.Method.Name}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}{(r.Unrolled ? " (second order)" : "")}{(r.Precision == Precision.Float32 ? "" : $" ({r.Precision.Name()})")}";
 
     private static string SettingsOf(string space) => SearchSpaces.Get(space).Kind == SpaceKind.Nb201 ? "C=16, N=5" : "C=16, 8 cells";
 

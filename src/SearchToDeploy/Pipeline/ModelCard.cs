@@ -1,11 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SearchToDeploy.Core.Torch;
-using SearchToDeploy.Deploy.Inference;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Deploy.Validation;
-using SearchToDeploy.Nas.Strategies;
 
 namespace SearchToDeploy.Pipeline;
 
@@ -23,7 +20,7 @@ public static class ModelCard
         var sb = new StringBuilder();
         sb.AppendLine($"# {run}");
         sb.AppendLine();
-        sb.AppendLine($"An image classifier found by {profile.Search.Method.Name()} in the {profile.Search.Space} search space on {profile.Search.Dataset}, " +
+        sb.AppendLine($"An image classifier found by {profile.Search.Method.Name} in the {profile.Search.Space} search space on {profile.Search.Dataset}, " +
                       $"retrained as the {meta.GetValueOrDefault(NetworkExporter.Keys.Network)} network on {profile.Train.Dataset}, exported to ONNX and validated with ONNX Runtime " +
                       $"(SearchToDeploy, profile `{profile.Name}`).");
         sb.AppendLine();
@@ -56,8 +53,8 @@ public static class ModelCard
         sb.AppendLine("## How it was made");
         sb.AppendLine();
         var s = profile.Search; var t = profile.Train;
-        sb.AppendLine($"- Search: `{s.Method.Name()}`, space `{s.Space}`, {s.Dataset}, preset `{s.Preset}`, {s.Epochs} epochs, batch {s.BatchSize}, seed {s.Seed}; " +
-                      (s.Method.IsRandomFeatures()
+        sb.AppendLine($"- Search: `{s.Method.Name}`, space `{s.Space}`, {s.Dataset}, preset `{s.Preset}`, {s.Epochs} epochs, batch {s.BatchSize}, seed {s.Seed}; " +
+                      (s.Method.RandomFeatures
                           ? $"random features: the supernet's convolutions frozen at their random initialisation, BN affine parameters trained{(s.TrainClassifier ? ", classifier trained" : "")}."
                           : "all supernet weights trained (no random features)."));
         sb.AppendLine($"- Retraining: preset `{t.Preset}`, C={t.Channels}, {t.Layers} cells{(s.Space == "nas-bench-201" ? " per stage" : "")}, {t.Epochs} epochs, batch {t.BatchSize}, " +

@@ -50,17 +50,18 @@ public sealed class FusedDartsTests
         map.Stacked ? torch.cat(map.Keys.Select(k => source[k]).ToArray(), 0) : source[map.Keys[0]];
 
     [Theory]
-    [InlineData("darts", SearchMethod.Darts)]
-    [InlineData("darts", SearchMethod.PcDarts)]
-    [InlineData("darts", SearchMethod.RfDarts)]
-    [InlineData("darts", SearchMethod.RfPcDarts)]
-    [InlineData("s1", SearchMethod.RfPcDarts)]
-    [InlineData("s3", SearchMethod.Darts)]
-    public void Fused_supernet_matches_the_reference_in_outputs_gradients_and_running_statistics(string space, SearchMethod method)
+    [InlineData("darts", "darts")]
+    [InlineData("darts", "pc-darts")]
+    [InlineData("darts", "rf-darts")]
+    [InlineData("darts", "rf-pcdarts")]
+    [InlineData("s1", "rf-pcdarts")]
+    [InlineData("s3", "darts")]
+    public void Fused_supernet_matches_the_reference_in_outputs_gradients_and_running_statistics(string space, string methodName)
     {
+        var method = SearchMethod.Parse(methodName);
         using var scope = torch.NewDisposeScope();
-        bool pc = method.IsPartialChannel();
-        var cfg = new SupernetConfig(SearchSpaces.Get(space), 10, Channels: 8, Layers: 3, PartialK: pc ? 4 : 1, EdgeNormalization: pc, Affine: method.IsRandomFeatures());
+        bool pc = method.PartialChannels;
+        var cfg = new SupernetConfig(SearchSpaces.Get(space), 10, Channels: 8, Layers: 3, PartialK: pc ? 4 : 1, EdgeNormalization: pc, Affine: method.RandomFeatures);
         torch.manual_seed(3);
         var reference = SupernetFactory.Create(cfg with { Fused = false });
         var fused = SupernetFactory.Create(cfg);

@@ -46,15 +46,16 @@ public sealed class FusedNb201Tests
     }
 
     [Theory]
-    [InlineData(SearchMethod.Darts)]
-    [InlineData(SearchMethod.PcDarts)]
-    [InlineData(SearchMethod.RfDarts)]
-    [InlineData(SearchMethod.RfPcDarts)]
-    public void Fused_supernet_matches_the_reference_in_outputs_gradients_and_running_statistics(SearchMethod method)
+    [InlineData("darts")]
+    [InlineData("pc-darts")]
+    [InlineData("rf-darts")]
+    [InlineData("rf-pcdarts")]
+    public void Fused_supernet_matches_the_reference_in_outputs_gradients_and_running_statistics(string methodName)
     {
+        var method = SearchMethod.Parse(methodName);
         using var scope = torch.NewDisposeScope();
-        bool pc = method.IsPartialChannel();
-        var cfg = new SupernetConfig(SearchSpaces.Nb201, 10, Channels: 16, Layers: 1, PartialK: pc ? 4 : 1, EdgeNormalization: pc, Affine: method.IsRandomFeatures());
+        bool pc = method.PartialChannels;
+        var cfg = new SupernetConfig(SearchSpaces.Nb201, 10, Channels: 16, Layers: 1, PartialK: pc ? 4 : 1, EdgeNormalization: pc, Affine: method.RandomFeatures);
         torch.manual_seed(3);
         var reference = (Nb201Supernet)SupernetFactory.Create(cfg with { Fused = false });
         var fused = (Nb201Supernet)SupernetFactory.Create(cfg);

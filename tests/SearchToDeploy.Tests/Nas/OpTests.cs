@@ -72,7 +72,7 @@ public sealed class OpTests
         {
             var d = new TheoryData<string, SearchMethod>();
             foreach (var s in SearchSpaces.All)
-                foreach (var m in Enum.GetValues<SearchMethod>())
+                foreach (var m in SearchMethod.All)
                     d.Add(s.Name, m);
             return d;
         }
@@ -84,9 +84,9 @@ public sealed class OpTests
     {
         using var scope = torch.NewDisposeScope();
         var s = SearchSpaces.Get(space);
-        bool pc = method.IsPartialChannel();
+        bool pc = method.PartialChannels;
         var cfg = new SupernetConfig(s, 7, Channels: 8, Layers: s.Kind == SpaceKind.Nb201 ? 1 : 3,
-            PartialK: pc ? 2 : 1, EdgeNormalization: pc, Affine: method.IsRandomFeatures());
+            PartialK: pc ? 2 : 1, EdgeNormalization: pc, Affine: method.RandomFeatures);
         torch.manual_seed(1);
         using var net = SupernetFactory.Create(cfg);
         Assert.Equal([3L, 7], net.call(torch.randn(3, 3, 16, 16)).shape);

@@ -12,22 +12,23 @@ namespace SearchToDeploy.Tests.Nas;
 public sealed class ParallelStepsTests
 {
     [Theory]
-    [InlineData("nas-bench-201", SearchMethod.RfPcDarts)]
-    [InlineData("nas-bench-201", SearchMethod.Darts)]
-    [InlineData("darts", SearchMethod.PcDarts)]
-    public void Gradients_equal_those_of_separate_passes_at_the_same_parameters(string space, SearchMethod method)
+    [InlineData("nas-bench-201", "rf-pcdarts")]
+    [InlineData("nas-bench-201", "darts")]
+    [InlineData("darts", "pc-darts")]
+    public void Gradients_equal_those_of_separate_passes_at_the_same_parameters(string space, string methodName)
     {
+        var method = SearchMethod.Parse(methodName);
         int threads = torch.get_num_threads();
         try
         {
             torch.set_num_threads(1);
             using var scope = torch.NewDisposeScope();
-            bool pc = method.IsPartialChannel();
+            bool pc = method.PartialChannels;
             var cfg = new SupernetConfig(SearchSpaces.Get(space), 10, Channels: 8, Layers: space == "darts" ? 3 : 1,
-                PartialK: pc ? 2 : 1, EdgeNormalization: pc, Affine: method.IsRandomFeatures());
+                PartialK: pc ? 2 : 1, EdgeNormalization: pc, Affine: method.RandomFeatures);
             torch.manual_seed(5);
             using var net = SupernetFactory.Create(cfg);
-            if (method.IsRandomFeatures()) RandomFeatures.Apply(net, FrozenInit.KaimingNormal, trainClassifier: true);
+            if (method.RandomFeatures) RandomFeatures.Apply(net, FrozenInit.KaimingNormal, trainClassifier: true);
             using (torch.no_grad()) foreach (var a in net.ArchParameters) a.copy_(torch.randn_like(a));
             net.train();
             var weights = net.WeightParameters;

@@ -14,19 +14,20 @@ namespace SearchToDeploy.Tests.Nas;
 public sealed class PrecisionTests
 {
     [Theory]
-    [InlineData("nas-bench-201", SearchMethod.RfPcDarts, true)]
-    [InlineData("nas-bench-201", SearchMethod.RfPcDarts, false)]
-    [InlineData("nas-bench-201", SearchMethod.Darts, true)]
-    [InlineData("darts", SearchMethod.PcDarts, true)]
-    [InlineData("darts", SearchMethod.PcDarts, false)]
-    [InlineData("darts", SearchMethod.RfDarts, true)]
-    [InlineData("darts", SearchMethod.RfPcDarts, true)]
-    public void Bf16_supernets_keep_float32_parameters_and_logits_and_agree_with_float32(string space, SearchMethod method, bool fused)
+    [InlineData("nas-bench-201", "rf-pcdarts", true)]
+    [InlineData("nas-bench-201", "rf-pcdarts", false)]
+    [InlineData("nas-bench-201", "darts", true)]
+    [InlineData("darts", "pc-darts", true)]
+    [InlineData("darts", "pc-darts", false)]
+    [InlineData("darts", "rf-darts", true)]
+    [InlineData("darts", "rf-pcdarts", true)]
+    public void Bf16_supernets_keep_float32_parameters_and_logits_and_agree_with_float32(string space, string methodName, bool fused)
     {
+        var method = SearchMethod.Parse(methodName);
         using var scope = torch.NewDisposeScope();
-        bool pc = method.IsPartialChannel();
+        bool pc = method.PartialChannels;
         var cfg = new SupernetConfig(SearchSpaces.Get(space), 10, Channels: 8, Layers: space == "darts" ? 3 : 1,
-            PartialK: pc ? 2 : 1, EdgeNormalization: pc, Affine: method.IsRandomFeatures(), Fused: fused);
+            PartialK: pc ? 2 : 1, EdgeNormalization: pc, Affine: method.RandomFeatures, Fused: fused);
         torch.manual_seed(7);
         var a = (X: torch.randn(32, 3, 16, 16), Y: torch.randint(0, 10, [32]));
         var b = (X: torch.randn(32, 3, 16, 16), Y: torch.randint(0, 10, [32]));
@@ -34,7 +35,7 @@ public sealed class PrecisionTests
         {
             torch.manual_seed(3);
             var net = SupernetFactory.Create(cfg with { Precision = p });
-            if (method.IsRandomFeatures()) RandomFeatures.Apply(net, FrozenInit.KaimingNormal, trainClassifier: true);
+            if (method.RandomFeatures) RandomFeatures.Apply(net, FrozenInit.KaimingNormal, trainClassifier: true);
             using (torch.no_grad()) foreach (var q in net.ArchParameters) q.copy_(torch.randn_like(q));
             net.train();
             return net;

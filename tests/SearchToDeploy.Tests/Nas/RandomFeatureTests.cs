@@ -12,10 +12,11 @@ namespace SearchToDeploy.Tests.Nas;
 public sealed class RandomFeatureTests
 {
     [Theory]
-    [InlineData("nas-bench-201", SearchMethod.RfPcDarts)]
-    [InlineData("darts", SearchMethod.RfDarts)]
-    public void Training_steps_leave_convolutions_bit_identical_and_move_batch_norm(string space, SearchMethod method)
+    [InlineData("nas-bench-201", "rf-pcdarts")]
+    [InlineData("darts", "rf-darts")]
+    public void Training_steps_leave_convolutions_bit_identical_and_move_batch_norm(string space, string methodName)
     {
+        var method = SearchMethod.Parse(methodName);
         using var scope = torch.NewDisposeScope();
         var o = SearchPresets.Create("smoke", space, method) with { Channels = 8, Layers = space == "darts" ? 3 : 1, PartialK = 2 };
         torch.manual_seed(4);
@@ -24,7 +25,7 @@ public sealed class RandomFeatureTests
         var before = net.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         var weights = net.WeightParameters;
         var sgd = new Sgd([new ParamGroup(weights, 0)], 0.9);
-        var architect = new Architect(net, o with { ArchLearningRate = 0.01 });
+        var architect = new Architect(net, o.Architecture with { LearningRate = 0.01 });
         for (int step = 0; step < 3; step++)
         {
             using var s = torch.NewDisposeScope();
@@ -67,11 +68,12 @@ public sealed class RandomFeatureTests
     /// the frozen/trainable split survives, and a forward pass creates its tensors like its input's.
     /// </summary>
     [Theory]
-    [InlineData("nas-bench-201", SearchMethod.RfPcDarts)]
-    [InlineData("darts", SearchMethod.RfPcDarts)]
-    [InlineData("darts", SearchMethod.RfDarts)]
-    public void A_moved_supernet_keeps_its_random_features_frozen_and_runs_where_it_was_moved(string space, SearchMethod method)
+    [InlineData("nas-bench-201", "rf-pcdarts")]
+    [InlineData("darts", "rf-pcdarts")]
+    [InlineData("darts", "rf-darts")]
+    public void A_moved_supernet_keeps_its_random_features_frozen_and_runs_where_it_was_moved(string space, string methodName)
     {
+        var method = SearchMethod.Parse(methodName);
         using var scope = torch.NewDisposeScope();
         var o = SearchPresets.Create("smoke", space, method) with { Channels = 8, Layers = space == "darts" ? 3 : 1 };
         torch.manual_seed(5);

@@ -15,8 +15,8 @@ namespace SearchToDeploy.Tests.Nas;
 /// <summary>Tiny real searches on CIFAR-10 (64 + 64 images): run folder, resume, divergence.</summary>
 public sealed class SearchRunTests
 {
-    internal static SearchOptions Tiny(string space = "nas-bench-201", SearchMethod method = SearchMethod.RfPcDarts) =>
-        SearchPresets.Create("smoke", space, method) with
+    internal static SearchOptions Tiny(string space = "nas-bench-201", SearchMethod? method = null) =>
+        SearchPresets.Create("smoke", space, method ?? SearchMethod.RfPcDarts) with
         {
             Channels = 8, Layers = 1, Epochs = 2, BatchSize = 16, MaxImagesPerPart = 64, ValidImages = 32, Workers = 0,
             ArchLearningRate = 3e-3, Nb201Table = TestPaths.Nb201Table, Threads = 0,
@@ -160,7 +160,7 @@ public sealed class SearchRunTests
         RandomFeatures.Apply(net, o.FrozenInit, false);
         var weights = net.WeightParameters;
         var sgd = new Sgd([new ParamGroup(weights, 0)], 0.9);
-        var architect = new Architect(net, o);
+        var architect = new Architect(net, o.Architecture);
         var x = torch.randn(16, 3, 32, 32);
         var y = torch.randint(0, 10, [16]);
         void Step()

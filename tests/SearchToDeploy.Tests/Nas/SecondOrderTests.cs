@@ -39,7 +39,7 @@ public sealed class SecondOrderTests
         sgd.Step(0.05);
 
         const double eta = 0.05;
-        var architect = new Architect(net, o);
+        var architect = new Architect(net, o.Architecture);
         architect.Optimizer.ZeroGrad();
         architect.UnrolledGradient(xt, yt, xv, yv, eta, sgd);
         var analytic = net.ArchParameters[0].grad!.clone();
@@ -91,7 +91,7 @@ public sealed class SecondOrderTests
         using var net = SupernetFactory.Create(o.SupernetConfig(10));
         net.train();
         var sgd = new Sgd([new ParamGroup(net.WeightParameters, o.WeightDecay)], o.Momentum);
-        var architect = new Architect(net, o);
+        var architect = new Architect(net, o.Architecture);
         var x = torch.randn(8, 3, 16, 16);
         var y = torch.randint(0, 10, [8]);
         long Peak(bool unrolled)

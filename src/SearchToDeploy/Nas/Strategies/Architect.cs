@@ -1,7 +1,6 @@
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Supernets;
-using SearchToDeploy.Runs.Search;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,13 +12,12 @@ namespace SearchToDeploy.Nas.Strategies;
 /// Updates the architecture parameters with Adam on the validation loss (quark0/darts architect.py).
 /// First order: ∇_α L_val(w, α). Second order (unrolled): ∇_α L_val(w', α) − η (∇_α L_train(w⁺) − ∇_α L_train(w⁻)) / 2ε
 /// with the virtual step w' = w − η(m·buf + ∇_w L_train + wd·w) and w± = w ± ε ∇_{w'} L_val, ε = e / ‖∇_{w'} L_val‖
-/// (e = 0.01 in DARTS; <see cref="SearchOptions.UnrolledEpsilon"/>).
+/// (e = 0.01 in DARTS; <see cref="ArchitectureSettings.UnrolledEpsilon"/>).
 /// The weights and BN running statistics are restored afterwards, so only α changes.
 /// </summary>
-public sealed class Architect(Supernet net, SearchOptions options)
+public sealed class Architect(Supernet net, ArchitectureSettings settings)
 {
-    public SearchToDeploy.Core.Optim.Adam Optimizer { get; } = new(net.ArchParameters, options.ArchLearningRate, options.ArchBeta1,
-        options.ArchBeta2, options.ArchWeightDecay);
+    public Core.Optim.Adam Optimizer { get; } = new(net.ArchParameters, settings.LearningRate, settings.Beta1, settings.Beta2, settings.WeightDecay);
 
     private IReadOnlyList<Parameter> Arch => net.ArchParameters;
 
@@ -85,7 +83,7 @@ public sealed class Architect(Supernet net, SearchOptions options)
 
             // Finite-difference Hessian-vector product around the original w.
             using var vnorm = torch.stack(v.Select(t => t.norm()).ToArray()).norm();
-            double r = options.UnrolledEpsilon / vnorm.ToDouble();
+            double r = settings.UnrolledEpsilon / vnorm.ToDouble();
             Restore(w, savedWeights);
             var gPlus = ArchGradAt(xTrain, yTrain, w, v, r);
             Restore(w, savedWeights);

@@ -21,6 +21,9 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
 
     public SupernetConfig Config { get; }
 
+    /// <summary>How α becomes the ops' mixing weights in a forward pass (a search strategy may replace the softmax).</summary>
+    public ArchMixing ArchMixing { get; set; } = ArchMixing.Softmax;
+
     /// <summary>Drop-path probability for op outputs during training (0 = off).</summary>
     public double DropPathProb
     {

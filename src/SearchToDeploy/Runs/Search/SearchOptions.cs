@@ -121,10 +121,14 @@ public sealed record SearchOptions
     /// each op's output, so with drop-path on the cells are computed edge by edge (the fused cells sum the ops
     /// before there is an op output to mask).
     /// </summary>
+    /// <summary>How the strategy trains α (<see cref="ArchitectureSettings"/>).</summary>
+    [JsonIgnore]
+    public ArchitectureSettings Architecture => new(ArchLearningRate, ArchBeta1, ArchBeta2, ArchWeightDecay, UnrolledEpsilon);
+
     public SupernetConfig SupernetConfig(int classes) => new(
         SearchSpace, classes, Channels, Layers, Steps, StemMultiplier: 3,
-        PartialK: Method.IsPartialChannel() ? PartialK : 1,
-        EdgeNormalization: Method.IsPartialChannel(),
-        Affine: Method.IsRandomFeatures(),
+        PartialK: Method.PartialChannels ? PartialK : 1,
+        EdgeNormalization: Method.PartialChannels,
+        Affine: Method.RandomFeatures,
         TrackRunningStats, BnMomentum, Fused: DropPath == 0, DeriveWithoutNone: DeriveWithoutNone, Precision: Precision);
 }

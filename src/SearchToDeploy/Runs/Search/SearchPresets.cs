@@ -28,7 +28,7 @@ public static class SearchPresets
 
     private static SearchOptions Paper(SearchSpace space, SearchMethod method)
     {
-        bool pc = method.IsPartialChannel(), rf = method.IsRandomFeatures();
+        bool pc = method.PartialChannels, rf = method.RandomFeatures;
         // The supernet's accuracy after each epoch is monitoring only (the search never reads it); 10k of the 25k
         // held-out images estimate it to about ±0.5% and save a 25k-image pass per epoch (36 s here; 30 minutes of a full search).
         var o = new SearchOptions { Space = space.Name, Method = method, Preset = "paper", Seed = 2, ValidImages = 10_000 };
@@ -58,6 +58,8 @@ public static class SearchPresets
             };
         }
         if (rf) o = RandomFeatureDefaults(o);
+        // GDAS (xautodl's GDAS settings): first order, on NAS-Bench-201 for 250 epochs.
+        if (method == SearchMethod.Gdas) o = o with { Unrolled = false, Epochs = space.Kind == SpaceKind.Nb201 ? 250 : o.Epochs };
         return o;
     }
 
@@ -86,7 +88,7 @@ public static class SearchPresets
     /// </summary>
     private static SearchOptions Cpu(SearchOptions o, SearchSpace space)
     {
-        bool pc = o.Method.IsPartialChannel();
+        bool pc = o.Method.PartialChannels;
         if (pc && space.Name == SearchSpaces.Darts.Name) o = o with { ArchLearningRate = 5 * o.ArchLearningRate };
         return space.Kind == SpaceKind.Nb201
             ? o with

@@ -13,7 +13,6 @@ using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
 using TorchSharp;
-using TorchSharp.Modules;
 using DataLoader = SearchToDeploy.Data.DataLoader;
 using ParamGroup = SearchToDeploy.Core.Optim.ParamGroup;
 using static TorchSharp.torch;
@@ -102,30 +101,23 @@ public sealed class SearchRunner
             cfg = cfg with { Fused = false };
             if (!ReferenceCells) _log.WriteLine($"{ckpt} holds edge-by-edge cells (from a build before the fused cells): continuing with them");
         }
-        using var net = SupernetFactory.Create(cfg);
-        if (_o.Method.IsRandomFeatures()) RandomFeatures.Apply(net, _o.FrozenInit, _o.TrainClassifier);
-        net.DropPathProb = _o.DropPath;
-        // Built and initialised on the CPU (the same random features on every device), then moved before anything
-        // holds its parameters: moving replaces the Parameter objects.
-        net.to(_device);
-        var sgd = new Sgd(WeightGroups(net), _o.Momentum, _o.Nesterov);
-        var architect = new Architect(net, _o);
-        using var parallel = _o.ParallelSteps ? new ParallelSteps(net, ParallelSteps.ThreadsPerSide(_threads)) : null;
-        var step = new SearchStep(net, sgd, architect, _o, parallel);
+        using var session = SearchSession.Create(_o, cfg, _device, _threads);
+        var net = session.Net;
+        var strategy = session.Strategy;
         var table = _o.Nb201Table is { } tp && cfg.Space.Kind == SpaceKind.Nb201 ? Nb201Table.Load(tp) : null;
 
         var history = new List<EpochRecord>();
         int start = 0;
         if (File.Exists(ckpt) && resume)
         {
-            start = LoadCheckpoint(ckpt, net, sgd, architect, history);
+            start = LoadCheckpoint(ckpt, session, history);
             _log.WriteLine($"resumed {_dir} after epoch {start - 1} ({start}/{_o.Epochs} epochs done)");
         }
         else
         {
             AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             var (t, f, a) = RandomFeatures.Count(net);
-            _log.WriteLine($"search: {_o.Method.Name()} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
+            _log.WriteLine($"search: {_o.Method.Name} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
             _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
@@ -140,10 +132,10 @@ public sealed class SearchRunner
         for (int epoch = start; epoch < _o.Epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
-            var record = RunEpoch(epoch, steps, net, step, weightLoader, archLoader, validLoader, table, cancel);
+            var record = RunEpoch(epoch, steps, net, strategy, weightLoader, archLoader, validLoader, table, cancel);
             history.Add(record);
             LogEpoch(record, Firmness.Of(_o, history, history.Count - 1));
-            SaveCheckpoint(ckpt, epoch, net, sgd, architect, history);
+            SaveCheckpoint(ckpt, epoch, session, history);
             var arch = net.Derive();
             GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), arch, Provenance(epoch + 1, record));
             SearchArtifacts.Write(_dir, _o, history, arch);
@@ -164,34 +156,18 @@ public sealed class SearchRunner
         return final;
     }
 
-    /// <summary>Trainable weights in two groups: BN affine parameters (their own weight decay) and the rest.</summary>
-    private IReadOnlyList<ParamGroup> WeightGroups(Supernet net)
-    {
-        var bn = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
-        foreach (var (_, m) in net.named_modules())
-            if (m is BatchNorm2d b)
-            {
-                if (b.weight is { } w) bn.Add(w);
-                if (b.bias is { } bb) bn.Add(bb);
-            }
-        var weights = net.WeightParameters;
-        var bnParams = weights.Where(bn.Contains).ToList();
-        var other = weights.Where(p => !bn.Contains(p)).ToList();
-        return [new ParamGroup(other, _o.WeightDecay), new ParamGroup(bnParams, _o.BnWeightDecay ?? _o.WeightDecay)];
-    }
+    private double LearningRate(int epoch) => new LrSchedule(ScheduleKind.Cosine, _o.LearningRate, _o.Epochs, _o.LearningRateMin).At(epoch);
 
-    private double LearningRate(int epoch) =>
-        _o.LearningRateMin + (_o.LearningRate - _o.LearningRateMin) * (1 + Math.Cos(Math.PI * epoch / _o.Epochs)) / 2;
-
-    private EpochRecord RunEpoch(int epoch, int steps, Supernet net, SearchStep step, DataLoader weightLoader,
+    private EpochRecord RunEpoch(int epoch, int steps, Supernet net, ISearchStrategy step, DataLoader weightLoader,
         DataLoader archLoader, DataLoader validLoader, Nb201Table? table, CancellationToken cancel)
     {
         // Everything random in an epoch is a function of (seed, epoch): resuming at an epoch boundary is exact.
         torch.random.manual_seed(_o.Seed * 1_000_003 + epoch);
         double lr = LearningRate(epoch);
         bool archTrains = epoch >= _o.ArchWarmupEpochs;
+        step.BeginEpoch(epoch, _o.Epochs);
         // Parallel steps give each side half the threads; weight-only epochs (α warm-up) and evaluation use them all.
-        torch.set_num_threads(_o.ParallelSteps && archTrains ? ParallelSteps.ThreadsPerSide(_threads) : _threads);
+        torch.set_num_threads(step.ThreadsFor(archTrains, _threads));
         net.train();
         var meter = new ProgressMeter($"epoch {epoch}/{_o.Epochs}", steps, "steps", _log, TimeSpan.FromSeconds(30));
         double lossSum = 0, archLossSum = 0; long correct = 0, seen = 0; int n = 0;
@@ -284,7 +260,7 @@ public sealed class SearchRunner
 
     private Dictionary<string, object?> Provenance(int epochsDone, EpochRecord last) => new()
     {
-        ["method"] = _o.Method.Name(),
+        ["method"] = _o.Method.Name,
         ["space"] = _o.Space,
         ["dataset"] = _dataset.Name,
         ["seed"] = _o.Seed,
@@ -303,7 +279,7 @@ public sealed class SearchRunner
         var summary = new Dictionary<string, object?>
         {
             ["genotype"] = final.Text,
-            ["method"] = _o.Method.Name(),
+            ["method"] = _o.Method.Name,
             ["space"] = _o.Space,
             ["dataset"] = _dataset.Name,
             ["seed"] = _o.Seed,
@@ -340,12 +316,12 @@ public sealed class SearchRunner
 
     private sealed record CheckpointHeader(int Version, int EpochsDone, string Options, List<EpochRecord> History);
 
-    private void SaveCheckpoint(string path, int epoch, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)
+    private void SaveCheckpoint(string path, int epoch, SearchSession session, List<EpochRecord> history)
     {
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (k, v) in net.state_dict()) tensors["model." + k] = v;
-        foreach (var (k, v) in sgd.State()) tensors["sgd." + k] = v;
-        foreach (var (k, v) in architect.Optimizer.State()) tensors["adam." + k] = v;
+        foreach (var (k, v) in session.Net.state_dict()) tensors["model." + k] = v;
+        foreach (var (k, v) in session.Sgd.State()) tensors["sgd." + k] = v;
+        foreach (var (k, v) in session.Strategy.State()) tensors["adam." + k] = v;
         var header = new CheckpointHeader(1, epoch + 1, OptionsJson(_o), history);
         CheckpointFile.Save(path, JsonSerializer.Serialize(header, Json), tensors);
     }
@@ -355,7 +331,7 @@ public sealed class SearchRunner
     private static bool HoldsReferenceCells(string path) =>
         CheckpointFile.TensorNames(path).Any(k => k.StartsWith("model.cells.", StringComparison.Ordinal) && k.Contains(".edges.", StringComparison.Ordinal));
 
-    private int LoadCheckpoint(string path, Supernet net, Sgd sgd, Architect architect, List<EpochRecord> history)
+    private int LoadCheckpoint(string path, SearchSession session, List<EpochRecord> history)
     {
         var (json, tensors) = CheckpointFile.Load(path);
         try
@@ -364,9 +340,9 @@ public sealed class SearchRunner
             var changed = CheckpointFile.OptionDifferences(header.Options, OptionsJson(_o));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
-            using (torch.no_grad()) net.load_state_dict(model, strict: true);
-            sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
-            architect.Optimizer.LoadState(tensors.Where(kv => kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[5..], kv => kv.Value));
+            using (torch.no_grad()) session.Net.load_state_dict(model, strict: true);
+            session.Sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
+            session.Strategy.LoadState(tensors.Where(kv => kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[5..], kv => kv.Value));
             history.AddRange(header.History);
             return header.EpochsDone;
         }

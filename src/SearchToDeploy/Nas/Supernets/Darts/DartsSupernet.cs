@@ -64,8 +64,8 @@ public sealed class DartsSupernet : Supernet
 
     public override Tensor forward(Tensor x)
     {
-        using var wn = alphas_normal.softmax(-1);
-        using var wr = alphas_reduce.softmax(-1);
+        using var wn = ArchMixing.Weights(alphas_normal, training);
+        using var wr = ArchMixing.Weights(alphas_reduce, training);
         using var bn = betas_normal is null ? null : NodeSoftmax(betas_normal, _nodes);
         using var br = betas_reduce is null ? null : NodeSoftmax(betas_reduce, _nodes);
         Tensor s0;
@@ -78,7 +78,7 @@ public sealed class DartsSupernet : Supernet
             {
                 var next = cell switch
                 {
-                    FusedDartsCell f => f.Forward(s0, s1, Mixing(mixing, f, f.Reduction ? wr : wn, f.Reduction ? br : bn)),
+                    FusedDartsCell f => f.Forward(s0, s1, SharedMixing(mixing, f, f.Reduction ? wr : wn, f.Reduction ? br : bn)),
                     DartsSearchCell r => r.Forward(s0, s1, r.Reduction ? wr : wn, r.Reduction ? br : bn),
                     _ => throw new InvalidOperationException(cell.GetName()),
                 };
@@ -100,7 +100,7 @@ public sealed class DartsSupernet : Supernet
     }
 
     /// <summary>The α/β-derived weights shared by the fused cells of a type and width, made once per pass.</summary>
-    private DartsMixing Mixing(Dictionary<(bool, long), DartsMixing> cache, FusedDartsCell cell, Tensor w, Tensor? b)
+    private DartsMixing SharedMixing(Dictionary<(bool, long), DartsMixing> cache, FusedDartsCell cell, Tensor w, Tensor? b)
     {
         if (!cache.TryGetValue((cell.Reduction, cell.Channels), out var m))
             cache[(cell.Reduction, cell.Channels)] = m = new DartsMixing(cell.Layout, w, b, cell.Channels, Config.PartialK, Config.Precision.Activations());

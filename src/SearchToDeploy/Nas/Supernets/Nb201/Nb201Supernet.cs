@@ -52,7 +52,7 @@ public sealed class Nb201Supernet : Supernet
 
     public override Tensor forward(Tensor x)
     {
-        using var w = arch_parameters.softmax(-1);
+        using var w = ArchMixing.Weights(arch_parameters, training);
         using var b = arch_betas is null ? null : NodeSoftmax(arch_betas, NodeEdges);
         var mixing = new Dictionary<long, Nb201Mixing>();
         Tensor feature;
@@ -63,7 +63,7 @@ public sealed class Nb201Supernet : Supernet
             {
                 var next = cell switch
                 {
-                    FusedNb201Cell f => f.Forward(feature, Mixing(mixing, feature.shape[1], w, b)),
+                    FusedNb201Cell f => f.Forward(feature, SharedMixing(mixing, feature.shape[1], w, b)),
                     Nb201SearchCell r => r.Forward(feature, w, b),
                     _ => ((ResNetBasicBlock)cell).call(feature),
                 };
@@ -85,7 +85,7 @@ public sealed class Nb201Supernet : Supernet
     }
 
     /// <summary>The α/β-derived weights shared by the fused cells of a stage (keyed by channel count), made once per pass.</summary>
-    private Nb201Mixing Mixing(Dictionary<long, Nb201Mixing> cache, long channels, Tensor w, Tensor? b)
+    private Nb201Mixing SharedMixing(Dictionary<long, Nb201Mixing> cache, long channels, Tensor w, Tensor? b)
     {
         if (!cache.TryGetValue(channels, out var m))
             cache[channels] = m = new Nb201Mixing(w, b, _layout, channels, Config.PartialK, Config.Precision.Activations());

@@ -1,0 +1,12 @@
+using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Nas.Supernets;
+
+namespace SearchToDeploy.Nas.Strategies;
+
+/// <summary>
+/// What a strategy is made from: the supernet (already on its device, its random features drawn), the weights'
+/// optimizer, the architecture settings, the weights' gradient-norm clip, and the DARTS step variants a run asked for
+/// (second order; parallel first-order steps, each side on <see cref="ThreadsPerSide"/> threads).
+/// </summary>
+public sealed record StrategySetup(Supernet Net, Sgd Sgd, ArchitectureSettings Arch, double GradClip, bool Unrolled = false,
+    bool Parallel = false, int ThreadsPerSide = 1);
