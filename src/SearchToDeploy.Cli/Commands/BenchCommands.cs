@@ -71,8 +71,8 @@ public static class BenchCommands
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
-            var d = SearchToDeploy.Nas.Architectures.GenotypeFile.LoadFileOrText(r.GetValue(darts) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.DartsV2);
-            var n = SearchToDeploy.Nas.Architectures.GenotypeFile.LoadFileOrText(r.GetValue(nb201) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.Nb201Best);
+            var d = CommonOptions.LoadGenotype(r.GetValue(darts) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.DartsV2).Architecture;
+            var n = CommonOptions.LoadGenotype(r.GetValue(nb201) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.Nb201Best).Architecture;
             var workloads = TrainBenchmark.Defaults(d, n, r.GetValue(imagenetBatch));
             if (r.GetValue(network) is { } name)
             {

@@ -31,10 +31,16 @@ public static class CommonOptions
 
     public static Option<string> Genotype(bool required = true) => new("--genotype")
     {
-        Description = "A genotype.json file, or a genotype string: DARTS Genotype(normal=[...], normal_concat=[2, 3, 4, 5], reduce=[...], " +
-                      "reduce_concat=...) or a NAS-Bench-201 arch string |op~0|+|op~0|op~1|+|...|",
+        Description = "A genotype.json file, a model.onnx exported by s2d (its genotype), or a genotype string: DARTS Genotype(normal=[...], " +
+                      "normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=...) or a NAS-Bench-201 arch string |op~0|+|op~0|op~1|+|...|",
         Required = required,
     };
+
+    /// <summary>The genotype a --genotype argument names: a genotype.json, an s2d model.onnx (the same document, from its metadata) or a string.</summary>
+    public static Nas.Architectures.GenotypeDocument LoadGenotype(string argument) =>
+        argument.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && File.Exists(argument)
+            ? Deploy.Onnx.ModelMetadata.Read(argument).Genotype
+            : Nas.Architectures.GenotypeFile.LoadFileOrText(argument);
 
     public static Option<string?> Network() => new("--network")
     {

@@ -22,7 +22,7 @@ public static class ModelCommand
         foreach (var o in new Option[] { genotype, network, channels, layers, classes, imageSize, maxMadds }) info.Options.Add(o);
         info.SetAction(r => io.Guard(() =>
         {
-            var arch = GenotypeFile.LoadFileOrText(r.GetValue(genotype)!);
+            var arch = CommonOptions.LoadGenotype(r.GetValue(genotype)!).Architecture;
             var kind = r.GetValue(network) is { } n ? RetrainNetwork.ParseKind(n) : NetworkConfig.DefaultKind(arch, smallImages: true);
             var paper = NetworkConfig.Paper(kind, r.GetValue(classes) ?? (RetrainNetwork.IsImageNet(kind) ? 1000 : 10));
             var cfg = paper with { Channels = r.GetValue(channels) ?? paper.Channels, Layers = r.GetValue(layers) ?? paper.Layers };
@@ -69,7 +69,7 @@ public static class ModelCommand
             var arch = RandomArchitecture.Sample(Nas.Spaces.SearchSpaces.Get(r.GetValue(space)!), r.GetValue(seed));
             io.Out.WriteLine(arch.Text);
             if (r.GetValue(output) is { } path)
-                GenotypeFile.Save(path, arch, new Dictionary<string, object?> { ["method"] = "random", ["seed"] = r.GetValue(seed) });
+                GenotypeFile.Save(path, GenotypeDocument.Of(arch).With("search", new Dictionary<string, object?> { ["method"] = "random", ["space"] = arch.Space, ["seed"] = r.GetValue(seed) }));
             return S2dApp.Success;
         }));
         return cmd;

@@ -19,7 +19,7 @@ public static class Nb201Command
         cmd.Options.Add(root);
         cmd.SetAction(r => io.Guard(() =>
         {
-            var a = GenotypeFile.LoadFileOrText(r.GetValue(arch)!);
+            var a = CommonOptions.LoadGenotype(r.GetValue(arch)!).Architecture;
             if (a.Nb201 is null) throw new InputException($"--arch: {a.Text} is not a NAS-Bench-201 cell");
             string path = r.GetValue(table) ?? Path.Combine(DataRoot.Resolve(r.GetValue(root)), "nas-bench-201", "accuracy.tsv");
             var t = Nb201Table.Load(path);

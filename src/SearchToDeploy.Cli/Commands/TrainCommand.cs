@@ -4,7 +4,6 @@ using SearchToDeploy.Core.Checkpoints;
 using SearchToDeploy.Core.Io;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Data;
-using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Runs;
 using SearchToDeploy.Runs.Training;
@@ -70,8 +69,8 @@ public static class TrainCommand
             // Resuming starts from the run's own settings and cell (its last checkpoint): only what is given again
             // overrides them (runtime settings; any other change the checkpoint refuses by name).
             var saved = r.GetValue(resume) && !r.GetValue(force) ? TrainRunner.Saved(dir) : null;
-            var arch = r.GetValue(genotype) is { } g ? GenotypeFile.LoadFileOrText(g)
-                : saved?.Architecture ?? throw new InputException("--genotype: required (a genotype.json file or a genotype string), except with --resume of a run folder that holds a checkpoint");
+            var arch = r.GetValue(genotype) is { } g ? CommonOptions.LoadGenotype(g)
+                : saved?.Genotype ?? throw new InputException("--genotype: required (a genotype.json file or a genotype string), except with --resume of a run folder that holds a checkpoint");
             var savedOptions = saved?.Options;
             if (savedOptions is not null)
                 CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (preset, r.GetValue(preset), savedOptions.Preset),
@@ -82,7 +81,7 @@ public static class TrainCommand
             // ImageNet-style images train at 224 px (the mobile network) with the paper recipe, at 64 px (the 64-px
             // network) with the cpu and smoke recipes and on Imagenette, unless --image-size says otherwise.
             int size = r.GetValue(imageSize) ?? (r.GetValue(preset) is "cpu" or "smoke" || ds.Kind == DatasetKind.Imagenette ? 64 : 224);
-            var kind = r.GetValue(network) is { } n ? RetrainNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch, ds.IsSmallImage, size);
+            var kind = r.GetValue(network) is { } n ? RetrainNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch.Architecture, ds.IsSmallImage, size);
             string presetName = r.GetValue(preset) ?? kind switch { NetworkKind.ImageNet => "paper-imagenet", NetworkKind.ImageNet64 => "cpu", _ => "paper-cifar" };
             var o = savedOptions ?? TrainPresets.Create(presetName, kind, r.GetValue(batch));
             o = o with

@@ -88,7 +88,7 @@ public static class ModelServer
         };
         foreach (var (key, value) in m.Metadata)
         {
-            if (key == NetworkExporter.Keys.Classes) continue;
+            if (key == ModelMetadata.Keys.Classes) continue;
             string name = key.StartsWith("s2d.", StringComparison.Ordinal) ? key[4..] : key;
             info[name] = value.StartsWith('{') || value.StartsWith('[') ? JsonSerializer.Deserialize<JsonElement>(value) : value;
         }

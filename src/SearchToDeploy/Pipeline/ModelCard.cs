@@ -21,7 +21,7 @@ public static class ModelCard
         sb.AppendLine($"# {run}");
         sb.AppendLine();
         sb.AppendLine($"An image classifier found by {profile.Search.Method.Name} in the {profile.Search.Space} search space on {profile.Search.Dataset}, " +
-                      $"retrained as the {meta.GetValueOrDefault(NetworkExporter.Keys.Network)} network on {profile.Train.Dataset}, exported to ONNX and validated with ONNX Runtime " +
+                      $"retrained as the {meta.GetValueOrDefault(ModelMetadata.Keys.Network)} network on {profile.Train.Dataset}, exported to ONNX and validated with ONNX Runtime " +
                       $"(SearchToDeploy, profile `{profile.Name}`).");
         sb.AppendLine();
         sb.AppendLine("| | |");
@@ -30,9 +30,9 @@ public static class ModelCard
         sb.AppendLine(string.Format(inv, "| top-5 | **{0:0.00}%** (gate {1:0.##}%) |", report.Top5, report.GateTop5));
         sb.AppendLine($"| validated on | {report.Images:N0} images of {report.Dataset}, {report.ExecutionProvider} |");
         sb.AppendLine($"| parameters | {M("parameters", "N0")} |");
-        sb.AppendLine($"| multiply-adds | {M("multiply_adds", "N0")} at {meta.GetValueOrDefault(NetworkExporter.Keys.InputSize)}x{meta.GetValueOrDefault(NetworkExporter.Keys.InputSize)} |");
+        sb.AppendLine($"| multiply-adds | {M("multiply_adds", "N0")} at {meta.GetValueOrDefault(ModelMetadata.Keys.InputSize)}x{meta.GetValueOrDefault(ModelMetadata.Keys.InputSize)} |");
         sb.AppendLine(string.Format(inv, "| ONNX Runtime throughput | {0:0} images/s (batch {1}), batch latency p50 {2:0.0} ms, p99 {3:0.0} ms |", report.ImagesPerSecond, report.BatchSize, report.LatencyP50Ms, report.LatencyP99Ms));
-        sb.AppendLine($"| classes | {JsonSerializer.Deserialize<string[]>(meta[NetworkExporter.Keys.Classes])!.Length} |");
+        sb.AppendLine($"| classes | {JsonSerializer.Deserialize<string[]>(meta[ModelMetadata.Keys.Classes])!.Length} |");
         sb.AppendLine();
         if (report.PerClass.Count is > 0 and <= 100)
         {
@@ -45,7 +45,7 @@ public static class ModelCard
         }
         sb.AppendLine("## The cell");
         sb.AppendLine();
-        sb.AppendLine($"`{meta[NetworkExporter.Keys.Architecture]}`");
+        sb.AppendLine($"`{meta[ModelMetadata.Keys.Architecture]}`");
         sb.AppendLine();
         foreach (var f in new[] { "cell.svg", "cell_normal.svg", "cell_reduce.svg" })
             if (File.Exists(Path.Combine(packageDir, f))) sb.AppendLine($"![{Path.GetFileNameWithoutExtension(f).Replace('_', ' ')}]({f})");
@@ -59,9 +59,9 @@ public static class ModelCard
                           : "all supernet weights trained (no random features)."));
         sb.AppendLine($"- Retraining: preset `{t.Preset}`, C={t.Channels}, {t.Layers} cells{(s.Space == "nas-bench-201" ? " per stage" : "")}, {t.Epochs} epochs, batch {t.BatchSize}, " +
                       string.Format(inv, "{0} lr {1}, weight decay {2}, seed {3}; best top-1 during training {4}% (epoch {5}).", t.Schedule.ToString().ToLowerInvariant(), t.LearningRate, t.WeightDecay, t.Seed, M("best_top1"), M("best_epoch", "0")));
-        sb.AppendLine($"- Export: ONNX opset {OnnxGraphBuilder.Opset}, batch norm {meta.GetValueOrDefault(NetworkExporter.Keys.BatchNorm)}, parity with TorchSharp checked to 1e-4; " +
-                      $"preprocessing: {meta.GetValueOrDefault(NetworkExporter.Keys.Preprocessing)}.");
-        sb.AppendLine($"- Producer: {meta.GetValueOrDefault(NetworkExporter.Keys.Producer)}; run folders and manifests (configuration, input hashes, versions, commit) in `runs/{run}/`.");
+        sb.AppendLine($"- Export: ONNX opset {OnnxGraphBuilder.Opset}, batch norm {meta.GetValueOrDefault(ModelMetadata.Keys.BatchNorm)}, parity with TorchSharp checked to 1e-4; " +
+                      $"preprocessing: {meta.GetValueOrDefault(ModelMetadata.Keys.Preprocessing)}.");
+        sb.AppendLine($"- Producer: {meta.GetValueOrDefault(ModelMetadata.Keys.Producer)}; run folders and manifests (configuration, input hashes, versions, commit) in `runs/{run}/`.");
         sb.AppendLine();
         if (File.Exists(Path.Combine(packageDir, "training_curves.png"))) sb.AppendLine("![training curves](training_curves.png)").AppendLine();
         if (File.Exists(Path.Combine(packageDir, "search_curves.png"))) sb.AppendLine("![search curves](search_curves.png)").AppendLine();

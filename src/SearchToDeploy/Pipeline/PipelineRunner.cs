@@ -90,7 +90,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             Stage.Search => (new { options = Comparable(SearchRunner.OptionsJson(profile.Search)) },
                 new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) }),
             Stage.Train => (new { options = Comparable(TrainRunner.OptionsJson(profile.Train)) },
-                new() { ["architecture"] = StageManifest.HashText(Genotype().Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
+                new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
             Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
                 new() { ["checkpoint"] = HashOf(Stage.Train, TrainedModel.BestName) }),
             Stage.Validate => (new { dataset = profile.TrainData.Location, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
@@ -152,7 +152,13 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             string train = StageDir(Stage.Train), search = StageDir(Stage.Search);
             File.Copy(Path.Combine(StageDir(Stage.Export), "model.onnx"), Path.Combine(staging, "model.onnx"));
             File.Copy(reportPath, Path.Combine(staging, "validation.json"));
-            GenotypeFile.Save(Path.Combine(staging, "genotype.json"), Genotype(), new Dictionary<string, object?> { ["run"] = RunName, ["profile"] = profile.Name });
+            // The genotype as the model carries it, with the packaging's provenance: which chain made it and what it passed.
+            var carried = ModelMetadata.Read(Path.Combine(staging, "model.onnx")).Genotype;
+            GenotypeFile.Save(Path.Combine(staging, GenotypeFile.FileName), carried.With("package", new Dictionary<string, object?>
+            {
+                ["profile"] = profile.Name, ["validated_on"] = report.Dataset.Split(' ')[0], ["images"] = report.Images,
+                ["top1"] = Math.Round(report.Top1, 2), ["top5"] = Math.Round(report.Top5, 2), ["gate_top1"] = report.GateTop1, ["gate_top5"] = report.GateTop5,
+            }));
             foreach (var f in new[] { "curves.png", "cell.svg", "cell_normal.svg", "cell_reduce.svg", "metrics.json" })
                 if (File.Exists(Path.Combine(train, f))) File.Copy(Path.Combine(train, f), Path.Combine(staging, f == "curves.png" ? "training_curves.png" : f));
             if (File.Exists(Path.Combine(search, "curves.png"))) File.Copy(Path.Combine(search, "curves.png"), Path.Combine(staging, "search_curves.png"));
@@ -170,11 +176,11 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         return files;
     }
 
-    private Architecture Genotype()
+    private GenotypeDocument Genotype()
     {
-        string path = Path.Combine(StageDir(Stage.Search), "genotype.json");
+        string path = Path.Combine(StageDir(Stage.Search), GenotypeFile.FileName);
         if (!File.Exists(path)) throw new InputException($"{path}: no searched genotype yet; run the Search stage first");
-        return GenotypeFile.Load(path);
+        return GenotypeFile.LoadDocument(path);
     }
 
     private string HashOf(Stage stage, string file)

@@ -33,6 +33,7 @@ public sealed class TrainedModelFixture : IDisposable
 
     public TempDir Dir { get; } = new();
     public string ModelPath => Dir["model.onnx"];
+    public string TrainDir => Dir["train"];
     public ParityResult Parity { get; }
     public static DatasetRef Cifar => DatasetRef.Resolve("cifar10", TestPaths.DataRoot);
     public void Dispose() => Dir.Dispose();
@@ -46,11 +47,20 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
         Assert.True(fixture.Parity.MaxAbsDiff <= ModelExporter.Tolerance, $"parity {fixture.Parity.MaxAbsDiff:e2}");
         Assert.Equal(32, fixture.Parity.Images);
         var meta = OnnxModelFile.ReadMetadata(fixture.ModelPath);
-        Assert.Equal(KnownGenotypes.Nb201Best, meta[NetworkExporter.Keys.Architecture]);
-        Assert.Equal("airplane", JsonSerializer.Deserialize<string[]>(meta[NetworkExporter.Keys.Classes])![0]);
-        Assert.Equal("32", meta[NetworkExporter.Keys.InputSize]);
-        Assert.Contains("best_top1", meta[NetworkExporter.Keys.Metrics]);
-        Assert.Equal(KnownGenotypes.Nb201Best, GenotypeFile.LoadFileOrText(JsonDocument.Parse(meta[NetworkExporter.Keys.Genotype]).RootElement.GetProperty("genotype").GetString()!).Text);
+        Assert.Equal(KnownGenotypes.Nb201Best, meta[ModelMetadata.Keys.Architecture]);
+        Assert.Equal("airplane", JsonSerializer.Deserialize<string[]>(meta[ModelMetadata.Keys.Classes])![0]);
+        Assert.Equal("32", meta[ModelMetadata.Keys.InputSize]);
+        Assert.Contains("best_top1", meta[ModelMetadata.Keys.Metrics]);
+        // The genotype contract: the model carries the training run's genotype.json, the export's provenance appended,
+        // and it loads with the same code as the file.
+        var carried = ModelMetadata.Read(fixture.ModelPath).Genotype;
+        Assert.Equal(KnownGenotypes.Nb201Best, carried.Architecture.Text);
+        Assert.Equal(["train", "export"], carried.Provenance.Select(p => p["stage"]!.GetValue<string>()));
+        var trained = GenotypeFile.LoadDocument(Path.Combine(fixture.TrainDir, GenotypeFile.FileName));
+        Assert.Equal(trained.Provenance.Count + 1, carried.Provenance.Count);
+        Assert.Equal(trained.Provenance[0].ToJsonString(), carried.Provenance[0].ToJsonString());
+        Assert.Equal("folded", carried.Stage("export")!["batch_norm"]!.GetValue<string>());
+        Assert.Equal(KnownGenotypes.Nb201Best, GenotypeDocument.Parse(meta[ModelMetadata.Keys.Genotype], "metadata").Architecture.Text);
     }
 
     [Fact]

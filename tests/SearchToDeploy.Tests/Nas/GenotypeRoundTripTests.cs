@@ -42,17 +42,26 @@ public sealed class GenotypeRoundTripTests
     {
         using var dir = new TempDir();
         var darts = Architecture.FromCell("s3", DartsGenotype.Parse(DartsV2));
-        GenotypeFile.Save(dir["g.json"], darts, new Dictionary<string, object?> { ["method"] = "rf-darts", ["seed"] = 2 });
-        var back = GenotypeFile.Load(dir["g.json"]);
-        Assert.Equal(darts.Text, back.Text);
-        Assert.Equal("s3", back.Space);
-        Assert.Contains("\"method\": \"rf-darts\"", File.ReadAllText(dir["g.json"]));
+        var doc = GenotypeDocument.Of(darts).With("search", new Dictionary<string, object?> { ["method"] = "rf-darts", ["seed"] = 2 });
+        GenotypeFile.Save(dir["g.json"], doc);
+        var back = GenotypeFile.LoadDocument(dir["g.json"]);
+        Assert.Equal(darts.Text, back.Architecture.Text);
+        Assert.Equal("s3", back.Architecture.Space);
+        Assert.Equal("rf-darts", back.Stage("search")!["method"]!.GetValue<string>());
+        Assert.Equal(doc.ToJson(), back.ToJson());
+        // Each stage appends: the earlier entries are kept as they were.
+        var later = back.With("train", new Dictionary<string, object?> { ["epochs"] = 3 });
+        Assert.Equal(["search", "train"], later.Provenance.Select(p => p["stage"]!.GetValue<string>()));
+        Assert.Single(back.Provenance);
 
+        // NAS-Bench-201 cells share the schema: their six edges as [op, input] pairs.
         var nb = Architecture.FromNb201(Nb201Arch.Parse("|skip_connect~0|+|none~0|avg_pool_3x3~1|+|nor_conv_1x1~0|skip_connect~1|none~2|"));
-        GenotypeFile.Save(dir["n.json"], nb);
-        Assert.Equal(nb.Text, GenotypeFile.LoadFileOrText(dir["n.json"]).Text);
-        Assert.Equal(nb.Text, GenotypeFile.LoadFileOrText(nb.Text).Text);
-        Assert.Equal(SpaceKind.Nb201, GenotypeFile.LoadFileOrText(nb.Text).Kind);
+        GenotypeFile.Save(dir["n.json"], GenotypeDocument.Of(nb));
+        Assert.Contains("\"normal\": [", File.ReadAllText(dir["n.json"]));
+        Assert.DoesNotContain("\"arch\"", File.ReadAllText(dir["n.json"]));
+        Assert.Equal(nb.Text, GenotypeFile.LoadFileOrText(dir["n.json"]).Architecture.Text);
+        Assert.Equal(nb.Text, GenotypeFile.LoadFileOrText(nb.Text).Architecture.Text);
+        Assert.Equal(SpaceKind.Nb201, GenotypeFile.LoadFileOrText(nb.Text).Architecture.Kind);
     }
 
     [Theory]
@@ -75,10 +84,46 @@ public sealed class GenotypeRoundTripTests
     public void Genotype_file_whose_string_disagrees_with_its_cell_is_refused()
     {
         using var dir = new TempDir();
-        GenotypeFile.Save(dir["g.json"], Architecture.FromCell("darts", DartsGenotype.Parse(DartsV2)));
+        GenotypeFile.Save(dir["g.json"], GenotypeDocument.Of(Architecture.FromCell("darts", DartsGenotype.Parse(DartsV2))));
         File.WriteAllText(dir["g.json"], File.ReadAllText(dir["g.json"]).Replace("('dil_conv_3x3', 2)", "('dil_conv_5x5', 2)"));
         Assert.Contains("disagrees", Assert.Throws<InputException>(() => GenotypeFile.Load(dir["g.json"])).Message);
         File.WriteAllText(dir["bad.json"], "{ not json");
         Assert.Contains("not valid JSON", Assert.Throws<InputException>(() => GenotypeFile.Load(dir["bad.json"])).Message);
+    }
+
+    [Fact]
+    public void Version_1_files_still_load()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["v1.json"], """
+            { "format": "s2d-genotype", "version": 1, "space": "nas-bench-201", "genotype": "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+              "arch": "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+              "provenance": { "method": "rf-pcdarts", "seed": 2 } }
+            """);
+        var doc = GenotypeFile.LoadDocument(dir["v1.json"]);
+        Assert.Equal(KnownGenotypes.Nb201Best, doc.Architecture.Text);
+        Assert.Equal("rf-pcdarts", doc.Stage("search")!["method"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("\"format\": 5", "\"format\" must be a string, not number")]
+    [InlineData("\"version\": \"1\"", "version must be a whole number, not string")]
+    [InlineData("\"space\": 3", "\"space\" must be a string, not number")]
+    [InlineData("\"normal\": [[null, 0]]", "normal[0] must be an [op, input] pair")]
+    [InlineData("\"normal\": [[\"skip_connect\", null]]", "normal[0]'s input must be a whole number, not null")]
+    [InlineData("\"normal_concat\": [2, null]", "normal_concat[1] must be a whole number, not null")]
+    [InlineData("\"provenance\": 7", "\"provenance\" is neither a list")]
+    public void Wrong_json_types_are_refused_naming_the_file_and_the_field(string replacement, string message)
+    {
+        using var dir = new TempDir();
+        var doc = GenotypeDocument.Of(Architecture.FromCell("darts", DartsGenotype.Parse(DartsV2)));
+        string json = doc.ToJson();
+        string key = replacement[..(replacement.IndexOf(':'))];
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        node[key.Trim('"')] = System.Text.Json.Nodes.JsonNode.Parse(replacement[(replacement.IndexOf(':') + 1)..]);
+        File.WriteAllText(dir["g.json"], node.ToJsonString());
+        var e = Assert.Throws<InputException>(() => GenotypeFile.Load(dir["g.json"]));
+        Assert.Contains(dir["g.json"], e.Message);
+        Assert.Contains(message, e.Message);
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Deploy.Validation;
+using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Pipeline;
@@ -33,12 +34,19 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
             Assert.True(File.Exists(dir[$"models/whole/{f}"]), $"{f} missing from the package");
         Assert.Contains("top-1", File.ReadAllText(dir["models/whole/README.md"]));
         // The transfer reached ImageNet classes: the model names them, and the card and report give each its accuracy.
-        Assert.Contains("\"golf ball\"", OnnxModelFile.ReadMetadata(dir["models/whole/model.onnx"])[NetworkExporter.Keys.Classes]);
+        Assert.Contains("\"golf ball\"", OnnxModelFile.ReadMetadata(dir["models/whole/model.onnx"])[ModelMetadata.Keys.Classes]);
         Assert.Contains("| golf ball | ", File.ReadAllText(dir["models/whole/README.md"]));
         var report = System.Text.Json.JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(dir["models/whole/validation.json"]), ValidationReport.Json)!;
         Assert.Equal(10, report.PerClass.Count);
         Assert.Equal(500, report.Images);
         Assert.Contains(report.PerClass, c => c.Label == "golf ball" && c.Images > 0);
+        // One genotype document from search to package, each stage's provenance appended.
+        var packaged = GenotypeFile.LoadDocument(dir["models/whole/genotype.json"]);
+        Assert.Equal(["search", "train", "export", "package"], packaged.Provenance.Select(p => p["stage"]!.GetValue<string>()));
+        var inModel = ModelMetadata.Read(dir["models/whole/model.onnx"]).Genotype;
+        Assert.Equal(inModel.ToJson(), (packaged with { Provenance = [.. packaged.Provenance.SkipLast(1)] }).ToJson());
+        Assert.Equal("rf-pcdarts", packaged.Stage("search")!["method"]!.GetValue<string>());
+        Assert.DoesNotContain("/tmp/", File.ReadAllText(dir["models/whole/genotype.json"]));
         foreach (var s in PipelineRunner.All)
             Assert.Contains("\"status\": \"complete\"", File.ReadAllText(dir[$"runs/whole/{s.ToString().ToLowerInvariant()}/manifest.json"]));
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using Google.Protobuf;
 using SearchToDeploy.Core;
 using SearchToDeploy.Data;
-using SearchToDeploy.Data.Transforms;
 using SearchToDeploy.Deploy.Inference;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Runs.Training;
@@ -37,7 +36,7 @@ public static class ModelExporter
         var graph = NetworkExporter.Export(model.Network, h.InputSize, keepBatchNorm);
         string? metricsPath = Directory.Exists(run) ? Path.Combine(run, TrainArtifacts.MetricsJson) : null;
         string? metrics = metricsPath is not null && File.Exists(metricsPath) ? File.ReadAllText(metricsPath) : null;
-        var proto = OnnxModelFile.CreateModel(graph, NetworkExporter.Metadata(h, metrics, keepBatchNorm),
+        var proto = OnnxModelFile.CreateModel(graph, NetworkExporter.Metadata(h, metrics, keepBatchNorm, run).ToDictionary(),
             $"{h.ParseArchitecture().Space} cell {h.Architecture} in the {h.Network} network, trained on {h.Dataset}");
         byte[] bytes = proto.ToByteArray();
         log.WriteLine($"export: {graph.Graph.Node.Count} ONNX nodes, {bytes.Length / 1e6:0.00} MB, batch norm {(keepBatchNorm ? "kept" : "folded")} ({watch.Elapsed.TotalSeconds:0.0}s)");
@@ -81,7 +80,7 @@ public static class ModelExporter
         if (images is not null && images.Count > 0)
         {
             count = Math.Min(imageCount, images.Count);
-            var tf = new ResizeCropTransform(new Normalization(h.Mean, h.Std), h.ResizeShorter, s);
+            var tf = h.Preprocessing.Transform();
             var batch = new float[count * 3 * s * s];
             for (int i = 0; i < count; i++)
             {

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using SearchToDeploy.Core;
 using SearchToDeploy.Data;
 using SearchToDeploy.Data.Transforms;
@@ -20,28 +18,24 @@ public sealed class DeployedModel : IDisposable
     {
         Path = System.IO.Path.GetFullPath(path);
         Metadata = OnnxModelFile.ReadMetadata(path);
-        string Get(string key) => Metadata.TryGetValue(key, out var v) ? v
-            : throw new OnnxFormatException($"{path}: ONNX model without the '{key}' metadata; expected a model written by s2d export");
-        try
-        {
-            Classes = JsonSerializer.Deserialize<string[]>(Get(NetworkExporter.Keys.Classes))!;
-            InputSize = int.Parse(Get(NetworkExporter.Keys.InputSize), CultureInfo.InvariantCulture);
-            ResizeShorter = int.Parse(Get(NetworkExporter.Keys.ResizeShorter), CultureInfo.InvariantCulture);
-            var norm = new Normalization(JsonSerializer.Deserialize<float[]>(Get(NetworkExporter.Keys.Mean))!, JsonSerializer.Deserialize<float[]>(Get(NetworkExporter.Keys.Std))!);
-            Transform = new ResizeCropTransform(norm, ResizeShorter, InputSize);
-        }
-        catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
-        {
-            throw new OnnxFormatException($"{path}: malformed s2d metadata ({e.Message})");
-        }
+        Info = ModelMetadata.Parse(Metadata, path);
+        Transform = Info.Preprocessing.Transform();
         _session = new OnnxInference(path, provider, threads);
+        // The graph's own input must take what the metadata's preprocessing makes.
+        if (_session.InputShape is [_, var c, var h, var w] && (c != 3 || h > 0 && h != InputSize || w > 0 && w != InputSize))
+        {
+            _session.Dispose();
+            throw new OnnxFormatException($"{path}: the graph's input is [N, {c}, {h}, {w}] but its metadata says {InputSize}x{InputSize} RGB images; the model and its metadata do not belong together");
+        }
     }
 
+    /// <summary>The model's metadata, typed and checked.</summary>
+    public ModelMetadata Info { get; }
     public string Path { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
-    public IReadOnlyList<string> Classes { get; }
-    public int InputSize { get; }
-    public int ResizeShorter { get; }
+    public IReadOnlyList<string> Classes => Info.Classes;
+    public int InputSize => Info.Preprocessing.InputSize;
+    public int ResizeShorter => Info.Preprocessing.ResizeShorter;
     public IImageTransform Transform { get; }
     public OnnxExecutionProvider Provider => _session.Provider;
     public string? FallbackReason => _session.FallbackReason;

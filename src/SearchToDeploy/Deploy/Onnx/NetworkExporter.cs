@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Runs.Training;
 using static TorchSharp.torch;
@@ -81,20 +79,15 @@ public static class NetworkExporter
         return OnnxOpExporter.Export(g, net.LastAct, h, fold);
     }
 
-    /// <summary>Metadata keys written into every exported model (all values are strings; JSON where structured).</summary>
-    public static class Keys
-    {
-        public const string Architecture = "s2d.architecture", Space = "s2d.space", Genotype = "s2d.genotype_json", Network = "s2d.network",
-            Classes = "s2d.classes", InputSize = "s2d.input_size", ResizeShorter = "s2d.resize_shorter", Mean = "s2d.mean", Std = "s2d.std",
-            Preprocessing = "s2d.preprocessing", Metrics = "s2d.metrics", Dataset = "s2d.dataset", Producer = "s2d.producer", BatchNorm = "s2d.batch_norm";
-    }
-
     /// <summary>Training metrics that depend on the machine and the run's interruptions, left out of the model so that
     /// the same weights always give the same file.</summary>
     private static readonly string[] VolatileMetrics = ["train_seconds", "train_images_per_second"];
 
-    /// <summary>The metadata of a model exported from a training run.</summary>
-    public static Dictionary<string, string> Metadata(TrainHeader h, string? metricsJson, bool keepBatchNorm)
+    /// <summary>
+    /// The metadata of a model exported from a training run: its classes, preprocessing and network from the checkpoint,
+    /// its genotype document with the export's provenance appended, and its metrics.
+    /// </summary>
+    public static ModelMetadata Metadata(TrainHeader h, string? metricsJson, bool keepBatchNorm, string source)
     {
         if (metricsJson is not null)
         {
@@ -102,31 +95,14 @@ public static class NetworkExporter
             foreach (var key in VolatileMetrics) node.Remove(key);
             metricsJson = node.ToJsonString();
         }
-        var inv = CultureInfo.InvariantCulture;
-        var arch = h.ParseArchitecture();
-        string genotype = JsonSerializer.Serialize(new Dictionary<string, object?>
+        var genotype = h.GenotypeDocument(source).With("export", new Dictionary<string, object?>
         {
-            ["format"] = SearchToDeploy.Nas.Architectures.GenotypeFile.Format, ["version"] = SearchToDeploy.Nas.Architectures.GenotypeFile.Version, ["space"] = arch.Space, ["genotype"] = arch.Text,
+            ["format"] = "onnx",
+            ["opset"] = OnnxGraphBuilder.Opset,
+            ["batch_norm"] = keepBatchNorm ? "kept" : "folded",
+            ["producer"] = $"{OnnxModelFile.ProducerName} {OnnxModelFile.ProducerVersion}",
         });
-        string pre = h.ResizeShorter > 0
-            ? $"decode to RGB, resize the shorter side to {h.ResizeShorter} (bilinear), centre-crop {h.InputSize}x{h.InputSize}, scale to [0,1], subtract mean, divide by std, NCHW"
-            : $"decode to RGB, resize to {h.InputSize}x{h.InputSize}, scale to [0,1], subtract mean, divide by std, NCHW";
-        return new Dictionary<string, string>
-        {
-            [Keys.Architecture] = arch.Text,
-            [Keys.Space] = arch.Space,
-            [Keys.Genotype] = genotype,
-            [Keys.Network] = RetrainNetwork.KindName(h.Network),
-            [Keys.Classes] = JsonSerializer.Serialize(h.Classes),
-            [Keys.InputSize] = h.InputSize.ToString(inv),
-            [Keys.ResizeShorter] = h.ResizeShorter.ToString(inv),
-            [Keys.Mean] = JsonSerializer.Serialize(h.Mean),
-            [Keys.Std] = JsonSerializer.Serialize(h.Std),
-            [Keys.Preprocessing] = pre,
-            [Keys.Metrics] = metricsJson ?? "{}",
-            [Keys.Dataset] = h.Dataset,
-            [Keys.BatchNorm] = keepBatchNorm ? "kept" : "folded",
-            [Keys.Producer] = $"{OnnxModelFile.ProducerName} {OnnxModelFile.ProducerVersion}",
-        };
+        return new ModelMetadata(h.Classes, h.Preprocessing, genotype, RetrainNetwork.KindName(h.Network), h.Dataset, metricsJson ?? "{}",
+            keepBatchNorm ? "kept" : "folded", $"{OnnxModelFile.ProducerName} {OnnxModelFile.ProducerVersion}");
     }
 }

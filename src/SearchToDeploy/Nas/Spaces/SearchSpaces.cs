@@ -48,6 +48,9 @@ public static class SearchSpaces
     }
 
     public static SearchSpace Get(string name) =>
-        All.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase) || (name.Equals("nb201", StringComparison.OrdinalIgnoreCase) && s.Kind == SpaceKind.Nb201))
-        ?? throw new InputException($"--space '{name}': unknown search space; expected one of {string.Join(", ", All.Select(s => s.Name))}");
+        TryGet(name) ?? throw new InputException($"--space '{name}': unknown search space; expected one of {string.Join(", ", All.Select(s => s.Name))}");
+
+    /// <summary>The space of that name (nb201 is NAS-Bench-201's alias), or null.</summary>
+    public static SearchSpace? TryGet(string name) =>
+        All.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase) || (name.Equals("nb201", StringComparison.OrdinalIgnoreCase) && s.Kind == SpaceKind.Nb201));
 }

@@ -137,7 +137,7 @@ public sealed class SearchRunner
             LogEpoch(record, Firmness.Of(_o, history, history.Count - 1));
             SaveCheckpoint(ckpt, epoch, session, history);
             var arch = net.Derive();
-            GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), arch, Provenance(epoch + 1, record));
+            GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(arch).With("search", Provenance(epoch + 1, record)));
             SearchArtifacts.Write(_dir, _o, history, arch);
             EpochCompleted?.Invoke(record);
             double perEpoch = total.Elapsed.TotalSeconds / (epoch + 1 - start);
@@ -146,7 +146,7 @@ public sealed class SearchRunner
 
         var final = net.Derive();
         var last = history[^1];
-        GenotypeFile.Save(Path.Combine(_dir, "genotype.json"), final, Provenance(_o.Epochs, last));
+        GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(final).With("search", Provenance(_o.Epochs, last)));
         // A finished run resumed: nothing ran, so this build's logs, plots and CSVs are written from the history here.
         if (start >= _o.Epochs) SearchArtifacts.Write(_dir, _o, history, final);
         var firm = Firmness.Of(_o, history, history.Count - 1);
@@ -258,6 +258,7 @@ public sealed class SearchRunner
                            string.Join(", ", nb.Where(kv => kv.Value is not null).Select(kv => string.Format(inv, "{0} {1:0.00}", kv.Key, kv.Value))));
     }
 
+    /// <summary>The search's entry in the genotype's provenance: what made the cell (no times or paths, so a rerun gives the same).</summary>
     private Dictionary<string, object?> Provenance(int epochsDone, EpochRecord last) => new()
     {
         ["method"] = _o.Method.Name,
@@ -269,8 +270,6 @@ public sealed class SearchRunner
         ["of_epochs"] = _o.Epochs,
         ["valid_accuracy"] = Math.Round(last.ValidAccuracy, 4),
         ["nb201"] = last.Nb201,
-        ["run"] = _dir,
-        ["created"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
         ["producer"] = $"s2d {typeof(SearchRunner).Assembly.GetName().Version}",
     };
 

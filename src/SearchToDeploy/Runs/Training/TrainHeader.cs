@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SearchToDeploy.Data.Transforms;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
 using static TorchSharp.torch;
@@ -29,9 +30,16 @@ public sealed record TrainHeader
     public float[] Std { get; init; } = [];
     public string Options { get; init; } = "";
     public List<TrainRecord> History { get; init; } = [];
+    /// <summary>The genotype document (genotype.json) with the training's provenance; empty in checkpoints of builds before it.</summary>
+    public string Genotype { get; init; } = "";
 
-    public NetworkConfig NetworkConfig => new(Network, Channels, Layers, Classes.Count, Auxiliary);
+    [JsonIgnore] public NetworkConfig NetworkConfig => new(Network, Channels, Layers, Classes.Count, Auxiliary);
+    [JsonIgnore] public EvalPreprocessing Preprocessing => new(InputSize, ResizeShorter, Mean, Std);
     public Architecture ParseArchitecture() => SearchToDeploy.Nas.Architectures.Architecture.ParseText(Architecture, Space);
+
+    /// <summary>The genotype document: the one carried since the search, or (older checkpoints) the cell alone.</summary>
+    public GenotypeDocument GenotypeDocument(string source) =>
+        Genotype.Length > 0 ? SearchToDeploy.Nas.Architectures.GenotypeDocument.Parse(Genotype, source) : SearchToDeploy.Nas.Architectures.GenotypeDocument.Of(ParseArchitecture());
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -29,19 +29,24 @@ public sealed class TrainRunner
     private readonly TrainOptions _o;
     private readonly DatasetRef _dataset;
     private readonly Architecture _arch;
+    private readonly GenotypeDocument _genotype;
     private readonly string _dir;
     private readonly TextWriter _log;
 
-    public TrainRunner(TrainOptions options, Architecture arch, DatasetRef dataset, string runDir, TextWriter log)
+    /// <param name="genotype">The cell and its provenance (genotype.json); the training adds its own entry.</param>
+    public TrainRunner(TrainOptions options, GenotypeDocument genotype, DatasetRef dataset, string runDir, TextWriter log)
     {
         options.Validate();
-        _o = options; _arch = arch; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
+        _o = options; _genotype = genotype; _arch = genotype.Architecture; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
     }
+
+    public TrainRunner(TrainOptions options, Architecture arch, DatasetRef dataset, string runDir, TextWriter log)
+        : this(options, GenotypeDocument.Of(arch), dataset, runDir, log) { }
 
     public static string OptionsJson(TrainOptions o) => JsonSerializer.Serialize(o, TrainHeader.Json);
 
     /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
-    public static (TrainOptions Options, Architecture Architecture)? Saved(string runDir)
+    public static (TrainOptions Options, GenotypeDocument Genotype)? Saved(string runDir)
     {
         string path = Path.Combine(runDir, TrainedModel.LastName);
         if (!File.Exists(path)) return null;
@@ -49,7 +54,7 @@ public sealed class TrainRunner
         try
         {
             var o = JsonSerializer.Deserialize<TrainOptions>(header.Options, TrainHeader.Json) ?? throw new InputException($"{path}: its header holds no training options");
-            return (o, header.ParseArchitecture());
+            return (o, header.GenotypeDocument(path));
         }
         catch (JsonException e)
         {
@@ -71,7 +76,7 @@ public sealed class TrainRunner
         var valid = _dataset.Open(Split.Test);
         if (!valid.Classes.SequenceEqual(train.Classes))
             throw new InputException($"{_dataset.Location}: the validation split has {valid.Classes.Count} classes and the training split {train.Classes.Count}; they must be the same class folders");
-        var (trainTf, evalTf, resize) = Transforms();
+        var (trainTf, evalTf, preprocessing) = Transforms();
         var trainIdx = Subsets.Random(train.Count, _o.MaxTrainImages, _o.Seed);
         var validIdx = Subsets.Stratified(valid, _o.MaxValidImages, _o.Seed);
         var trainLoader = new DataLoader(train, trainIdx, trainTf, new LoaderOptions(_o.BatchSize, true, _o.Seed, DropLast: true, Workers: _o.Workers));
@@ -82,12 +87,15 @@ public sealed class TrainRunner
         torch.manual_seed(_o.Seed);
         var cfg = new NetworkConfig(_o.Network, _o.Channels, _o.Layers, train.Classes.Count, _o.AuxWeight > 0);
         using var net = NetworkFactory.Create(_arch, cfg);
+        var genotype = _genotype.With("train", Provenance(cfg, preprocessing, train.Count));
         var header = new TrainHeader
         {
             Architecture = _arch.Text, Space = _arch.Space, Network = cfg.Kind, Channels = cfg.Channels, Layers = cfg.Layers,
-            Auxiliary = cfg.Auxiliary, Dataset = _dataset.Name, Classes = [.. train.Classes], InputSize = trainTf.Height,
-            ResizeShorter = resize, Mean = _dataset.Normalization.Mean, Std = _dataset.Normalization.Std, Options = OptionsJson(_o),
+            Auxiliary = cfg.Auxiliary, Dataset = _dataset.Name, Classes = [.. train.Classes], InputSize = preprocessing.InputSize,
+            ResizeShorter = preprocessing.ResizeShorter, Mean = preprocessing.Mean, Std = preprocessing.Std, Options = OptionsJson(_o),
+            Genotype = genotype.ToJson(),
         };
+        GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), genotype);
         var size = CheckSize(net, trainTf.Height);
         net.to(_device); // before anything holds its parameters: moving replaces the Parameter objects
         var sgd = new Sgd([new ParamGroup([.. net.parameters()], _o.WeightDecay)], _o.Momentum, _o.Nesterov);
@@ -136,14 +144,38 @@ public sealed class TrainRunner
         return history;
     }
 
-    private (IImageTransform Train, IImageTransform Eval, int ResizeShorter) Transforms()
+    /// <summary>
+    /// The training augmentation, the evaluation transform of the training's own validation, and the evaluation
+    /// preprocessing every later stage uses (for 32x32 datasets the same function: their images are already 32x32).
+    /// </summary>
+    private (IImageTransform Train, IImageTransform Eval, EvalPreprocessing Preprocessing) Transforms()
     {
         var norm = _dataset.Normalization;
-        if (_dataset.IsSmallImage) return (CifarTransform.Train(norm, _o.Cutout), CifarTransform.Eval(norm), 0);
+        if (_dataset.IsSmallImage) return (CifarTransform.Train(norm, _o.Cutout), CifarTransform.Eval(norm), new EvalPreprocessing(32, 0, norm.Mean, norm.Std));
         int size = _o.ImageSize, resize = size * 8 / 7;
         var jitter = new ColorJitter(_o.ColorJitter, _o.ColorJitter, _o.ColorJitter, 0);
-        return (new ImageNetTrainTransform(norm, size, jitter, _o.CropScaleMin), new ResizeCropTransform(norm, resize, size), resize);
+        var eval = new EvalPreprocessing(size, resize, norm.Mean, norm.Std);
+        return (new ImageNetTrainTransform(norm, size, jitter, _o.CropScaleMin), eval.Transform(), eval);
     }
+
+    /// <summary>The training's entry in the genotype's provenance (no times or paths: a rerun gives the same).</summary>
+    private Dictionary<string, object?> Provenance(NetworkConfig cfg, EvalPreprocessing preprocessing, int images) => new()
+    {
+        ["network"] = RetrainNetwork.KindName(cfg.Kind),
+        ["channels"] = cfg.Channels,
+        ["layers"] = cfg.Layers,
+        ["dataset"] = _dataset.Name,
+        ["classes"] = cfg.Classes,
+        ["training_images"] = images,
+        ["image_size"] = preprocessing.InputSize,
+        ["preset"] = _o.Preset,
+        ["epochs"] = _o.Epochs,
+        ["batch_size"] = _o.BatchSize,
+        ["learning_rate"] = _o.LearningRate,
+        ["schedule"] = _o.Schedule.ToString().ToLowerInvariant(),
+        ["seed"] = _o.Seed,
+        ["producer"] = $"s2d {typeof(TrainRunner).Assembly.GetName().Version}",
+    };
 
     private ModelSize CheckSize(RetrainNetwork net, int inputSize)
     {
