@@ -3,6 +3,7 @@
 // Arguments: --profile (imagenet | nb201 | smoke | paper), --run (default: the profile's name), --data-root, --imagenet
 // (the full ImageNet: paper, or imagenet at 224 px), --transfer (retrain on an image folder instead of the profile's data), --gate-top1, --gate-top5, --force, --threads,
 // --space / --method / --seed (search other than the profile's RF-PCDARTS), --parallel-steps (faster search on 2+ cores),
+// --set (search.<key>=<value>;train.<key>=<value>: any setting of s2d search / s2d train, e.g. --set=train.epochs=30),
 // --derive-without-none (NAS-Bench-201: the searched cell from the ops other than none), --precision (fp32 | bf16:
 // the search's activations),
 // --device (auto | cpu | cuda | cuda:N: where search and training run), and the backend switches --torch / --ort.
@@ -12,7 +13,7 @@ string PipelineArgs(string stage)
     string Opt(string name) => HasArgument(name) ? $" --{name} \"{Argument<string>(name)}\"" : "";
     string Path(string name) => HasArgument(name) ? $" --{name} \"{MakeAbsolute(Directory(Argument<string>(name))).FullPath}\"" : "";
     return $"pipeline --stage {stage} --profile {Argument("profile", "imagenet")} --data-root \"{MakeAbsolute(Directory(Parameters.DataRoot)).FullPath}\"" +
-           Opt("run") + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") + Opt("device") + Opt("space") + Opt("method") + Opt("seed") + Opt("precision") +
+           Opt("run") + Opt("set") + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") + Opt("device") + Opt("space") + Opt("method") + Opt("seed") + Opt("precision") +
            (HasArgument("force") ? " --force" : "") + (HasArgument("parallel-steps") ? " --parallel-steps" : "") +
            (HasArgument("derive-without-none") ? " --derive-without-none" : "");
 }

@@ -61,7 +61,7 @@ public static class DeployCommands
             using var m = new DeployedModel(r.GetValue(model)!, OnnxExecutionProviders.Parse(r.GetValue(ep)!), r.GetValue(threads));
             var result = Validator.Run(m, ds.Open(Split.Test), $"{ds.Name} ({ds.Location})", r.GetValue(batch), r.GetValue(maxImages),
                 r.GetValue(gate1), r.GetValue(gate5), io.Out, r.GetValue(workers));
-            string reportPath = r.GetValue(report) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(m.Path))!, "validation.json");
+            string reportPath = r.GetValue(report) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(m.Path))!, ValidationReport.FileName);
             Validator.WriteAndGate(result, reportPath, io.Out);
             return S2dApp.Success;
         }));

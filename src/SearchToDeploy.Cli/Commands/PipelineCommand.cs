@@ -29,9 +29,15 @@ public static class PipelineCommand
         var parallel = new Option<bool>("--parallel-steps") { Description = "Search with parallel first-order steps (architecture and weight gradients side by side on two cores; about 1.2x faster)" };
         var withoutNone = new Option<bool>("--derive-without-none") { Description = "NAS-Bench-201: derive the searched cell from the ops other than none" };
         var precision = new Option<string?>("--precision") { Description = "Search activations: fp32 (default) or bf16 (float32 parameters; 1.3-1.7x faster on CPUs with AVX-512 BF16)" };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Change a setting of the profile's search or retraining: search.<key>=<value> or train.<key>=<value>, keys as the options of s2d search and s2d train " +
+                          "(e.g. --set train.epochs=30 --set search.seed=3; several may be joined with ';')",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var cmd = new Command("pipeline", "Run a stage of the search -> train -> export -> validate -> package chain in runs/<run>/<stage> with a manifest; " +
                                           "up-to-date stages are skipped, interrupted ones resume; package writes models/<run> only when every gate passes");
-        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, device, space, method, seed, parallel, withoutNone, precision }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, device, space, method, seed, parallel, withoutNone, precision, set }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             var s = PipelineRunner.ParseStage(r.GetValue(stage)!);
@@ -40,6 +46,7 @@ public static class PipelineCommand
                 Space = r.GetValue(space), Method = r.GetValue(method) is { } m ? SearchToDeploy.Nas.Strategies.SearchMethod.Parse(m) : null, Seed = r.GetValue(seed),
                 ParallelSteps = r.GetValue(parallel), DeriveWithoutNone = r.GetValue(withoutNone), Device = r.GetValue(device) ?? "auto",
                 Precision = r.GetValue(precision) is { } pr ? SearchToDeploy.Core.Torch.Precisions.Parse(pr) : SearchToDeploy.Core.Torch.Precision.Float32,
+                Settings = [.. (r.GetValue(set) ?? []).SelectMany(v => v.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
             };
             var p = PipelineProfile.Create(r.GetValue(profile)!, inputs);
             string name = r.GetValue(run) ?? p.Name;

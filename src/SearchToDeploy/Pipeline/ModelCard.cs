@@ -3,18 +3,20 @@ using System.Text;
 using System.Text.Json;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Deploy.Validation;
+using SearchToDeploy.Reporting;
+using SearchToDeploy.Runs.Training;
 
 namespace SearchToDeploy.Pipeline;
 
 /// <summary>The README.md of a packaged model: what it is, how good, how it was made, how to serve it.</summary>
 public static class ModelCard
 {
-    public static string Write(string run, PipelineProfile profile, ValidationReport report, string packageDir, string searchDir, string trainDir)
+    public static string Write(string run, PipelineProfile profile, ValidationReport report, PackageFolder package, TrainRunFolder train)
     {
         var inv = CultureInfo.InvariantCulture;
-        var meta = OnnxModelFile.ReadMetadata(Path.Combine(packageDir, "model.onnx"));
-        JsonElement metrics = File.Exists(Path.Combine(trainDir, "metrics.json"))
-            ? JsonDocument.Parse(File.ReadAllText(Path.Combine(trainDir, "metrics.json"))).RootElement : default;
+        var meta = OnnxModelFile.ReadMetadata(package[PackageFolder.Model]);
+        JsonElement metrics = File.Exists(train[TrainRunFolder.MetricsJson])
+            ? JsonDocument.Parse(File.ReadAllText(train[TrainRunFolder.MetricsJson])).RootElement : default;
         string M(string key, string format = "0.##") => metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number
             ? v.GetDouble().ToString(format, inv) : "?";
         var sb = new StringBuilder();
@@ -47,8 +49,8 @@ public static class ModelCard
         sb.AppendLine();
         sb.AppendLine($"`{meta[ModelMetadata.Keys.Architecture]}`");
         sb.AppendLine();
-        foreach (var f in new[] { "cell.svg", "cell_normal.svg", "cell_reduce.svg" })
-            if (File.Exists(Path.Combine(packageDir, f))) sb.AppendLine($"![{Path.GetFileNameWithoutExtension(f).Replace('_', ' ')}]({f})");
+        foreach (var f in CellDrawings.SvgFiles)
+            if (File.Exists(package[f])) sb.AppendLine($"![{Path.GetFileNameWithoutExtension(f).Replace('_', ' ')}]({f})");
         sb.AppendLine();
         sb.AppendLine("## How it was made");
         sb.AppendLine();
@@ -63,8 +65,8 @@ public static class ModelCard
                       $"preprocessing: {meta.GetValueOrDefault(ModelMetadata.Keys.Preprocessing)}.");
         sb.AppendLine($"- Producer: {meta.GetValueOrDefault(ModelMetadata.Keys.Producer)}; run folders and manifests (configuration, input hashes, versions, commit) in `runs/{run}/`.");
         sb.AppendLine();
-        if (File.Exists(Path.Combine(packageDir, "training_curves.png"))) sb.AppendLine("![training curves](training_curves.png)").AppendLine();
-        if (File.Exists(Path.Combine(packageDir, "search_curves.png"))) sb.AppendLine("![search curves](search_curves.png)").AppendLine();
+        if (File.Exists(package[PackageFolder.TrainingCurves])) sb.AppendLine($"![training curves]({PackageFolder.TrainingCurves})").AppendLine();
+        if (File.Exists(package[PackageFolder.SearchCurves])) sb.AppendLine($"![search curves]({PackageFolder.SearchCurves})").AppendLine();
         sb.AppendLine("## Serve it");
         sb.AppendLine();
         sb.AppendLine("```sh");

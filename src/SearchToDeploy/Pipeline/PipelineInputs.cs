@@ -20,4 +20,23 @@ public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, st
     public Precision Precision { get; init; }
     /// <summary>Where search and training run: auto, cpu, cuda or cuda:N (<see cref="SearchToDeploy.Core.Torch.TorchDevices"/>).</summary>
     public string Device { get; init; } = "auto";
+    /// <summary>
+    /// Settings of the profile's search or retraining to change, as "search.key=value" or "train.key=value" with the
+    /// keys of s2d search and s2d train (e.g. "train.epochs=30"); applied through <see cref="Runs.OptionTable"/>.
+    /// </summary>
+    public IReadOnlyList<string> Settings { get; init; } = [];
+
+    /// <summary>The <see cref="Settings"/> of one stage ("search" or "train") as key/value pairs; a malformed one is bad input.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> SettingsOf(string stage)
+    {
+        var found = new List<KeyValuePair<string, string>>();
+        foreach (var s in Settings)
+        {
+            int dot = s.IndexOf('.'), eq = s.IndexOf('=');
+            if (dot <= 0 || eq < dot + 2 || s[..dot] is not ("search" or "train"))
+                throw new InputException($"--set '{s}': expected search.<key>=<value> or train.<key>=<value> (keys as the options of s2d search and s2d train)");
+            if (s[..dot] == stage) found.Add(new(s[(dot + 1)..eq].Trim(), s[(eq + 1)..].Trim()));
+        }
+        return found;
+    }
 }

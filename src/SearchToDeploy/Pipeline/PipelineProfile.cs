@@ -3,6 +3,7 @@ using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Strategies;
+using SearchToDeploy.Runs;
 using SearchToDeploy.Runs.Search;
 using SearchToDeploy.Runs.Training;
 
@@ -39,13 +40,17 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
         SearchOptions Search(string preset, string space)
         {
             var o = SearchPresets.Create(preset, inputs.Space ?? space, method) with { Threads = inputs.Threads, Device = inputs.Device };
-            if (inputs.ParallelSteps) o = o with { ParallelSteps = true };
-            if (inputs.DeriveWithoutNone) o = o with { DeriveWithoutNone = true };
-            if (inputs.Precision != Precision.Float32) o = o with { Precision = inputs.Precision };
-            return inputs.Seed is { } seed ? o with { Seed = seed } : o;
+            // The pipeline's own search switches, then --set, through the one override table.
+            var given = new List<KeyValuePair<string, string>>();
+            if (inputs.ParallelSteps) given.Add(new("parallel-steps", "true"));
+            if (inputs.DeriveWithoutNone) given.Add(new("derive-without-none", "true"));
+            if (inputs.Precision != Precision.Float32) given.Add(new("precision", Precisions.Name(inputs.Precision)));
+            if (inputs.Seed is { } seed) given.Add(new("seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            return OptionTable.ApplyText(o, given.Concat(inputs.SettingsOf("search")), "--set search");
         }
-        TrainOptions Runtime(TrainOptions t, DatasetRef data) =>
-            t with { Threads = inputs.Threads, Device = inputs.Device, Dataset = data.Name, DataPath = data.Kind is DatasetKind.ImageFolder or DatasetKind.ImageNet ? data.Location : null };
+        TrainOptions Runtime(TrainOptions t, DatasetRef data) => OptionTable.ApplyText(
+            t with { Threads = inputs.Threads, Device = inputs.Device, Dataset = data.Name, DataPath = data.Kind is DatasetKind.ImageFolder or DatasetKind.ImageNet ? data.Location : null },
+            inputs.SettingsOf("train"), "--set train");
         string profile = name.ToLowerInvariant() == "quick" ? "nb201" : name.ToLowerInvariant(); // quick: the nb201 chain's former name
         bool nb201 = inputs.Space is not null && SearchSpaces.Get(inputs.Space).Kind == SpaceKind.Nb201;
         switch (profile)

@@ -9,6 +9,7 @@ using SearchToDeploy.Deploy.Inference;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Deploy.Validation;
 using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Reporting;
 using SearchToDeploy.Runs;
 using SearchToDeploy.Runs.Search;
 using SearchToDeploy.Runs.Training;
@@ -87,16 +88,16 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
         return stage switch
         {
-            Stage.Search => (new { options = Comparable(SearchRunner.OptionsJson(profile.Search)) },
+            Stage.Search => (new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search)) },
                 new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) }),
-            Stage.Train => (new { options = Comparable(TrainRunner.OptionsJson(profile.Train)) },
+            Stage.Train => (new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) },
                 new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
             Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
-                new() { ["checkpoint"] = HashOf(Stage.Train, TrainedModel.BestName) }),
+                new() { ["checkpoint"] = HashOf(Stage.Train, TrainRunFolder.Best) }),
             Stage.Validate => (new { dataset = profile.TrainData.Location, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
-                new() { ["model"] = HashOf(Stage.Export, "model.onnx"), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
+                new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
             _ => (new { models = _models, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5 },
-                new() { ["model"] = HashOf(Stage.Export, "model.onnx"), ["report"] = HashOf(Stage.Validate, "validation.json") }),
+                new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["report"] = HashOf(Stage.Validate, PackageFolder.Validation) }),
         };
     }
 
@@ -109,26 +110,26 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 var data = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
                 string table = Path.Combine(inputs.DataRoot, "nas-bench-201", "accuracy.tsv");
                 var o = profile.Search with { Nb201Table = profile.Search.Nb201Table ?? (File.Exists(table) ? table : null) };
-                using var runLog = new RunLog(log, Path.Combine(dir, "log.txt"));
+                using var runLog = new RunLog(log, Path.Combine(dir, SearchRunFolder.Log));
                 new SearchRunner(o, data, dir, runLog).Run(resume, cancel);
-                return ["genotype.json", "summary.json"];
+                return [SearchRunFolder.Genotype, SearchRunFolder.Summary];
             }
             case Stage.Train:
             {
-                using var runLog = new RunLog(log, Path.Combine(dir, "log.txt"));
+                using var runLog = new RunLog(log, Path.Combine(dir, TrainRunFolder.Log));
                 new TrainRunner(profile.Train, Genotype(), profile.TrainData, dir, runLog).Run(resume, cancel);
-                return [TrainedModel.BestName, TrainArtifacts.MetricsJson];
+                return [TrainRunFolder.Best, TrainRunFolder.MetricsJson];
             }
             case Stage.Export:
-                ModelExporter.Export(StageDir(Stage.Train), Path.Combine(dir, "model.onnx"), log, images: profile.TrainData.Open(Split.Test));
-                return ["model.onnx"];
+                ModelExporter.Export(StageDir(Stage.Train), Path.Combine(dir, PackageFolder.Model), log, images: profile.TrainData.Open(Split.Test));
+                return [PackageFolder.Model];
             case Stage.Validate:
             {
-                using var model = new DeployedModel(Path.Combine(StageDir(Stage.Export), "model.onnx"), OnnxExecutionProvider.Auto, inputs.Threads);
+                using var model = new DeployedModel(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), OnnxExecutionProvider.Auto, inputs.Threads);
                 var report = Validator.Run(model, profile.TrainData.Open(Split.Test), $"{profile.TrainData.Name} ({profile.TrainData.Location})", 100,
                     profile.ValidateMaxImages, profile.GateTop1, profile.GateTop5, log);
-                Validator.WriteAndGate(report, Path.Combine(dir, "validation.json"), log);
-                return ["validation.json"];
+                Validator.WriteAndGate(report, Path.Combine(dir, PackageFolder.Validation), log);
+                return [PackageFolder.Validation];
             }
             default:
                 // The package lives in models/<run>/; its manifest names it relative to the stage folder, so a deleted
@@ -140,7 +141,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// <summary>Writes models/&lt;run&gt;/ atomically (a staging folder, then a rename); returns the names of its files.</summary>
     private IReadOnlyList<string> Package()
     {
-        string reportPath = Path.Combine(StageDir(Stage.Validate), "validation.json");
+        string reportPath = Path.Combine(StageDir(Stage.Validate), PackageFolder.Validation);
         var report = JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(reportPath), ValidationReport.Json)!;
         if (!report.Passed || report.GateTop1 != profile.GateTop1 || report.GateTop5 != profile.GateTop5)
             throw new GateFailedException($"{reportPath}: the model did not pass the gates top-1 >= {profile.GateTop1}%, top-5 >= {profile.GateTop5}%; nothing is packaged");
@@ -149,22 +150,25 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         string[] files;
         try
         {
-            string train = StageDir(Stage.Train), search = StageDir(Stage.Search);
-            File.Copy(Path.Combine(StageDir(Stage.Export), "model.onnx"), Path.Combine(staging, "model.onnx"));
-            File.Copy(reportPath, Path.Combine(staging, "validation.json"));
+            var train = new TrainRunFolder(StageDir(Stage.Train));
+            var search = new SearchRunFolder(StageDir(Stage.Search));
+            var package = new PackageFolder(staging);
+            File.Copy(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), package[PackageFolder.Model]);
+            File.Copy(reportPath, package[PackageFolder.Validation]);
             // The genotype as the model carries it, with the packaging's provenance: which chain made it and what it passed.
-            var carried = ModelMetadata.Read(Path.Combine(staging, "model.onnx")).Genotype;
-            GenotypeFile.Save(Path.Combine(staging, GenotypeFile.FileName), carried.With("package", new Dictionary<string, object?>
+            var carried = ModelMetadata.Read(package[PackageFolder.Model]).Genotype;
+            GenotypeFile.Save(package[PackageFolder.Genotype], carried.With("package", new Dictionary<string, object?>
             {
                 ["profile"] = profile.Name, ["validated_on"] = report.Dataset.Split(' ')[0], ["images"] = report.Images,
                 ["top1"] = Math.Round(report.Top1, 2), ["top5"] = Math.Round(report.Top5, 2), ["gate_top1"] = report.GateTop1, ["gate_top5"] = report.GateTop5,
             }));
-            foreach (var f in new[] { "curves.png", "cell.svg", "cell_normal.svg", "cell_reduce.svg", "metrics.json" })
-                if (File.Exists(Path.Combine(train, f))) File.Copy(Path.Combine(train, f), Path.Combine(staging, f == "curves.png" ? "training_curves.png" : f));
-            if (File.Exists(Path.Combine(search, "curves.png"))) File.Copy(Path.Combine(search, "curves.png"), Path.Combine(staging, "search_curves.png"));
-            File.WriteAllText(Path.Combine(staging, "README.md"), ModelCard.Write(RunName, profile, report, staging, search, train));
+            var copies = new (string From, string To)[] { (train[TrainRunFolder.Curves], PackageFolder.TrainingCurves), (train[TrainRunFolder.MetricsJson], PackageFolder.Metrics),
+                (search[SearchRunFolder.Curves], PackageFolder.SearchCurves) };
+            foreach (var (from, to) in copies.Concat(CellDrawings.SvgFiles.Select(f => (train[f], f))))
+                if (File.Exists(from)) File.Copy(from, package[to]);
+            File.WriteAllText(package[PackageFolder.Card], ModelCard.Write(RunName, profile, report, package, train));
             files = [.. Directory.GetFiles(staging).Select(f => Path.GetFileName(f)).Where(f => !f.StartsWith('.')).Order(StringComparer.Ordinal)];
-            RunFolder.Delete(PackageDir, "package folder");
+            RunFolder.Delete(PackageDir, "package folder", PackageFolder.IsPackage);
             Directory.Move(staging, PackageDir);
         }
         catch
@@ -189,7 +193,6 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         return File.Exists(path) ? StageManifest.HashFile(path) : "missing";
     }
 
-    private static string Comparable(string optionsJson) => CheckpointFile.ComparableOptions(optionsJson, "Nb201Table");
 
     private static Dictionary<string, string> Versions() => new()
     {

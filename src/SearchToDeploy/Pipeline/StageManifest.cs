@@ -12,7 +12,7 @@ namespace SearchToDeploy.Pipeline;
 /// </summary>
 public sealed record StageManifest
 {
-    public const string FileName = "manifest.json";
+    public const string FileName = Runs.RunFolder.ManifestFileName;
 
     public string Stage { get; init; } = "";
     public string Profile { get; init; } = "";

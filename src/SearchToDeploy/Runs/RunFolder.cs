@@ -33,26 +33,34 @@ public static class RunFolder
             AtomicFile.WriteAllText(marker, JsonSerializer.Serialize(new { kind, created = DateTime.UtcNow.ToString("o") }) + "\n");
     }
 
-    /// <summary>Deletes an s2d folder (refused for any other non-empty folder); a missing folder is fine.</summary>
-    public static void Delete(string dir, string option)
+    /// <summary>
+    /// Deletes an s2d folder (refused for any other non-empty folder); a missing folder is fine. <paramref name="recognise"/>
+    /// tells folders of builds before the marker of a kind this room does not know (packages).
+    /// </summary>
+    public static void Delete(string dir, string option, Func<string, bool>? recognise = null)
     {
         string full = Path.GetFullPath(dir);
         if (!Directory.Exists(full)) return;
-        if (!IsEmpty(full) && !IsOwned(full)) throw NotOurs(dir, option, clear: true);
+        if (!IsEmpty(full) && !IsOwned(full) && recognise?.Invoke(full) != true) throw NotOurs(dir, option, clear: true);
         Directory.Delete(full, recursive: true);
     }
 
     /// <summary>
     /// True when s2d made the folder: it holds the marker, or (a folder from a build before markers) an options.json
-    /// of a search or training run, a pipeline stage's manifest.json, or a package's model.onnx and validation.json.
+    /// of a search or training run, or a pipeline stage's manifest.json.
     /// </summary>
     public static bool IsOwned(string dir)
     {
         if (File.Exists(Path.Combine(dir, MarkerName))) return true;
-        return HasJsonProperty(Path.Combine(dir, "options.json"), "Preset") ||
-               HasJsonProperty(Path.Combine(dir, "manifest.json"), "config_hash") ||
-               File.Exists(Path.Combine(dir, "model.onnx")) && HasJsonProperty(Path.Combine(dir, "validation.json"), "top1");
+        return HasJsonProperty(Path.Combine(dir, Core.Checkpoints.CheckpointFile.OptionsFileName), "Preset") ||
+               HasJsonProperty(Path.Combine(dir, ManifestFileName), "config_hash");
     }
+
+    /// <summary>The name of a pipeline stage's manifest (Pipeline's StageManifest), by which stage folders are recognised.</summary>
+    public const string ManifestFileName = "manifest.json";
+
+    /// <summary>Whether the JSON file holds an object with that property.</summary>
+    public static bool HasJsonProperty(string path, string name) => HasProperty(path, name);
 
     private static void Clear(string full, string option)
     {
@@ -76,7 +84,7 @@ public static class RunFolder
         return p.StartsWith(f, StringComparison.Ordinal);
     }
 
-    private static bool HasJsonProperty(string path, string name)
+    private static bool HasProperty(string path, string name)
     {
         if (!File.Exists(path)) return false;
         try

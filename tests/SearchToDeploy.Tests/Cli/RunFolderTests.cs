@@ -84,7 +84,8 @@ public sealed class RunFolderTests
         Directory.CreateDirectory(dir["package"]);
         File.WriteAllBytes(dir["package/model.onnx"], [8, 1]);
         File.WriteAllText(dir["package/validation.json"], "{\"model\": \"m\", \"top1\": 80.1}");
-        Assert.True(RunFolder.IsOwned(dir["package"]));
+        Assert.True(SearchToDeploy.Pipeline.PackageFolder.IsPackage(dir["package"]));
+        Assert.False(RunFolder.IsOwned(dir["package"]));
         // A user's own options.json is not enough.
         Directory.CreateDirectory(dir["mine"]);
         File.WriteAllText(dir["mine/options.json"], "{\"colour\": \"blue\"}");

@@ -166,30 +166,31 @@ public static class CheckpointFile
 
     private static InputException Corrupt(string path, string what) => new($"{path}: corrupt checkpoint ({what})");
 
-    /// <summary>Options that may change when a run is resumed or a stage is rerun: where and how fast it runs, not what it computes.</summary>
-    private static readonly string[] RuntimeOnly = ["Workers", "Threads", "Device", "StopAfterEpochs"];
+    /// <summary>The names of <paramref name="optionsType"/>'s <see cref="RuntimeSettingAttribute"/> settings.</summary>
+    private static HashSet<string> RuntimeOnly(Type optionsType) =>
+        [.. optionsType.GetProperties().Where(p => p.IsDefined(typeof(RuntimeSettingAttribute), inherit: true)).Select(p => p.Name)];
 
-    /// <summary>An options JSON object without the runtime-only keys (any letter case) and <paramref name="extraKeys"/>.</summary>
-    public static string ComparableOptions(string optionsJson, params string[] extraKeys) => Comparable(optionsJson, extraKeys).ToJsonString();
+    /// <summary>An options JSON object of <paramref name="optionsType"/> without its runtime settings: what decides the run's result.</summary>
+    public static string ComparableOptions(Type optionsType, string optionsJson) => Comparable(optionsType, optionsJson).ToJsonString();
 
-    private static JsonObject Comparable(string optionsJson, string[] extraKeys)
+    private static JsonObject Comparable(Type optionsType, string optionsJson)
     {
         var node = JsonNode.Parse(optionsJson)!.AsObject();
-        foreach (var key in node.Select(kv => kv.Key).Where(k => RuntimeOnly.Concat(extraKeys).Contains(k, StringComparer.OrdinalIgnoreCase)).ToList())
+        var runtime = RuntimeOnly(optionsType);
+        foreach (var key in node.Select(kv => kv.Key).Where(runtime.Contains).ToList())
             node.Remove(key);
         return node;
     }
 
     /// <summary>
-    /// The settings that differ between a checkpoint's options and the current ones (runtime-only keys and
-    /// <paramref name="extraKeys"/> left out), as "Key: saved -> now" for an error message; empty when they match.
+    /// The settings that differ between a checkpoint's options and the current ones (runtime settings left out), as "Key: saved -> now" for an error message; empty when they match.
     /// Nested settings are followed down to what changed ("SearchSpace.Normal[3][1]: "max_pool_3x3" -> ..."); an
     /// object whose "Name" changed is named by it ("SearchSpace: "s1" -> "darts""); long values are shortened.
     /// </summary>
-    public static IReadOnlyList<string> OptionDifferences(string savedJson, string nowJson, params string[] extraKeys)
+    public static IReadOnlyList<string> OptionDifferences(Type optionsType, string savedJson, string nowJson)
     {
         var found = new List<string>();
-        Differences("", Comparable(savedJson, extraKeys), Comparable(nowJson, extraKeys), found);
+        Differences("", Comparable(optionsType, savedJson), Comparable(optionsType, nowJson), found);
         return found;
     }
 

@@ -34,7 +34,7 @@ public static class ModelExporter
         var h = model.Header;
         var watch = Stopwatch.StartNew();
         var graph = NetworkExporter.Export(model.Network, h.InputSize, keepBatchNorm);
-        string? metricsPath = Directory.Exists(run) ? Path.Combine(run, TrainArtifacts.MetricsJson) : null;
+        string? metricsPath = Directory.Exists(run) ? Path.Combine(run, TrainRunFolder.MetricsJson) : null;
         string? metrics = metricsPath is not null && File.Exists(metricsPath) ? File.ReadAllText(metricsPath) : null;
         var proto = OnnxModelFile.CreateModel(graph, NetworkExporter.Metadata(h, metrics, keepBatchNorm, run).ToDictionary(),
             $"{h.ParseArchitecture().Space} cell {h.Architecture} in the {h.Network} network, trained on {h.Dataset}");

@@ -13,6 +13,9 @@ public static class OnnxModelFile
 {
     public const string ProducerName = "SearchToDeploy";
 
+    /// <summary>The name an exported model has in stage and package folders.</summary>
+    public const string DefaultName = "model.onnx";
+
     /// <summary>The library's informational version (e.g. "0.1.0" or "0.1.0+commit").</summary>
     public static string ProducerVersion { get; } =
         typeof(OnnxModelFile).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion

@@ -5,6 +5,9 @@ namespace SearchToDeploy.Deploy.Validation;
 
 public sealed record ValidationReport
 {
+    /// <summary>The name the report has in stage and package folders.</summary>
+    public const string FileName = "validation.json";
+
     public string Model { get; init; } = "";
     public string Dataset { get; init; } = "";
     public string ExecutionProvider { get; init; } = "";

@@ -19,23 +19,13 @@ public static class SearchArtifacts
     {
         var space = o.SearchSpace;
         var firmness = history.Select((_, i) => Firmness.Of(o, history, i)).ToList();
-        WriteMetricsCsv(Path.Combine(dir, "metrics.csv"), history, firmness);
-        WriteAlphasCsv(Path.Combine(dir, "alphas.csv"), space, history);
+        WriteMetricsCsv(Path.Combine(dir, SearchRunFolder.MetricsCsv), history, firmness);
+        WriteAlphasCsv(Path.Combine(dir, SearchRunFolder.AlphasCsv), space, history);
         TensorBoardEvents.Write(Path.Combine(dir, TensorBoardEvents.FileName), BoardScalars(history, firmness));
         foreach (var cell in history[^1].Weights.Keys)
-            AlphaPlot(Path.Combine(dir, $"alphas_{cell}.png"), space.EdgesOf(cell == "reduce"), history, cell, space);
-        CurvesPlot(Path.Combine(dir, "curves.png"), history);
-        DrawCells(dir, current);
-    }
-
-    public static void DrawCells(string dir, Architecture arch)
-    {
-        if (arch.Cell is { } g)
-        {
-            CellGraph.FromDarts("normal cell", g.Normal, g.NormalConcat).Save(Path.Combine(dir, "cell_normal"));
-            CellGraph.FromDarts("reduction cell", g.Reduce, g.ReduceConcat).Save(Path.Combine(dir, "cell_reduce"));
-        }
-        else CellGraph.FromNb201("NAS-Bench-201 cell", arch.Nb201!).Save(Path.Combine(dir, "cell"));
+            AlphaPlot(Path.Combine(dir, SearchRunFolder.AlphaPlot(cell)), space.EdgesOf(cell == "reduce"), history, cell, space);
+        CurvesPlot(Path.Combine(dir, SearchRunFolder.Curves), history);
+        CellDrawings.Draw(dir, current);
     }
 
     private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("0.######", CultureInfo.InvariantCulture);

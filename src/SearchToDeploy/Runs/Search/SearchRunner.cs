@@ -29,7 +29,6 @@ namespace SearchToDeploy.Runs.Search;
 /// </summary>
 public sealed class SearchRunner
 {
-    public const string CheckpointName = "checkpoint.s2d";
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) }, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private readonly SearchOptions _o;
@@ -73,7 +72,7 @@ public sealed class SearchRunner
     public Architecture Run(bool resume, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(_dir);
-        string ckpt = Path.Combine(_dir, CheckpointName);
+        string ckpt = Path.Combine(_dir, SearchRunFolder.Checkpoint);
         if (File.Exists(ckpt) && !resume)
             throw new InputException($"{_dir} already holds a search checkpoint; pass --resume to continue it or --force to start over");
         if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
@@ -198,7 +197,8 @@ public sealed class SearchRunner
         }
         double seconds = watch.Elapsed.TotalSeconds;
         torch.set_num_threads(_threads);
-        var (vLoss, vAcc) = Evaluate(net, validLoader, _device);
+        var (vLoss, topK) = Evaluation.Run(net, validLoader, _device, 1);
+        double vAcc = topK[0];
         var arch = net.Derive();
         var weightsNow = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value);
         Dictionary<string, double?>? nb = null;
@@ -218,25 +218,6 @@ public sealed class SearchRunner
         throw new DivergedException(
             $"epoch {epoch} step {step}: the {what} is {value}; the search stopped and the last good checkpoint (end of epoch {epoch - 1}) is kept. " +
             "Lower --lr or --arch-lr, or check the data.");
-
-    private static (double Loss, double Accuracy) Evaluate(Supernet net, DataLoader loader, Device device)
-    {
-        net.eval();
-        using var _ = torch.no_grad();
-        double lossSum = 0; long correct = 0, seen = 0;
-        foreach (var b in loader.Epoch(0))
-        {
-            using var scope = torch.NewDisposeScope();
-            var (x, y) = b.ToTensors(device);
-            b.Dispose();
-            var logits = net.call(x);
-            lossSum += functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
-            correct += logits.argmax(1).eq(y).sum().item<long>();
-            seen += y.shape[0];
-        }
-        net.train();
-        return (lossSum / seen, 100.0 * correct / seen);
-    }
 
     private void LogEpoch(EpochRecord r, Firmness? firmness)
     {
@@ -310,7 +291,7 @@ public sealed class SearchRunner
                 _log.WriteLine(string.Format(CultureInfo.InvariantCulture, "NAS-Bench-201: this cell reaches {0:0.00}% CIFAR-10 test (optimum {1:0.00}%, better than {2:0.0}% of all cells)", c10, best, 100 * table.Percentile("cifar10_test", c10)));
             }
         }
-        AtomicFile.WriteAllText(Path.Combine(_dir, "summary.json"), JsonSerializer.Serialize(summary, Json) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(_dir, SearchRunFolder.Summary), JsonSerializer.Serialize(summary, Json) + "\n");
     }
 
     private sealed record CheckpointHeader(int Version, int EpochsDone, string Options, List<EpochRecord> History);
@@ -336,7 +317,7 @@ public sealed class SearchRunner
         try
         {
             var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
-            var changed = CheckpointFile.OptionDifferences(header.Options, OptionsJson(_o));
+            var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), header.Options, OptionsJson(_o));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
             using (torch.no_grad()) session.Net.load_state_dict(model, strict: true);

@@ -14,7 +14,6 @@ namespace SearchToDeploy.Runs.Training;
 /// </summary>
 public static class TrainArtifacts
 {
-    public const string MetricsJson = "metrics.json";
 
     public static void Write(string dir, TrainHeader header, ModelSize size, IReadOnlyList<TrainRecord> history)
     {
@@ -22,7 +21,7 @@ public static class TrainArtifacts
         var csv = new StringBuilder("epoch,lr,drop_path,train_loss,train_top1,valid_loss,valid_top1,valid_top5,seconds,images_per_s\n");
         foreach (var h in history)
             csv.Append(inv, $"{h.Epoch},{h.LearningRate:0.########},{h.DropPath:0.####},{h.TrainLoss:0.######},{h.TrainTop1:0.####},{h.ValidLoss:0.######},{h.ValidTop1:0.####},{h.ValidTop5:0.####},{h.Seconds:0.###},{h.ImagesPerSecond:0.##}\n");
-        AtomicFile.WriteAllText(Path.Combine(dir, "metrics.csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(dir, TrainRunFolder.MetricsCsv), csv.ToString());
         TensorBoardEvents.Write(Path.Combine(dir, TensorBoardEvents.FileName), history.SelectMany(h => new Scalar[]
         {
             new("train/loss", h.Epoch, h.TrainLoss, h.WallTime), new("train/top1", h.Epoch, h.TrainTop1, h.WallTime),
@@ -31,7 +30,7 @@ public static class TrainArtifacts
             new("images_per_second", h.Epoch, h.ImagesPerSecond, h.WallTime),
         }));
         double[] x = [.. history.Select(h => (double)h.Epoch)];
-        LineCharts.Save(Path.Combine(dir, "curves.png"),
+        LineCharts.Save(Path.Combine(dir, TrainRunFolder.Curves),
         [
             new Panel("loss", [new("train loss", x, [.. history.Select(h => h.TrainLoss)]), new("valid loss", x, [.. history.Select(h => h.ValidLoss)])]),
             new Panel("accuracy %", [new("train top-1", x, [.. history.Select(h => h.TrainTop1)]), new("valid top-1", x, [.. history.Select(h => h.ValidTop1)]),
@@ -61,6 +60,6 @@ public static class TrainArtifacts
             ["train_seconds"] = Math.Round(history.Sum(h => h.Seconds), 1),
             ["train_images_per_second"] = Math.Round(history.Average(h => h.ImagesPerSecond), 1),
         };
-        AtomicFile.WriteAllText(Path.Combine(dir, MetricsJson), JsonSerializer.Serialize(metrics, TrainHeader.Json) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(dir, TrainRunFolder.MetricsJson), JsonSerializer.Serialize(metrics, TrainHeader.Json) + "\n");
     }
 }

@@ -1,3 +1,4 @@
+using SearchToDeploy.Core.Checkpoints;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Nas.Networks;
 
@@ -15,50 +16,79 @@ public sealed record TrainOptions
 
     // Network
     public NetworkKind Network { get; init; } = NetworkKind.Cifar;
+    [Option("--channels", "Initial channels C (CIFAR 36, ImageNet 48, NAS-Bench-201 16)", Min = 2)]
     public long Channels { get; init; } = 36;
     /// <summary>DARTS networks: cells; NAS-Bench-201: cells per stage.</summary>
+    [Option("--layers", "Cells (CIFAR 20, ImageNet 14); NAS-Bench-201: cells per stage (5)", Min = 1)]
     public int Layers { get; init; } = 20;
     /// <summary>Weight of the auxiliary head's loss; 0 builds no auxiliary head.</summary>
+    [Option("--aux-weight", "Auxiliary head loss weight (0.4); 0 builds no auxiliary head", Min = 0)]
     public double AuxWeight { get; init; } = 0.4;
     /// <summary>Final drop-path probability, ramped linearly from 0 over the epochs.</summary>
+    [Option("--drop-path", "Final drop-path probability, ramped linearly from 0 (CIFAR 0.2)", Min = 0, Max = 1, MaxExclusive = true)]
     public double DropPath { get; init; } = 0.2;
     /// <summary>Input resolution of ImageNet-style datasets (random-resized crop / centre crop size).</summary>
+    [Option("--image-size", "ImageNet-style datasets: training crop and evaluation centre crop (224; 64 with the cpu and smoke presets and on Imagenette)", Min = 32, Max = 4096)]
     public int ImageSize { get; init; } = 224;
     /// <summary>Refuse, before training, a network with more multiply-adds than this (0 = no limit).</summary>
     public long MaxMultiplyAdds { get; init; }
 
     // Optimisation
+    [Option("--epochs", "Epochs", Min = 1)]
     public int Epochs { get; init; } = 600;
     public int BatchSize { get; init; } = 96;
+    [Option("--lr", "Initial learning rate", Min = 0, MinExclusive = true)]
     public double LearningRate { get; init; } = 0.025;
+    [Option("--lr-min", "Cosine schedule: final learning rate (0)", Min = 0)]
     public double LearningRateMin { get; init; }
+    [Option("--schedule", "cosine (per epoch), step (x gamma per epoch) or linear (PC-DARTS ImageNet)")]
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
+    [Option("--gamma", "Step schedule factor per epoch (0.97)", Min = 0, Max = 1, MinExclusive = true)]
     public double StepGamma { get; init; } = 0.97;
+    [Option("--warmup-epochs", "Linear learning-rate warm-up epochs", Min = 0)]
     public int WarmupEpochs { get; init; }
+    [Option("--momentum", "SGD momentum (0.9)", Min = 0, Max = 1, MaxExclusive = true)]
     public double Momentum { get; init; } = 0.9;
+    [Option("--nesterov", "Nesterov momentum")]
     public bool Nesterov { get; init; }
+    [Option("--weight-decay", "Weight decay", Min = 0)]
     public double WeightDecay { get; init; } = 3e-4;
+    [Option("--label-smoothing", "Label smoothing of the training loss (ImageNet 0.1)", Min = 0, Max = 1, MaxExclusive = true)]
     public double LabelSmoothing { get; init; }
+    [Option("--grad-clip", "Gradient norm clip (5)", Min = 0, MinExclusive = true)]
     public double GradClip { get; init; } = 5;
 
     // Data
+    [Option("--cutout", "CIFAR-style datasets: cutout length (16; 0 = off)", Min = 0)]
     public int Cutout { get; init; } = 16;
+    [Option("--color-jitter", "ImageNet-style datasets: brightness/contrast/saturation jitter (0.4)", Min = 0, Max = 1)]
     public float ColorJitter { get; init; } = 0.4f;
     /// <summary>ImageNet-style datasets: the smallest share of the image area a random-resized crop takes (torchvision 0.08).</summary>
+    [Option("--crop-scale", "ImageNet-style datasets: smallest share of the image area a random-resized crop takes (torchvision 0.08)", Min = 0, Max = 1, MinExclusive = true)]
     public double CropScaleMin { get; init; } = 0.08;
     /// <summary>Cap on training images (a seeded random subset; 0 = all).</summary>
+    [Option("--max-train-images", "Train on a seeded random subset of this many images (0 = all)", Min = 0)]
     public int MaxTrainImages { get; init; }
     /// <summary>Cap on validation images (a seeded subset with each class in proportion; 0 = all).</summary>
+    [Option("--max-valid-images", "Validate on a seeded subset of this many images, each class in proportion (0 = all)", Min = 0)]
     public int MaxValidImages { get; init; }
     public int EvalBatchSize { get; init; } = 256;
 
     // Run
+    [Option("--seed", "Random seed (0)", Min = 0)]
     public long Seed { get; init; }
+    [Option("--workers", "Data loader threads", Min = 0, Max = 64)]
+    [RuntimeSetting]
     public int Workers { get; init; } = 2;
+    [Option("--threads", "Torch threads (default: all cores)", Min = 0, Max = 1024)]
+    [RuntimeSetting]
     public int Threads { get; init; }
     /// <summary>auto, cpu, cuda or cuda:N (<see cref="SearchToDeploy.Core.Torch.TorchDevices"/>).</summary>
+    [RuntimeSetting]
     public string Device { get; init; } = "auto";
     /// <summary>Stop after this many epochs of this invocation (0 = run to the end); for tests and staged runs.</summary>
+    [Option("--stop-after", "Stop after this many epochs of this invocation (resume later with --resume)", Min = 0)]
+    [RuntimeSetting]
     public int StopAfterEpochs { get; init; }
 
     public LrSchedule LrSchedule => new(Schedule, LearningRate, Epochs, LearningRateMin, StepGamma, WarmupEpochs);

@@ -9,6 +9,7 @@ using SearchToDeploy.Data;
 using SearchToDeploy.Data.Transforms;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
+using SearchToDeploy.Reporting;
 using TorchSharp;
 using DataLoader = SearchToDeploy.Data.DataLoader;
 using static TorchSharp.torch;
@@ -48,7 +49,7 @@ public sealed class TrainRunner
     /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
     public static (TrainOptions Options, GenotypeDocument Genotype)? Saved(string runDir)
     {
-        string path = Path.Combine(runDir, TrainedModel.LastName);
+        string path = Path.Combine(runDir, TrainRunFolder.Last);
         if (!File.Exists(path)) return null;
         var header = TrainedModel.ReadHeader(path, CheckpointFile.LoadHeader(path));
         try
@@ -66,7 +67,7 @@ public sealed class TrainRunner
     public IReadOnlyList<TrainRecord> Run(bool resume, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(_dir);
-        string last = Path.Combine(_dir, TrainedModel.LastName), best = Path.Combine(_dir, TrainedModel.BestName);
+        string last = Path.Combine(_dir, TrainRunFolder.Last), best = Path.Combine(_dir, TrainRunFolder.Best);
         if (File.Exists(last) && !resume)
             throw new InputException($"{_dir} already holds a training checkpoint; pass --resume to continue it or --force to start over");
         _device = TorchDevices.Resolve(_o.Device);
@@ -116,7 +117,7 @@ public sealed class TrainRunner
             _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
                            $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
         }
-        SearchToDeploy.Runs.Search.SearchArtifacts.DrawCells(_dir, _arch);
+        CellDrawings.Draw(_dir, _arch);
 
         var watch = Stopwatch.StartNew();
         int start = history.Count, stopAt = _o.StopAfterEpochs > 0 ? Math.Min(_o.Epochs, start + _o.StopAfterEpochs) : _o.Epochs;
@@ -243,7 +244,8 @@ public sealed class TrainRunner
                 lossSum / seen, 100.0 * correct / seen, seen / watch.Elapsed.TotalSeconds));
         }
         double seconds = watch.Elapsed.TotalSeconds;
-        var (vLoss, top1, top5) = Evaluate(net, validLoader, _device);
+        var (vLoss, topK) = Evaluation.Run(net, validLoader, _device, 1, 5);
+        double top1 = topK[0], top5 = topK[1];
         var r = new TrainRecord
         {
             Epoch = epoch, LearningRate = lr, DropPath = dropPath, TrainLoss = lossSum / Math.Max(seen, 1), TrainTop1 = 100.0 * correct / Math.Max(seen, 1),
@@ -254,28 +256,6 @@ public sealed class TrainRunner
             "epoch {0}: lr {1:0.######}, drop-path {2:0.###}, train loss {3:0.0000} top-1 {4:0.00}%, valid loss {5:0.0000} top-1 {6:0.00}% top-5 {7:0.00}%, {8:0.0} images/s, {9:0.0}s",
             r.Epoch, r.LearningRate, r.DropPath, r.TrainLoss, r.TrainTop1, r.ValidLoss, r.ValidTop1, r.ValidTop5, r.ImagesPerSecond, r.Seconds));
         return r;
-    }
-
-    /// <summary>Plain cross-entropy, top-1 and top-5 (%) over a loader, in evaluation mode.</summary>
-    public static (double Loss, double Top1, double Top5) Evaluate(RetrainNetwork net, DataLoader loader, Device device)
-    {
-        bool wasTraining = net.training;
-        net.eval();
-        using var _ = torch.no_grad();
-        double lossSum = 0; long c1 = 0, c5 = 0, seen = 0;
-        foreach (var b in loader.Epoch(0))
-        {
-            using var scope = torch.NewDisposeScope();
-            var (x, y) = b.ToTensors(device);
-            b.Dispose();
-            var logits = net.call(x);
-            lossSum += nn.functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
-            var k = Losses.TopKCorrect(logits, y, 1, 5);
-            c1 += k[0]; c5 += k[1];
-            seen += y.shape[0];
-        }
-        net.train(wasTraining);
-        return (lossSum / Math.Max(seen, 1), 100.0 * c1 / Math.Max(seen, 1), 100.0 * c5 / Math.Max(seen, 1));
     }
 
     private static string Normalised(string path, string optionsJson)
@@ -306,7 +286,7 @@ public sealed class TrainRunner
                                          "resume without --genotype (--resume alone reads the run's own) or start a new run folder");
             // Compared as this build reads them: a setting added since the checkpoint takes its default, which is what
             // the checkpoint's build did.
-            var changed = CheckpointFile.OptionDifferences(Normalised(path, saved.Options), now.Options);
+            var changed = CheckpointFile.OptionDifferences(typeof(TrainOptions), Normalised(path, saved.Options), now.Options);
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             TrainedModel.LoadWeights(path, net, tensors);
             sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));

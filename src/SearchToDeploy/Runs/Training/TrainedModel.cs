@@ -9,8 +9,6 @@ namespace SearchToDeploy.Runs.Training;
 /// <summary>A trained evaluation network loaded from a run's checkpoint, in evaluation mode.</summary>
 public sealed class TrainedModel(RetrainNetwork network, TrainHeader header) : IDisposable
 {
-    public const string BestName = "best.s2d", LastName = "last.s2d";
-
     public RetrainNetwork Network { get; } = network;
     public TrainHeader Header { get; } = header;
 
@@ -20,8 +18,8 @@ public sealed class TrainedModel(RetrainNetwork network, TrainHeader header) : I
         string path = runOrCheckpoint;
         if (Directory.Exists(runOrCheckpoint))
         {
-            path = new[] { BestName, LastName }.Select(n => Path.Combine(runOrCheckpoint, n)).FirstOrDefault(File.Exists)
-                   ?? throw new InputException($"{runOrCheckpoint}: no {BestName} or {LastName}; expected a training run folder (s2d train --out)");
+            path = new[] { TrainRunFolder.Best, TrainRunFolder.Last }.Select(n => Path.Combine(runOrCheckpoint, n)).FirstOrDefault(File.Exists)
+                   ?? throw new InputException($"{runOrCheckpoint}: no {TrainRunFolder.Best} or {TrainRunFolder.Last}; expected a training run folder (s2d train --out)");
         }
         else if (!File.Exists(path)) throw new InputException($"{path}: no such training run folder or checkpoint");
         var (json, tensors) = CheckpointFile.Load(path);

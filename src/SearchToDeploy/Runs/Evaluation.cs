@@ -1,0 +1,38 @@
+using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SearchToDeploy.Runs;
+
+/// <summary>The one evaluation loop (search and training alike): plain cross-entropy and top-k accuracy over a loader.</summary>
+public static class Evaluation
+{
+    /// <summary>
+    /// Mean cross-entropy and, for each k, the share (%) of labels among the top-k logits, in evaluation mode and
+    /// without gradients; the module's mode is restored afterwards.
+    /// </summary>
+    public static (double Loss, double[] TopK) Run(Module<Tensor, Tensor> net, DataLoader loader, Device device, params int[] ks)
+    {
+        bool wasTraining = net.training;
+        net.eval();
+        using var _ = torch.no_grad();
+        double lossSum = 0;
+        var correct = new long[ks.Length];
+        long seen = 0;
+        foreach (var b in loader.Epoch(0))
+        {
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = b.ToTensors(device);
+            b.Dispose();
+            var logits = net.call(x);
+            lossSum += functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
+            var hits = Losses.TopKCorrect(logits, y, ks);
+            for (int i = 0; i < ks.Length; i++) correct[i] += hits[i];
+            seen += y.shape[0];
+        }
+        net.train(wasTraining);
+        return (lossSum / Math.Max(seen, 1), [.. correct.Select(c => 100.0 * c / Math.Max(seen, 1))]);
+    }
+}
