@@ -13,7 +13,8 @@ public static class S2dApp
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        SearchToDeploy.Core.Torch.NativeAllocator.ConfigureForTraining();
+        // The allocator settings suit training's large, repeating tensors; the HTTP server's small ones keep the default.
+        if (args.FirstOrDefault() is "search" or "train" or "pipeline" or "bench") SearchToDeploy.Core.Torch.NativeAllocator.ConfigureForTraining();
         var io = new CliIo(output, error);
         var root = new RootCommand("SearchToDeploy: differentiable architecture search with random features (RF-DARTS, RF-PCDARTS), " +
                                    "retraining, ONNX export, validation and serving.");

@@ -15,7 +15,7 @@ namespace SearchToDeploy.Nas.Strategies;
 /// (e = 0.01 in DARTS; <see cref="ArchitectureSettings.UnrolledEpsilon"/>).
 /// The weights and BN running statistics are restored afterwards, so only α changes.
 /// </summary>
-public sealed class Architect(Supernet net, ArchitectureSettings settings)
+public sealed class Architect(Supernet net, ArchitectureSettings settings, IGradientSync? sync = null)
 {
     public Core.Optim.Adam Optimizer { get; } = new(net.ArchParameters, settings.LearningRate, settings.Beta1, settings.Beta2, settings.WeightDecay);
 
@@ -28,8 +28,15 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings)
         double loss = unrolled
             ? UnrolledGradient(xTrain, yTrain, xValid, yValid, eta, weights)
             : FirstOrderGradient(xValid, yValid);
-        Optimizer.Step();
+        StepAveraged();
         return loss;
+    }
+
+    /// <summary>Averages α's gradients over the processes (every process keeps the same α), then takes Adam's step.</summary>
+    public void StepAveraged()
+    {
+        (sync ?? IGradientSync.SingleProcess).Average(Arch);
+        Optimizer.Step();
     }
 
     /// <remarks>

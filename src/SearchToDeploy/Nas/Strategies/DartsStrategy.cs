@@ -10,8 +10,8 @@ namespace SearchToDeploy.Nas.Strategies;
 /// </summary>
 public class DartsStrategy(StrategySetup setup) : ISearchStrategy
 {
-    protected readonly Architect Architect = new(setup.Net, setup.Arch);
-    protected readonly WeightStep Weights = new(setup.Net, setup.Sgd, setup.GradClip);
+    protected readonly Architect Architect = new(setup.Net, setup.Arch, setup.GradientSync);
+    protected readonly WeightStep Weights = new(setup.Net, setup.Sgd, setup.GradClip, setup.GradientSync);
 
     public virtual void BeginEpoch(int epoch, int epochs) { }
 

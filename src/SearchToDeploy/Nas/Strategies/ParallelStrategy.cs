@@ -26,7 +26,7 @@ public sealed class ParallelStrategy : DartsStrategy
         if (!archTrains) return base.Gradients(xTrain, yTrain, xArch, yArch, lr, archTrains);
         Weights.ZeroGradients();
         var (archLoss, (logits, loss, weightMs)) = _parallel.Run(xArch, yArch, () => Weights.GradientOnly(xTrain, yTrain));
-        Architect.Optimizer.Step();
+        Architect.StepAveraged();
         return new StepResult(logits, loss, archLoss, _parallel.LastArchMilliseconds, weightMs);
     }
 

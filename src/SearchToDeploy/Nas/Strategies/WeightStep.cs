@@ -9,7 +9,7 @@ using static TorchSharp.torch.nn;
 namespace SearchToDeploy.Nas.Strategies;
 
 /// <summary>The weights' side of a search step, the same in every strategy: the training loss's gradient, then clipping and SGD.</summary>
-public sealed class WeightStep(Supernet net, Sgd sgd, double gradClip)
+public sealed class WeightStep(Supernet net, Sgd sgd, double gradClip, IGradientSync? sync = null)
 {
     private readonly IReadOnlyList<Parameter> _weights = [.. sgd.Parameters];
 
@@ -34,9 +34,10 @@ public sealed class WeightStep(Supernet net, Sgd sgd, double gradClip)
 
     public void ZeroGradients() => Gradients.Zero(_weights);
 
-    /// <summary>Clips the weight gradients' global norm and takes the SGD step at learning rate <paramref name="lr"/>.</summary>
+    /// <summary>Averages the weight gradients over the processes, clips their global norm and takes the SGD step at learning rate <paramref name="lr"/>.</summary>
     public void Update(double lr)
     {
+        (sync ?? IGradientSync.SingleProcess).Average(_weights);
         Gradients.ClipNorm(_weights, gradClip);
         sgd.Step(lr);
     }

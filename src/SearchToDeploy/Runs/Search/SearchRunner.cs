@@ -48,6 +48,9 @@ public sealed class SearchRunner
     /// DARTS-style cell did; tests use it to make such checkpoints).</summary>
     internal bool ReferenceCells { get; init; }
 
+    /// <summary>How gradients are averaged over the processes of a data-parallel run (default: one process).</summary>
+    public IGradientSync Sync { get; init; } = IGradientSync.SingleProcess;
+
     /// <summary>Raised after each epoch's checkpoint and artifacts are written.</summary>
     public event Action<EpochRecord>? EpochCompleted;
 
@@ -100,7 +103,7 @@ public sealed class SearchRunner
             cfg = cfg with { Fused = false };
             if (!ReferenceCells) _log.WriteLine($"{ckpt} holds edge-by-edge cells (from a build before the fused cells): continuing with them");
         }
-        using var session = SearchSession.Create(_o, cfg, _device, _threads);
+        using var session = SearchSession.Create(_o, cfg, _device, _threads, Sync);
         var net = session.Net;
         var strategy = session.Strategy;
         var table = _o.Nb201Table is { } tp && cfg.Space.Kind == SpaceKind.Nb201 ? Nb201Table.Load(tp) : null;

@@ -23,7 +23,8 @@ public sealed class SearchSession : IDisposable
 
     /// <param name="config">The supernet's shape (<see cref="SearchOptions.SupernetConfig"/>, possibly with edge-by-edge cells).</param>
     /// <param name="threads">Torch threads of the run (parallel steps split them between their two sides).</param>
-    public static SearchSession Create(SearchOptions o, SupernetConfig config, Device device, int threads)
+    /// <param name="sync">How gradients are averaged over the processes of a data-parallel run (default: one process).</param>
+    public static SearchSession Create(SearchOptions o, SupernetConfig config, Device device, int threads, IGradientSync? sync = null)
     {
         var net = SupernetFactory.Create(config);
         try
@@ -32,7 +33,7 @@ public sealed class SearchSession : IDisposable
             net.DropPathProb = o.DropPath;
             net.to(device); // before anything holds its parameters: moving replaces the Parameter objects
             var sgd = new Sgd(WeightGroups(net, o), o.Momentum, o.Nesterov);
-            var strategy = o.Method.Strategy(new StrategySetup(net, sgd, o.Architecture, o.GradClip, o.Unrolled, o.ParallelSteps, ParallelSteps.ThreadsPerSide(threads)));
+            var strategy = o.Method.Strategy(new StrategySetup(net, sgd, o.Architecture, o.GradClip, o.Unrolled, o.ParallelSteps, ParallelSteps.ThreadsPerSide(threads), sync));
             return new SearchSession(net, sgd, strategy);
         }
         catch

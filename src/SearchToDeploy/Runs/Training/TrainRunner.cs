@@ -44,6 +44,9 @@ public sealed class TrainRunner
     public TrainRunner(TrainOptions options, Architecture arch, DatasetRef dataset, string runDir, TextWriter log)
         : this(options, GenotypeDocument.Of(arch), dataset, runDir, log) { }
 
+    /// <summary>How gradients are averaged over the processes of a data-parallel run (default: one process).</summary>
+    public IGradientSync Sync { get; init; } = IGradientSync.SingleProcess;
+
     public static string OptionsJson(TrainOptions o) => JsonSerializer.Serialize(o, TrainHeader.Json);
 
     /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
@@ -234,6 +237,7 @@ public sealed class TrainRunner
                 throw new DivergedException($"epoch {epoch} step {step}: the training loss is {l}; training stopped and the last good checkpoint " +
                                             $"(end of epoch {epoch - 1}) is kept. Lower --lr or check the data.");
             loss.backward();
+            Sync.Average(parameters);
             Gradients.ClipNorm(parameters, _o.GradClip);
             sgd.Step(lr);
             correct += Losses.TopKCorrect(logits, y, 1)[0];
