@@ -15,6 +15,7 @@ public static class S2dApp
     {
         // The allocator settings suit training's large, repeating tensors; the HTTP server's small ones keep the default.
         if (args.FirstOrDefault() is "search" or "train" or "pipeline" or "bench") SearchToDeploy.Core.Torch.NativeAllocator.ConfigureForTraining();
+        else if (args.FirstOrDefault() is "serve") SearchToDeploy.Core.Torch.NativeAllocator.ConfigureForServing();
         var io = new CliIo(output, error);
         var root = new RootCommand("SearchToDeploy: differentiable architecture search with random features (RF-DARTS, RF-PCDARTS), " +
                                    "retraining, ONNX export, validation and serving.");
@@ -28,6 +29,7 @@ public static class S2dApp
         root.Subcommands.Add(DeployCommands.Serve(io));
         root.Subcommands.Add(PipelineCommand.Create(io));
         root.Subcommands.Add(BenchCommands.Create(io));
+        root.Subcommands.Add(ReportCommand.Create(io));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !WantsHelp(args))

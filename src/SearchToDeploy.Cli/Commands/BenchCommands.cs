@@ -38,13 +38,23 @@ public static class BenchCommands
         var levels = new Option<int[]>("--concurrency") { Description = "Concurrent clients per level", DefaultValueFactory = _ => [1, 8], AllowMultipleArgumentsPerToken = true };
         var requests = new Option<int>("--requests") { Description = "Requests per level", DefaultValueFactory = _ => 400 };
         var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
-        var cmd = new Command("serve", "Requests/s and latency percentiles of a running s2d serve under a bounded load at several concurrencies");
-        foreach (var o in new Option[] { url, image, levels, requests, output }) cmd.Options.Add(o);
+        var soak = new Option<bool>("--soak") { Description = "A mixed stream instead (ordinary, large-dimension, corrupt and oversized images) at the first --concurrency for --requests requests" };
+        var pid = new Option<int?>("--server-pid") { Description = "With --soak: the server's process id, to measure its resident memory before, at the peak and after" };
+        var maxBytes = new Option<long>("--max-bytes") { Description = "With --soak: the server's --max-bytes (the oversized bodies go just over it)", DefaultValueFactory = _ => 10L * 1024 * 1024 };
+        var cmd = new Command("serve", "Requests/s and latency percentiles of a running s2d serve under a bounded load at several concurrencies, or (--soak) a mixed stream with the server's memory");
+        foreach (var o in new Option[] { url, image, levels, requests, output, soak, pid, maxBytes }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             string path = r.GetValue(image)!;
             if (!File.Exists(path)) throw new InputException($"--image {path}: file not found");
             string type = path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "image/png" : "image/jpeg";
+            if (r.GetValue(requests) < 1) throw new InputException($"--requests {r.GetValue(requests)}: expected at least 1");
+            if (r.GetValue(levels)!.Any(c => c < 1)) throw new InputException("--concurrency: expected positive numbers of clients");
+            if (r.GetValue(soak))
+            {
+                var mix = ServeSoak.Mix(File.ReadAllBytes(path), type, r.GetValue(maxBytes));
+                return Report(io, ServeSoak.Run(r.GetValue(url)!, mix, r.GetValue(levels)![0], r.GetValue(requests), r.GetValue(pid), io.Out).GetAwaiter().GetResult(), r.GetValue(output));
+            }
             var table = ServeBenchmark.Run(r.GetValue(url)!, File.ReadAllBytes(path), type, r.GetValue(levels)!, r.GetValue(requests), io.Out).GetAwaiter().GetResult();
             return Report(io, table, r.GetValue(output));
         }));

@@ -75,11 +75,16 @@ public static class DeployCommands
         var ep = CommonOptions.ExecutionProvider();
         var maxBytes = new Option<long>("--max-bytes") { Description = "Largest accepted request body", DefaultValueFactory = _ => 10L * 1024 * 1024 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = its default)" };
+        var slots = new Option<int>("--decode-slots") { Description = $"Images over {ServerOptions.LargePixels / 1_000_000} megapixels decoded at once (memory bound); others wait, then get 503", DefaultValueFactory = _ => 2 };
         var cmd = new Command("serve", "Serve an ONNX model over HTTP: POST /v1/classify (JPEG/PNG bytes), GET /v1/model, GET /healthz, and an upload page at /");
-        foreach (var o in new Option[] { model, urls, ep, maxBytes, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, urls, ep, maxBytes, threads, slots }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
-            var options = new ServerOptions(r.GetValue(model)!, r.GetValue(urls)!, r.GetValue(maxBytes), Provider: OnnxExecutionProviders.Parse(r.GetValue(ep)!), Threads: r.GetValue(threads));
+            var options = new ServerOptions(r.GetValue(model)!, r.GetValue(urls)!, r.GetValue(maxBytes), Provider: OnnxExecutionProviders.Parse(r.GetValue(ep)!), Threads: r.GetValue(threads))
+            {
+                LargeDecodes = r.GetValue(slots),
+            };
+            options.Validate();
             using var m = new DeployedModel(options.ModelPath, options.Provider, options.Threads);
             var app = ModelServer.Build(options, m, io.Out);
             app.Run();

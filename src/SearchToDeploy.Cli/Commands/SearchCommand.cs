@@ -47,7 +47,7 @@ public static class SearchCommand
             o = settings.Apply(r, o) with
             {
                 Dataset = CommonOptions.Given(r, dataset) ? r.GetValue(dataset)! : o.Dataset,
-                DataPath = r.GetValue(data) ?? o.DataPath,
+                DataPath = r.GetValue(data) is { } given ? Path.GetFullPath(given) : o.DataPath,
                 Device = r.GetValue(device) ?? o.Device,
             };
             if (saved is null && !CommonOptions.Given(r, settings["--nb201-table"])) o = o with { Nb201Table = DefaultTable(dataRoot) };
@@ -60,7 +60,7 @@ public static class SearchCommand
             }
             catch (DivergedException e)
             {
-                log.WriteLine($"error: {e.Message}");
+                log.WriteLine($"error: {e.Message}", io.Err); // standard error and the run's log.txt
                 return S2dApp.Failure;
             }
             return S2dApp.Success;

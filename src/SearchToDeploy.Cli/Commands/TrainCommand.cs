@@ -60,7 +60,7 @@ public static class TrainCommand
             var o = savedOptions ?? TrainPresets.Create(presetName, kind, r.GetValue(batch));
             o = settings.Apply(r, o with { StopAfterEpochs = 0 }) with
             {
-                Dataset = ds.Name, DataPath = r.GetValue(data) ?? o.DataPath, Network = kind,
+                Dataset = ds.Name, DataPath = r.GetValue(data) is { } given ? Path.GetFullPath(given) : o.DataPath, Network = kind,
                 MaxMultiplyAdds = r.GetValue(maxMadds) is { } mm ? (long)(mm * 1e6) : o.MaxMultiplyAdds,
                 Device = r.GetValue(device) ?? o.Device,
             };
@@ -72,7 +72,7 @@ public static class TrainCommand
             }
             catch (DivergedException e)
             {
-                log.WriteLine($"error: {e.Message}");
+                log.WriteLine($"error: {e.Message}", io.Err); // standard error and the run's log.txt
                 return S2dApp.Failure;
             }
             return S2dApp.Success;

@@ -10,16 +10,19 @@ public static class ProcessMemory
 
     public static long ResidentBytes() => ReadKb("VmRSS:") * 1024;
 
+    /// <summary>The resident set size of another process (e.g. a server under load), in bytes; 0 where unknown.</summary>
+    public static long ResidentBytes(int pid) => ReadKb("VmRSS:", $"/proc/{pid}/status") * 1024;
+
     /// <summary>Resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs).</summary>
     public static void ResetPeak()
     {
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static long ReadKb(string key)
+    private static long ReadKb(string key, string file = "/proc/self/status")
     {
-        if (!Supported) return 0;
-        foreach (var line in File.ReadLines("/proc/self/status"))
+        if (!File.Exists(file)) return 0;
+        foreach (var line in File.ReadLines(file))
             if (line.StartsWith(key, StringComparison.Ordinal))
                 return long.Parse(line[key.Length..].Trim().Split(' ')[0]);
         return 0;

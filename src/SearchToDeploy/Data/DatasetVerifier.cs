@@ -38,15 +38,28 @@ public static class DatasetVerifier
                 report.Lines.Add($"image counts per class match the official split ({Imagenette.TrainImages:N0} train / {Imagenette.ValImages:N0} val)");
         }
 
+        var opened = new List<IImageDataset>();
         foreach (var split in new[] { Split.Train, Split.Test })
         {
             IImageDataset ds;
             try { ds = dataset.Open(split); }
             catch (InputException e) { report.Problems.Add(e.Message); continue; }
+            opened.Add(ds);
             var counts = ds.ClassCounts();
             report.Lines.Add($"{split.ToString().ToLowerInvariant()}: {ds.Count} images, {ds.Classes.Count} classes " +
                              $"({counts.Min()}-{counts.Max()} per class) in {ds.Source}");
             if (ds is ImageFolderDataset folder) DecodeAll(folder, split, report, log);
+        }
+        // Training refuses splits whose classes differ; so does verification.
+        if (opened is [var train, var test] && !train.Classes.SequenceEqual(test.Classes))
+        {
+            var onlyTrain = train.Classes.Except(test.Classes).ToList();
+            var onlyTest = test.Classes.Except(train.Classes).ToList();
+            report.Problems.Add($"{test.Source}: its classes differ from {train.Source}'s" +
+                                (onlyTrain.Count > 0 ? $"; missing: {string.Join(", ", onlyTrain.Take(5))}" : "") +
+                                (onlyTest.Count > 0 ? $"; extra: {string.Join(", ", onlyTest.Take(5))}" : "") +
+                                (onlyTrain.Count == 0 && onlyTest.Count == 0 ? "; the same names in another order" : "") +
+                                "; both splits need the same class folders");
         }
         return report;
     }

@@ -59,7 +59,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             return;
         }
         // An interrupted stage with the same configuration and inputs resumes from its checkpoint; anything else starts over.
-        bool resume = !force && manifest is { Status: "running" } && manifest.ConfigHash == hash &&
+        bool resume = !force && manifest is { Status: "running" or "failed" } && manifest.ConfigHash == hash &&
                       manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
         RunFolder.Prepare(dir, $"stage {name}", clear: !resume, option: "stage folder");
         var started = DateTime.UtcNow;
@@ -73,7 +73,15 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         if (!resume) record.Save(dir);
         log.WriteLine($"[{name}] {(resume ? "resuming" : "running")} into {dir}");
         var watch = Stopwatch.StartNew();
-        var outputs = Execute(stage, dir, resume, cancel);
+        IReadOnlyList<string> outputs;
+        try { outputs = Execute(stage, dir, resume, cancel); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The manifest says what happened; a rerun with the same configuration resumes from the stage's checkpoint.
+            (record with { Status = "failed", Error = Core.Torch.NativeErrors.Message(e), Finished = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+                Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1) }).Save(dir);
+            throw;
+        }
         (record with
         {
             Status = "complete", Outputs = outputs.ToDictionary(o => o, o => StageManifest.HashFile(Path.Combine(dir, o))),

@@ -26,6 +26,9 @@ public sealed record StageManifest
     public string Started { get; init; } = "";
     public string Finished { get; init; } = "";
     public double Seconds { get; init; }
+    /// <summary>Why the stage failed (status "failed"); absent otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -28,6 +28,7 @@ public static class RunFolder
             if (clear) Clear(full, option);
         }
         Directory.CreateDirectory(full);
+        AtomicFile.DeleteStale(full); // what a killed run was writing when it died
         string marker = Path.Combine(full, MarkerName);
         if (!File.Exists(marker))
             AtomicFile.WriteAllText(marker, JsonSerializer.Serialize(new { kind, created = DateTime.UtcNow.ToString("o") }) + "\n");

@@ -138,6 +138,10 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
             Assert.Equal(HttpStatusCode.BadRequest, (await Post(http, [], "image/png")).StatusCode);
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Post(http, new byte[300_000], "image/png")).StatusCode);
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Post(http, png, "text/plain")).StatusCode);
+            // A header that claims 20000x20000 pixels: refused from the header, before any decoding.
+            var bomb = await Post(http, PngHeader(20000, 20000), "image/png");
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, bomb.StatusCode);
+            Assert.Contains("20000x20000 pixels is over the limit", await bomb.Content.ReadAsStringAsync());
             var bad = await Post(http, png[..(png.Length / 2)], "image/png");
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Contains("\"error\"", await bad.Content.ReadAsStringAsync());
@@ -172,6 +176,62 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
             }
         using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();
+    }
+
+    /// <summary>A PNG claiming width x height RGB pixels in its header, with one short block of image data.</summary>
+    private static byte[] PngHeader(int width, int height)
+    {
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8; ihdr[9] = 2;
+        byte[] idat = [0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]; // zlib of one zero byte
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. Chunk("IHDR", ihdr), .. Chunk("IDAT", idat), .. Chunk("IEND", [])];
+    }
+
+    private static byte[] Chunk(string type, byte[] data)
+    {
+        byte[] t = System.Text.Encoding.ASCII.GetBytes(type);
+        var chunk = new byte[12 + data.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(chunk, data.Length);
+        t.CopyTo(chunk, 4);
+        data.CopyTo(chunk, 8);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + data.Length), Crc32([.. t, .. data]));
+        return chunk;
+    }
+
+    /// <summary>The PNG (zlib) CRC-32 of the bytes.</summary>
+    private static uint Crc32(byte[] bytes)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (byte b in bytes)
+        {
+            c ^= b;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
+    }
+
+    [Theory]
+    [InlineData(ModelMetadata.Keys.InputSize, "64", "the graph's input is [N, 3, 32, 32] but its metadata says 64x64")]
+    [InlineData(ModelMetadata.Keys.Std, "[0, 0, 0]", "std [0, 0, 0]: expected 3 positive numbers")]
+    [InlineData(ModelMetadata.Keys.Mean, "[0.5, 0.5]", "mean [0.5, 0.5]: expected 3 finite numbers")]
+    [InlineData(ModelMetadata.Keys.Classes, "[\"a\", \"b\"]", "the model gives 10 outputs for one image but its metadata names 2 classes")]
+    public void A_model_whose_metadata_does_not_fit_it_is_refused_by_validate_and_serve(string key, string value, string message)
+    {
+        using var dir = new TempDir();
+        var proto = OnnxModelFile.Read(fixture.ModelPath);
+        proto.MetadataProps.First(p => p.Key == key).Value = value;
+        OnnxModelFile.Write(dir["bad.onnx"], proto);
+        var validate = SearchToDeploy.Tests.Cli.CliTests.Run("validate", "--model", dir["bad.onnx"], "--dataset", "cifar10", "--data-root", TestPaths.DataRoot, "--ep", "cpu", "--max-images", "20");
+        var serve = SearchToDeploy.Tests.Cli.CliTests.Run("serve", "--model", dir["bad.onnx"], "--urls", "http://127.0.0.1:1", "--ep", "cpu");
+        foreach (var (code, _, err) in new[] { validate, serve })
+        {
+            Assert.Equal(2, code);
+            Assert.Contains(dir["bad.onnx"], err);
+            Assert.Contains(message, err);
+            Assert.DoesNotContain("   at ", err);
+        }
     }
 
     private static int FreePort()

@@ -142,7 +142,7 @@ public sealed class SearchRunTests
         var o = Tiny(method: SearchMethod.Darts) with { Epochs = 3, LearningRate = 1e9, GradClip = 0, ArchWarmupEpochs = 0 };
         var runner = new SearchRunner(o, Cifar, dir.Path, TextWriter.Null);
         var e = Assert.Throws<DivergedException>(() => runner.Run(resume: false));
-        Assert.Contains("the last good checkpoint", e.Message);
+        Assert.Contains(File.Exists(dir["checkpoint.s2d"]) ? "the last good checkpoint" : "no checkpoint had been written yet", e.Message);
         Assert.Contains("Lower --lr", e.Message);
         if (File.Exists(dir["checkpoint.s2d"]))
         {

@@ -73,6 +73,9 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         Assert.Contains("under the gate of 99", e.Message);
         Assert.Equal(3, CountOf(log.ToString(), "skipped")); // search, train and export are reused
         Assert.False(Directory.Exists(dir["models/gated"]));
+        var failed = StageManifest.TryLoad(dir["runs/gated/validate"])!;
+        Assert.Equal("failed", failed.Status);
+        Assert.Contains("under the gate of 99", failed.Error);
         Assert.Throws<GateFailedException>(() => runner.Run(Stage.Package));
         Assert.False(Directory.Exists(dir["models/gated"]));
     }

@@ -35,6 +35,32 @@ public static class AtomicFile
         Write(path, s => s.Write(copy));
     }
 
+    /// <summary>
+    /// Deletes the temporary files a killed writer left in <paramref name="dir"/> (".name.pid.guid.tmp" of a process that
+    /// no longer runs); returns how many.
+    /// </summary>
+    public static int DeleteStale(string dir)
+    {
+        if (!Directory.Exists(dir)) return 0;
+        int deleted = 0;
+        foreach (var file in Directory.EnumerateFiles(dir, ".*.tmp"))
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(file), @"^\..+\.(\d+)\.[0-9a-f]{32}\.tmp$");
+            if (!m.Success || int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) is var pid && Alive(pid)) continue;
+            TryDelete(file);
+            deleted++;
+        }
+        return deleted;
+    }
+
+    private static bool Alive(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
     internal static void TryDelete(string path)
     {
         try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }

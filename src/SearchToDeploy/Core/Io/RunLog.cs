@@ -40,6 +40,16 @@ public sealed class RunLog : TextWriter
         foreach (char c in value) Write(c);
     }
 
+    /// <summary>Writes a line to <paramref name="console"/> (e.g. standard error) instead of this log's console, and to the log file.</summary>
+    public void WriteLine(string line, TextWriter console)
+    {
+        lock (_gate)
+        {
+            console.WriteLine(line);
+            _file?.WriteLine($"{DateTime.Now:yyyy-MM-dd HH:mm:ss} {line}");
+        }
+    }
+
     private void Flush(string line)
     {
         _console.WriteLine(line);

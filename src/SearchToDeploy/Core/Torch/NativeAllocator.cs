@@ -10,7 +10,7 @@ namespace SearchToDeploy.Core.Torch;
 /// </summary>
 public static partial class NativeAllocator
 {
-    private const int MTrimThreshold = -1, MTopPad = -2, MMmapThreshold = -3;
+    private const int MTrimThreshold = -1, MTopPad = -2, MMmapThreshold = -3, MArenaMax = -8;
     private static int _configured;
 
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
@@ -59,6 +59,26 @@ public static partial class NativeAllocator
             Mallopt(MMmapThreshold, 32 << 20);   // the largest threshold glibc accepts on 64-bit
             Mallopt(MTrimThreshold, int.MaxValue);
             Mallopt(MTopPad, 256 << 20);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // not glibc: keep the defaults
+        }
+    }
+
+    /// <summary>
+    /// glibc malloc settings for a long-lived server: large blocks (decoded images, request bodies) always come from
+    /// mmap and go back to the kernel when freed (a fixed threshold stops glibc from raising it after the first large
+    /// free, which kept such blocks in the heap), and two arenas bound how much free memory threads can strand.
+    /// </summary>
+    public static void ConfigureForServing()
+    {
+        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _configured, 1) == 1) return;
+        try
+        {
+            Mallopt(MMmapThreshold, 1 << 20);
+            Mallopt(MTrimThreshold, 4 << 20);
+            Mallopt(MArenaMax, 2);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -27,6 +27,12 @@ public sealed class DeployedModel : IDisposable
             _session.Dispose();
             throw new OnnxFormatException($"{path}: the graph's input is [N, {c}, {h}, {w}] but its metadata says {InputSize}x{InputSize} RGB images; the model and its metadata do not belong together");
         }
+        try { SelfTest(); }
+        catch
+        {
+            _session.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The model's metadata, typed and checked.</summary>
@@ -40,6 +46,23 @@ public sealed class DeployedModel : IDisposable
     public OnnxExecutionProvider Provider => _session.Provider;
     public string? FallbackReason => _session.FallbackReason;
     public int ImageFloats => 3 * InputSize * InputSize;
+
+    /// <summary>
+    /// Runs one blank image through the model and checks the output (done when the model is loaded): a model that
+    /// cannot classify is refused before it serves anything (an <see cref="OnnxFormatException"/> naming the file and
+    /// what went wrong).
+    /// </summary>
+    public void SelfTest()
+    {
+        float[] logits;
+        try { logits = Logits(new float[ImageFloats], 1); }
+        catch (Exception e) when (e is not InputException)
+        {
+            throw new OnnxFormatException($"{Path}: the model does not run on a {InputSize}x{InputSize} image ({Core.Torch.NativeErrors.Message(e)})");
+        }
+        if (logits.Length != Classes.Count)
+            throw new OnnxFormatException($"{Path}: the model gives {logits.Length} outputs for one image but its metadata names {Classes.Count} classes");
+    }
 
     /// <summary>Logits [n, classes] of a preprocessed NCHW batch.</summary>
     public float[] Logits(float[] batch, int n) => _session.Run(batch, [n, 3, InputSize, InputSize]);

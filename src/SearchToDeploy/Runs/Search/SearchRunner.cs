@@ -218,9 +218,7 @@ public sealed class SearchRunner
     }
 
     private static void Diverged(int epoch, int step, string what, double value) =>
-        throw new DivergedException(
-            $"epoch {epoch} step {step}: the {what} is {value}; the search stopped and the last good checkpoint (end of epoch {epoch - 1}) is kept. " +
-            "Lower --lr or --arch-lr, or check the data.");
+        throw DivergedException.At(epoch, step, what, value, "search", 0, "Lower --lr or --arch-lr, or check the data.");
 
     private void LogEpoch(EpochRecord r, Firmness? firmness)
     {

@@ -79,7 +79,8 @@ public sealed class TrainRunner
         var train = _dataset.Open(Split.Train);
         var valid = _dataset.Open(Split.Test);
         if (!valid.Classes.SequenceEqual(train.Classes))
-            throw new InputException($"{_dataset.Location}: the validation split has {valid.Classes.Count} classes and the training split {train.Classes.Count}; they must be the same class folders");
+            throw new InputException($"{valid.Source}: its classes ({Describe(valid.Classes)}) are not those of {train.Source} ({Describe(train.Classes)}); " +
+                                     "the validation split must have the same class folders as the training split");
         var (trainTf, evalTf, preprocessing) = Transforms();
         var trainIdx = Subsets.Random(train.Count, _o.MaxTrainImages, _o.Seed);
         var validIdx = Subsets.Stratified(valid, _o.MaxValidImages, _o.Seed);
@@ -162,6 +163,9 @@ public sealed class TrainRunner
         return (new ImageNetTrainTransform(norm, size, jitter, _o.CropScaleMin), eval.Transform(), eval);
     }
 
+    private static string Describe(IReadOnlyList<string> classes) =>
+        classes.Count <= 6 ? string.Join(", ", classes) : $"{classes.Count} classes: {string.Join(", ", classes.Take(5))}, ...";
+
     /// <summary>The training's entry in the genotype's provenance (no times or paths: a rerun gives the same).</summary>
     private Dictionary<string, object?> Provenance(NetworkConfig cfg, EvalPreprocessing preprocessing, int images) => new()
     {
@@ -234,8 +238,7 @@ public sealed class TrainRunner
             }
             double l = loss.ToDouble();
             if (!double.IsFinite(l))
-                throw new DivergedException($"epoch {epoch} step {step}: the training loss is {l}; training stopped and the last good checkpoint " +
-                                            $"(end of epoch {epoch - 1}) is kept. Lower --lr or check the data.");
+                throw DivergedException.At(epoch, step, "training loss", l, "training", 0, "Lower --lr or check the data.");
             loss.backward();
             Sync.Average(parameters);
             Gradients.ClipNorm(parameters, _o.GradClip);
