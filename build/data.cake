@@ -1,4 +1,4 @@
-// Data: verify the dataset in the data root, downloading it first where that is allowed (CIFAR-10/100, SVHN).
+// Data: verify the dataset in the data root, downloading it first where that is allowed (CIFAR-10/100, SVHN, Imagenette).
 
 Task("Data")
     .IsDependentOn("Build")
@@ -6,7 +6,7 @@ Task("Data")
 {
     string root = MakeAbsolute(Directory(Parameters.DataRoot)).FullPath;
     string common = $"--dataset {Parameters.Dataset} --data-root \"{root}\"";
-    if (Parameters.Dataset is "cifar10" or "cifar100" or "svhn")
+    if (Parameters.Dataset is "cifar10" or "cifar100" or "svhn" or "imagenette")
     {
         int download = S2d(Context, $"data download {common}");
         if (download != 0) throw new Exception($"s2d data download failed (exit code {download})");
