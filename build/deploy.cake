@@ -6,13 +6,17 @@
 // --set (search.<key>=<value>;train.<key>=<value>: any setting of s2d search / s2d train, e.g. --set=train.epochs=30),
 // --derive-without-none (NAS-Bench-201: the searched cell from the ops other than none), --precision (fp32 | bf16:
 // the search's activations),
-// --device (auto | cpu | cuda | cuda:N: where search and training run), and the backend switches --torch / --ort.
+// --device (auto | cpu | cuda | cuda:N: where search and training run), the backend switches --torch / --ort, and
+// --config (a JSON or YAML settings file of these arguments, with search and train objects; the command line overrides it).
 
 string PipelineArgs(string stage)
 {
     string Opt(string name) => HasArgument(name) ? $" --{name} \"{Argument<string>(name)}\"" : "";
     string Path(string name) => HasArgument(name) ? $" --{name} \"{MakeAbsolute(Directory(Argument<string>(name))).FullPath}\"" : "";
-    return $"pipeline --stage {stage} --profile {Argument("profile", "imagenet")} --data-root \"{MakeAbsolute(Directory(Parameters.DataRoot)).FullPath}\"" +
+    // Only what is given goes through, so that a --config file's settings hold where the command line is silent.
+    string dataRoot = HasArgument("data-root") || EnvironmentVariable("S2D_DATA_ROOT") is not null ? $" --data-root \"{MakeAbsolute(Directory(Parameters.DataRoot)).FullPath}\"" : "";
+    string config = HasArgument("config") ? $" --config \"{MakeAbsolute(File(Argument<string>("config"))).FullPath}\"" : "";
+    return $"pipeline --stage {stage}" + Opt("profile") + dataRoot + config +
            Opt("run") + Opt("set") + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") + Opt("device") + Opt("space") + Opt("method") + Opt("seed") + Opt("precision") +
            (HasArgument("force") ? " --force" : "") + (HasArgument("parallel-steps") ? " --parallel-steps" : "") +
            (HasArgument("derive-without-none") ? " --derive-without-none" : "");

@@ -63,7 +63,7 @@ public static class BenchCommands
 
     private static Command Train(CliIo io)
     {
-        var darts = new Option<string?>("--genotype") { Description = "DARTS-space genotype for the CIFAR and ImageNet networks (default DARTS_V2)" };
+        var darts = new Option<string?>("--genotype") { Description = "DARTS-space genotype for the CIFAR and ImageNet networks (a file, a string or a published cell's name; default darts-v2)" };
         var nb201 = new Option<string?>("--nb201-arch") { Description = "NAS-Bench-201 arch string (default: the table's best CIFAR-10 cell)" };
         var imagenetBatch = new Option<int>("--imagenet-batch") { Description = "Batch size of the ImageNet workload", DefaultValueFactory = _ => 16 };
         var steps = new Option<int>("--steps") { Description = "Measured steps per workload (median, after a warm-up step)", DefaultValueFactory = _ => 3 };
@@ -81,7 +81,7 @@ public static class BenchCommands
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
-            var d = CommonOptions.LoadGenotype(r.GetValue(darts) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.DartsV2).Architecture;
+            var d = CommonOptions.LoadGenotype(r.GetValue(darts) ?? "darts-v2").Architecture;
             var n = CommonOptions.LoadGenotype(r.GetValue(nb201) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.Nb201Best).Architecture;
             var workloads = TrainBenchmark.Defaults(d, n, r.GetValue(imagenetBatch));
             if (r.GetValue(network) is { } name)

@@ -32,7 +32,8 @@ public static class CommonOptions
     public static Option<string> Genotype(bool required = true) => new("--genotype")
     {
         Description = "A genotype.json file, a model.onnx exported by s2d (its genotype), or a genotype string: DARTS Genotype(normal=[...], " +
-                      "normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=...) or a NAS-Bench-201 arch string |op~0|+|op~0|op~1|+|...|",
+                      "normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=...) or a NAS-Bench-201 arch string |op~0|+|op~0|op~1|+|...|, " +
+                      $"or a published cell by name ({string.Join(", ", Nas.Architectures.KnownGenotypes.Names)})",
         Required = required,
     };
 
@@ -40,6 +41,7 @@ public static class CommonOptions
     public static Nas.Architectures.GenotypeDocument LoadGenotype(string argument) =>
         argument.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && File.Exists(argument)
             ? Deploy.Onnx.ModelMetadata.Read(argument).Genotype
+            : !File.Exists(argument) && Nas.Architectures.KnownGenotypes.ByName(argument) is { } known ? Nas.Architectures.GenotypeFile.LoadFileOrText(known)
             : Nas.Architectures.GenotypeFile.LoadFileOrText(argument);
 
     public static Option<string?> Network() => new("--network")
@@ -85,4 +87,41 @@ public static class CommonOptions
     public static DatasetRef ResolveDataset(ParseResult r, Option<string> dataset, Option<string?> root, Option<string?> path,
         Option<bool> coarse) =>
         DatasetRef.Resolve(r.GetValue(dataset)!, Data.DataRoot.Resolve(r.GetValue(root)), r.GetValue(path), r.GetValue(coarse));
+
+    public static Option<string?> Config() => new("--config")
+    {
+        Description = "Settings file (JSON, or YAML by its .yaml/.yml extension): the options by name without dashes, e.g. {\"epochs\": 20, \"lr\": 0.1}; options on the command line override it",
+    };
+
+    public static Option<string?> PrintConfig() => new("--print-config")
+    {
+        Description = "Print the fully resolved settings (json or yaml) in the form --config reads, and stop",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>The settings file --config names, if any.</summary>
+    public static System.Text.Json.Nodes.JsonObject? ReadConfig(ParseResult r, Option<string?> config) =>
+        r.GetValue(config) is { } path ? Runs.SettingsFile.Read(path) : null;
+
+    /// <summary>A text option's value: the command line's if given, else the settings file's (by the option's name without dashes), else its default.</summary>
+    public static string? Pick<T>(ParseResult r, Option<T> option, System.Text.Json.Nodes.JsonObject? file) =>
+        Given(r, option) ? r.GetValue(option)?.ToString() : file?[option.Name.TrimStart('-')]?.ToString() ?? r.GetValue(option)?.ToString();
+
+    /// <summary>Whether --print-config was given, and in which format (json unless "yaml").</summary>
+    public static string? PrintFormat(ParseResult r, Option<string?> print) =>
+        r.GetResult(print) is { Implicit: false } ? r.GetValue(print) ?? "json" : null;
+
+    /// <summary>The file's settings other than <paramref name="identity"/> (the options a command resolves itself), for the option table.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> TableSettings(System.Text.Json.Nodes.JsonObject file, string source, params string[] identity) =>
+        [.. Runs.SettingsFile.Scalars(file, source).Where(kv => !identity.Contains(kv.Key))];
+
+    /// <summary>A number from a settings file or the command line (null when absent); bad input names the option.</summary>
+    public static double? ParseNumber(string? text, string option) =>
+        text is null ? null
+        : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v
+        : throw new InputException($"{option} {text}: expected a number");
+
+    /// <summary>A true/false setting from a settings file.</summary>
+    public static bool ParseFlag(string text, string source, string option) =>
+        bool.TryParse(text, out bool v) ? v : throw new InputException($"{source}: setting '{option.TrimStart('-')}' is '{text}'; expected true or false");
 }

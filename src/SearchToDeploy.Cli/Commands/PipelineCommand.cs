@@ -9,7 +9,7 @@ public static class PipelineCommand
 {
     public static Command Create(CliIo io)
     {
-        var stage = new Option<string>("--stage") { Description = "search, train, export, validate or package; with --through, every stage up to it", Required = true };
+        var stage = new Option<string>("--stage") { Description = "search, train, export, validate or package; with --through, every stage up to it (required unless --print-config)" };
         var through = new Option<bool>("--through") { Description = "Run the stages before --stage first (each skipped when up to date)" };
         var profile = new Option<string>("--profile") { Description = $"{string.Join(", ", PipelineProfile.Names)} (see README: cost and settings of each)", DefaultValueFactory = _ => PipelineProfile.Default };
         var run = new Option<string?>("--run") { Description = "Run name: stages go to runs/<run>/<stage>, the package to models/<run> (default: the profile's name)" };
@@ -35,28 +35,79 @@ public static class PipelineCommand
                           "(e.g. --set train.epochs=30 --set search.seed=3; several may be joined with ';')",
             AllowMultipleArgumentsPerToken = false,
         };
+        var config = CommonOptions.Config();
+        config.Description = "Settings file (JSON, or YAML by its .yaml/.yml extension): the options above by name without dashes, and \"search\" and \"train\" " +
+                             "objects of the settings --set changes, e.g. {\"profile\": \"imagenet\", \"train\": {\"epochs\": 30}}; the command line overrides it";
+        var print = CommonOptions.PrintConfig();
         var cmd = new Command("pipeline", "Run a stage of the search -> train -> export -> validate -> package chain in runs/<run>/<stage> with a manifest; " +
                                           "up-to-date stages are skipped, interrupted ones resume; package writes models/<run> only when every gate passes");
-        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, device, space, method, seed, parallel, withoutNone, precision, set }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, device, space, method, seed, parallel, withoutNone, precision, set, config, print }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
-            var s = PipelineRunner.ParseStage(r.GetValue(stage)!);
-            var inputs = new PipelineInputs(DataRoot.Resolve(r.GetValue(root)), r.GetValue(imagenet), r.GetValue(transfer), r.GetValue(gate1), r.GetValue(gate5), r.GetValue(threads))
+            var file = CommonOptions.ReadConfig(r, config);
+            string? format = CommonOptions.PrintFormat(r, print);
+            if (file is not null) CheckKeys(file, r.GetValue(config)!, cmd);
+            // The command line, else the settings file, else the option's default.
+            string? Text<T>(Option<T> o) => CommonOptions.Pick(r, o, file);
+            bool Flag(Option<bool> o) => CommonOptions.Given(r, o) ? r.GetValue(o) : Text(o) is { } t && CommonOptions.ParseFlag(t, r.GetValue(config)!, o.Name);
+            bool throughFlag = Flag(through), forceFlag = Flag(force);
+            var s = format is null ? PipelineRunner.ParseStage(r.GetValue(stage) ?? throw new InputException("--stage: required (search, train, export, validate or package), except with --print-config"))
+                : Stage.Package;
+            var inputs = new PipelineInputs(DataRoot.Resolve(Text(root)), Text(imagenet), Text(transfer), CommonOptions.ParseNumber(Text(gate1), "--gate-top1"),
+                CommonOptions.ParseNumber(Text(gate5), "--gate-top5"), (int)(CommonOptions.ParseNumber(Text(threads), "--threads") ?? 0))
             {
-                Space = r.GetValue(space), Method = r.GetValue(method) is { } m ? SearchToDeploy.Nas.Strategies.SearchMethod.Parse(m) : null, Seed = r.GetValue(seed),
-                ParallelSteps = r.GetValue(parallel), DeriveWithoutNone = r.GetValue(withoutNone), Device = r.GetValue(device) ?? "auto",
-                Precision = r.GetValue(precision) is { } pr ? SearchToDeploy.Core.Torch.Precisions.Parse(pr) : SearchToDeploy.Core.Torch.Precision.Float32,
-                Settings = [.. (r.GetValue(set) ?? []).SelectMany(v => v.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+                Space = Text(space), Method = Text(method) is { } m ? SearchToDeploy.Nas.Strategies.SearchMethod.Parse(m) : null,
+                Seed = CommonOptions.ParseNumber(Text(seed), "--seed") is { } sd ? (long)sd : null,
+                ParallelSteps = Flag(parallel), DeriveWithoutNone = Flag(withoutNone), Device = Text(device) ?? "auto",
+                Precision = Text(precision) is { } pr ? SearchToDeploy.Core.Torch.Precisions.Parse(pr) : SearchToDeploy.Core.Torch.Precision.Float32,
+                // The file's search and train settings first, so that --set on the command line overrides them.
+                SettingsSource = file is null ? "--set" : $"{r.GetValue(config)} or --set",
+                Settings = [.. FileSettings(file, r.GetValue(config)), .. (r.GetValue(set) ?? []).SelectMany(v => v.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
             };
-            var p = PipelineProfile.Create(r.GetValue(profile)!, inputs);
-            string name = r.GetValue(run) ?? p.Name;
+            var p = PipelineProfile.Create(Text(profile)!, inputs);
+            if (format is not null)
+            {
+                io.Out.Write(Runs.SettingsFile.Write(Resolved(p, inputs), format));
+                return S2dApp.Success;
+            }
+            string name = Text(run) ?? p.Name;
             if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.StartsWith('.'))
                 throw new InputException($"--run '{name}': expected a plain folder name");
-            var runner = new PipelineRunner(p, inputs, Path.Combine(r.GetValue(runs)!, name), r.GetValue(models)!, io.Out);
-            if (r.GetValue(through)) runner.RunThrough(s, r.GetValue(force));
-            else runner.Run(s, r.GetValue(force));
+            var runner = new PipelineRunner(p, inputs, Path.Combine(Text(runs)!, name), Text(models)!, io.Out);
+            if (throughFlag) runner.RunThrough(s, forceFlag);
+            else runner.Run(s, forceFlag);
             return S2dApp.Success;
         }));
         return cmd;
     }
+
+    /// <summary>A pipeline settings file's keys: the command's options by name, and the search and train objects.</summary>
+    private static void CheckKeys(System.Text.Json.Nodes.JsonObject file, string source, Command cmd)
+    {
+        var names = cmd.Options.Select(o => o.Name.TrimStart('-')).Where(n => n is not ("config" or "print-config" or "set" or "help")).Concat(["search", "train"]).ToList();
+        foreach (var (key, value) in file)
+        {
+            if (!names.Contains(key)) throw new InputException($"{source}: unknown setting '{key}'; expected one of {string.Join(", ", names)}");
+            if (key is "search" or "train" && value is not System.Text.Json.Nodes.JsonObject)
+                throw new InputException($"{source}: '{key}' must be an object of s2d {key} settings, e.g. {{\"epochs\": 30}}");
+        }
+    }
+
+    /// <summary>The file's search and train objects as --set settings ("search.key=value").</summary>
+    private static IEnumerable<string> FileSettings(System.Text.Json.Nodes.JsonObject? file, string? source)
+    {
+        if (file is null) yield break;
+        foreach (string stage in new[] { "search", "train" })
+            if (file[stage] is System.Text.Json.Nodes.JsonObject o)
+                foreach (var (k, v) in Runs.SettingsFile.Scalars(o, $"{source}: {stage}")) yield return $"{stage}.{k}={v}";
+    }
+
+    /// <summary>What the chain will run with: the profile, its data, gates and searched space, and every search and train setting.</summary>
+    private static System.Text.Json.Nodes.JsonObject Resolved(PipelineProfile p, PipelineInputs inputs) => new()
+    {
+        ["profile"] = p.Name, ["data-root"] = inputs.DataRoot, ["imagenet"] = inputs.ImageNet, ["transfer"] = inputs.Transfer,
+        ["gate-top1"] = p.GateTop1, ["gate-top5"] = p.GateTop5, ["threads"] = inputs.Threads, ["device"] = inputs.Device,
+        ["space"] = p.Search.Space, ["method"] = p.Search.Method.Name,
+        ["search"] = Runs.OptionTable.Settings(p.Search), ["train"] = Runs.OptionTable.Settings(p.Train),
+    };
 }

@@ -23,34 +23,49 @@ public static class SearchCommand
         var root = CommonOptions.DataRoot();
         var data = CommonOptions.DataPath();
         var preset = new Option<string>("--preset") { Description = "paper (published settings) or cpu (reduced budget for a 2-core CPU, under 30 minutes); smoke is a tiny CI budget", DefaultValueFactory = _ => "paper" };
-        var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>)", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>); required unless --print-config" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the settings it was started with (options given again override runtime ones; others must match)" };
         var force = new Option<bool>("--force") { Description = "Delete an existing run in --out and start over" };
 
         var device = CommonOptions.Device();
-        foreach (var o in new Option[] { space, method, dataset, root, data, preset, outDir, resume, force, device }) cmd.Options.Add(o);
+        var config = CommonOptions.Config();
+        var print = CommonOptions.PrintConfig();
+        foreach (var o in new Option[] { space, method, dataset, root, data, preset, outDir, resume, force, device, config, print }) cmd.Options.Add(o);
         // Every other setting: the options SearchOptions declares, with their names, descriptions and ranges.
         var settings = new OptionBinder<SearchOptions>(cmd);
 
         cmd.SetAction(r => io.Guard(() =>
         {
-            string dir = r.GetValue(outDir)!;
-            var m = SearchMethod.Parse(r.GetValue(method)!);
+            var file = CommonOptions.ReadConfig(r, config);
+            string? format = CommonOptions.PrintFormat(r, print);
+            string dir = r.GetValue(outDir) ?? (format is null ? throw new InputException("--out: required (the run folder), except with --print-config") : "");
+            string spaceName = CommonOptions.Pick(r, space, file)!, presetName = CommonOptions.Pick(r, preset, file)!, datasetName = CommonOptions.Pick(r, dataset, file)!;
+            var m = SearchMethod.Parse(CommonOptions.Pick(r, method, file)!);
             // Resuming starts from the run's own options.json: only what is given again (runtime settings such as
             // --threads, or a change the checkpoint then refuses by name) overrides it.
             var saved = r.GetValue(resume) && !r.GetValue(force) ? SearchRunner.SavedOptions(dir) : null;
             if (saved is not null)
-                CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (space, SearchSpaces.Get(r.GetValue(space)!).Name, saved.SearchSpace.Name),
-                    (method, m.Name, saved.Method.Name), (preset, r.GetValue(preset)!, saved.Preset), (dataset, DatasetRef.CanonicalName(r.GetValue(dataset)!), DatasetRef.CanonicalName(saved.Dataset)));
-            var o = saved ?? SearchPresets.Create(r.GetValue(preset)!, r.GetValue(space)!, m);
+                CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (space, SearchSpaces.Get(spaceName).Name, saved.SearchSpace.Name),
+                    (method, m.Name, saved.Method.Name), (preset, presetName, saved.Preset), (dataset, DatasetRef.CanonicalName(datasetName), DatasetRef.CanonicalName(saved.Dataset)));
+            var o = saved ?? SearchPresets.Create(presetName, spaceName, m);
             string dataRoot = DataRoot.Resolve(r.GetValue(root));
+            // A settings file, then the command line, over the preset.
+            if (file is not null && saved is null)
+                o = OptionTable.ApplyText(o, CommonOptions.TableSettings(file, r.GetValue(config)!, "space", "method", "preset", "dataset", "data", "device"), r.GetValue(config)!);
             o = settings.Apply(r, o) with
             {
-                Dataset = CommonOptions.Given(r, dataset) ? r.GetValue(dataset)! : o.Dataset,
-                DataPath = r.GetValue(data) is { } given ? Path.GetFullPath(given) : o.DataPath,
-                Device = r.GetValue(device) ?? o.Device,
+                Dataset = saved is null || CommonOptions.Given(r, dataset) ? datasetName : o.Dataset,
+                DataPath = CommonOptions.Pick(r, data, file) is { } given ? Path.GetFullPath(given) : o.DataPath,
+                Device = CommonOptions.Pick(r, device, file) ?? o.Device,
             };
-            if (saved is null && !CommonOptions.Given(r, settings["--nb201-table"])) o = o with { Nb201Table = DefaultTable(dataRoot) };
+            if (saved is null && !CommonOptions.Given(r, settings["--nb201-table"]) && file?["nb201-table"] is null) o = o with { Nb201Table = DefaultTable(dataRoot) };
+            if (format is not null)
+            {
+                var resolved = new System.Text.Json.Nodes.JsonObject { ["space"] = o.Space, ["method"] = o.Method.Name, ["preset"] = o.Preset, ["dataset"] = o.Dataset, ["data"] = o.DataPath, ["device"] = o.Device };
+                foreach (var (k, v) in OptionTable.Settings(o)) resolved[k] = v?.DeepClone();
+                io.Out.Write(SettingsFile.Write(resolved, format));
+                return S2dApp.Success;
+            }
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
             RunFolder.Prepare(dir, "search", clear: r.GetValue(force));
             using var log = new RunLog(io.Out, Path.Combine(dir, SearchRunFolder.Log));

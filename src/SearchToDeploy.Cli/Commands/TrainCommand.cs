@@ -25,45 +25,70 @@ public static class TrainCommand
         var data = CommonOptions.DataPath();
         var coarse = CommonOptions.CoarseLabels();
         var preset = new Option<string?>("--preset") { Description = $"{string.Join(", ", TrainPresets.Names)} (default: paper-imagenet for the ImageNet network, cpu for its 64-px variant, else paper-cifar)" };
-        var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>)", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>); required unless --print-config" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the cell and settings it was started with (options given again override runtime ones; others must match)" };
         var force = new Option<bool>("--force") { Description = "Delete an existing run in --out and start over" };
 
         var maxMadds = CommonOptions.MaxMadds();
         var batch = new Option<int?>("--batch-size") { Description = "Batch size (paper-imagenet scales the learning rate with it)" };
         var device = CommonOptions.Device();
-        foreach (var o in new Option[] { genotype, network, dataset, root, data, coarse, preset, outDir, resume, force, maxMadds, batch, device }) cmd.Options.Add(o);
+        var config = CommonOptions.Config();
+        var print = CommonOptions.PrintConfig();
+        foreach (var o in new Option[] { genotype, network, dataset, root, data, coarse, preset, outDir, resume, force, maxMadds, batch, device, config, print }) cmd.Options.Add(o);
         // Every other setting: the options TrainOptions declares, with their names, descriptions and ranges.
         var settings = new OptionBinder<TrainOptions>(cmd);
         var imageSize = (Option<int?>)settings["--image-size"];
 
         cmd.SetAction(r => io.Guard(() =>
         {
-            string dir = r.GetValue(outDir)!;
+            var file = CommonOptions.ReadConfig(r, config);
+            string? format = CommonOptions.PrintFormat(r, print);
+            string dir = r.GetValue(outDir) ?? (format is null ? throw new InputException("--out: required (the run folder), except with --print-config") : "");
+            // The command line, else the settings file, for the options that pick what the run is.
+            string? genotypeArg = CommonOptions.Pick(r, genotype, file), networkArg = CommonOptions.Pick(r, network, file), dataArg = CommonOptions.Pick(r, data, file);
+            string? presetArg = CommonOptions.Pick(r, preset, file), batchArg = CommonOptions.Pick(r, batch, file), maddsArg = CommonOptions.Pick(r, maxMadds, file);
+            string datasetArg = CommonOptions.Pick(r, dataset, file)!;
+            int? batchSize = batchArg is null ? null : int.TryParse(batchArg, CultureInfo.InvariantCulture, out int b) && b > 0 ? b : throw new InputException($"--batch-size {batchArg}: expected a positive whole number");
             // Resuming starts from the run's own settings and cell (its last checkpoint): only what is given again
             // overrides them (runtime settings; any other change the checkpoint refuses by name).
             var saved = r.GetValue(resume) && !r.GetValue(force) ? TrainRunner.Saved(dir) : null;
-            var arch = r.GetValue(genotype) is { } g ? CommonOptions.LoadGenotype(g)
+            var arch = genotypeArg is { } g ? CommonOptions.LoadGenotype(g)
                 : saved?.Genotype ?? throw new InputException("--genotype: required (a genotype.json file or a genotype string), except with --resume of a run folder that holds a checkpoint");
             var savedOptions = saved?.Options;
             if (savedOptions is not null)
                 CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (preset, r.GetValue(preset), savedOptions.Preset),
                     (batch, r.GetValue(batch)?.ToString(CultureInfo.InvariantCulture), savedOptions.BatchSize.ToString(CultureInfo.InvariantCulture)));
+            string dataRoot = DataRoot.Resolve(r.GetValue(root));
             var ds = savedOptions is not null && !CommonOptions.Given(r, dataset) && r.GetValue(data) is null
-                ? DatasetRef.Resolve(savedOptions.Dataset, DataRoot.Resolve(r.GetValue(root)), savedOptions.DataPath, r.GetValue(coarse))
-                : CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
+                ? DatasetRef.Resolve(savedOptions.Dataset, dataRoot, savedOptions.DataPath, r.GetValue(coarse))
+                : DatasetRef.Resolve(datasetArg, dataRoot, dataArg, r.GetValue(coarse));
             // ImageNet-style images train at 224 px (the mobile network) with the paper recipe, at 64 px (the 64-px
             // network) with the cpu and smoke recipes and on Imagenette, unless --image-size says otherwise.
-            int size = r.GetValue(imageSize) ?? (r.GetValue(preset) is "cpu" or "smoke" || ds.Kind == DatasetKind.Imagenette ? 64 : 224);
-            var kind = r.GetValue(network) is { } n ? RetrainNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch.Architecture, ds.IsSmallImage, size);
-            string presetName = r.GetValue(preset) ?? kind switch { NetworkKind.ImageNet => "paper-imagenet", NetworkKind.ImageNet64 => "cpu", _ => "paper-cifar" };
-            var o = savedOptions ?? TrainPresets.Create(presetName, kind, r.GetValue(batch));
+            int? sizeArg = r.GetValue(imageSize) ?? (file?["image-size"] is { } fs ? int.Parse(fs.ToString(), CultureInfo.InvariantCulture) : null);
+            int size = sizeArg ?? (presetArg is "cpu" or "smoke" || ds.Kind == DatasetKind.Imagenette ? 64 : 224);
+            var kind = networkArg is { } n ? RetrainNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch.Architecture, ds.IsSmallImage, size);
+            string presetName = presetArg ?? kind switch { NetworkKind.ImageNet => "paper-imagenet", NetworkKind.ImageNet64 => "cpu", _ => "paper-cifar" };
+            var o = savedOptions ?? TrainPresets.Create(presetName, kind, batchSize);
+            // A settings file, then the command line, over the preset.
+            if (file is not null && savedOptions is null)
+                o = OptionTable.ApplyText(o, CommonOptions.TableSettings(file, r.GetValue(config)!, "genotype", "network", "dataset", "data", "coarse-labels", "preset", "batch-size", "max-madds", "device"), r.GetValue(config)!);
             o = settings.Apply(r, o with { StopAfterEpochs = 0 }) with
             {
-                Dataset = ds.Name, DataPath = r.GetValue(data) is { } given ? Path.GetFullPath(given) : o.DataPath, Network = kind,
-                MaxMultiplyAdds = r.GetValue(maxMadds) is { } mm ? (long)(mm * 1e6) : o.MaxMultiplyAdds,
-                Device = r.GetValue(device) ?? o.Device,
+                Dataset = ds.Name, DataPath = dataArg is { } given ? Path.GetFullPath(given) : o.DataPath, Network = kind,
+                MaxMultiplyAdds = maddsArg is { } mm ? (long)(double.Parse(mm, CultureInfo.InvariantCulture) * 1e6) : o.MaxMultiplyAdds,
+                Device = CommonOptions.Pick(r, device, file) ?? o.Device,
             };
+            if (format is not null)
+            {
+                var resolved = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["genotype"] = arch.Architecture.Text, ["network"] = RetrainNetwork.KindName(o.Network), ["dataset"] = o.Dataset, ["data"] = o.DataPath,
+                    ["preset"] = o.Preset, ["batch-size"] = o.BatchSize, ["device"] = o.Device,
+                };
+                foreach (var (k, v) in OptionTable.Settings(o)) resolved[k] = v?.DeepClone();
+                io.Out.Write(SettingsFile.Write(resolved, format));
+                return S2dApp.Success;
+            }
             RunFolder.Prepare(dir, "train", clear: r.GetValue(force));
             using var log = new RunLog(io.Out, Path.Combine(dir, TrainRunFolder.Log));
             try

@@ -25,6 +25,8 @@ public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, st
     /// keys of s2d search and s2d train (e.g. "train.epochs=30"); applied through <see cref="Runs.OptionTable"/>.
     /// </summary>
     public IReadOnlyList<string> Settings { get; init; } = [];
+    /// <summary>Where <see cref="Settings"/> came from, for messages: "--set", or a settings file and --set.</summary>
+    public string SettingsSource { get; init; } = "--set";
 
     /// <summary>The <see cref="Settings"/> of one stage ("search" or "train") as key/value pairs; a malformed one is bad input.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> SettingsOf(string stage)

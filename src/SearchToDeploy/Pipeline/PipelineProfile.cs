@@ -46,11 +46,11 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
             if (inputs.DeriveWithoutNone) given.Add(new("derive-without-none", "true"));
             if (inputs.Precision != Precision.Float32) given.Add(new("precision", Precisions.Name(inputs.Precision)));
             if (inputs.Seed is { } seed) given.Add(new("seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            return OptionTable.ApplyText(o, given.Concat(inputs.SettingsOf("search")), "--set search");
+            return OptionTable.ApplyText(o, given.Concat(inputs.SettingsOf("search")), $"{inputs.SettingsSource}: search");
         }
         TrainOptions Runtime(TrainOptions t, DatasetRef data) => OptionTable.ApplyText(
             t with { Threads = inputs.Threads, Device = inputs.Device, Dataset = data.Name, DataPath = data.Kind is DatasetKind.ImageFolder or DatasetKind.ImageNet ? data.Location : null },
-            inputs.SettingsOf("train"), "--set train");
+            inputs.SettingsOf("train"), $"{inputs.SettingsSource}: train");
         string profile = name.ToLowerInvariant() == "quick" ? "nb201" : name.ToLowerInvariant(); // quick: the nb201 chain's former name
         bool nb201 = inputs.Space is not null && SearchSpaces.Get(inputs.Space).Kind == SpaceKind.Nb201;
         switch (profile)

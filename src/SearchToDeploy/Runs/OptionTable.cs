@@ -29,6 +29,25 @@ public static class OptionTable
 
     public static Func<string, object>? Parser(Type type) => Parsers.GetValueOrDefault(type);
 
+    /// <summary>The name an option value of a non-primitive type has on the command line and in settings files.</summary>
+    public static string Name(Type type, object value) => value switch
+    {
+        Precision p => p.Name(),
+        SearchMethod m => m.Name,
+        NetworkKind n => RetrainNetwork.KindName(n),
+        FrozenInit f => f switch { FrozenInit.KaimingNormal => "kaiming-normal", FrozenInit.KaimingUniform => "kaiming-uniform", _ => "default" },
+        ScheduleKind k => k.ToString().ToLowerInvariant(),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>Every declared option of <paramref name="options"/> with its value, keyed as settings files write them.</summary>
+    public static System.Text.Json.Nodes.JsonObject Settings<T>(T options) where T : class
+    {
+        var o = new System.Text.Json.Nodes.JsonObject();
+        foreach (var e in For<T>()) o[e.Key] = SettingsFile.Value(e, e.Property.GetValue(options));
+        return o;
+    }
+
     /// <summary>The options <typeparamref name="T"/> declares, in declaration order.</summary>
     public static IReadOnlyList<OptionEntry> For<T>() => For(typeof(T));
 
@@ -66,7 +85,8 @@ public static class OptionTable
         {
             var entry = table.FirstOrDefault(e => e.Key.Equals(key.TrimStart('-'), StringComparison.OrdinalIgnoreCase))
                         ?? throw new InputException($"{source}: unknown setting '{key}'; expected one of {string.Join(", ", table.Select(e => e.Key))}");
-            given.Add((entry, entry.FromText(text)));
+            try { given.Add((entry, entry.FromText(text))); }
+            catch (InputException e) { throw new InputException($"{source}: {e.Message}"); }
         }
         return Apply(options, given);
     }

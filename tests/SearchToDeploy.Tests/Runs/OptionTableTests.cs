@@ -49,7 +49,7 @@ public sealed class OptionTableTests
         var p = PipelineProfile.Create("imagenet", inputs);
         Assert.Equal((7, 0.5, 5L), (p.Train.Epochs, p.Train.CropScaleMin, p.Search.Seed)); // --set comes after the pipeline's own --seed
         Assert.Contains("--set 'epochs=7': expected search.<key>=<value>", Assert.Throws<InputException>(() => PipelineProfile.Create("imagenet", inputs with { Settings = ["epochs=7"] })).Message);
-        Assert.Contains("--set train: unknown setting 'epoch'", Assert.Throws<InputException>(() => PipelineProfile.Create("imagenet", inputs with { Settings = ["train.epoch=7"] })).Message);
+        Assert.Contains("--set: train: unknown setting 'epoch'", Assert.Throws<InputException>(() => PipelineProfile.Create("imagenet", inputs with { Settings = ["train.epoch=7"] })).Message);
     }
 
     [Theory]

@@ -20,4 +20,17 @@ public static class KnownGenotypes
 
     /// <summary>A NAS-Bench-201 cell at 94.36% CIFAR-10 test in the benchmark (RF-DARTS's published figure; the optimum is 94.37%).</summary>
     public const string Nb201Best = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+
+    /// <summary>The names --genotype takes for these cells.</summary>
+    public static readonly IReadOnlyList<string> Names = ["darts-v2", "pc-darts", "nb201-resnet", "nb201-best"];
+
+    /// <summary>A published cell by its name (case and '_' / '-' ignored: DARTS_V2 is darts-v2), or null.</summary>
+    public static string? ByName(string name) => name.Replace('_', '-').ToLowerInvariant() switch
+    {
+        "darts-v2" => DartsV2,
+        "pc-darts" => PcDartsCifar,
+        "nb201-resnet" => Nb201ResNet,
+        "nb201-best" => Nb201Best,
+        _ => null,
+    };
 }
