@@ -7,6 +7,7 @@
 // --derive-without-none (NAS-Bench-201: the searched cell from the ops other than none), --precision (fp32 | bf16:
 // the search's activations),
 // --device (auto | cpu | cuda | cuda:N: where search and training run), the backend switches --torch / --ort, and
+// --ranks / --launcher (Search and Train as MPI jobs of that many processes, started by 'mpirun -np {ranks}' or yours),
 // --config (a JSON or YAML settings file of these arguments, with search and train objects; the command line overrides it).
 
 string PipelineArgs(string stage)
@@ -17,7 +18,7 @@ string PipelineArgs(string stage)
     string dataRoot = HasArgument("data-root") || EnvironmentVariable("S2D_DATA_ROOT") is not null ? $" --data-root \"{MakeAbsolute(Directory(Parameters.DataRoot)).FullPath}\"" : "";
     string config = HasArgument("config") ? $" --config \"{MakeAbsolute(File(Argument<string>("config"))).FullPath}\"" : "";
     return $"pipeline --stage {stage}" + Opt("profile") + dataRoot + config +
-           Opt("run") + Opt("set") + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") + Opt("device") + Opt("space") + Opt("method") + Opt("seed") + Opt("precision") +
+           Opt("run") + Opt("set") + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") + Opt("device") + Opt("space") + Opt("method") + Opt("seed") + Opt("precision") + Opt("ranks") + Opt("launcher") +
            (HasArgument("force") ? " --force" : "") + (HasArgument("parallel-steps") ? " --parallel-steps" : "") +
            (HasArgument("derive-without-none") ? " --derive-without-none" : "");
 }

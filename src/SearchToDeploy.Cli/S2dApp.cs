@@ -28,6 +28,8 @@ public static class S2dApp
         root.Subcommands.Add(DeployCommands.Validate(io));
         root.Subcommands.Add(DeployCommands.Serve(io));
         root.Subcommands.Add(PipelineCommand.Create(io));
+        root.Subcommands.Add(MpiCommand.Create(io));
+        root.Subcommands.Add(SweepCommand.Create(io));
         root.Subcommands.Add(BenchCommands.Create(io));
         root.Subcommands.Add(ReportCommand.Create(io));
 

@@ -124,4 +124,14 @@ public static class CommonOptions
     /// <summary>A true/false setting from a settings file.</summary>
     public static bool ParseFlag(string text, string source, string option) =>
         bool.TryParse(text, out bool v) ? v : throw new InputException($"{source}: setting '{option.TrimStart('-')}' is '{text}'; expected true or false");
+
+    /// <summary>How to start this s2d again: its own executable, or dotnet and s2d.dll (as under dotnet run, or a test host).</summary>
+    public static IReadOnlyList<string> SelfCommand()
+    {
+        string dll = typeof(S2dApp).Assembly.Location;
+        string apphost = Path.Combine(Path.GetDirectoryName(dll)!, "s2d");
+        if (File.Exists(apphost)) return [apphost];
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet");
+        return [host, dll];
+    }
 }

@@ -35,13 +35,15 @@ public static class PipelineCommand
                           "(e.g. --set train.epochs=30 --set search.seed=3; several may be joined with ';')",
             AllowMultipleArgumentsPerToken = false,
         };
+        var ranks = new Option<int>("--ranks") { Description = "Run the Search and Train stages as MPI jobs of this many data-parallel processes (see README: Scale-out)", DefaultValueFactory = _ => 1 };
+        var launcher = new Option<string>("--launcher") { Description = "The command that starts --ranks processes, {ranks} standing for their number (e.g. 'srun -n {ranks}')", DefaultValueFactory = _ => PipelineInputs.DefaultLauncher };
         var config = CommonOptions.Config();
         config.Description = "Settings file (JSON, or YAML by its .yaml/.yml extension): the options above by name without dashes, and \"search\" and \"train\" " +
                              "objects of the settings --set changes, e.g. {\"profile\": \"imagenet\", \"train\": {\"epochs\": 30}}; the command line overrides it";
         var print = CommonOptions.PrintConfig();
         var cmd = new Command("pipeline", "Run a stage of the search -> train -> export -> validate -> package chain in runs/<run>/<stage> with a manifest; " +
                                           "up-to-date stages are skipped, interrupted ones resume; package writes models/<run> only when every gate passes");
-        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, device, space, method, seed, parallel, withoutNone, precision, set, config, print }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { stage, through, profile, run, runs, models, root, imagenet, transfer, gate1, gate5, force, threads, device, space, method, seed, parallel, withoutNone, precision, set, ranks, launcher, config, print }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             var file = CommonOptions.ReadConfig(r, config);
@@ -61,9 +63,13 @@ public static class PipelineCommand
                 ParallelSteps = Flag(parallel), DeriveWithoutNone = Flag(withoutNone), Device = Text(device) ?? "auto",
                 Precision = Text(precision) is { } pr ? SearchToDeploy.Core.Torch.Precisions.Parse(pr) : SearchToDeploy.Core.Torch.Precision.Float32,
                 // The file's search and train settings first, so that --set on the command line overrides them.
+                Ranks = CommonOptions.ParseNumber(Text(ranks), "--ranks") is { } n && n >= 1 && n == Math.Floor(n) ? (int)n
+                    : throw new InputException($"--ranks {Text(ranks)}: expected a whole number of processes, 1 or more"),
+                Launcher = Text(launcher)!, SelfCommand = CommonOptions.SelfCommand(),
                 SettingsSource = file is null ? "--set" : $"{r.GetValue(config)} or --set",
                 Settings = [.. FileSettings(file, r.GetValue(config)), .. (r.GetValue(set) ?? []).SelectMany(v => v.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
             };
+            if (inputs.Ranks > 1) MpiStage.Launcher(inputs.Launcher, inputs.Ranks); // a bad launcher is bad input before any stage runs
             var p = PipelineProfile.Create(Text(profile)!, inputs);
             if (format is not null)
             {
@@ -106,7 +112,7 @@ public static class PipelineCommand
     private static System.Text.Json.Nodes.JsonObject Resolved(PipelineProfile p, PipelineInputs inputs) => new()
     {
         ["profile"] = p.Name, ["data-root"] = inputs.DataRoot, ["imagenet"] = inputs.ImageNet, ["transfer"] = inputs.Transfer,
-        ["gate-top1"] = p.GateTop1, ["gate-top5"] = p.GateTop5, ["threads"] = inputs.Threads, ["device"] = inputs.Device,
+        ["gate-top1"] = p.GateTop1, ["gate-top5"] = p.GateTop5, ["threads"] = inputs.Threads, ["device"] = inputs.Device, ["ranks"] = inputs.Ranks, ["launcher"] = inputs.Launcher,
         ["space"] = p.Search.Space, ["method"] = p.Search.Method.Name,
         ["search"] = Runs.OptionTable.Settings(p.Search), ["train"] = Runs.OptionTable.Settings(p.Train),
     };

@@ -34,7 +34,7 @@ public static class SearchCommand
         // Every other setting: the options SearchOptions declares, with their names, descriptions and ranges.
         var settings = new OptionBinder<SearchOptions>(cmd);
 
-        cmd.SetAction(r => io.Guard(() =>
+        cmd.SetAction(r => MpiLaunch.Guard(io, (sync, io) =>
         {
             var file = CommonOptions.ReadConfig(r, config);
             string? format = CommonOptions.PrintFormat(r, print);
@@ -61,17 +61,14 @@ public static class SearchCommand
             if (saved is null && !CommonOptions.Given(r, settings["--nb201-table"]) && file?["nb201-table"] is null) o = o with { Nb201Table = DefaultTable(dataRoot) };
             if (format is not null)
             {
-                var resolved = new System.Text.Json.Nodes.JsonObject { ["space"] = o.Space, ["method"] = o.Method.Name, ["preset"] = o.Preset, ["dataset"] = o.Dataset, ["data"] = o.DataPath, ["device"] = o.Device };
-                foreach (var (k, v) in OptionTable.Settings(o)) resolved[k] = v?.DeepClone();
-                io.Out.Write(SettingsFile.Write(resolved, format));
+                io.Out.Write(SettingsFile.Write(SettingsFile.Of(o), format));
                 return S2dApp.Success;
             }
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
-            RunFolder.Prepare(dir, "search", clear: r.GetValue(force));
-            using var log = new RunLog(io.Out, Path.Combine(dir, SearchRunFolder.Log));
+            using var log = MpiLaunch.PrepareRunFolder(sync, io, dir, "search", r.GetValue(force), SearchRunFolder.Log);
             try
             {
-                new SearchRunner(o, ds, dir, log).Run(r.GetValue(resume));
+                new SearchRunner(o, ds, dir, log) { Sync = sync }.Run(r.GetValue(resume));
             }
             catch (DivergedException e)
             {

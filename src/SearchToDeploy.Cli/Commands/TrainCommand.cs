@@ -39,7 +39,7 @@ public static class TrainCommand
         var settings = new OptionBinder<TrainOptions>(cmd);
         var imageSize = (Option<int?>)settings["--image-size"];
 
-        cmd.SetAction(r => io.Guard(() =>
+        cmd.SetAction(r => MpiLaunch.Guard(io, (sync, io) =>
         {
             var file = CommonOptions.ReadConfig(r, config);
             string? format = CommonOptions.PrintFormat(r, print);
@@ -80,20 +80,13 @@ public static class TrainCommand
             };
             if (format is not null)
             {
-                var resolved = new System.Text.Json.Nodes.JsonObject
-                {
-                    ["genotype"] = arch.Architecture.Text, ["network"] = RetrainNetwork.KindName(o.Network), ["dataset"] = o.Dataset, ["data"] = o.DataPath,
-                    ["preset"] = o.Preset, ["batch-size"] = o.BatchSize, ["device"] = o.Device,
-                };
-                foreach (var (k, v) in OptionTable.Settings(o)) resolved[k] = v?.DeepClone();
-                io.Out.Write(SettingsFile.Write(resolved, format));
+                io.Out.Write(SettingsFile.Write(SettingsFile.Of(o, arch.Architecture.Text), format));
                 return S2dApp.Success;
             }
-            RunFolder.Prepare(dir, "train", clear: r.GetValue(force));
-            using var log = new RunLog(io.Out, Path.Combine(dir, TrainRunFolder.Log));
+            using var log = MpiLaunch.PrepareRunFolder(sync, io, dir, "train", r.GetValue(force), TrainRunFolder.Log);
             try
             {
-                new TrainRunner(o, arch, ds, dir, log).Run(r.GetValue(resume));
+                new TrainRunner(o, arch, ds, dir, log) { Sync = sync }.Run(r.GetValue(resume));
             }
             catch (DivergedException e)
             {

@@ -22,6 +22,9 @@ public sealed class DataLoader
     {
         if (options.BatchSize <= 0) throw new InputException($"batch size {options.BatchSize}: expected a positive number");
         if (options.Workers < 0) throw new InputException($"workers {options.Workers}: expected 0 or more");
+        if (options.Ranks < 1 || options.Rank < 0 || options.Rank >= options.Ranks) throw new ArgumentOutOfRangeException(nameof(options), $"rank {options.Rank} of {options.Ranks}");
+        if (options.Ranks > 1 && options.DropLast && options.BatchSize % options.Ranks != 0)
+            throw new InputException($"batch size {options.BatchSize}: expected a multiple of the {options.Ranks} ranks (each rank takes an equal share of every batch)");
         _dataset = dataset;
         _indices = indices is null ? [.. Enumerable.Range(0, dataset.Count)] : [.. indices];
         _transform = transform;
@@ -115,10 +118,13 @@ public sealed class DataLoader
 
     private HostBatch Build(int[] order, int epoch, int batch)
     {
-        int start = batch * Options.BatchSize;
-        int n = Math.Min(Options.BatchSize, order.Length - start);
+        int first = batch * Options.BatchSize;
+        int whole = Math.Min(Options.BatchSize, order.Length - first);
+        // This rank's share of the batch; each image keeps its augmentation draw by its place in the whole batch.
+        int start = first + (int)((long)Options.Rank * whole / Options.Ranks);
+        int n = first + (int)((long)(Options.Rank + 1) * whole / Options.Ranks) - start;
         int c = 3, h = _transform.Height, w = _transform.Width, size = c * h * w;
-        var images = System.Buffers.ArrayPool<float>.Shared.Rent(n * size);
+        var images = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, n) * size);
         var labels = new long[n];
         int kept = 0;
         for (int i = 0; i < n; i++)

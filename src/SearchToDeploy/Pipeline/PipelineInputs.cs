@@ -25,6 +25,13 @@ public sealed record PipelineInputs(string DataRoot, string? ImageNet = null, st
     /// keys of s2d search and s2d train (e.g. "train.epochs=30"); applied through <see cref="Runs.OptionTable"/>.
     /// </summary>
     public IReadOnlyList<string> Settings { get; init; } = [];
+    /// <summary>MPI ranks of the Search and Train stages (1: in this process; more: a job through <see cref="Launcher"/>).</summary>
+    public int Ranks { get; init; } = 1;
+    /// <summary>The command that starts <see cref="Ranks"/> processes, with {ranks} for their number.</summary>
+    public string Launcher { get; init; } = DefaultLauncher;
+    public const string DefaultLauncher = "mpirun -np {ranks}";
+    /// <summary>How to start this s2d (its executable, or dotnet and its dll), for the ranks of an MPI stage.</summary>
+    public IReadOnlyList<string>? SelfCommand { get; init; }
     /// <summary>Where <see cref="Settings"/> came from, for messages: "--set", or a settings file and --set.</summary>
     public string SettingsSource { get; init; } = "--set";
 

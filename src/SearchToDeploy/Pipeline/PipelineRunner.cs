@@ -96,9 +96,9 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
         return stage switch
         {
-            Stage.Search => (new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search)) },
+            Stage.Search => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search)) }),
                 new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) }),
-            Stage.Train => (new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) },
+            Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) }),
                 new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
             Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
                 new() { ["checkpoint"] = HashOf(Stage.Train, TrainRunFolder.Best) }),
@@ -109,6 +109,9 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         };
     }
 
+    /// <summary>A search or training stage's configuration; with MPI ranks, their number too (each rank's share of a batch changes the result).</summary>
+    private object Ranked(object config) => inputs.Ranks > 1 ? new { config, ranks = inputs.Ranks } : config;
+
     private IReadOnlyList<string> Execute(Stage stage, string dir, bool resume, CancellationToken cancel)
     {
         switch (stage)
@@ -118,14 +121,26 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 var data = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
                 string table = Path.Combine(inputs.DataRoot, "nas-bench-201", "accuracy.tsv");
                 var o = profile.Search with { Nb201Table = profile.Search.Nb201Table ?? (File.Exists(table) ? table : null) };
-                using var runLog = new RunLog(log, Path.Combine(dir, SearchRunFolder.Log));
-                new SearchRunner(o, data, dir, runLog).Run(resume, cancel);
+                if (inputs.Ranks > 1) MpiStage.Run(inputs, "search", SettingsFile.Of(o), dir, resume, log, cancel);
+                else
+                {
+                    using var runLog = new RunLog(log, Path.Combine(dir, SearchRunFolder.Log));
+                    new SearchRunner(o, data, dir, runLog).Run(resume, cancel);
+                }
                 return [SearchRunFolder.Genotype, SearchRunFolder.Summary];
             }
             case Stage.Train:
             {
-                using var runLog = new RunLog(log, Path.Combine(dir, TrainRunFolder.Log));
-                new TrainRunner(profile.Train, Genotype(), profile.TrainData, dir, runLog).Run(resume, cancel);
+                if (inputs.Ranks > 1)
+                {
+                    _ = Genotype(); // a clear error when the Search stage has not run
+                    MpiStage.Run(inputs, "train", SettingsFile.Of(profile.Train, Path.Combine(StageDir(Stage.Search), GenotypeFile.FileName)), dir, resume, log, cancel);
+                }
+                else
+                {
+                    using var runLog = new RunLog(log, Path.Combine(dir, TrainRunFolder.Log));
+                    new TrainRunner(profile.Train, Genotype(), profile.TrainData, dir, runLog).Run(resume, cancel);
+                }
                 return [TrainRunFolder.Best, TrainRunFolder.MetricsJson];
             }
             case Stage.Export:

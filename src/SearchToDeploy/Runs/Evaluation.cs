@@ -1,3 +1,4 @@
+using SearchToDeploy.Core.Distributed;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Data;
 using TorchSharp;
@@ -11,9 +12,10 @@ public static class Evaluation
 {
     /// <summary>
     /// Mean cross-entropy and, for each k, the share (%) of labels among the top-k logits, in evaluation mode and
-    /// without gradients; the module's mode is restored afterwards.
+    /// without gradients; the module's mode is restored afterwards. In a data-parallel run each rank evaluates its
+    /// share of every batch and the sums are reduced over the ranks (<paramref name="sync"/>).
     /// </summary>
-    public static (double Loss, double[] TopK) Run(Module<Tensor, Tensor> net, DataLoader loader, Device device, params int[] ks)
+    public static (double Loss, double[] TopK) Run(Module<Tensor, Tensor> net, DataLoader loader, Device device, IGradientSync? sync, params int[] ks)
     {
         bool wasTraining = net.training;
         net.eval();
@@ -23,6 +25,7 @@ public static class Evaluation
         long seen = 0;
         foreach (var b in loader.Epoch(0))
         {
+            if (b.Count == 0) { b.Dispose(); continue; }
             using var scope = torch.NewDisposeScope();
             var (x, y) = b.ToTensors(device);
             b.Dispose();
@@ -33,6 +36,13 @@ public static class Evaluation
             seen += y.shape[0];
         }
         net.train(wasTraining);
+        if (sync is { Size: > 1 })
+        {
+            double[] sums = [lossSum, seen, .. correct.Select(c => (double)c)];
+            sync.Sum(sums);
+            (lossSum, seen) = (sums[0], (long)sums[1]);
+            for (int i = 0; i < ks.Length; i++) correct[i] = (long)sums[2 + i];
+        }
         return (lossSum / Math.Max(seen, 1), [.. correct.Select(c => 100.0 * c / Math.Max(seen, 1))]);
     }
 }

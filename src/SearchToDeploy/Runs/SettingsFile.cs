@@ -56,6 +56,26 @@ public static class SettingsFile
             ? ToYaml(settings, 0)
             : settings.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
 
+    /// <summary>A search's settings in the form s2d search --config reads (what --print-config prints).</summary>
+    public static JsonObject Of(Search.SearchOptions o)
+    {
+        var s = new JsonObject { ["space"] = o.Space, ["method"] = o.Method.Name, ["preset"] = o.Preset, ["dataset"] = o.Dataset, ["data"] = o.DataPath, ["device"] = o.Device };
+        foreach (var (k, v) in OptionTable.Settings(o)) s[k] = v?.DeepClone();
+        return s;
+    }
+
+    /// <summary>A training's settings in the form s2d train --config reads; <paramref name="genotype"/> is a genotype file or string.</summary>
+    public static JsonObject Of(Training.TrainOptions o, string genotype)
+    {
+        var s = new JsonObject
+        {
+            ["genotype"] = genotype, ["network"] = Nas.Networks.RetrainNetwork.KindName(o.Network), ["dataset"] = o.Dataset, ["data"] = o.DataPath,
+            ["preset"] = o.Preset, ["batch-size"] = o.BatchSize, ["max-madds"] = o.MaxMultiplyAdds > 0 ? o.MaxMultiplyAdds / 1e6 : null, ["device"] = o.Device,
+        };
+        foreach (var (k, v) in OptionTable.Settings(o)) s[k] = v?.DeepClone();
+        return s;
+    }
+
     /// <summary>The value of an option as a settings file holds it (numbers as numbers, enums by their option names).</summary>
     public static JsonNode? Value(OptionEntry entry, object? value) => value switch
     {

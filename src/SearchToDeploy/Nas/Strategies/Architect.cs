@@ -1,3 +1,4 @@
+using SearchToDeploy.Core.Distributed;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Supernets;

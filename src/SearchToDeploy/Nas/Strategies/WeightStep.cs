@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SearchToDeploy.Core.Distributed;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Nas.Supernets;
 using TorchSharp;

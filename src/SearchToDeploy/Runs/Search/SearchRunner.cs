@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SearchToDeploy.Core.Checkpoints;
+using SearchToDeploy.Core.Distributed;
 using SearchToDeploy.Core.Io;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Core.Torch;
@@ -79,6 +80,7 @@ public sealed class SearchRunner
         if (File.Exists(ckpt) && !resume)
             throw new InputException($"{_dir} already holds a search checkpoint; pass --resume to continue it or --force to start over");
         if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
+        Sync.CheckSettings(_o.BatchSize, _o.ParallelSteps);
 
         _device = TorchDevices.Resolve(_o.Device);
         if (_o.ParallelSteps && _device.type != DeviceType.CPU)
@@ -90,10 +92,10 @@ public sealed class SearchRunner
         var norm = _dataset.Normalization;
         var trainTf = CifarTransform.Train(norm, _o.Cutout);
         var evalTf = CifarTransform.Eval(norm);
-        var weightLoader = new DataLoader(train, weightIdx, trainTf, new LoaderOptions(_o.BatchSize, true, _o.Seed, DropLast: true, Workers: _o.Workers));
-        var archLoader = new DataLoader(train, archIdx, trainTf, new LoaderOptions(_o.BatchSize, true, _o.Seed + 1, DropLast: true, Workers: _o.Workers));
+        var weightLoader = new DataLoader(train, weightIdx, trainTf, Sync.Shard(new LoaderOptions(_o.BatchSize, true, _o.Seed, DropLast: true, Workers: _o.Workers)));
+        var archLoader = new DataLoader(train, archIdx, trainTf, Sync.Shard(new LoaderOptions(_o.BatchSize, true, _o.Seed + 1, DropLast: true, Workers: _o.Workers)));
         var validIdx = _o.ValidImages > 0 ? archIdx.Take(_o.ValidImages).ToArray() : archIdx;
-        var validLoader = new DataLoader(train, validIdx, evalTf, new LoaderOptions(256, false, _o.Seed, Workers: _o.Workers));
+        var validLoader = new DataLoader(train, validIdx, evalTf, Sync.Shard(new LoaderOptions(256, false, _o.Seed, Workers: _o.Workers)));
         int steps = Math.Min(weightLoader.BatchesPerEpoch, archLoader.BatchesPerEpoch);
 
         torch.manual_seed(_o.Seed);
@@ -117,7 +119,7 @@ public sealed class SearchRunner
         }
         else
         {
-            AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
+            if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             var (t, f, a) = RandomFeatures.Count(net);
             _log.WriteLine($"search: {_o.Method.Name} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
@@ -127,6 +129,7 @@ public sealed class SearchRunner
                            $"{(cfg.Precision == Precision.Float32 ? "float32" : "bfloat16 activations (float32 parameters)")}, " +
                            $"{TorchDevices.Where(_device, _o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_threads)}" : _threads.ToString())}; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
+            if (Sync.Size > 1) _log.WriteLine($"data-parallel: {Sync.Size} MPI ranks, {_o.BatchSize / Sync.Size} images of each batch per rank");
             if (cfg.DeriveWithoutNone) _log.WriteLine("derivation: each edge's strongest op other than none (--derive-without-none)");
         }
 
@@ -137,10 +140,14 @@ public sealed class SearchRunner
             var record = RunEpoch(epoch, steps, net, strategy, weightLoader, archLoader, validLoader, table, cancel);
             history.Add(record);
             LogEpoch(record, Firmness.Of(_o, history, history.Count - 1));
-            SaveCheckpoint(ckpt, epoch, session, history);
+            if (Sync.Report(steps * (history.Count - start), history.Skip(start).Sum(h => h.Seconds)) is { } exchange) _log.WriteLine($"epoch {epoch}: {exchange}");
             var arch = net.Derive();
-            GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(arch).With("search", Provenance(epoch + 1, record)));
-            SearchArtifacts.Write(_dir, _o, history, arch);
+            if (Sync.IsMain)
+            {
+                SaveCheckpoint(ckpt, epoch, session, history);
+                GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(arch).With("search", Provenance(epoch + 1, record)));
+                SearchArtifacts.Write(_dir, _o, history, arch);
+            }
             EpochCompleted?.Invoke(record);
             double perEpoch = total.Elapsed.TotalSeconds / (epoch + 1 - start);
             _log.WriteLine($"epoch {epoch}: done; {ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
@@ -148,6 +155,7 @@ public sealed class SearchRunner
 
         var final = net.Derive();
         var last = history[^1];
+        if (!Sync.IsMain) return final;
         GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(final).With("search", Provenance(_o.Epochs, last)));
         // A finished run resumed: nothing ran, so this build's logs, plots and CSVs are written from the history here.
         if (start >= _o.Epochs) SearchArtifacts.Write(_dir, _o, history, final);
@@ -173,6 +181,7 @@ public sealed class SearchRunner
         net.train();
         var meter = new ProgressMeter($"epoch {epoch}/{_o.Epochs}", steps, "steps", _log, TimeSpan.FromSeconds(30));
         double lossSum = 0, archLossSum = 0; long correct = 0, seen = 0; int n = 0;
+        IReadOnlyList<Tensor> trained = Sync.Size > 1 ? [.. net.WeightParameters, .. net.ArchParameters] : [];
         var watch = Stopwatch.StartNew();
         using var archBatches = archLoader.Epoch(epoch).GetEnumerator();
         foreach (var wb in weightLoader.Epoch(epoch))
@@ -191,6 +200,7 @@ public sealed class SearchRunner
             if (!double.IsFinite(r.Loss)) Diverged(epoch, n, "training loss", r.Loss);
             step.UpdateWeights(lr);
             archLossSum += r.ArchLoss;
+            if (Sync.Size > 1) Sync.CheckIdentical(trained, $"the supernet's trained parameters and alpha after epoch {epoch} step {n}");
 
             using (var pred = r.Logits.argmax(1)) using (var eq = pred.eq(yt)) correct += eq.sum().item<long>();
             lossSum += r.Loss * yt.shape[0];
@@ -200,7 +210,14 @@ public sealed class SearchRunner
         }
         double seconds = watch.Elapsed.TotalSeconds;
         torch.set_num_threads(_threads);
-        var (vLoss, topK) = Evaluation.Run(net, validLoader, _device, 1);
+        if (Sync.Size > 1)
+        {
+            double[] sums = [lossSum, correct, seen, archLossSum];
+            Sync.Sum(sums);
+            (lossSum, correct, seen, archLossSum) = (sums[0], (long)sums[1], (long)sums[2], sums[3] / Sync.Size);
+            Sync.AverageBatchNormStatistics(net);
+        }
+        var (vLoss, topK) = Evaluation.Run(net, validLoader, _device, Sync, 1);
         double vAcc = topK[0];
         var arch = net.Derive();
         var weightsNow = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value);
@@ -264,6 +281,8 @@ public sealed class SearchRunner
             ["space"] = _o.Space,
             ["dataset"] = _dataset.Name,
             ["seed"] = _o.Seed,
+            ["preset"] = _o.Preset,
+            ["ranks"] = Sync.Size,
             ["epochs"] = history.Count,
             ["search_seconds"] = Math.Round(history.Sum(h => h.Seconds), 1),
             ["final_valid_accuracy"] = history[^1].ValidAccuracy,
@@ -295,7 +314,7 @@ public sealed class SearchRunner
         AtomicFile.WriteAllText(Path.Combine(_dir, SearchRunFolder.Summary), JsonSerializer.Serialize(summary, Json) + "\n");
     }
 
-    private sealed record CheckpointHeader(int Version, int EpochsDone, string Options, List<EpochRecord> History);
+    private sealed record CheckpointHeader(int Version, int EpochsDone, string Options, List<EpochRecord> History, int Ranks);
 
     private void SaveCheckpoint(string path, int epoch, SearchSession session, List<EpochRecord> history)
     {
@@ -303,7 +322,7 @@ public sealed class SearchRunner
         foreach (var (k, v) in session.Net.state_dict()) tensors["model." + k] = v;
         foreach (var (k, v) in session.Sgd.State()) tensors["sgd." + k] = v;
         foreach (var (k, v) in session.Strategy.State()) tensors["adam." + k] = v;
-        var header = new CheckpointHeader(1, epoch + 1, OptionsJson(_o), history);
+        var header = new CheckpointHeader(1, epoch + 1, OptionsJson(_o), history, Sync.Size);
         CheckpointFile.Save(path, JsonSerializer.Serialize(header, Json), tensors);
     }
 
@@ -320,6 +339,7 @@ public sealed class SearchRunner
             var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
             var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), header.Options, OptionsJson(_o));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
+            Sync.CheckResumeRanks(header.Ranks, path);
             var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
             using (torch.no_grad()) session.Net.load_state_dict(model, strict: true);
             session.Sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));

@@ -30,6 +30,8 @@ public sealed record TrainHeader
     public float[] Std { get; init; } = [];
     public string Options { get; init; } = "";
     public List<TrainRecord> History { get; init; } = [];
+    /// <summary>The MPI ranks that trained it (1: one process; 0 in checkpoints from before data-parallel runs).</summary>
+    public int Ranks { get; init; } = 1;
     /// <summary>The genotype document (genotype.json) with the training's provenance; empty in checkpoints of builds before it.</summary>
     public string Genotype { get; init; } = "";
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using SearchToDeploy.Core.Checkpoints;
+using SearchToDeploy.Core.Distributed;
 using SearchToDeploy.Core.Io;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Core.Torch;
@@ -73,6 +74,7 @@ public sealed class TrainRunner
         string last = Path.Combine(_dir, TrainRunFolder.Last), best = Path.Combine(_dir, TrainRunFolder.Best);
         if (File.Exists(last) && !resume)
             throw new InputException($"{_dir} already holds a training checkpoint; pass --resume to continue it or --force to start over");
+        Sync.CheckSettings(_o.BatchSize, parallelSteps: false);
         _device = TorchDevices.Resolve(_o.Device);
         if (_o.Threads > 0) torch.set_num_threads(_o.Threads);
 
@@ -84,8 +86,8 @@ public sealed class TrainRunner
         var (trainTf, evalTf, preprocessing) = Transforms();
         var trainIdx = Subsets.Random(train.Count, _o.MaxTrainImages, _o.Seed);
         var validIdx = Subsets.Stratified(valid, _o.MaxValidImages, _o.Seed);
-        var trainLoader = new DataLoader(train, trainIdx, trainTf, new LoaderOptions(_o.BatchSize, true, _o.Seed, DropLast: true, Workers: _o.Workers));
-        var validLoader = new DataLoader(valid, validIdx, evalTf, new LoaderOptions(_o.EvalBatchSize, false, _o.Seed, Workers: _o.Workers));
+        var trainLoader = new DataLoader(train, trainIdx, trainTf, Sync.Shard(new LoaderOptions(_o.BatchSize, true, _o.Seed, DropLast: true, Workers: _o.Workers)));
+        var validLoader = new DataLoader(valid, validIdx, evalTf, Sync.Shard(new LoaderOptions(_o.EvalBatchSize, false, _o.Seed, Workers: _o.Workers)));
         if (trainLoader.BatchesPerEpoch == 0)
             throw new InputException($"{_dataset.Location}: {trainLoader.Count} training images are fewer than one batch of {_o.BatchSize}; lower --batch-size");
 
@@ -98,9 +100,9 @@ public sealed class TrainRunner
             Architecture = _arch.Text, Space = _arch.Space, Network = cfg.Kind, Channels = cfg.Channels, Layers = cfg.Layers,
             Auxiliary = cfg.Auxiliary, Dataset = _dataset.Name, Classes = [.. train.Classes], InputSize = preprocessing.InputSize,
             ResizeShorter = preprocessing.ResizeShorter, Mean = preprocessing.Mean, Std = preprocessing.Std, Options = OptionsJson(_o),
-            Genotype = genotype.ToJson(),
+            Genotype = genotype.ToJson(), Ranks = Sync.Size,
         };
-        GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), genotype);
+        if (Sync.IsMain) GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), genotype);
         var size = CheckSize(net, trainTf.Height);
         net.to(_device); // before anything holds its parameters: moving replaces the Parameter objects
         var sgd = new Sgd([new ParamGroup([.. net.parameters()], _o.WeightDecay)], _o.Momentum, _o.Nesterov);
@@ -113,15 +115,16 @@ public sealed class TrainRunner
         else
         {
             if (resume) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
-            AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
+            if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"train: {RetrainNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
             _log.WriteLine($"network: C={cfg.Channels}, {(RetrainNetwork.IsNb201(cfg.Kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
                            TorchDevices.Where(_device, torch.get_num_threads().ToString()));
             _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
                            $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
+            if (Sync.Size > 1) _log.WriteLine($"data-parallel: {Sync.Size} MPI ranks, {_o.BatchSize / Sync.Size} images of each batch per rank");
         }
-        CellDrawings.Draw(_dir, _arch);
+        if (Sync.IsMain) CellDrawings.Draw(_dir, _arch);
 
         var watch = Stopwatch.StartNew();
         int start = history.Count, stopAt = _o.StopAfterEpochs > 0 ? Math.Min(_o.Epochs, start + _o.StopAfterEpochs) : _o.Epochs;
@@ -133,10 +136,12 @@ public sealed class TrainRunner
             bool improved = history.Count == 0 || record.ValidTop1 > history.Max(h => h.ValidTop1);
             history.Add(record);
             var h = header with { EpochsDone = epoch + 1, History = history };
+            if (Sync.Report(trainLoader.BatchesPerEpoch * (epoch + 1 - start), history.Skip(start).Sum(r => r.Seconds)) is { } exchange) _log.WriteLine($"epoch {epoch}: {exchange}");
+            double perEpoch = watch.Elapsed.TotalSeconds / (epoch + 1 - start);
+            if (!Sync.IsMain) continue;
             Save(last, h, net, sgd);
             if (improved) Save(best, h, net, null);
             TrainArtifacts.Write(_dir, h, size, history);
-            double perEpoch = watch.Elapsed.TotalSeconds / (epoch + 1 - start);
             _log.WriteLine($"epoch {epoch}: checkpoint written{(improved ? " (new best)" : "")}; " +
                            $"{ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
         }
@@ -243,6 +248,7 @@ public sealed class TrainRunner
             Sync.Average(parameters);
             Gradients.ClipNorm(parameters, _o.GradClip);
             sgd.Step(lr);
+            if (Sync.Size > 1) Sync.CheckIdentical(parameters, $"the network's parameters after epoch {epoch} step {step}");
             correct += Losses.TopKCorrect(logits, y, 1)[0];
             lossSum += l * y.shape[0];
             seen += y.shape[0];
@@ -251,7 +257,14 @@ public sealed class TrainRunner
                 lossSum / seen, 100.0 * correct / seen, seen / watch.Elapsed.TotalSeconds));
         }
         double seconds = watch.Elapsed.TotalSeconds;
-        var (vLoss, topK) = Evaluation.Run(net, validLoader, _device, 1, 5);
+        if (Sync.Size > 1)
+        {
+            double[] sums = [lossSum, correct, seen];
+            Sync.Sum(sums);
+            (lossSum, correct, seen) = (sums[0], (long)sums[1], (long)sums[2]);
+            Sync.AverageBatchNormStatistics(net);
+        }
+        var (vLoss, topK) = Evaluation.Run(net, validLoader, _device, Sync, 1, 5);
         double top1 = topK[0], top5 = topK[1];
         var r = new TrainRecord
         {
@@ -295,6 +308,7 @@ public sealed class TrainRunner
             // the checkpoint's build did.
             var changed = CheckpointFile.OptionDifferences(typeof(TrainOptions), Normalised(path, saved.Options), now.Options);
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
+            Sync.CheckResumeRanks(saved.Ranks, path);
             TrainedModel.LoadWeights(path, net, tensors);
             sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
             history.AddRange(saved.History);

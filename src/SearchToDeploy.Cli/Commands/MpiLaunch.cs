@@ -1,0 +1,51 @@
+using SearchToDeploy.Core.Distributed;
+using SearchToDeploy.Core.Io;
+using SearchToDeploy.Runs;
+
+namespace SearchToDeploy.Cli.Commands;
+
+/// <summary>
+/// s2d search and s2d train under an MPI launcher (mpirun -np N, srun): every rank runs the command with the same
+/// options; rank 0 prints and writes the run folder, the others print only their errors. An error on one rank ends
+/// the whole job at once (MPI_Abort), so no rank waits for one that is gone.
+/// </summary>
+public static class MpiLaunch
+{
+    /// <summary>Runs <paramref name="body"/> in this process's rank (one process when not launched by MPI).</summary>
+    public static int Guard(CliIo io, Func<IGradientSync, CliIo, int> body)
+    {
+        if (!MpiGradientSync.Launched()) return io.Guard(() => body(IGradientSync.SingleProcess, io));
+        MpiGradientSync sync;
+        try { sync = MpiGradientSync.Start(io.Err); }
+        catch (InputException e)
+        {
+            io.Err.WriteLine($"error: {e.Message}");
+            return S2dApp.BadInput;
+        }
+        var rankIo = sync.Rank == 0 ? io : new CliIo(TextWriter.Null, new PrefixedWriter(io.Err, $"rank {sync.Rank}: "));
+        int code = rankIo.Guard(() => body(sync, rankIo));
+        if (code != S2dApp.Success && sync.Size > 1)
+        {
+            io.Err.Flush();
+            sync.Abort(code);
+        }
+        sync.Dispose();
+        return code;
+    }
+
+    /// <summary>Rank 0 prepares the run folder (and clears it with --force) while the others wait; then all log there through rank 0.</summary>
+    public static RunLog PrepareRunFolder(IGradientSync sync, CliIo io, string dir, string kind, bool clear, string logName)
+    {
+        if (sync.IsMain) RunFolder.Prepare(dir, kind, clear);
+        sync.Barrier();
+        return new RunLog(io.Out, sync.IsMain ? Path.Combine(dir, logName) : null);
+    }
+
+    private sealed class PrefixedWriter(TextWriter inner, string prefix) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => inner.Encoding;
+        public override void WriteLine(string? value) => inner.WriteLine(prefix + value);
+        public override void Write(char value) => inner.Write(value);
+        public override void Flush() => inner.Flush();
+    }
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Core.Distributed;
+
+/// <summary>
+/// Data-parallel exchange over MPI (Open MPI through <see cref="MpiNative"/>). Gradients are flattened into one
+/// buffer, summed with one MPI_Allreduce in float64 (so the sum does not depend on how the library orders it) and
+/// divided by the number of ranks; every rank then holds the same float32 mean. A watchdog aborts the whole job when
+/// a collective waits longer than <see cref="Timeout"/> for the other ranks (one died or hangs), instead of hanging.
+/// </summary>
+public sealed class MpiGradientSync : IGradientSync, IDisposable
+{
+    /// <summary>The environment variable that sets <see cref="Timeout"/> in seconds.</summary>
+    public const string TimeoutVariable = "S2D_MPI_TIMEOUT";
+    private readonly Thread _watchdog;
+    private readonly CancellationTokenSource _stop = new();
+    private long _collectiveSince; // Stopwatch timestamp while inside a collective, else 0
+    private string _collective = "";
+    private readonly TextWriter _error;
+
+    private MpiGradientSync(TextWriter error, TimeSpan timeout)
+    {
+        _error = error;
+        Timeout = timeout;
+        Rank = MpiNative.Rank();
+        Size = MpiNative.Size();
+        _watchdog = new Thread(Watch) { IsBackground = true, Name = "s2d-mpi-watchdog" };
+        _watchdog.Start();
+    }
+
+    public int Rank { get; }
+    public int Size { get; }
+    public TimeSpan Timeout { get; }
+    /// <summary>Bytes each rank sent into allreduces, calls and seconds spent in them (gradient exchange only).</summary>
+    public long GradientBytes { get; private set; }
+    public long GradientCalls { get; private set; }
+    public double GradientSeconds { get; private set; }
+
+    /// <summary>
+    /// Joins the MPI job this process was launched in (mpirun, srun). Bad input when Open MPI cannot be loaded;
+    /// <paramref name="error"/> receives the watchdog's message.
+    /// </summary>
+    public static MpiGradientSync Start(TextWriter error)
+    {
+        if (!MpiNative.TryLoad(out string? why)) throw new InputException($"launched by an MPI launcher, but {why}");
+        MpiNative.Init();
+        string? t = Environment.GetEnvironmentVariable(TimeoutVariable);
+        double seconds = 600;
+        if (t is not null && (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) || seconds <= 0))
+            throw new InputException($"{TimeoutVariable}={t}: expected a positive number of seconds");
+        return new MpiGradientSync(error, TimeSpan.FromSeconds(seconds));
+    }
+
+    public void Average(IReadOnlyList<Parameter> parameters)
+    {
+        var grads = new List<Tensor>();
+        foreach (var p in parameters) if (p.grad is { } g) grads.Add(g);
+        if (grads.Count == 0) return;
+        long start = Stopwatch.GetTimestamp(), count = grads.Sum(g => g.numel());
+        try { MeanInPlace(grads, "gradient allreduce"); }
+        finally { foreach (var g in grads) g.Dispose(); } // the handles p.grad gave; the gradients stay
+        GradientSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+        GradientBytes += count * sizeof(double);
+        GradientCalls++;
+    }
+
+    public void AverageValues(IReadOnlyList<Tensor> tensors)
+    {
+        if (tensors.Count > 0) MeanInPlace(tensors, "buffer allreduce");
+    }
+
+    public void Sum(Span<double> values)
+    {
+        Enter("metric allreduce");
+        try { MpiNative.Allreduce(values, MpiNative.Sum); }
+        finally { Exit(); }
+    }
+
+    public void CheckIdentical(IReadOnlyList<Tensor> tensors, string what)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (var t in tensors)
+        {
+            using var c = t.detach().cpu().contiguous();
+            var bytes = c.bytes;
+            foreach (ulong w in MemoryMarshal.Cast<byte, ulong>(bytes)) h = (h ^ w) * 1099511628211UL;
+            for (int i = bytes.Length / 8 * 8; i < bytes.Length; i++) h = (h ^ bytes[i]) * 1099511628211UL;
+        }
+        // Two 32-bit halves, exact in float64; equal minimum and maximum over ranks means equal everywhere.
+        Span<double> max = [h >> 32, h & 0xFFFFFFFF], min = [max[0], max[1]];
+        Enter("identity check");
+        try
+        {
+            MpiNative.Allreduce(max, MpiNative.Max);
+            MpiNative.Allreduce(min, MpiNative.Min);
+        }
+        finally { Exit(); }
+        if (max[0] != min[0] || max[1] != min[1])
+            throw new InvalidOperationException($"rank {Rank}: {what} differ between the {Size} ranks (data-parallel replicas diverged)");
+    }
+
+    public void Barrier()
+    {
+        Enter("barrier");
+        try { MpiNative.Barrier(); }
+        finally { Exit(); }
+    }
+
+    public string? Report(int steps, double stepSeconds) => steps == 0 ? null : string.Format(CultureInfo.InvariantCulture,
+        "MPI: {0} ranks, {1:0.0} KB allreduced per step, {2:0.00} ms per step in allreduce ({3:0.0}% of step time)",
+        Size, GradientBytes / 1024.0 / Math.Max(1, steps), 1000 * GradientSeconds / Math.Max(1, steps), 100 * GradientSeconds / Math.Max(1e-9, stepSeconds));
+
+    /// <summary>One float64 buffer of all the tensors, summed in place over the ranks by MPI, divided, and copied back.</summary>
+    private void MeanInPlace(IReadOnlyList<Tensor> tensors, string what)
+    {
+        using var scope = torch.NewDisposeScope();
+        var flat = torch.cat(tensors.Select(t => t.detach().flatten().to(ScalarType.Float64)).ToList()).cpu().contiguous();
+        Enter(what);
+        try { MpiNative.Allreduce(MemoryMarshal.Cast<byte, double>(flat.bytes), MpiNative.Sum); }
+        finally { Exit(); }
+        flat.div_(Size);
+        long offset = 0;
+        using var _ = torch.no_grad();
+        foreach (var t in tensors)
+        {
+            long n = t.numel();
+            t.copy_(flat.narrow(0, offset, n).view(t.shape));
+            offset += n;
+        }
+    }
+
+    private void Enter(string what)
+    {
+        _collective = what;
+        Interlocked.Exchange(ref _collectiveSince, Stopwatch.GetTimestamp());
+    }
+
+    private void Exit() => Interlocked.Exchange(ref _collectiveSince, 0);
+
+    private void Watch()
+    {
+        while (!_stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(Math.Min(1, Timeout.TotalSeconds / 4))))
+        {
+            long since = Interlocked.Read(ref _collectiveSince);
+            if (since == 0 || Stopwatch.GetElapsedTime(since) < Timeout) continue;
+            _error.WriteLine($"error: rank {Rank} of {Size}: {_collective} waited {Timeout.TotalSeconds:0} s for the other ranks " +
+                             $"(one died or hangs); aborting the job ({TimeoutVariable} sets the wait)");
+            _error.Flush();
+            MpiNative.Abort(1);
+        }
+    }
+
+    /// <summary>Stops the watchdog and leaves MPI (every rank must get here, else the launcher reports an error).</summary>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _watchdog.Join();
+        MpiNative.Shutdown();
+    }
+
+    /// <summary>Ends the whole job at once (an error on this rank would leave the others waiting).</summary>
+    public void Abort(int code) => MpiNative.Abort(code);
+
+    /// <summary>Whether this process was started by an MPI launcher (mpirun, or srun with PMI/PMIx).</summary>
+    public static bool Launched() =>
+        Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null || Environment.GetEnvironmentVariable("PMIX_RANK") is not null
+        || Environment.GetEnvironmentVariable("PMI_SIZE") is not null;
+}
