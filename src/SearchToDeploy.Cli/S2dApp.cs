@@ -33,6 +33,7 @@ public static class S2dApp
         root.Subcommands.Add(BenchCommands.Create(io));
         root.Subcommands.Add(ReportCommand.Create(io));
 
+        OptionRanges.Apply(root);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !WantsHelp(args))
         {

@@ -116,10 +116,14 @@ public static class CommonOptions
         [.. Runs.SettingsFile.Scalars(file, source).Where(kv => !identity.Contains(kv.Key))];
 
     /// <summary>A number from a settings file or the command line (null when absent); bad input names the option.</summary>
-    public static double? ParseNumber(string? text, string option) =>
-        text is null ? null
-        : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v
-        : throw new InputException($"{option} {text}: expected a number");
+    public static double? ParseNumber(string? text, string option)
+    {
+        if (text is null) return null;
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+            throw new InputException($"{option} {text}: expected a number");
+        OptionRanges.Check(option, text);
+        return v;
+    }
 
     /// <summary>A true/false setting from a settings file.</summary>
     public static bool ParseFlag(string text, string source, string option) =>

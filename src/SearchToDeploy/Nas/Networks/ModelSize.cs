@@ -24,7 +24,15 @@ public sealed record ModelSize(long Parameters, long AuxiliaryParameters, long M
         using (var counter = new MacCounter())
         using (var x = torch.zeros(2, 3, size, size)) // batch 2: libtorch tries (and on this CPU fails to start) NNPACK for batch 1, with a warning per conv
         {
-            using var y = net.call(x);
+            try
+            {
+                using var y = net.call(x);
+            }
+            catch (Exception e) when (e is not InputException)
+            {
+                net.train(wasTraining);
+                throw new InputException($"the {RetrainNetwork.KindName(net.Kind)} network does not fit {size}x{size} inputs: {Core.Torch.NativeErrors.Message(e)}");
+            }
             macs = counter.MultiplyAdds / 2;
         }
         foreach (var (name, m) in net.named_modules())
