@@ -226,6 +226,23 @@ public sealed class ScaleOutTests
         Assert.Contains("1 of 2 searches finished", Run(S2d, ["sweep", "report", dir["sw"]]).Output);
     }
 
+    [Fact]
+    public void A_sweep_runs_as_a_slurm_job_array()
+    {
+        using var dir = new TempDir();
+        var (code, output) = Run(S2d, ["sweep", "--methods", "rf-pcdarts", "--spaces", "nas-bench-201", "--presets", "smoke", "--seeds", "0-1",
+            "--set", "epochs=1", "--set", "max-images=64", "--set", "valid-images=32", "--set", "batch-size=32", "--out", dir["sw"], "--slurm",
+            "--cpus-per-task", "1"]);
+        Assert.True(code == 0, output);
+        // A one-node Slurm (CI starts one with scripts/slurm-one-node.sh up): submit the array and wait for it.
+        var submit = Run("sbatch", ["--wait", "--parsable", dir["sw/sweep.sbatch"]], TimeSpan.FromMinutes(5));
+        Assert.True(submit.Code == 0, $"sbatch: {submit.Output} (is Slurm running? scripts/slurm-one-node.sh up starts a one-node cluster)");
+        foreach (int s in new[] { 0, 1 })
+            Assert.True(File.Exists(dir[$"sw/rf-pcdarts-nas-bench-201-cifar10-smoke-s{s}/summary.json"]), string.Join("\n", Directory.GetFiles(dir["sw"])));
+        Assert.Equal(2, Directory.GetFiles(dir["sw"], "slurm-*_*.out").Length);
+        Assert.Contains("2 of 2 searches finished", Run(S2d, ["sweep", "report", dir["sw"]]).Output);
+    }
+
     /// <summary>The pid of the given rank among mpirun's children (by the rank Open MPI puts in each one's environment).</summary>
     private static int RankProcess(int mpirun, int rank)
     {
