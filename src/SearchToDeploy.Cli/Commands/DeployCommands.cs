@@ -76,17 +76,26 @@ public static class DeployCommands
         var maxBytes = new Option<long>("--max-bytes") { Description = "Largest accepted request body", DefaultValueFactory = _ => 10L * 1024 * 1024 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = its default)" };
         var slots = new Option<int>("--decode-slots") { Description = $"Images over {ServerOptions.LargePixels / 1_000_000} megapixels decoded at once (memory bound); others wait, then get 503", DefaultValueFactory = _ => 2 };
-        var cmd = new Command("serve", "Serve an ONNX model over HTTP: POST /v1/classify (JPEG/PNG bytes), GET /v1/model, GET /healthz, and an upload page at /");
-        foreach (var o in new Option[] { model, urls, ep, maxBytes, threads, slots }) cmd.Options.Add(o);
+        var maxBatch = new Option<int>("--max-batch") { Description = "Dynamic batching: at most this many images per ONNX Runtime run (1 = no batching, each request runs alone)", DefaultValueFactory = _ => 32 };
+        var maxDelay = new Option<double>("--max-delay-ms") { Description = "Dynamic batching: how long the first request of a batch waits for others", DefaultValueFactory = _ => 2 };
+        var queue = new Option<int>("--queue") { Description = "Dynamic batching: images queued at most; beyond, requests get 503 with Retry-After", DefaultValueFactory = _ => 512 };
+        var name = new Option<string?>("--name") { Description = "The model's name in /v2/models/{name} (default: its package folder, or the file name)" };
+        var noLog = new Option<bool>("--no-access-log") { Description = "No JSON line per request on the output" };
+        var cmd = new Command("serve", "Serve an ONNX model over HTTP: POST /v1/classify (JPEG/PNG bytes or a multipart upload), the Open Inference Protocol's /v2 " +
+                                       "routes, GET /v1/model, /healthz, /metrics (Prometheus), /openapi.json, and an upload page at /");
+        foreach (var o in new Option[] { model, urls, ep, maxBytes, threads, slots, maxBatch, maxDelay, queue, name, noLog }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             var options = new ServerOptions(r.GetValue(model)!, r.GetValue(urls)!, r.GetValue(maxBytes), Provider: OnnxExecutionProviders.Parse(r.GetValue(ep)!), Threads: r.GetValue(threads))
             {
                 LargeDecodes = r.GetValue(slots),
+                Batching = new BatchSettings(r.GetValue(maxBatch), TimeSpan.FromMilliseconds(r.GetValue(maxDelay)), r.GetValue(queue)),
+                Name = r.GetValue(name), AccessLog = !r.GetValue(noLog),
             };
             options.Validate();
+            var load = System.Diagnostics.Stopwatch.StartNew();
             using var m = new DeployedModel(options.ModelPath, options.Provider, options.Threads);
-            var app = ModelServer.Build(options, m, io.Out);
+            var app = ModelServer.Build(options, m, io.Out, load.Elapsed.TotalSeconds);
             app.Run();
             return S2dApp.Success;
         }));

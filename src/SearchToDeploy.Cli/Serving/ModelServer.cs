@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SearchToDeploy.Data;
@@ -13,13 +15,15 @@ namespace SearchToDeploy.Cli.Serving;
 
 /// <summary>
 /// <c>s2d serve</c>: an exported model over HTTP. POST /v1/classify takes JPEG or PNG bytes (Content-Type image/jpeg,
-/// image/png or application/octet-stream) and returns the top-k labels and probabilities; GET /v1/model returns the
-/// model's metadata; GET /healthz; GET / is a page to upload an image. Bad requests get a JSON error with a 4xx status
-/// (400 empty or undecodable, 413 too large in bytes or pixels, 415 wrong content type, 503 busy); any other failure
-/// is a JSON 500 with a log line. One ONNX Runtime session serves all requests. Memory stays bounded: images are
-/// decoded at the size the model needs (never a full-size buffer for a large JPEG or a row-decodable PNG), and at most
-/// <see cref="ServerOptions.LargeDecodes"/> large images are decoded at once; a request that waits too long for a slot
-/// gets 503 with Retry-After.
+/// image/png, application/octet-stream, or a multipart/form-data upload) and returns the top-k labels and probabilities;
+/// GET /v1/model returns the model's metadata; GET /healthz; GET / is a page to upload an image. The Open Inference
+/// Protocol's /v2 endpoints (<see cref="OpenInference"/>) serve the same model; GET /metrics reports in Prometheus's
+/// format and GET /openapi.json describes the API. Concurrent requests are batched into one ONNX Runtime run
+/// (<see cref="InferenceBatcher"/>) behind a bounded queue (503 with Retry-After when full). Bad requests get a JSON
+/// error with a 4xx status (400 empty or undecodable, 413 too large in bytes or pixels, 415 wrong content type, 503
+/// busy); any other failure is a JSON 500 with a log line; every request is one JSON line on the output. Memory stays
+/// bounded: images are decoded at the size the model needs, and at most <see cref="ServerOptions.LargeDecodes"/> large
+/// images at once. On SIGTERM the server stops listening, finishes the requests in flight, then exits.
 /// </summary>
 public static class ModelServer
 {
@@ -29,7 +33,7 @@ public static class ModelServer
     };
     private static readonly string[] ImageTypes = ["image/jpeg", "image/png", "application/octet-stream"];
 
-    public static WebApplication Build(ServerOptions o, DeployedModel model, TextWriter log)
+    public static WebApplication Build(ServerOptions o, DeployedModel model, TextWriter log, double modelLoadSeconds = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -37,21 +41,29 @@ public static class ModelServer
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls(o.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = o.MaxBodyBytes);
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
         var app = builder.Build();
         var info = ModelInfo(model);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("s2d.serve");
-        var largeDecodes = new SemaphoreSlim(o.LargeDecodes);
-        int fitSide = model.ResizeShorter > 0 ? model.ResizeShorter : model.InputSize;
+        var batcher = o.Batching.MaxBatch > 1 ? new InferenceBatcher(model, o.Batching) : null;
+        var serving = new ServingContext(o, model, batcher);
+        var metrics = new ServerMetrics(modelLoadSeconds, () => batcher?.QueuedImages ?? 0);
+        if (batcher is not null) batcher.BatchRun += metrics.Batch;
+        var access = TextWriter.Synchronized(log);
 
         // Memory a burst of requests left behind goes back to the system once the server is idle: a blocking, compacting
         // collection that decommits what it frees, then the C heap's free pages.
         var idle = new IdleCollector(TimeSpan.FromSeconds(2));
         app.Lifetime.ApplicationStopping.Register(idle.Dispose);
+        // After the requests in flight are answered: finish what the batcher holds.
+        app.Lifetime.ApplicationStopped.Register(() => batcher?.DisposeAsync().AsTask().GetAwaiter().GetResult());
 
-        // Any failure no handler turned into a 4xx: a JSON 500 and a log line, never an empty body.
+        // Every request: timed, counted by route and status, one JSON log line; any failure no handler turned into a
+        // 4xx becomes a JSON 500 and a log line, never an empty body.
         app.Use(async (context, next) =>
         {
             idle.RequestStarted();
+            long start = Stopwatch.GetTimestamp();
             try { await next(context); }
             catch (Exception e) when (!context.Response.HasStarted)
             {
@@ -60,71 +72,90 @@ public static class ModelServer
                 context.Response.StatusCode = StatusCodes.Status500InternalServerError;
                 await context.Response.WriteAsJsonAsync(new { error = $"internal error: {e.GetType().Name}: {Core.Torch.NativeErrors.Message(e)}", status = 500 }, Json);
             }
-            finally { idle.RequestEnded(); }
+            finally
+            {
+                idle.RequestEnded();
+                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                string route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+                metrics.Request(route, context.Response.StatusCode, seconds);
+                if (o.AccessLog)
+                    access.WriteLine(JsonSerializer.Serialize(new
+                    {
+                        time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture),
+                        method = context.Request.Method, path = context.Request.Path.Value, route, status = context.Response.StatusCode,
+                        ms = Math.Round(seconds * 1000, 2), bytes_in = context.Request.ContentLength,
+                    }, Json));
+            }
         });
 
         app.MapGet("/healthz", () => Results.Json(new { status = "ok", model = Path.GetFileName(model.Path), execution_provider = model.Provider.Name() }, Json));
         app.MapGet("/v1/model", () => Results.Json(info, Json));
         app.MapGet("/", () => Results.Content(UploadPage.Html(info), "text/html; charset=utf-8"));
-        app.MapPost("/v1/classify", async (HttpRequest request) =>
+        app.MapGet("/metrics", () => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/openapi.json", () => Results.Content(OpenApiDocument.Json(o.ModelName, model), "application/json"));
+        app.MapPost("/v1/classify", (HttpRequest request) => Classify(request, serving));
+        OpenInference.Map(app, serving);
+        app.MapFallback((HttpContext c) => Error(StatusCodes.Status404NotFound, $"no route {c.Request.Method} {c.Request.Path}; see GET / and GET /openapi.json for the API"));
+        log.WriteLine($"serving {model.Path} as '{o.ModelName}' ({model.Classes.Count} classes, {model.Provider.Name()}, " +
+                      $"{(batcher is null ? "no batching" : $"batches of up to {o.Batching.MaxBatch} within {o.Batching.MaxDelay.TotalMilliseconds} ms")}) on {o.Urls}: " +
+                      "POST /v1/classify, /v2/models/{name}/infer; GET /v1/model, /v2/models/{name}, /healthz, /v2/health/ready, /metrics, /openapi.json, /");
+        return app;
+    }
+
+    private static async Task<IResult> Classify(HttpRequest request, ServingContext s)
+    {
+        try
         {
             string type = (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
-            if (!ImageTypes.Contains(type))
-                return Error(StatusCodes.Status415UnsupportedMediaType, $"Content-Type '{request.ContentType}' is not accepted; send the image bytes as image/jpeg, image/png or application/octet-stream");
-            int k = o.DefaultTopK;
+            bool multipart = type == "multipart/form-data";
+            if (!multipart && !ImageTypes.Contains(type))
+                throw new ServingException(415, $"Content-Type '{request.ContentType}' is not accepted; send the image bytes as image/jpeg, image/png or application/octet-stream, or upload it as multipart/form-data");
+            int k = s.Options.DefaultTopK;
             if (request.Query.TryGetValue("top", out var topText) && (!int.TryParse(topText, out k) || k < 1))
-                return Error(StatusCodes.Status400BadRequest, $"top={topText}: expected a positive integer");
-            byte[] body;
-            try { body = await ReadBody(request, o.MaxBodyBytes); }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                return Error(StatusCodes.Status413PayloadTooLarge, $"the image is over the limit of {o.MaxBodyBytes:N0} bytes");
-            }
-            if (body.Length == 0) return Error(StatusCodes.Status400BadRequest, "empty body; send the bytes of a JPEG or PNG image");
+                throw new ServingException(400, $"top={topText}: expected a positive integer");
+            byte[] body = multipart ? await Upload(request) : await ReadBody(request, s.Options.MaxBodyBytes);
             var watch = Stopwatch.StartNew();
-            RgbImage image;
-            try
-            {
-                var (w, h) = ImageDecoder.ReadSize(body, "request body");
-                if ((long)w * h > o.MaxPixels) throw new ImageTooLargeException("request body", $"{w}x{h} pixels is over the limit of {o.MaxPixels:N0}");
-                bool large = (long)w * h > ServerOptions.LargePixels;
-                if (large && !await largeDecodes.WaitAsync(o.DecodeWait))
-                {
-                    request.HttpContext.Response.Headers.RetryAfter = "1";
-                    return Error(StatusCodes.Status503ServiceUnavailable, $"busy decoding other large images ({o.LargeDecodes} at a time); retry shortly");
-                }
-                try { image = ImageDecoder.Decode(body, "request body", o.MaxPixels, fitSide); }
-                finally
-                {
-                    if (large)
-                    {
-                        largeDecodes.Release();
-                        Core.Torch.NativeAllocator.Trim(); // give the decoder's freed pages back to the system now
-                    }
-                }
-            }
-            catch (ImageTooLargeException e) { return Error(StatusCodes.Status413PayloadTooLarge, e.Message); }
-            catch (ImageDecodeException e) { return Error(StatusCodes.Status400BadRequest, e.Message); }
-            var top = model.Classify(image, Math.Min(k, model.Classes.Count));
+            var image = await s.DecodeAsync(body, "request body");
+            var logits = await s.LogitsAsync(s.Preprocess(image), 1);
+            var top = DeployedModel.TopK(logits, Math.Min(k, s.Model.Classes.Count));
             return Results.Json(new
             {
-                model = Path.GetFileName(model.Path),
+                model = Path.GetFileName(s.Model.Path),
                 width = image.Width,
                 height = image.Height,
-                predictions = top.Select(p => new { label = p.Label, index = p.Index, probability = p.Probability }),
+                predictions = top.Select(p => new { label = s.Model.Classes[p.Index], index = p.Index, probability = p.Probability }),
                 milliseconds = Math.Round(watch.Elapsed.TotalMilliseconds, 2),
             }, Json);
-        });
-        app.MapFallback((HttpContext c) => Error(StatusCodes.Status404NotFound, $"no route {c.Request.Method} {c.Request.Path}; see GET / for the API"));
-        log.WriteLine($"serving {model.Path} ({model.Classes.Count} classes, {model.Provider.Name()}) on {o.Urls}: POST /v1/classify, GET /v1/model, GET /healthz, GET /");
-        return app;
+        }
+        catch (ServingException e)
+        {
+            if (e.Status == 503) request.HttpContext.Response.Headers.RetryAfter = "1";
+            return Error(e.Status, e.Message);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Error(StatusCodes.Status413PayloadTooLarge, $"the image is over the limit of {s.Options.MaxBodyBytes:N0} bytes");
+        }
+    }
+
+    /// <summary>The first file of a multipart/form-data upload (the upload page's form, curl -F).</summary>
+    private static async Task<byte[]> Upload(HttpRequest request)
+    {
+        IFormCollection form;
+        try { form = await request.ReadFormAsync(); }
+        catch (InvalidDataException e) { throw new ServingException(400, $"malformed multipart/form-data: {e.Message}"); }
+        var file = form.Files.FirstOrDefault() ?? throw new ServingException(400, "the multipart/form-data upload holds no file; send the image as a file field");
+        using var stream = file.OpenReadStream();
+        var bytes = new byte[file.Length];
+        await stream.ReadExactlyAsync(bytes);
+        return bytes;
     }
 
     /// <summary>
     /// The request body in one array of its announced length (no growing copies), or read to the end when no length is
     /// announced. A body announced over the limit is never buffered: the first read makes Kestrel refuse it (413).
     /// </summary>
-    private static async Task<byte[]> ReadBody(HttpRequest request, long limit)
+    internal static async Task<byte[]> ReadBody(HttpRequest request, long limit)
     {
         if (request.ContentLength > limit)
         {

@@ -38,7 +38,53 @@ public static class ImageDecoder
     /// The shorter side the caller needs (0: the full image). An image whose shorter side is at least twice that is
     /// decoded at a reduced size that keeps the shorter side at least <c>2 · fitSide</c>.
     /// </param>
-    public static RgbImage Decode(ReadOnlySpan<byte> bytes, string name, long maxPixels = long.MaxValue, int fitSide = 0)
+    /// <param name="orient">
+    /// Turn the pixels upright by the image's EXIF orientation (photos from phones and cameras), as viewers show them.
+    /// Off by default: torchvision's ImageFolder reads datasets without it, and training and validation follow it.
+    /// </param>
+    public static RgbImage Decode(ReadOnlySpan<byte> bytes, string name, long maxPixels = long.MaxValue, int fitSide = 0, bool orient = false)
+    {
+        if (!orient) return DecodeStored(bytes, name, maxPixels, fitSide);
+        SKEncodedOrigin origin;
+        using (var data = SKData.CreateCopy(bytes))
+        using (var codec = SKCodec.Create(data))
+            origin = codec?.EncodedOrigin ?? SKEncodedOrigin.TopLeft;
+        var image = DecodeStored(bytes, name, maxPixels, fitSide);
+        return origin == SKEncodedOrigin.TopLeft ? image : Orient(image, origin);
+    }
+
+    /// <summary>
+    /// The image as a viewer shows it given its EXIF origin: the stored pixel at (x, y) goes where the origin says
+    /// (mirrored and/or turned by a multiple of 90 degrees).
+    /// </summary>
+    public static RgbImage Orient(RgbImage image, SKEncodedOrigin origin)
+    {
+        int w = image.Width, h = image.Height;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int ow = swap ? h : w, oh = swap ? w : h;
+        var src = image.Pixels;
+        var rgb = new byte[ow * oh * 3];
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+            {
+                // The stored pixel shown at (x, y).
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, h - 1 - x),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (w - 1 - y, x),
+                    _ => (x, y),
+                };
+                src.Slice((sy * w + sx) * 3, 3).CopyTo(rgb.AsSpan((y * ow + x) * 3, 3));
+            }
+        return new RgbImage(rgb, ow, oh);
+    }
+
+    private static RgbImage DecodeStored(ReadOnlySpan<byte> bytes, string name, long maxPixels, int fitSide)
     {
         if (bytes.Length == 0) throw new ImageDecodeException(name, "empty");
         using var data = SKData.CreateCopy(bytes);

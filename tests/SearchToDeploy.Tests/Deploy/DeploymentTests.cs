@@ -165,7 +165,7 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
         return await http.PostAsync("/v1/classify", content);
     }
 
-    private static byte[] EncodePng(RgbImage image)
+    internal static byte[] EncodePng(RgbImage image)
     {
         using var bmp = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         for (int y = 0; y < image.Height; y++)
@@ -179,7 +179,7 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
     }
 
     /// <summary>A PNG claiming width x height RGB pixels in its header, with one short block of image data.</summary>
-    private static byte[] PngHeader(int width, int height)
+    internal static byte[] PngHeader(int width, int height)
     {
         var ihdr = new byte[13];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
@@ -234,7 +234,7 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         l.Start();

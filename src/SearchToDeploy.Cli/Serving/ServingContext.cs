@@ -1,0 +1,68 @@
+using SearchToDeploy.Data;
+using SearchToDeploy.Deploy.Inference;
+
+namespace SearchToDeploy.Cli.Serving;
+
+/// <summary>A request the server refuses: its HTTP status and the message of its JSON error (and Retry-After for 503).</summary>
+public sealed class ServingException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}
+
+/// <summary>
+/// What every endpoint shares: the model, the limits, the decoding slots for large images, and inference, through the
+/// dynamic batcher or (batching off) a run of its own per request.
+/// </summary>
+public sealed class ServingContext(ServerOptions options, DeployedModel model, InferenceBatcher? batcher)
+{
+    private readonly SemaphoreSlim _largeDecodes = new(options.LargeDecodes);
+    private readonly int _fitSide = model.ResizeShorter > 0 ? model.ResizeShorter : model.InputSize;
+
+    public ServerOptions Options { get; } = options;
+    public DeployedModel Model { get; } = model;
+    public InferenceBatcher? Batcher { get; } = batcher;
+
+    /// <summary>
+    /// Decodes an uploaded image upright (EXIF orientation) at the size the model needs: 413 for too many pixels (from
+    /// the header, before decoding), 400 for bytes that are not an image, 503 when large images keep the slots busy.
+    /// </summary>
+    public async Task<RgbImage> DecodeAsync(byte[] bytes, string name)
+    {
+        if (bytes.Length == 0) throw new ServingException(400, $"{name}: empty; send the bytes of a JPEG or PNG image");
+        try
+        {
+            var (w, h) = ImageDecoder.ReadSize(bytes, name);
+            if ((long)w * h > Options.MaxPixels) throw new ImageTooLargeException(name, $"{w}x{h} pixels is over the limit of {Options.MaxPixels:N0}");
+            bool large = (long)w * h > ServerOptions.LargePixels;
+            if (large && !await _largeDecodes.WaitAsync(Options.DecodeWait))
+                throw new ServingException(503, $"busy decoding other large images ({Options.LargeDecodes} at a time); retry shortly");
+            try { return ImageDecoder.Decode(bytes, name, Options.MaxPixels, _fitSide, orient: true); }
+            finally
+            {
+                if (large)
+                {
+                    _largeDecodes.Release();
+                    Core.Torch.NativeAllocator.Trim(); // give the decoder's freed pages back to the system now
+                }
+            }
+        }
+        catch (ImageTooLargeException e) { throw new ServingException(413, e.Message); }
+        catch (ImageDecodeException e) { throw new ServingException(400, e.Message); }
+    }
+
+    /// <summary>The model's input for one decoded image (NCHW floats of one image).</summary>
+    public float[] Preprocess(in RgbImage image)
+    {
+        var x = new float[Model.ImageFloats];
+        Model.Preprocess(image, x);
+        return x;
+    }
+
+    /// <summary>Logits [n, classes] of n preprocessed images; 503 when the batching queue is full.</summary>
+    public async Task<float[]> LogitsAsync(float[] images, int n)
+    {
+        if (Batcher is null) return Model.Logits(images, n);
+        try { return await Batcher.InferAsync(images, n); }
+        catch (QueueFullException e) { throw new ServingException(503, e.Message); }
+    }
+}

@@ -1,0 +1,216 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SearchToDeploy.Cli.Serving;
+using SearchToDeploy.Data;
+using SearchToDeploy.Deploy.Inference;
+using SkiaSharp;
+
+namespace SearchToDeploy.Tests.Deploy;
+
+/// <summary>The Open Inference Protocol routes, multipart uploads, EXIF orientation, dynamic batching, /metrics and OpenAPI.</summary>
+public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFixture<TrainedModelFixture>
+{
+    private async Task With(ServerOptions options, Func<HttpClient, DeployedModel, Task> body)
+    {
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var app = ModelServer.Build(options, model, TextWriter.Null, 0.5);
+        await app.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(options.Urls) };
+            await body(http, model);
+        }
+        finally { await app.StopAsync(); }
+    }
+
+    private ServerOptions Options(int maxBatch = 32, double delayMs = 2, int queue = 512) =>
+        new(fixture.ModelPath, $"http://127.0.0.1:{DeploymentTests.FreePort()}", MaxBodyBytes: 400_000)
+        {
+            Name = "tiny", Batching = new BatchSettings(maxBatch, TimeSpan.FromMilliseconds(delayMs), queue),
+        };
+
+    private static byte[] Png(int index) => DeploymentTests.EncodePng(TrainedModelFixture.Cifar.Open(Split.Test).Load(index));
+
+    private static Task<HttpResponseMessage> PostJson(HttpClient http, string path, string json) =>
+        http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    [Fact]
+    public Task Open_inference_protocol_health_metadata_and_inference_agree_with_the_model() => With(Options(), async (http, model) =>
+    {
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v2/health/live")).StatusCode);
+        Assert.Contains("\"ready\":true", await http.GetStringAsync("/v2/health/ready"));
+        Assert.Contains("\"ready\":true", await http.GetStringAsync("/v2/models/tiny/ready"));
+        using (var meta = JsonDocument.Parse(await http.GetStringAsync("/v2/models/tiny")))
+        {
+            Assert.Equal("tiny", meta.RootElement.GetProperty("name").GetString());
+            Assert.Equal("[-1,3,32,32]", meta.RootElement.GetProperty("inputs")[0].GetProperty("shape").GetRawText());
+            Assert.Equal("[-1,10]", meta.RootElement.GetProperty("outputs")[0].GetProperty("shape").GetRawText());
+        }
+        var unknown = await http.GetAsync("/v2/models/other");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("\"error\"", await unknown.Content.ReadAsStringAsync());
+
+        // FP32: two preprocessed images; the logits are the model's.
+        var images = new[] { 3, 7 }.Select(i => ImageDecoder.Decode(Png(i), "t")).ToArray();
+        var x = images.SelectMany(im => { var f = new float[model.ImageFloats]; model.Preprocess(im, f); return f; }).ToArray();
+        var expected = model.Logits(x, 2);
+        string request = new JsonObject
+        {
+            ["id"] = "r1",
+            ["inputs"] = new JsonArray(new JsonObject { ["name"] = "input", ["datatype"] = "FP32", ["shape"] = new JsonArray(2, 3, 32, 32), ["data"] = new JsonArray([.. x.Select(v => (JsonNode)v)]) }),
+        }.ToJsonString();
+        var response = await PostJson(http, "/v2/models/tiny/infer", request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("r1", json.RootElement.GetProperty("id").GetString());
+            var output = json.RootElement.GetProperty("outputs")[0];
+            Assert.Equal("[2,10]", output.GetProperty("shape").GetRawText());
+            var got = output.GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], got[i], 5);
+        }
+
+        // BYTES (base64 PNG) with classification: Triton's "score:index:label", the same top-1 as /v1/classify.
+        string bytesRequest = $$$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{{Convert.ToBase64String(Png(7))}}}"]}],"outputs":[{"name":"probabilities","parameters":{"classification":3}}]}""";
+        using var classified = JsonDocument.Parse(await (await PostJson(http, "/v2/models/tiny/infer", bytesRequest)).Content.ReadAsStringAsync());
+        var top = classified.RootElement.GetProperty("outputs")[0];
+        Assert.Equal("BYTES", top.GetProperty("datatype").GetString());
+        Assert.Equal("[1,3]", top.GetProperty("shape").GetRawText());
+        string[] first = top.GetProperty("data")[0].GetString()!.Split(':');
+        var v1 = await (await http.PostAsync("/v1/classify", new ByteArrayContent(Png(7)) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } })).Content.ReadAsStringAsync();
+        using var v1Json = JsonDocument.Parse(v1);
+        Assert.Equal(v1Json.RootElement.GetProperty("predictions")[0].GetProperty("label").GetString(), first[2]);
+        Assert.Equal(v1Json.RootElement.GetProperty("predictions")[0].GetProperty("probability").GetSingle(), float.Parse(first[0], System.Globalization.CultureInfo.InvariantCulture), 4);
+    });
+
+    [Theory]
+    [InlineData("tiny", "{\"inputs\": [", 400, "malformed JSON")]
+    [InlineData("tiny", "{\"inputs\": []}", 400, "expected one input tensor")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"input\",\"datatype\":\"INT64\",\"shape\":[1],\"data\":[1]}]}", 400, "datatype 'INT64'")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,3,16,16],\"data\":[0]}]}", 400, "expected [N, 3, 32, 32]")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,3,32,32],\"data\":[0,1]}]}", 400, "2 values for the shape")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"aGVsbG8=\"]}]}", 400, "not a recognised image format")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"%%%\"]}]}", 400, "not base64")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[2],\"data\":[\"aGVsbG8=\"]}]}", 400, "expected [N] and N encoded images")]
+    [InlineData("other", "{\"inputs\": []}", 404, "model 'other' is not served here")]
+    [InlineData("tiny", "BOMB", 413, "20000x20000 pixels is over the limit")]
+    [InlineData("tiny", "CLASSIFY0", 400, "classification 0: expected a whole number from 1 to 10")]
+    [InlineData("tiny", "CLASSIFY11", 400, "classification 11")]
+    [InlineData("tiny", "HUGE", 413, "over the limit of 400,000 bytes")]
+    public Task Bad_v2_requests_get_a_4xx_json_error_and_the_server_stays_healthy(string model, string body, int status, string message) => With(Options(), async (http, _) =>
+    {
+        string image = Convert.ToBase64String(Png(1));
+        body = body switch
+        {
+            "BOMB" => $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{Convert.ToBase64String(DeploymentTests.PngHeader(20000, 20000))}}"]}]}""",
+            "CLASSIFY0" or "CLASSIFY11" => $$$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{{image}}}"]}],"outputs":[{"name":"logits","parameters":{"classification":{{{body[8..]}}}}}]}""",
+            "HUGE" => $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{new string('A', 500_000)}}"]}]}""",
+            _ => body,
+        };
+        var response = await PostJson(http, $"/v2/models/{model}/infer", body);
+        Assert.Equal(status, (int)response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains(message, json.RootElement.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v2/health/ready")).StatusCode);
+    });
+
+    [Fact]
+    public Task A_multipart_upload_and_an_exif_rotated_jpeg_are_classified_upright() => With(Options(), async (http, _) =>
+    {
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(Png(7));
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        form.Add(file, "file", "seven.png");
+        var multipart = await http.PostAsync("/v1/classify?top=2", form);
+        Assert.Equal(HttpStatusCode.OK, multipart.StatusCode);
+        Assert.Equal(2, JsonDocument.Parse(await multipart.Content.ReadAsStringAsync()).RootElement.GetProperty("predictions").GetArrayLength());
+
+        // A 40x24 JPEG stored sideways with EXIF orientation 6 (turn 90 degrees clockwise to view): served as 24x40.
+        byte[] jpeg = WithExifOrientation(Jpeg(40, 24), 6);
+        using var data = SKData.CreateCopy(jpeg);
+        using (var codec = SKCodec.Create(data)) Assert.Equal(SKEncodedOrigin.RightTop, codec.EncodedOrigin);
+        var upright = await http.PostAsync("/v1/classify", new ByteArrayContent(jpeg) { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } });
+        using var json = JsonDocument.Parse(await upright.Content.ReadAsStringAsync());
+        Assert.Equal(24, json.RootElement.GetProperty("width").GetInt32());
+        Assert.Equal(40, json.RootElement.GetProperty("height").GetInt32());
+        // The pixels turned as a viewer shows them: the stored top-left (red) corner is at the top right.
+        var stored = ImageDecoder.Decode(jpeg, "t");
+        var shown = ImageDecoder.Decode(jpeg, "t", orient: true);
+        Assert.Equal((stored.Width, stored.Height), (shown.Height, shown.Width));
+        Assert.True(shown[0, shown.Width - 1].R > 200 && shown[0, 0].R < 60, $"{shown[0, shown.Width - 1]} {shown[0, 0]}");
+    });
+
+    [Fact]
+    public Task Concurrent_requests_are_batched_and_metrics_and_openapi_describe_the_server() => With(Options(maxBatch: 16, delayMs: 50), async (http, _) =>
+    {
+        byte[] png = Png(5);
+        var results = await Task.WhenAll(Enumerable.Range(0, 48).Select(_ =>
+            http.PostAsync("/v1/classify", new ByteArrayContent(png) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } })));
+        Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        string metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("s2d_requests_total{route=\"/v1/classify\",status=\"200\"} 48", metrics);
+        Assert.Contains("s2d_model_load_seconds 0.5", metrics);
+        long single = Value(metrics, "s2d_batch_images_bucket{le=\"1\"}"), runs = Value(metrics, "s2d_batch_images_count");
+        Assert.True(runs < 48 && single < runs, $"{runs} runs for 48 requests, {single} of one image:\n{metrics}");
+        Assert.Equal(48, Value(metrics, "s2d_batch_images_sum"));
+        using var openapi = JsonDocument.Parse(await http.GetStringAsync("/openapi.json"));
+        Assert.Equal("3.0.3", openapi.RootElement.GetProperty("openapi").GetString());
+        Assert.True(openapi.RootElement.GetProperty("paths").TryGetProperty("/v2/models/{name}/infer", out var _));
+    });
+
+    [Fact]
+    public Task A_full_queue_answers_503_with_retry_after_and_recovers() => With(Options(maxBatch: 2, delayMs: 300, queue: 2), async (http, _) =>
+    {
+        byte[] png = Png(2);
+        var results = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ =>
+            http.PostAsync("/v1/classify", new ByteArrayContent(png) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } })));
+        var busy = results.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.NotEmpty(busy);
+        Assert.All(busy, r => Assert.Equal("1", r.Headers.RetryAfter?.ToString()));
+        Assert.All(results, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, r.StatusCode.ToString()));
+        var again = await http.PostAsync("/v1/classify", new ByteArrayContent(png) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } });
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    });
+
+    [Fact]
+    public async Task Stopping_finishes_the_requests_in_flight()
+    {
+        var options = Options(maxBatch: 8, delayMs: 400);
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var app = ModelServer.Build(options, model, TextWriter.Null);
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(options.Urls) };
+        byte[] png = Png(4);
+        var inFlight = Enumerable.Range(0, 6).Select(_ =>
+            http.PostAsync("/v1/classify", new ByteArrayContent(png) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } })).ToList();
+        await Task.Delay(150); // accepted, waiting in the batcher's 400 ms window
+        await app.StopAsync(); // what SIGTERM starts
+        foreach (var r in await Task.WhenAll(inFlight)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+    }
+
+    private static long Value(string metrics, string name) =>
+        (long)double.Parse(metrics.Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A JPEG, red on the left quarter, blue elsewhere.</summary>
+    private static byte[] Jpeg(int width, int height)
+    {
+        using var bmp = new SKBitmap(width, height);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                bmp.SetPixel(x, y, x < width / 4 && y < height / 2 ? new SKColor(255, 0, 0) : new SKColor(0, 0, 255));
+        using var data = bmp.Encode(SKEncodedImageFormat.Jpeg, 95);
+        return data.ToArray();
+    }
+
+    /// <summary>The JPEG with an EXIF APP1 segment (big-endian TIFF, one IFD entry: Orientation) after its SOI marker.</summary>
+    private static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
+    {
+        byte[] tiff = [(byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, (byte)(orientation >> 8), (byte)orientation, 0, 0, 0, 0, 0, 0];
+        byte[] payload = [.. "Exif\0\0"u8.ToArray(), .. tiff];
+        int length = payload.Length + 2;
+        return [0xFF, 0xD8, 0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. payload, .. jpeg[2..]];
+    }
+}
