@@ -76,7 +76,7 @@ public static class DeployCommands
         var maxBytes = new Option<long>("--max-bytes") { Description = "Largest accepted request body", DefaultValueFactory = _ => 10L * 1024 * 1024 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = its default)" };
         var slots = new Option<int>("--decode-slots") { Description = $"Images over {ServerOptions.LargePixels / 1_000_000} megapixels decoded at once (memory bound); others wait, then get 503", DefaultValueFactory = _ => 2 };
-        var maxBatch = new Option<int>("--max-batch") { Description = "Dynamic batching: at most this many images per ONNX Runtime run (1 = no batching, each request runs alone)", DefaultValueFactory = _ => 32 };
+        var maxBatch = new Option<int>("--max-batch") { Description = $"Dynamic batching: at most this many images per ONNX Runtime run (1 = no batching, each request runs alone; 0 = {BatchSettings.GpuBatch} on CUDA, 1 on the CPU)" };
         var maxDelay = new Option<double>("--max-delay-ms") { Description = "Dynamic batching: how long the first request of a batch waits for others", DefaultValueFactory = _ => 2 };
         var queue = new Option<int>("--queue") { Description = "Dynamic batching: images queued at most; beyond, requests get 503 with Retry-After", DefaultValueFactory = _ => 512 };
         var name = new Option<string?>("--name") { Description = "The model's name in /v2/models/{name} (default: its package folder, or the file name)" };

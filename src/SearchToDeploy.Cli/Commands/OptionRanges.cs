@@ -39,7 +39,7 @@ public static class OptionRanges
         ["--jobs"] = new(1, 1024, "1 or more searches at a time"),
         ["--cpus-per-task"] = new(1, 100_000, "1 or more CPUs"),
         ["--max-concurrent"] = new(0, 1_000_000, "0 (no limit) or more tasks"),
-        ["--max-batch"] = new(1, 1024, "1 (no batching) to 1024 images"),
+        ["--max-batch"] = new(0, 1024, "0 (by execution provider), 1 (no batching) to 1024 images"),
         ["--max-delay-ms"] = new(0, 10_000, "0 to 10000 milliseconds"),
         ["--queue"] = new(1, 1_000_000, "1 or more images"),
     };

@@ -45,7 +45,8 @@ public static class ModelServer
         var app = builder.Build();
         var info = ModelInfo(model);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("s2d.serve");
-        var batcher = o.Batching.MaxBatch > 1 ? new InferenceBatcher(model, o.Batching) : null;
+        var batching = o.Batching.For(model.Provider);
+        var batcher = batching.MaxBatch > 1 ? new InferenceBatcher(model, batching) : null;
         var serving = new ServingContext(o, model, batcher);
         var metrics = new ServerMetrics(modelLoadSeconds, () => batcher?.QueuedImages ?? 0);
         if (batcher is not null) batcher.BatchRun += metrics.Batch;
@@ -97,13 +98,14 @@ public static class ModelServer
         OpenInference.Map(app, serving);
         app.MapFallback((HttpContext c) => Error(StatusCodes.Status404NotFound, $"no route {c.Request.Method} {c.Request.Path}; see GET / and GET /openapi.json for the API"));
         log.WriteLine($"serving {model.Path} as '{o.ModelName}' ({model.Classes.Count} classes, {model.Provider.Name()}, " +
-                      $"{(batcher is null ? "no batching" : $"batches of up to {o.Batching.MaxBatch} within {o.Batching.MaxDelay.TotalMilliseconds} ms")}) on {o.Urls}: " +
+                      $"{(batcher is null ? "no batching" : $"batches of up to {batching.MaxBatch} within {batching.MaxDelay.TotalMilliseconds} ms")}) on {o.Urls}: " +
                       "POST /v1/classify, /v2/models/{name}/infer; GET /v1/model, /v2/models/{name}, /healthz, /v2/health/ready, /metrics, /openapi.json, /");
         return app;
     }
 
     private static async Task<IResult> Classify(HttpRequest request, ServingContext s)
     {
+        using var arrival = s.Arrive();
         try
         {
             string type = (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
@@ -116,7 +118,7 @@ public static class ModelServer
             byte[] body = multipart ? await Upload(request) : await ReadBody(request, s.Options.MaxBodyBytes);
             var watch = Stopwatch.StartNew();
             var image = await s.DecodeAsync(body, "request body");
-            var logits = await s.LogitsAsync(s.Preprocess(image), 1);
+            var logits = await s.LogitsAsync(s.Preprocess(image), 1, arrival);
             var top = DeployedModel.TopK(logits, Math.Min(k, s.Model.Classes.Count));
             return Results.Json(new
             {

@@ -52,6 +52,7 @@ public static class OpenInference
     private static async Task<IResult> Infer(string requested, string? version, HttpRequest request, ServingContext s)
     {
         if (Known(requested, s.Options.ModelName, version) is { } notFound) return notFound;
+        using var arrival = s.Arrive();
         try
         {
             byte[] body = await ModelServer.ReadBody(request, s.Options.MaxBodyBytes);
@@ -61,7 +62,7 @@ public static class OpenInference
             var inputs = root["inputs"] as JsonArray ?? throw new ServingException(400, "expected \"inputs\": a list with one tensor");
             if (inputs.Count != 1 || inputs[0] is not JsonObject input) throw new ServingException(400, $"expected one input tensor, got {inputs.Count}");
             var (images, n) = await Images(input, s);
-            var logits = await s.LogitsAsync(images, n);
+            var logits = await s.LogitsAsync(images, n, arrival);
             int classes = s.Model.Classes.Count;
             var outputs = new JsonArray();
             var requestedOutputs = root["outputs"] as JsonArray ?? [new JsonObject { ["name"] = "logits" }];

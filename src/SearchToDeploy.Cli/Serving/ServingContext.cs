@@ -58,9 +58,13 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
         return x;
     }
 
+    /// <summary>Tells the batcher a request is on its way (null without batching); pass it to <see cref="LogitsAsync"/>.</summary>
+    public IDisposable? Arrive() => Batcher?.Arrive();
+
     /// <summary>Logits [n, classes] of n preprocessed images; 503 when the batching queue is full.</summary>
-    public async Task<float[]> LogitsAsync(float[] images, int n)
+    public async Task<float[]> LogitsAsync(float[] images, int n, IDisposable? arrival)
     {
+        arrival?.Dispose();
         if (Batcher is null) return Model.Logits(images, n);
         try { return await Batcher.InferAsync(images, n); }
         catch (QueueFullException e) { throw new ServingException(503, e.Message); }

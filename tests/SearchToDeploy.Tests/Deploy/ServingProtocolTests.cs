@@ -162,6 +162,40 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
     });
 
     [Fact]
+    public void An_automatic_maximum_batch_batches_on_cuda_only_and_an_explicit_one_is_kept()
+    {
+        Assert.Equal(1, new BatchSettings().For(OnnxExecutionProvider.Cpu).MaxBatch);
+        Assert.Equal(BatchSettings.GpuBatch, new BatchSettings().For(OnnxExecutionProvider.Cuda).MaxBatch);
+        Assert.Equal(8, new BatchSettings(8).For(OnnxExecutionProvider.Cpu).MaxBatch);
+        Assert.Contains("--max-batch -1", Assert.Throws<InputException>(() => new BatchSettings(-1).Validate()).Message);
+    }
+
+    [Fact]
+    public async Task The_batcher_runs_a_lone_request_at_once_and_waits_only_for_announced_ones()
+    {
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var batcher = new InferenceBatcher(model, new BatchSettings(8, TimeSpan.FromSeconds(5), 64));
+        var runs = new List<int>();
+        batcher.BatchRun += n => { lock (runs) runs.Add(n); };
+        var x = new float[model.ImageFloats];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await batcher.InferAsync(x, 1);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"a lone request waited {watch.Elapsed} (the delay is 5 s)");
+
+        // One request queued while another is announced: they run together once the second arrives.
+        var coming = batcher.Arrive();
+        var first = batcher.InferAsync(x, 1);
+        await Task.Delay(200);
+        Assert.False(first.IsCompleted);
+        coming.Dispose();
+        var second = batcher.InferAsync(new float[2 * model.ImageFloats], 2);
+        await Task.WhenAll(first, second);
+        Assert.Equal(10 * 2, (await second).Length);
+        await batcher.DisposeAsync();
+        Assert.Equal([1, 3], runs);
+    }
+
+    [Fact]
     public Task A_full_queue_answers_503_with_retry_after_and_recovers() => With(Options(maxBatch: 2, delayMs: 300, queue: 2), async (http, _) =>
     {
         byte[] png = Png(2);

@@ -6,7 +6,8 @@ namespace SearchToDeploy.Deploy.Inference;
 /// <summary>
 /// Dynamic batching: concurrent requests' preprocessed images wait in one bounded queue and are run together, up to
 /// <see cref="BatchSettings.MaxBatch"/> images per ONNX Runtime run, the first of them waiting at most
-/// <see cref="BatchSettings.MaxDelay"/> for others to join. A full queue refuses at once (<see cref="QueueFullException"/>:
+/// <see cref="BatchSettings.MaxDelay"/> for others to join, and only while others are on their way (<see cref="Arrive"/>:
+/// a lone request runs at once, so batching costs no latency under light load). A full queue refuses at once (<see cref="QueueFullException"/>:
 /// a server answers 503) instead of growing. Disposing finishes every request already queued.
 /// </summary>
 public sealed class InferenceBatcher : IAsyncDisposable
@@ -14,10 +15,11 @@ public sealed class InferenceBatcher : IAsyncDisposable
     private readonly DeployedModel _model;
     private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
-    private int _queued;
+    private int _queued, _arriving;
 
     public InferenceBatcher(DeployedModel model, BatchSettings settings)
     {
+        settings = settings.For(model.Provider);
         settings.Validate();
         _model = model;
         Settings = settings;
@@ -29,6 +31,16 @@ public sealed class InferenceBatcher : IAsyncDisposable
     public int QueuedImages => Volatile.Read(ref _queued);
     /// <summary>Told the number of images of each run (for a batch-size histogram).</summary>
     public event Action<int>? BatchRun;
+
+    /// <summary>
+    /// Announces a request that will call <see cref="InferAsync"/> soon (it is being read or decoded): while any is
+    /// announced, a batch waits up to the delay for it. Dispose the token when the request is queued or given up.
+    /// </summary>
+    public IDisposable Arrive()
+    {
+        Interlocked.Increment(ref _arriving);
+        return new Arrival(this);
+    }
 
     /// <summary>The logits [n, classes] of <paramref name="n"/> preprocessed images (NCHW floats), run with whatever else is queued.</summary>
     public Task<float[]> InferAsync(float[] images, int n)
@@ -72,7 +84,7 @@ public sealed class InferenceBatcher : IAsyncDisposable
                     continue;
                 }
                 long left = deadline - Stopwatch.GetTimestamp();
-                if (left <= 0) break;
+                if (left <= 0 || Volatile.Read(ref _arriving) == 0) break;
                 using var wait = new CancellationTokenSource(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
                 try
                 {
@@ -120,19 +132,43 @@ public sealed class InferenceBatcher : IAsyncDisposable
         await _loop;
     }
 
+    private sealed class Arrival(InferenceBatcher owner) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) Interlocked.Decrement(ref owner._arriving);
+        }
+    }
+
     private sealed record Request(float[] Images, int N, TaskCompletionSource<float[]> Done);
 }
 
-/// <summary>How <see cref="InferenceBatcher"/> groups requests: images per run, the longest wait for others, the queue's bound (images).</summary>
-public sealed record BatchSettings(int MaxBatch = 32, TimeSpan MaxDelay = default, int QueueImages = 512)
+/// <summary>
+/// How <see cref="InferenceBatcher"/> groups requests: images per run (0: chosen by the execution provider, see
+/// <see cref="For"/>), the longest wait for others, the queue's bound (images).
+/// </summary>
+public sealed record BatchSettings(int MaxBatch = 0, TimeSpan MaxDelay = default, int QueueImages = 512)
 {
+    /// <summary>Images per run on a GPU when the maximum batch is left to the provider.</summary>
+    public const int GpuBatch = 32;
+
+    /// <summary>
+    /// The settings for a model on <paramref name="provider"/>: an automatic maximum batch becomes <see cref="GpuBatch"/> on
+    /// CUDA and 1 (no batching) on the CPU, where a request's decoding costs more than its share of a batched run and
+    /// batching measured no gain (docs/benchmarks.md, "HTTP serving").
+    /// </summary>
+    public BatchSettings For(OnnxExecutionProvider provider) =>
+        MaxBatch > 0 ? this : this with { MaxBatch = provider == OnnxExecutionProvider.Cuda ? GpuBatch : 1, QueueImages = Math.Max(QueueImages, GpuBatch) };
+
     public TimeSpan MaxDelay { get; init; } = MaxDelay == default ? TimeSpan.FromMilliseconds(2) : MaxDelay;
 
     public void Validate()
     {
-        if (MaxBatch < 1) throw new InputException($"--max-batch {MaxBatch}: expected 1 (no batching) or more images per run");
+        if (MaxBatch < 0) throw new InputException($"--max-batch {MaxBatch}: expected 0 (by execution provider), 1 (no batching) or more images per run");
         if (MaxDelay < TimeSpan.Zero || MaxDelay > TimeSpan.FromSeconds(10)) throw new InputException($"--max-delay-ms {MaxDelay.TotalMilliseconds}: expected 0 to 10000");
-        if (QueueImages < MaxBatch) throw new InputException($"--queue {QueueImages}: expected at least --max-batch ({MaxBatch}) images");
+        if (QueueImages < Math.Max(MaxBatch, 1)) throw new InputException($"--queue {QueueImages}: expected at least --max-batch ({MaxBatch}) images");
     }
 }
 
