@@ -3,12 +3,6 @@ using SearchToDeploy.Deploy.Inference;
 
 namespace SearchToDeploy.Cli.Serving;
 
-/// <summary>A request the server refuses: its HTTP status and the message of its JSON error (and Retry-After for 503).</summary>
-public sealed class ServingException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-}
-
 /// <summary>
 /// What every endpoint shares: the model, the limits, the decoding slots for large images, and inference, through the
 /// dynamic batcher or (batching off) a run of its own per request.

@@ -5,6 +5,7 @@ using TorchSharp;
 namespace SearchToDeploy.Tests.Core;
 
 /// <summary>What malloc holds (glibc's mallinfo2) and its sampled peak, the benchmarks' memory measure beside resident memory.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class NativeAllocatorTests
 {
     private const long MB = 1 << 20;

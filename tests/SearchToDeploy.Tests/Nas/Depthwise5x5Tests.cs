@@ -9,6 +9,7 @@ namespace SearchToDeploy.Tests.Nas;
 /// Depthwise 5x5 convolutions whose filters train take our own backward (<see cref="Depthwise5x5"/>): output and all
 /// three gradients against libtorch's float64 convolution, the routing, and that repeated calls free their memory.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class Depthwise5x5Tests
 {
     public static TheoryData<long, long, long, long, long, bool, bool> Shapes => new()

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace SearchToDeploy.Tests.Runs;
 
 /// <summary>The checkpoint format: round trip, and truncated or corrupt files rejected by name without leaking what was read.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class CheckpointFileTests
 {
     private const long MB = 1 << 20;

@@ -52,10 +52,11 @@ public static class DataParallelCheck
             whole[i].Dispose();
         }
         using (torch.no_grad())
+        using (var rate = (-0.1).ToScalar())
             foreach (var p in parameters)
             {
                 using var g = p.grad!;
-                p.add_(g, alpha: -0.1);
+                p.add_(g, alpha: rate);
             }
         bool identical = true;
         try { sync.CheckIdentical(parameters, "the check network's parameters after one step"); }

@@ -123,7 +123,7 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
         Enter(what);
         try { MpiNative.Allreduce(MemoryMarshal.Cast<byte, double>(flat.bytes), MpiNative.Sum); }
         finally { Exit(); }
-        flat.div_(Size);
+        using (var size = Size.ToScalar()) flat.div_(size);
         long offset = 0;
         using var _ = torch.no_grad();
         foreach (var t in tensors)
