@@ -16,6 +16,19 @@ Task("Test")
     .IsDependentOn("Build")
     .Does(() =>
 {
+    // The tests read real data: say at once what is missing and how to get it, rather than failing test by test.
+    string dataRoot = MakeAbsolute(Directory(Parameters.DataRoot)).FullPath;
+    var missing = new (string Path, string HowToGet)[]
+    {
+        ("cifar-10-batches-bin/test_batch.bin", "dotnet cake --target=Data --dataset=cifar10 (downloads the official archive and checks its MD5)"),
+        ("imagenette-64/val", "Imagenette re-encoded to 64x64 JPEG (ImageFolder train/ and val/, synsets.txt): the shared data bundle"),
+        ("imagenet-sample/val", "one ILSVRC-2012 image per class (ImageFolder val/, synsets.txt): the shared data bundle"),
+        ("nas-bench-201/accuracy.tsv", "the NAS-Bench-201 accuracy table: the shared data bundle (converted from the published benchmark file)"),
+    }.Where(d => !System.IO.File.Exists(System.IO.Path.Combine(dataRoot, d.Path)) && !System.IO.Directory.Exists(System.IO.Path.Combine(dataRoot, d.Path))).ToList();
+    if (missing.Count > 0)
+        throw new Exception($"the tests read real data from the data root {dataRoot} (--data-root or S2D_DATA_ROOT), which lacks:\n" +
+            string.Join("\n", missing.Select(d => $"  {d.Path}: {d.HowToGet}")));
+
     var results = MakeAbsolute(Directory($"{Parameters.Artifacts}/test-results"));
     CleanDirectory(results);
     var settings = new DotNetTestSettings
@@ -26,7 +39,7 @@ Task("Test")
         Loggers = { "trx;LogFileName=tests.trx", "console;verbosity=normal" },
         ResultsDirectory = results,
         MSBuildSettings = Parameters.MSBuild(),
-        EnvironmentVariables = { ["S2D_DATA_ROOT"] = MakeAbsolute(Directory(Parameters.DataRoot)).FullPath },
+        EnvironmentVariables = { ["S2D_DATA_ROOT"] = dataRoot },
     };
     Exception failure = null;
     try { DotNetTest("SearchToDeploy.sln", settings); }

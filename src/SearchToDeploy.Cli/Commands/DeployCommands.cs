@@ -52,8 +52,9 @@ public static class DeployCommands
         var report = new Option<string?>("--report") { Description = "JSON report path (default: validation.json beside the model)" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = its default)" };
         var workers = new Option<int>("--workers") { Description = "Image loading threads", DefaultValueFactory = _ => 2 };
+        var junit = new Option<string?>("--junit") { Description = "Also write the gates as JUnit XML (one test case per gate) for a CI system's test report" };
         var cmd = new Command("validate", "Top-1/top-5, per-class accuracy, images/s and latency of an ONNX model in ONNX Runtime on a dataset's evaluation split, with accuracy gates (exit code 3 when under a gate)");
-        foreach (var o in new Option[] { model, dataset, root, data, coarse, ep, batch, maxImages, gate1, gate5, report, threads, workers }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, dataset, root, data, coarse, ep, batch, maxImages, gate1, gate5, report, threads, workers, junit }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(batch) < 1) throw new InputException($"--batch {r.GetValue(batch)}: expected at least 1");
@@ -62,7 +63,7 @@ public static class DeployCommands
             var result = Validator.Run(m, ds.Open(Split.Test), $"{ds.Name} ({ds.Location})", r.GetValue(batch), r.GetValue(maxImages),
                 r.GetValue(gate1), r.GetValue(gate5), io.Out, r.GetValue(workers));
             string reportPath = r.GetValue(report) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(m.Path))!, ValidationReport.FileName);
-            Validator.WriteAndGate(result, reportPath, io.Out);
+            Validator.WriteAndGate(result, reportPath, io.Out, r.GetValue(junit));
             return S2dApp.Success;
         }));
         return cmd;

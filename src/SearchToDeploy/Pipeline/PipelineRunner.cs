@@ -151,8 +151,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 using var model = new DeployedModel(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), OnnxExecutionProvider.Auto, inputs.Threads);
                 var report = Validator.Run(model, profile.TrainData.Open(Split.Test), $"{profile.TrainData.Name} ({profile.TrainData.Location})", 100,
                     profile.ValidateMaxImages, profile.GateTop1, profile.GateTop5, log);
-                Validator.WriteAndGate(report, Path.Combine(dir, PackageFolder.Validation), log);
-                return [PackageFolder.Validation];
+                Validator.WriteAndGate(report, Path.Combine(dir, PackageFolder.Validation), log, Path.Combine(dir, JUnitReport.FileName));
+                return [PackageFolder.Validation, JUnitReport.FileName];
             }
             default:
                 // The package lives in models/<run>/; its manifest names it relative to the stage folder, so a deleted

@@ -94,13 +94,25 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
     {
         string report = fixture.Dir["report.json"];
         var output = new StringWriter();
-        var args = new[] { "validate", "--model", fixture.ModelPath, "--dataset", "cifar10", "--data-root", TestPaths.DataRoot, "--max-images", "500", "--ep", "cpu", "--report", report };
-        Assert.Equal(0, S2dApp.Run([.. args, "--gate-top1", "5"], output, output));
+        string junit = fixture.Dir["gates.xml"];
+        var args = new[] { "validate", "--model", fixture.ModelPath, "--dataset", "cifar10", "--data-root", TestPaths.DataRoot, "--max-images", "500", "--ep", "cpu", "--report", report, "--junit", junit };
+        Assert.Equal(0, S2dApp.Run([.. args, "--gate-top1", "5", "--gate-top5", "20"], output, output));
         double top1 = JsonDocument.Parse(File.ReadAllText(report)).RootElement.GetProperty("top1").GetDouble();
+        var passed = System.Xml.Linq.XDocument.Load(junit).Root!;
+        Assert.Equal(("2", "0"), ((string?)passed.Attribute("tests"), (string?)passed.Attribute("failures")));
+        Assert.Equal(2, passed.Descendants("testcase").Count());
+        Assert.Empty(passed.Descendants("failure"));
+
         var err = new StringWriter();
-        Assert.Equal(S2dApp.GateFailed, S2dApp.Run([.. args, "--gate-top1", (top1 + 0.1).ToString(System.Globalization.CultureInfo.InvariantCulture)], output, err));
+        string over = (top1 + 0.1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(S2dApp.GateFailed, S2dApp.Run([.. args, "--gate-top1", over, "--gate-top5", "20"], output, err));
         Assert.Contains("under the gate", err.ToString());
         Assert.False(JsonDocument.Parse(File.ReadAllText(report)).RootElement.GetProperty("passed").GetBoolean());
+        var failed = System.Xml.Linq.XDocument.Load(junit).Root!;
+        Assert.Equal("1", (string?)failed.Attribute("failures"));
+        var failure = Assert.Single(failed.Descendants("failure"));
+        Assert.StartsWith("top-1 >= ", (string?)failure.Parent!.Attribute("name"));
+        Assert.Contains("under the gate", (string?)failure.Attribute("message"));
     }
 
     [Fact]

@@ -75,12 +75,17 @@ public static class Validator
     }
 
     /// <summary>Writes the report (atomically) and throws <see cref="GateFailedException"/> when a gate is not met.</summary>
-    public static void WriteAndGate(ValidationReport report, string? path, TextWriter log)
+    public static void WriteAndGate(ValidationReport report, string? path, TextWriter log, string? junitPath = null)
     {
         if (path is not null)
         {
             AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, ValidationReport.Json) + "\n");
             log.WriteLine($"report: {Path.GetFullPath(path)}");
+        }
+        if (junitPath is not null)
+        {
+            JUnitReport.Write(report, junitPath);
+            log.WriteLine($"JUnit XML: {Path.GetFullPath(junitPath)}");
         }
         var failures = new List<string>();
         if (report.GateTop1 is { } g1 && report.Top1 < g1) failures.Add(string.Format(CultureInfo.InvariantCulture, "top-1 {0:0.00}% is under the gate of {1:0.00}%", report.Top1, g1));

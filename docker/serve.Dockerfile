@@ -1,0 +1,18 @@
+# s2d serve on ONNX Runtime only (no libtorch): about 55 MB of program on the ASP.NET runtime image.
+#   docker build -f docker/serve.Dockerfile -t s2d-serve .
+#   docker run -p 8080:8080 -v "$PWD/models:/models:ro" s2d-serve --model /models/imagenet/model.onnx
+# For CUDA: base the last stage on an image with the CUDA 12 and cuDNN 9 runtimes and the .NET runtime, pass
+# --keep-cuda to the prune script, and run with --gpus all (the server picks the CUDA provider when it loads).
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY . .
+RUN dotnet publish src/SearchToDeploy.Cli -c Release -r linux-x64 --self-contained false -o /out \
+ && scripts/prune-for-serve.sh /out
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+COPY --from=build /out /app
+USER app
+EXPOSE 8080
+HEALTHCHECK CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /v2/health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
+ENTRYPOINT ["/app/s2d", "serve", "--urls", "http://0.0.0.0:8080"]
+CMD ["--model", "/models/imagenet/model.onnx"]
