@@ -19,7 +19,28 @@ public static class ModelCard
             ? JsonDocument.Parse(File.ReadAllText(train[TrainRunFolder.MetricsJson])).RootElement : default;
         string M(string key, string format = "0.##") => metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number
             ? v.GetDouble().ToString(format, inv) : "?";
+        string dataset = DatasetName(report.Dataset);
+        bool imageNet = dataset is "imagenet" or "imagenette";
         var sb = new StringBuilder();
+        // Front matter as model hubs read it: licence, datasets, tags, library and the validated metrics (model-index).
+        sb.AppendLine("---");
+        sb.AppendLine("license: other");
+        sb.AppendLine($"license_name: {(imageNet ? "imagenet-terms" : "dataset-terms")}");
+        sb.AppendLine("library_name: onnx");
+        sb.AppendLine("pipeline_tag: image-classification");
+        sb.AppendLine("tags: [image-classification, neural-architecture-search, " + (profile.Search.Method.RandomFeatures ? "random-features, " : "") +
+                      $"{profile.Search.Method.Name}, {profile.Search.Space}-space, onnx, searchtodeploy]");
+        sb.AppendLine($"datasets: [{string.Join(", ", new[] { profile.Search.Dataset, dataset }.Distinct())}]");
+        sb.AppendLine("model-index:");
+        sb.AppendLine($"  - name: {run}");
+        sb.AppendLine("    results:");
+        sb.AppendLine("      - task: {type: image-classification}");
+        sb.AppendLine($"        dataset: {{name: {dataset}, type: {dataset}, split: {(report.Images < 10_000 && dataset == "imagenet" ? "validation subset" : "validation")}}}");
+        sb.AppendLine("        metrics:");
+        sb.AppendLine(string.Format(inv, "          - {{type: accuracy, name: top-1 accuracy, value: {0:0.00}}}", report.Top1));
+        sb.AppendLine(string.Format(inv, "          - {{type: top_5_accuracy, name: top-5 accuracy, value: {0:0.00}}}", report.Top5));
+        sb.AppendLine("---");
+        sb.AppendLine();
         sb.AppendLine($"# {run}");
         sb.AppendLine();
         sb.AppendLine($"An image classifier found by {profile.Search.Method.Name} in the {profile.Search.Space} search space on {profile.Search.Dataset}, " +
@@ -30,7 +51,7 @@ public static class ModelCard
         sb.AppendLine("|---|---|");
         sb.AppendLine(string.Format(inv, "| top-1 | **{0:0.00}%** (gate {1:0.##}%) |", report.Top1, report.GateTop1));
         sb.AppendLine(string.Format(inv, "| top-5 | **{0:0.00}%** (gate {1:0.##}%) |", report.Top5, report.GateTop5));
-        sb.AppendLine($"| validated on | {report.Images:N0} images of {report.Dataset}, {report.ExecutionProvider} |");
+        sb.AppendLine($"| validated on | {report.Images:N0} images of {dataset}'s evaluation split, ONNX Runtime {report.ExecutionProvider} |");
         sb.AppendLine($"| parameters | {M("parameters", "N0")} |");
         sb.AppendLine($"| multiply-adds | {M("multiply_adds", "N0")} at {meta.GetValueOrDefault(ModelMetadata.Keys.InputSize)}x{meta.GetValueOrDefault(ModelMetadata.Keys.InputSize)} |");
         sb.AppendLine(string.Format(inv, "| ONNX Runtime throughput | {0:0} images/s (batch {1}), batch latency p50 {2:0.0} ms, p99 {3:0.0} ms |", report.ImagesPerSecond, report.BatchSize, report.LatencyP50Ms, report.LatencyP99Ms));
@@ -75,6 +96,33 @@ public static class ModelCard
         sb.AppendLine("```");
         sb.AppendLine();
         sb.AppendLine("Input `input` [N,3,H,W] float32 after the preprocessing above; output `logits` [N,classes]. The class labels, mean/std and sizes are in the model's metadata (`GET /v1/model`).");
+        sb.AppendLine();
+        sb.AppendLine("## Intended use and limitations");
+        sb.AppendLine();
+        sb.AppendLine($"Classifies images into the {JsonSerializer.Deserialize<string[]>(meta[ModelMetadata.Keys.Classes])!.Length} classes above and nothing else: any other image still gets one of them. " +
+                      $"The accuracy holds for images like {dataset}'s (centred photographs, seen at {meta.GetValueOrDefault(ModelMetadata.Keys.InputSize)} px); " +
+                      "it has not been measured for other sources, for robustness or across groups of people. " +
+                      (profile.Name == "smoke" ? "This is a smoke-test model trained for minutes: it checks the chain's mechanics, not a useful accuracy. " : "") +
+                      (imageNet ? "The weights were trained on ImageNet images, whose terms allow non-commercial research and education only. " : "") +
+                      "A search at a small budget finds a cell that another seed may not find again; the search log gives the margins of each choice.");
+        sb.AppendLine();
+        sb.AppendLine("## Citation");
+        sb.AppendLine();
+        sb.AppendLine(profile.Search.Method.RandomFeatures
+            ? "The search method (random features: only BatchNorm affine parameters trained in the supernet):"
+            : $"The search ran {profile.Search.Method.Name} without random features; the random-feature method this tool is built around:");
+        sb.AppendLine();
+        sb.AppendLine("```bibtex");
+        sb.AppendLine("@inproceedings{zhang2023rfdarts,");
+        sb.AppendLine("  title     = {Differentiable Architecture Search with Random Features},");
+        sb.AppendLine("  author    = {Zhang, Xuanyang and Li, Yonggang and Zhang, Xiangyu and Wang, Yongtao and Sun, Jian},");
+        sb.AppendLine("  booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},");
+        sb.AppendLine("  year      = {2023}");
+        sb.AppendLine("}");
+        sb.AppendLine("```");
         return sb.ToString();
     }
+
+    /// <summary>The dataset's name without the folder it was read from (a card names no path of the machine that built it).</summary>
+    private static string DatasetName(string described) => described.Split(" (")[0].Trim();
 }

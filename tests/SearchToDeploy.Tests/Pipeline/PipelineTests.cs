@@ -35,7 +35,18 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         Assert.Contains("top-1", File.ReadAllText(dir["models/whole/README.md"]));
         // The transfer reached ImageNet classes: the model names them, and the card and report give each its accuracy.
         Assert.Contains("\"golf ball\"", OnnxModelFile.ReadMetadata(dir["models/whole/model.onnx"])[ModelMetadata.Keys.Classes]);
-        Assert.Contains("| golf ball | ", File.ReadAllText(dir["models/whole/README.md"]));
+        string card = File.ReadAllText(dir["models/whole/README.md"]);
+        Assert.Contains("| golf ball | ", card);
+        // Hub front matter with the validated metrics, limitations, the citation, and no path of this machine.
+        Assert.StartsWith("---\nlicense: other\n", card);
+        Assert.Contains("datasets: [cifar10, imagenette]", card);
+        Assert.Contains("random-features", card);
+        Assert.Matches(@"name: top-1 accuracy, value: \d+\.\d\d\}", card);
+        Assert.Contains("## Intended use and limitations", card);
+        Assert.Contains("title     = {Differentiable Architecture Search with Random Features}", card);
+        Assert.DoesNotContain(TestPaths.DataRoot, card);
+        Assert.DoesNotContain(dir.Path, card);
+        Assert.True(File.Exists(dir["runs/whole/validate/gates.junit.xml"]), "the validate stage wrote no JUnit XML");
         var report = System.Text.Json.JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(dir["models/whole/validation.json"]), ValidationReport.Json)!;
         Assert.Equal(10, report.PerClass.Count);
         Assert.Equal(500, report.Images);
