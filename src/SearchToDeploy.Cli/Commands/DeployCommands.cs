@@ -15,17 +15,24 @@ public static class DeployCommands
     public static Command Export(CliIo io)
     {
         var run = new Option<string>("--run") { Description = "Training run folder (s2d train --out) or a checkpoint file", Required = true };
-        var output = new Option<string>("--out") { Description = "ONNX file to write", Required = true };
+        var output = new Option<string>("--out") { Description = "File to write (model.onnx, or model.safetensors with --format safetensors)", Required = true };
+        var format = new Option<string>("--format") { Description = "onnx (the deployable model, parity-checked) or safetensors (the weights under DARTS's PyTorch names, for PyTorch users)", DefaultValueFactory = _ => "onnx" };
+        format.AcceptOnlyFromAmong("onnx", "safetensors");
         var keepBn = new Option<bool>("--keep-bn") { Description = "Keep BatchNormalization nodes instead of folding them into the convolutions" };
         var images = new Option<int>("--parity-images") { Description = "Real images of the training dataset's evaluation split in the parity check", DefaultValueFactory = _ => 64 };
         var root = CommonOptions.DataRoot();
         var data = CommonOptions.DataPath();
-        var cmd = new Command("export", "Export a trained network to ONNX (opset 17) with its metadata; fails, writing nothing, if ONNX Runtime's logits differ from TorchSharp's by more than 1e-4");
-        foreach (var o in new Option[] { run, output, keepBn, images, root, data }) cmd.Options.Add(o);
+        var cmd = new Command("export", "Export a trained network to ONNX (opset 17) with its metadata; fails, writing nothing, if ONNX Runtime's logits differ from TorchSharp's by more than 1e-4. --format safetensors writes the weights for PyTorch instead");
+        foreach (var o in new Option[] { run, output, format, keepBn, images, root, data }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             string runPath = r.GetValue(run)!;
             using var model = TrainedModel.Load(runPath);
+            if (r.GetValue(format) == "safetensors")
+            {
+                SafetensorsExporter.Export(model, runPath, r.GetValue(output)!, io.Out);
+                return S2dApp.Success;
+            }
             var h = model.Header;
             string? path = r.GetValue(data) ?? JsonSerializer.Deserialize<TrainOptions>(h.Options, TrainHeader.Json)?.DataPath;
             IImageDataset? parityImages = null;
