@@ -20,6 +20,8 @@ public sealed record ServerOptions(string ModelPath, string Urls, long MaxBodyBy
     public int MaxImagesPerRequest { get; init; } = 64;
     /// <summary>The model's name in /v2/models/{name} (default: its package folder, or the file name without .onnx).</summary>
     public string? Name { get; init; }
+    /// <summary>ONNX Runtime's CPU memory arena (off by default for serving: memory goes back after a burst).</summary>
+    public bool MemoryArena { get; init; }
     /// <summary>One JSON line per request on the server's output.</summary>
     public bool AccessLog { get; init; } = true;
 

@@ -14,13 +14,13 @@ public sealed class DeployedModel : IDisposable
 {
     private readonly OnnxInference _session;
 
-    public DeployedModel(string path, OnnxExecutionProvider provider = OnnxExecutionProvider.Auto, int threads = 0)
+    public DeployedModel(string path, OnnxExecutionProvider provider = OnnxExecutionProvider.Auto, int threads = 0, bool memoryArena = true)
     {
         Path = System.IO.Path.GetFullPath(path);
         Metadata = OnnxModelFile.ReadMetadata(path);
         Info = ModelMetadata.Parse(Metadata, path);
         Transform = Info.Preprocessing.Transform();
-        _session = new OnnxInference(path, provider, threads);
+        _session = new OnnxInference(path, provider, threads, memoryArena);
         // The graph's own input must take what the metadata's preprocessing makes.
         if (_session.InputShape is [_, var c, var h, var w] && (c != 3 || h > 0 && h != InputSize || w > 0 && w != InputSize))
         {

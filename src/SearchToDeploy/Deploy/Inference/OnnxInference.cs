@@ -17,25 +17,25 @@ public sealed class OnnxInference : IDisposable
     private readonly string _source;
 
     /// <summary>Loads the model file at <paramref name="modelPath"/>. <paramref name="threads"/>: intra-op threads, 0 for ORT's default.</summary>
-    public OnnxInference(string modelPath, OnnxExecutionProvider provider = OnnxExecutionProvider.Auto, int threads = 0)
-        : this(ReadModel(modelPath), $"'{Path.GetFullPath(modelPath)}'", provider, threads)
+    public OnnxInference(string modelPath, OnnxExecutionProvider provider = OnnxExecutionProvider.Auto, int threads = 0, bool memoryArena = true)
+        : this(ReadModel(modelPath), $"'{Path.GetFullPath(modelPath)}'", provider, threads, memoryArena)
     {
     }
 
     /// <summary>Loads a serialized model (e.g. <c>ModelProto.ToByteArray()</c>).</summary>
     public OnnxInference(byte[] model, OnnxExecutionProvider provider = OnnxExecutionProvider.Auto, int threads = 0)
-        : this(model, "the in-memory ONNX model", provider, threads)
+        : this(model, "the in-memory ONNX model", provider, threads, true)
     {
     }
 
-    private OnnxInference(byte[] model, string source, OnnxExecutionProvider provider, int threads)
+    private OnnxInference(byte[] model, string source, OnnxExecutionProvider provider, int threads, bool memoryArena)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _source = source;
         try
         {
-            (_session, Provider, FallbackReason) = CreateSession(model, source, provider, threads);
+            (_session, Provider, FallbackReason) = CreateSession(model, source, provider, threads, memoryArena);
             if (_session.InputNames.Count != 1 || _session.OutputNames.Count != 1)
             {
                 int inputs = _session.InputNames.Count, outputs = _session.OutputNames.Count;
@@ -107,12 +107,12 @@ public sealed class OnnxInference : IDisposable
         return [batch.Length / perSample, .. InputShape.Skip(1)];
     }
 
-    private static (InferenceSession, OnnxExecutionProvider, string?) CreateSession(byte[] model, string source, OnnxExecutionProvider provider, int threads)
+    private static (InferenceSession, OnnxExecutionProvider, string?) CreateSession(byte[] model, string source, OnnxExecutionProvider provider, int threads, bool memoryArena)
     {
         if (provider is OnnxExecutionProvider.Auto or OnnxExecutionProvider.Cuda)
         {
             string reason;
-            var options = NewOptions(threads);
+            var options = NewOptions(threads, memoryArena);
             // Where CUDA is missing, ORT logs the failed library load as an error before throwing; the fallback reports it.
             var env = OrtEnv.Instance();
             var level = env.EnvLogLevel;
@@ -135,14 +135,14 @@ public sealed class OnnxInference : IDisposable
                 throw new InputException(
                     $"execution provider 'cuda' was requested for {source}, but ONNX Runtime could not use CUDA here ({reason}). " +
                     "It needs an NVIDIA GPU with CUDA 13 and cuDNN 9 and the Microsoft.ML.OnnxRuntime.Gpu package (S2DOrt=gpu); use 'auto' or 'cpu' otherwise.");
-            return (CpuSession(model, source, threads), OnnxExecutionProvider.Cpu, reason);
+            return (CpuSession(model, source, threads, memoryArena), OnnxExecutionProvider.Cpu, reason);
         }
-        return (CpuSession(model, source, threads), OnnxExecutionProvider.Cpu, null);
+        return (CpuSession(model, source, threads, memoryArena), OnnxExecutionProvider.Cpu, null);
     }
 
-    private static InferenceSession CpuSession(byte[] model, string source, int threads)
+    private static InferenceSession CpuSession(byte[] model, string source, int threads, bool memoryArena)
     {
-        using var options = NewOptions(threads);
+        using var options = NewOptions(threads, memoryArena);
         try
         {
             return new InferenceSession(model, options);
@@ -153,9 +153,13 @@ public sealed class OnnxInference : IDisposable
         }
     }
 
-    private static SessionOptions NewOptions(int threads)
+    /// <summary>
+    /// Session settings; without the CPU memory arena each run frees its activations, so a server's memory goes back
+    /// after a burst of large batches instead of staying at the largest batch's size.
+    /// </summary>
+    private static SessionOptions NewOptions(int threads, bool memoryArena)
     {
-        var options = new SessionOptions();
+        var options = new SessionOptions { EnableCpuMemArena = memoryArena };
         if (threads > 0) options.IntraOpNumThreads = threads;
         return options;
     }
