@@ -13,6 +13,6 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 COPY --from=build /out /app
 USER app
 EXPOSE 8080
-HEALTHCHECK CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /v2/health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
+HEALTHCHECK CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /v2/health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
 ENTRYPOINT ["/app/s2d", "serve", "--urls", "http://0.0.0.0:8080"]
 CMD ["--model", "/models/imagenet/model.onnx"]

@@ -60,6 +60,9 @@ public sealed class SafetensorsTests(TrainedModelFixture fixture) : IClassFixtur
         Assert.Equal(tensors.Select(t => (t.Name, t.Dtype, string.Join(",", t.Shape), Convert.ToHexString(t.Bytes))),
                      back.Select(t => (t.Name, t.Dtype, string.Join(",", t.Shape), Convert.ToHexString(t.Bytes))));
 
+        string badHeader = "{\"a\":{\"dtype\":5,\"shape\":[1],\"data_offsets\":[0,4]}}";
+        File.WriteAllBytes(dir["types.safetensors"], [.. BitConverter.GetBytes((ulong)badHeader.Length), .. System.Text.Encoding.UTF8.GetBytes(badHeader), 0, 0, 0, 0]);
+        Assert.Contains("types.safetensors", Assert.Throws<InputException>(() => SafetensorsFile.Read(dir["types.safetensors"])).Message);
         File.WriteAllBytes(dir["cut.safetensors"], raw[..^4]);
         Assert.Contains("cut.safetensors", Assert.Throws<InputException>(() => SafetensorsFile.Read(dir["cut.safetensors"])).Message);
     }

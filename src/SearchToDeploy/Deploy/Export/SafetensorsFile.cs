@@ -58,10 +58,20 @@ public static class SafetensorsFile
         {
             if (name == "__metadata__") continue;
             var o = node as JsonObject ?? throw new InputException($"{path}: tensor '{name}' has no description");
-            string dtype = o["dtype"]!.GetValue<string>();
-            long[] shape = [.. o["shape"]!.AsArray().Select(d => d!.GetValue<long>())];
-            var range = o["data_offsets"]!.AsArray();
-            long start = range[0]!.GetValue<long>(), end = range[1]!.GetValue<long>();
+            string dtype;
+            long[] shape;
+            long start, end;
+            try
+            {
+                dtype = o["dtype"]!.GetValue<string>();
+                shape = [.. o["shape"]!.AsArray().Select(d => d!.GetValue<long>())];
+                var range = o["data_offsets"]!.AsArray();
+                (start, end) = (range[0]!.GetValue<long>(), range[1]!.GetValue<long>());
+            }
+            catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or ArgumentOutOfRangeException)
+            {
+                throw new InputException($"{path}: tensor '{name}' needs \"dtype\" (text), \"shape\" (whole numbers) and \"data_offsets\" (two whole numbers)");
+            }
             if (start < 0 || end < start || data + end > all.Length || shape.Aggregate(1L, (a, b) => a * b) * Size(dtype) != end - start)
                 throw new InputException($"{path}: tensor '{name}' has a byte range [{start}, {end}) that does not fit its shape or the file");
             tensors.Add((start, new Entry(name, dtype, shape, all[(data + (int)start)..(data + (int)end)])));
