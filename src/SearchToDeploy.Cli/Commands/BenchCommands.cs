@@ -48,8 +48,6 @@ public static class BenchCommands
             string path = r.GetValue(image)!;
             if (!File.Exists(path)) throw new InputException($"--image {path}: file not found");
             string type = path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "image/png" : "image/jpeg";
-            if (r.GetValue(requests) < 1) throw new InputException($"--requests {r.GetValue(requests)}: expected at least 1");
-            if (r.GetValue(levels)!.Any(c => c < 1)) throw new InputException("--concurrency: expected positive numbers of clients");
             if (r.GetValue(soak))
             {
                 var mix = ServeSoak.Mix(File.ReadAllBytes(path), type, r.GetValue(maxBytes));

@@ -64,7 +64,6 @@ public static class DeployCommands
         foreach (var o in new Option[] { model, dataset, root, data, coarse, ep, batch, maxImages, gate1, gate5, report, threads, workers, junit }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
-            if (r.GetValue(batch) < 1) throw new InputException($"--batch {r.GetValue(batch)}: expected at least 1");
             var ds = CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
             using var m = new DeployedModel(r.GetValue(model)!, OnnxExecutionProviders.Parse(r.GetValue(ep)!), r.GetValue(threads));
             var result = Validator.Run(m, ds.Open(Split.Test), $"{ds.Name} ({ds.Location})", r.GetValue(batch), r.GetValue(maxImages),

@@ -17,7 +17,7 @@ public static class OptionRanges
     {
         ["--threads"] = new(0, int.MaxValue, "0 (all cores) or more"),
         ["--workers"] = new(0, 64, "0 to 64 loader threads"),
-        ["--decode-slots"] = new(0, 1024, "0 (automatic) to 1024"),
+        ["--decode-slots"] = new(1, 1024, "1 to 1024 images at a time"),
         ["--gate-top1"] = new(0, 100, "a percentage from 0 to 100"),
         ["--gate-top5"] = new(0, 100, "a percentage from 0 to 100"),
         ["--batch"] = new(1, 65536, "a batch size of 1 or more"),

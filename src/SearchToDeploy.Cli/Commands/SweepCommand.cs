@@ -36,10 +36,7 @@ public static class SweepCommand
         {
             string dir = Path.GetFullPath(r.GetValue(outDir)!), dataRoot = DataRoot.Resolve(r.GetValue(root));
             int j = r.GetValue(jobs), t = r.GetValue(threads), c = r.GetValue(cpus), mc = r.GetValue(concurrent);
-            if (j < 1) throw new InputException($"--jobs {j}: expected 1 or more");
-            if (t < 0) throw new InputException($"--threads {t}: expected 0 (automatic) or more");
-            if (c < 1) throw new InputException($"--cpus-per-task {c}: expected 1 or more");
-            if (mc < 0) throw new InputException($"--max-concurrent {mc}: expected 0 (no limit) or more");
+            // --jobs, --threads, --cpus-per-task and --max-concurrent are range-checked at parse time (OptionRanges).
             var settings = Words(r.GetValue(set)).Select(s => s.IndexOf('=') is int eq and > 0 ? new KeyValuePair<string, string>(s[..eq], s[(eq + 1)..])
                 : throw new InputException($"--set '{s}': expected key=value with a key of s2d search")).ToList();
             var plan = SweepPlan.Create(Words(r.GetValue(methods)), Words(r.GetValue(spaces)), Words(r.GetValue(datasets)), Words(r.GetValue(presets)),

@@ -37,7 +37,7 @@ public static class SafetensorsExporter
         {
             ["format"] = "safetensors",
             ["names"] = convention,
-            ["producer"] = $"{OnnxModelFile.ProducerName} {OnnxModelFile.ProducerVersion}",
+            ["producer"] = OnnxModelFile.Producer,
         });
         var metadata = new Dictionary<string, string>
         {

@@ -100,9 +100,9 @@ public static class NetworkExporter
             ["format"] = "onnx",
             ["opset"] = OnnxGraphBuilder.Opset,
             ["batch_norm"] = keepBatchNorm ? "kept" : "folded",
-            ["producer"] = $"{OnnxModelFile.ProducerName} {OnnxModelFile.ProducerVersion}",
+            ["producer"] = OnnxModelFile.Producer,
         });
         return new ModelMetadata(h.Classes, h.Preprocessing, genotype, RetrainNetwork.KindName(h.Network), h.Dataset, metricsJson ?? "{}",
-            keepBatchNorm ? "kept" : "folded", $"{OnnxModelFile.ProducerName} {OnnxModelFile.ProducerVersion}");
+            keepBatchNorm ? "kept" : "folded", OnnxModelFile.Producer);
     }
 }

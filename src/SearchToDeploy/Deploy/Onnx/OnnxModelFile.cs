@@ -22,6 +22,9 @@ public static class OnnxModelFile
         ?? typeof(OnnxModelFile).Assembly.GetName().Version?.ToString()
         ?? "0";
 
+    /// <summary>Name and version, as the exports' provenance records the tool that wrote them.</summary>
+    public static string Producer => $"{ProducerName} {ProducerVersion}";
+
     /// <summary>
     /// A model around the builder's graph (declare the graph's input and output first). The model shares the builder's
     /// GraphProto; metadata keys are written in ordinal order.
