@@ -1,5 +1,6 @@
 using SearchToDeploy.Core.Distributed;
 using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
 using TorchSharp;
@@ -44,16 +45,22 @@ public sealed class SearchSession : IDisposable
         }
     }
 
-    /// <summary>Trainable weights in two groups: BN affine parameters (their own weight decay) and the rest.</summary>
+    /// <summary>
+    /// Trainable weights in two groups: BN affine parameters (their own weight decay), of BatchNorm2d modules and of the
+    /// fused cells' stacked BNs alike, and the rest.
+    /// </summary>
     private static IReadOnlyList<ParamGroup> WeightGroups(Supernet net, SearchOptions o)
     {
         var bn = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
         foreach (var (_, m) in net.named_modules())
+        {
             if (m is BatchNorm2d b)
             {
                 if (b.weight is { } w) bn.Add(w);
                 if (b.bias is { } bb) bn.Add(bb);
             }
+            if (m is IBatchNormAffine stacked) bn.UnionWith(stacked.BatchNormAffine);
+        }
         var weights = net.WeightParameters;
         var bnParams = weights.Where(bn.Contains).ToList();
         var other = weights.Where(p => !bn.Contains(p)).ToList();

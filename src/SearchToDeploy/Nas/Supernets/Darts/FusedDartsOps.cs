@@ -87,7 +87,7 @@ internal sealed class StackedConvOp : nn.Module, IConvolutionWeights
 /// statistics are computed once (every edge sees the same input); each edge keeps its own affine parameters (random
 /// features), stacked [m·C'], and applies them, with its op weight, as a per-channel multiply-add in the node.
 /// </summary>
-internal sealed class StackedPoolBn : nn.Module
+internal sealed class StackedPoolBn : nn.Module, IBatchNormAffine
 {
 #pragma warning disable IDE1006 // state-dict names
     private readonly BatchNorm2d bn;
@@ -97,6 +97,8 @@ internal sealed class StackedPoolBn : nn.Module
     private readonly bool _max;
     private readonly long _stride, _cp;
     private readonly int _edges;
+
+    public IEnumerable<Parameter> BatchNormAffine => new[] { weight, bias }.OfType<Parameter>();
 
     public StackedPoolBn(bool max, int edges, long cp, long stride, OpConfig cfg) : base(nameof(StackedPoolBn))
     {

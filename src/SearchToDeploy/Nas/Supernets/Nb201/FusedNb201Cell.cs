@@ -113,7 +113,7 @@ public sealed class FusedNb201Cell : nn.Module
 /// parameters, or conv biases where BN is not affine (NAS-Bench-201's convention), and running statistics. Fields are
 /// registered by name so module.to(...) replaces them in place.
 /// </summary>
-internal sealed class NodeConvs : nn.Module, IConvolutionWeights
+internal sealed class NodeConvs : nn.Module, IConvolutionWeights, IBatchNormAffine
 {
 #pragma warning disable IDE1006 // state-dict names
     internal readonly Parameter? conv3_weight;
@@ -127,6 +127,7 @@ internal sealed class NodeConvs : nn.Module, IConvolutionWeights
 
     public IEnumerable<Parameter> ConvolutionWeights => new[] { conv3_weight, conv1_weight }.OfType<Parameter>();
     public IEnumerable<Parameter> ConvolutionBiases => bias is null ? [] : [bias];
+    public IEnumerable<Parameter> BatchNormAffine => new[] { bn_weight, bn_bias }.OfType<Parameter>();
 
     public NodeConvs(int edges, long cp, bool conv3, bool conv1, bool affine, bool track) : base(nameof(NodeConvs))
     {

@@ -1,0 +1,30 @@
+using SearchToDeploy.Nas.Strategies;
+using SearchToDeploy.Runs.Search;
+using TorchSharp;
+
+namespace SearchToDeploy.Tests.Nas;
+
+/// <summary>
+/// The random-feature presets train BN affine parameters without weight decay. The fused cells hold stacked BN affine
+/// parameters outside BatchNorm2d modules; the optimiser must find those too, so fused and reference supernets train alike.
+/// </summary>
+public sealed class BatchNormWeightDecayTests
+{
+    [Theory]
+    [InlineData("nas-bench-201")]
+    [InlineData("darts")]
+    public void Fused_and_reference_cells_give_the_same_parameters_the_BN_weight_decay(string space)
+    {
+        var o = SearchRunTests.Tiny(space, SearchMethod.RfPcDarts) with { WeightDecay = 5e-4, BnWeightDecay = 0 };
+        long Decayed(bool fused, double decay)
+        {
+            torch.manual_seed(0);
+            using var session = SearchSession.Create(o, o.SupernetConfig(10) with { Fused = fused }, torch.CPU, threads: 1);
+            return session.Sgd.Groups.Where(g => g.WeightDecay == decay).SelectMany(g => g.Parameters).Sum(p => p.numel());
+        }
+        long fusedBn = Decayed(fused: true, 0), referenceBn = Decayed(fused: false, 0);
+        Assert.True(referenceBn > 0, "the reference supernet has no BN affine parameters");
+        Assert.Equal(referenceBn, fusedBn);
+        Assert.Equal(Decayed(fused: false, 5e-4), Decayed(fused: true, 5e-4));
+    }
+}
