@@ -3,7 +3,7 @@ public static class Parameters
 {
     public static string Target { get; private set; }
     public static string Configuration { get; private set; }
-    /// <summary>Torch backend: cpu (default) or cuda (TorchSharp-cuda-linux, for GPU machines whose package source serves it).</summary>
+    /// <summary>Torch backend: cpu (default), cuda (TorchSharp-cuda-linux, for GPU machines whose package source serves it) or host (libtorch from $S2D_LIBTORCH at run time).</summary>
     public static string Torch { get; private set; }
     /// <summary>ONNX Runtime package: gpu (default; runs on CPU where CUDA is absent) or cpu.</summary>
     public static string Ort { get; private set; }
@@ -21,7 +21,7 @@ public static class Parameters
         DataRoot = context.Argument("data-root", context.EnvironmentVariable("S2D_DATA_ROOT") ?? "data");
         Dataset = context.Argument("dataset", "cifar10");
         Artifacts = context.Argument("artifacts", "artifacts");
-        if (Torch != "cpu" && Torch != "cuda") throw new Exception($"--torch={Torch}: expected cpu or cuda");
+        if (Torch != "cpu" && Torch != "cuda" && Torch != "host") throw new Exception($"--torch={Torch}: expected cpu, cuda or host");
         if (Ort != "gpu" && Ort != "cpu") throw new Exception($"--ort={Ort}: expected gpu or cpu");
     }
 

@@ -34,6 +34,11 @@ public sealed class CliIo(TextWriter output, TextWriter error)
             Err.WriteLine("error: cancelled");
             return S2dApp.Failure;
         }
+        catch (Exception e) when (SearchToDeploy.Core.Torch.TorchBackend.MissingHostLibTorch(e) is { } message)
+        {
+            Err.WriteLine($"error: {message}");
+            return S2dApp.BadInput;
+        }
         catch (Exception e)
         {
             // libtorch's own errors carry its C++ backtrace in the message: show the message; the frames only on request.

@@ -17,6 +17,15 @@ public static class S2dApp
         if (args.FirstOrDefault() is "search" or "train" or "pipeline" or "bench") SearchToDeploy.Core.Torch.NativeAllocator.ConfigureForTraining();
         else if (args.FirstOrDefault() is "serve") SearchToDeploy.Core.Torch.NativeAllocator.ConfigureForServing();
         var io = new CliIo(output, error);
+        // A host libtorch ($S2D_LIBTORCH) is loaded before anything touches TorchSharp, so that a bad folder or a version
+        // mismatch is one clear error rather than TorchSharp's search for NuGet packages.
+        if (!WantsHelp(args) && io.Guard(() => { SearchToDeploy.Core.Torch.TorchBackend.LoadFromEnvironment(); return Success; }) is var loaded && loaded != Success)
+            return loaded;
+        if (SearchToDeploy.Core.Torch.TorchBackend.HostFolderMissing && !WantsHelp(args) && args.FirstOrDefault() is "search" or "train" or "export" or "model" or "pipeline" or "mpi" or "bench")
+        {
+            error.WriteLine($"error: {SearchToDeploy.Core.Torch.TorchBackend.MissingHostMessage}");
+            return BadInput;
+        }
         var root = new RootCommand("SearchToDeploy: differentiable architecture search with random features (RF-DARTS, RF-PCDARTS), " +
                                    "retraining, ONNX export, validation and serving.");
         root.Subcommands.Add(DataCommands.Create(io));
@@ -32,6 +41,7 @@ public static class S2dApp
         root.Subcommands.Add(SweepCommand.Create(io));
         root.Subcommands.Add(BenchCommands.Create(io));
         root.Subcommands.Add(ReportCommand.Create(io));
+        root.Subcommands.Add(DoctorCommand.Create(io));
 
         OptionRanges.Apply(root);
         var parsed = root.Parse(args);

@@ -13,34 +13,17 @@ public sealed class ScaleOutTests
 {
     private static readonly string S2d = Path.Combine(AppContext.BaseDirectory, "s2d");
 
-    /// <summary>Runs a command to its end (or kills it after <paramref name="timeout"/>): exit code and all output.</summary>
+    /// <summary>Runs a command to its end under Open MPI's settings for CI (root allowed, oversubscription): exit code and all output.</summary>
     private static (int Code, string Output) Run(string file, IEnumerable<string> args, TimeSpan? timeout = null, Action<Process>? whileRunning = null,
         IReadOnlyDictionary<string, string>? env = null)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.Environment["S2D_DATA_ROOT"] = TestPaths.DataRoot;
         // Open MPI refuses root unless told (CI containers run as root).
-        psi.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
-        psi.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
-        psi.Environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1";
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        var output = new System.Text.StringBuilder();
-        using var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, e) => { if (e.Data is { } l) lock (output) output.AppendLine(l); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is { } l) lock (output) output.AppendLine(l); };
-        try { p.Start(); }
-        catch (System.ComponentModel.Win32Exception e) { throw new InvalidOperationException($"{file}: {e.Message} (install Open MPI: apt-get install openmpi-bin)", e); }
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        whileRunning?.Invoke(p);
-        if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(3)))
+        var all = new Dictionary<string, string>
         {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish:\n{output}");
-        }
-        p.WaitForExit();
-        lock (output) return (p.ExitCode, output.ToString());
+            ["OMPI_ALLOW_RUN_AS_ROOT"] = "1", ["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1", ["OMPI_MCA_rmaps_base_oversubscribe"] = "1",
+        };
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) all[k] = v;
+        return ChildProcess.Run(file, args, timeout, whileRunning, all, "install Open MPI: apt-get install openmpi-bin");
     }
 
     private static (int Code, string Output) MpiRun(int ranks, IEnumerable<string> args, TimeSpan? timeout = null, Action<Process>? whileRunning = null,

@@ -113,23 +113,24 @@ public sealed class OnnxInference : IDisposable
         {
             string reason;
             var options = NewOptions(threads, memoryArena);
-            // Where CUDA is missing, ORT logs the failed library load as an error before throwing; the fallback reports it.
-            var env = OrtEnv.Instance();
-            var level = env.EnvLogLevel;
-            env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
             try
             {
-                options.AppendExecutionProvider_CUDA(0);
-                return (new InferenceSession(model, options), OnnxExecutionProvider.Cuda, null);
+                InferenceSession? session = null;
+                // Where CUDA is missing, ORT logs the failed library load as an error before throwing; the fallback reports it.
+                OnnxCudaProvider.Quietly(() =>
+                {
+                    options.AppendExecutionProvider_CUDA(0);
+                    session = new InferenceSession(model, options);
+                });
+                return (session!, OnnxExecutionProvider.Cuda, null);
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
-                reason = $"{e.GetType().Name}: {e.Message}";
+                reason = OnnxCudaProvider.Reason(e);
             }
             finally
             {
                 options.Dispose();
-                env.EnvLogLevel = level;
             }
             if (provider == OnnxExecutionProvider.Cuda)
                 throw new InputException(

@@ -1,0 +1,141 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace SearchToDeploy.Core.Torch;
+
+/// <summary>
+/// Which libtorch s2d runs on. A build with <c>-p:S2DTorch=cpu</c> (the default) or <c>cuda</c> carries its own libtorch
+/// from NuGet; a build with <c>-p:S2DTorch=host</c> carries only TorchSharp, and libtorch comes from the folder that
+/// <c>$S2D_LIBTORCH</c> names: a PyTorch install's <c>torch/lib</c> (with its CUDA libraries) or a LibTorch archive's
+/// <c>lib</c>. <see cref="LoadHost"/> loads that folder's libraries by full path before TorchSharp's first call, then
+/// TorchSharp's <c>libLibTorchSharp.so</c>, so that TorchSharp's own search finds them already loaded. TorchSharp's native
+/// library is compiled against one libtorch version; against another it usually fails to load (a missing C++ symbol),
+/// which is reported with the way out (scripts/build-libtorchsharp.sh) rather than TorchSharp's NuGet hint.
+/// </summary>
+public static class TorchBackend
+{
+    public const string Variable = "S2D_LIBTORCH";
+
+    /// <summary>The libraries preloaded from the host folder, in dependency order; the CUDA ones only where present.</summary>
+    private static readonly (string File, bool Required)[] HostLibraries =
+        [("libc10.so", true), ("libtorch_cpu.so", true), ("libc10_cuda.so", false), ("libtorch_cuda.so", false), ("libtorch.so", true)];
+
+    private static readonly object Gate = new();
+    private static string? loadedFrom;
+
+    /// <summary>cpu, cuda or host: the libtorch this s2d was built with (-p:S2DTorch).</summary>
+    public static string BuildKind => Metadata("S2DTorch") ?? "cpu";
+
+    /// <summary>The TorchSharp version, and the libtorch version its native library was compiled against.</summary>
+    public static string TorchSharpVersion => Metadata("TorchSharpVersion") ?? "unknown";
+    public static string ExpectedLibTorchVersion => Metadata("LibTorchVersion") ?? "unknown";
+
+    /// <summary>The host folder libtorch was loaded from, or null (s2d's own libtorch, or not loaded yet).</summary>
+    public static string? HostFolder => loadedFrom;
+
+    /// <summary>Loads the host libtorch that <c>$S2D_LIBTORCH</c> names, once; a no-op where the variable is unset.</summary>
+    public static void LoadFromEnvironment()
+    {
+        string? dir = Environment.GetEnvironmentVariable(Variable);
+        if (!string.IsNullOrWhiteSpace(dir)) LoadHost(dir, AppContext.BaseDirectory);
+    }
+
+    /// <summary>
+    /// Loads libtorch from <paramref name="dir"/> and TorchSharp's native library from <paramref name="appDir"/>.
+    /// Bad folders and version mismatches are <see cref="InputException"/>s that say what was expected.
+    /// </summary>
+    public static void LoadHost(string dir, string appDir)
+    {
+        lock (Gate)
+        {
+            string full = Path.GetFullPath(dir);
+            if (loadedFrom is not null)
+            {
+                if (loadedFrom != full) throw new InputException($"{Variable}={dir}: libtorch is already loaded from {loadedFrom}");
+                return;
+            }
+            if (File.Exists(Path.Combine(appDir, "libtorch_cpu.so")))
+                throw new InputException($"{Variable}={dir}: this s2d carries its own libtorch ({Path.Combine(appDir, "libtorch_cpu.so")}); " +
+                                         "unset the variable, or use a build made with -p:S2DTorch=host (dotnet cake --target=Bundle)");
+            if (!Directory.Exists(full))
+                throw new InputException($"{Variable}={dir}: no such folder; expected libtorch's lib folder (a PyTorch install's torch/lib, " +
+                                         "e.g. $(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')/lib)");
+            var missing = HostLibraries.Where(l => l.Required && !File.Exists(Path.Combine(full, l.File))).Select(l => l.File).ToList();
+            if (missing.Count > 0)
+                throw new InputException($"{Variable}={dir}: expected libtorch's lib folder holding {string.Join(", ", HostLibraries.Where(l => l.Required).Select(l => l.File))}; " +
+                                         $"missing {string.Join(", ", missing)}");
+            foreach (var (file, required) in HostLibraries)
+            {
+                string path = Path.Combine(full, file);
+                if (!required && !File.Exists(path)) continue;
+                try { NativeLibrary.Load(path); }
+                catch (DllNotFoundException e)
+                {
+                    throw new InputException($"{Variable}={dir}: {file} does not load: {NativeLoadErrors.Reason(e)}" +
+                                             (file.Contains("cuda", StringComparison.Ordinal)
+                                                 ? " (the CUDA libraries it needs are not found: a pip install keeps them in site-packages/nvidia/*/lib; add those to LD_LIBRARY_PATH, or check the NVIDIA driver)"
+                                                 : ""));
+                }
+            }
+            string sharp = Path.Combine(appDir, "libLibTorchSharp.so");
+            if (!File.Exists(sharp)) throw new InputException($"{sharp}: TorchSharp's native library is missing from this s2d");
+            try { NativeLibrary.Load(sharp); }
+            catch (DllNotFoundException e)
+            {
+                string found = HostVersion(full) ?? "an unknown version";
+                throw new InputException(
+                    $"{Variable}={dir}: TorchSharp {TorchSharpVersion}'s native library ({sharp}) was compiled against libtorch {ExpectedLibTorchVersion} " +
+                    $"and does not load against this libtorch ({found}): {NativeLoadErrors.Reason(e)}. Either point {Variable} at a libtorch {ExpectedLibTorchVersion}, " +
+                    $"or compile libLibTorchSharp.so against this one: scripts/build-libtorchsharp.sh --torch <its install folder> --src <TorchSharp {TorchSharpVersion} sources> --out {appDir}");
+            }
+            loadedFrom = full;
+        }
+    }
+
+    /// <summary>
+    /// In a host build whose libtorch was not loaded (no <c>$S2D_LIBTORCH</c>), TorchSharp's failure to find one, told as
+    /// what to set; null for any other error.
+    /// </summary>
+    public static string? MissingHostLibTorch(Exception e)
+    {
+        if (BuildKind != "host" || loadedFrom is not null) return null;
+        return e.GetBaseException() is NotSupportedException or DllNotFoundException or TypeInitializationException ? MissingHostMessage : null;
+    }
+
+    /// <summary>Whether this is a host build run without <c>$S2D_LIBTORCH</c>: it has no libtorch to load.</summary>
+    public static bool HostFolderMissing => BuildKind == "host" && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(Variable));
+
+    public static string MissingHostMessage =>
+        $"this s2d was built for a host libtorch (-p:S2DTorch=host) and {Variable} is not set: set it to libtorch's lib folder, " +
+        "e.g. export S2D_LIBTORCH=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')/lib";
+
+    /// <summary>
+    /// The version of the libtorch in <paramref name="libDir"/> as its install records it: a PyTorch install's
+    /// torch/version.py (<c>__version__ = '2.11.0+cu130'</c>) or a LibTorch archive's build-version; null where neither is found.
+    /// </summary>
+    public static string? HostVersion(string libDir)
+    {
+        string parent = Path.GetDirectoryName(Path.GetFullPath(libDir).TrimEnd('/')) ?? "";
+        string py = Path.Combine(parent, "version.py");
+        if (File.Exists(py))
+            foreach (string line in File.ReadLines(py))
+                if (line.StartsWith("__version__", StringComparison.Ordinal) && line.Split('=', 2) is [_, var v])
+                    return v.Trim().Trim('\'', '"');
+        string build = Path.Combine(parent, "build-version");
+        return File.Exists(build) ? File.ReadAllText(build).Trim() : null;
+    }
+
+    /// <summary>The file each loaded libtorch library was mapped from (/proc/self/maps), to show which libtorch runs.</summary>
+    public static IReadOnlyList<string> LoadedLibraries()
+    {
+        const string maps = "/proc/self/maps";
+        if (!File.Exists(maps)) return [];
+        return [.. File.ReadLines(maps).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(p => p.Length >= 6)
+            .Select(p => string.Join(' ', p[5..])).Where(p => Path.GetFileName(p) is var f && (f.StartsWith("libtorch", StringComparison.Ordinal) ||
+                f.StartsWith("libc10", StringComparison.Ordinal) || f.StartsWith("libLibTorchSharp", StringComparison.Ordinal)))
+            .Distinct()];
+    }
+
+    private static string? Metadata(string key) =>
+        typeof(TorchBackend).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value;
+}
