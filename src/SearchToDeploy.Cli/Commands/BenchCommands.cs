@@ -1,6 +1,8 @@
 using System.CommandLine;
 using SearchToDeploy.Benchmarks;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
+using SearchToDeploy.Deploy.Inference;
 
 namespace SearchToDeploy.Cli.Commands;
 
@@ -15,6 +17,7 @@ public static class BenchCommands
         bench.Subcommands.Add(Train(io));
         bench.Subcommands.Add(Onnx(io));
         bench.Subcommands.Add(Serve(io));
+        bench.Subcommands.Add(Parity(io));
         return bench;
     }
 
@@ -25,9 +28,37 @@ public static class BenchCommands
         var threads = new Option<int>("--threads") { Description = "Threads of both runtimes", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seconds = new Option<double>("--seconds") { Description = "Seconds per runtime and batch size", DefaultValueFactory = _ => 5 };
         var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
-        var cmd = new Command("onnx", "Evaluation images/s of a trained network in ONNX Runtime vs TorchSharp, same threads, several batch sizes");
-        foreach (var o in new Option[] { run, batches, threads, seconds, output }) cmd.Options.Add(o);
-        cmd.SetAction(r => io.Guard(() => Report(io, OnnxBenchmark.Run(r.GetValue(run)!, r.GetValue(batches)!, r.GetValue(threads), r.GetValue(seconds), io.Out), r.GetValue(output))));
+        var providers = new Option<string[]>("--ep") { Description = "ONNX Runtime execution providers to measure, each in turn: cpu, cuda", DefaultValueFactory = _ => ["cpu"], AllowMultipleArgumentsPerToken = true };
+        var device = CommonOptions.Device();
+        device.Description = "Where the TorchSharp side runs: cpu, cuda, cuda:N or auto (default: cpu)";
+        var cmd = new Command("onnx", "Evaluation images/s of a trained network in ONNX Runtime (per execution provider) vs TorchSharp, same threads, several batch sizes");
+        foreach (var o in new Option[] { run, batches, threads, seconds, output, providers, device }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() => Report(io, OnnxBenchmark.Run(r.GetValue(run)!, r.GetValue(batches)!, r.GetValue(threads), r.GetValue(seconds), io.Out,
+            [.. r.GetValue(providers)!.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(OnnxExecutionProviders.Parse).Distinct()],
+            TorchDevices.Resolve(r.GetValue(device) ?? "cpu")), r.GetValue(output))));
+        return cmd;
+    }
+
+    private static Command Parity(CliIo io)
+    {
+        var run = new Option<string>("--run") { Description = "Training run folder (its best checkpoint is compared)", Required = true };
+        var batch = new Option<int>("--batch-size") { Description = "Images in the batch", DefaultValueFactory = _ => 32 };
+        var device = CommonOptions.Device();
+        device.Description = "The TorchSharp device compared with the CPU: cuda, cuda:N or auto (default; cpu compares nothing more)";
+        var provider = CommonOptions.ExecutionProvider();
+        provider.Description = "The ONNX Runtime provider compared with its CPU provider: cuda, auto (default; CUDA when usable) or cpu";
+        var threads = new Option<int>("--threads") { Description = "CPU threads of both runtimes (0: all cores)" };
+        var output = new Option<string?>("--output") { Description = "Also write the table to this Markdown file" };
+        var cmd = new Command("parity", "Largest logit differences of a trained network: TorchSharp on the GPU vs the CPU, ONNX Runtime vs TorchSharp, ONNX Runtime CUDA vs CPU");
+        foreach (var o in new Option[] { run, batch, device, provider, threads, output }) cmd.Options.Add(o);
+        cmd.SetAction(r => io.Guard(() =>
+        {
+            if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
+            var ep = OnnxExecutionProviders.Parse(r.GetValue(provider)!);
+            if (ep == OnnxExecutionProvider.Auto) ep = OnnxCudaProvider.Status() == "usable" ? OnnxExecutionProvider.Cuda : OnnxExecutionProvider.Cpu;
+            var (table, _) = ParityCheck.Run(r.GetValue(run)!, r.GetValue(batch), TorchDevices.Resolve(r.GetValue(device) ?? "auto"), ep, r.GetValue(threads), io.Out);
+            return Report(io, table, r.GetValue(output));
+        }));
         return cmd;
     }
 
@@ -74,8 +105,9 @@ public static class BenchCommands
         var imageSize = new Option<int?>("--image-size") { Description = "With --network: input size (default: the network's own)" };
         var batch = new Option<int>("--batch-size") { Description = "With --network: batch size", DefaultValueFactory = _ => 64 };
         var aux = new Option<bool>("--aux") { Description = "With --network: build and train the auxiliary head" };
+        var device = CommonOptions.Device();
         var cmd = new Command("train", "Training images/s of the evaluation networks at paper and cpu-preset sizes, the time of one epoch here, and GFLOP/s against a matrix multiply's");
-        foreach (var o in new Option[] { darts, nb201, imagenetBatch, steps, threads, output, network, channels, layers, imageSize, batch, aux }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { darts, nb201, imagenetBatch, steps, threads, output, network, channels, layers, imageSize, batch, aux, device }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
@@ -91,7 +123,7 @@ public static class BenchCommands
                     Nas.Networks.RetrainNetwork.IsNb201(kind) ? n : d, cfg, size, r.GetValue(batch),
                     Nas.Networks.RetrainNetwork.IsImageNet(kind) ? TrainBenchmark.ImagenetteEpochImages : TrainBenchmark.CifarEpochImages)];
             }
-            var table = TrainBenchmark.Run(workloads, r.GetValue(steps), io.Out);
+            var table = TrainBenchmark.Run(workloads, r.GetValue(steps), io.Out, TorchDevices.Resolve(r.GetValue(device) ?? "auto"));
             return Report(io, table, r.GetValue(output));
         }));
         return cmd;
@@ -110,14 +142,18 @@ public static class BenchCommands
         var parallel = new Option<bool>("--parallel-steps") { Description = "Also measure each method with parallel steps (architecture and weight gradients side by side, one core each)" };
         var bf16 = new Option<bool>("--bf16") { Description = "Also measure each variant with bfloat16 activations (--precision bf16)" };
         var unrolled = new Option<bool>("--unrolled") { Description = "Also measure each method with the second-order (unrolled) architecture step, float32 (as S1-S4's paper preset runs DARTS and RF-DARTS)" };
+        var device = CommonOptions.Device();
+        var synthetic = new Option<bool>("--synthetic") { Description = "Random 32x32 images instead of CIFAR-10's (a machine without the dataset; a step's time does not depend on the pixels)" };
         var cmd = new Command("search", "Time per search step, images/s, peak memory and GFLOP/s for each space x method at the paper's supernet size");
-        foreach (var o in new Option[] { root, spaces, methods, batch, steps, threads, output, reference, parallel, bf16, unrolled }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { root, spaces, methods, batch, steps, threads, output, reference, parallel, bf16, unrolled, device, synthetic }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
-            var cifar = DatasetRef.Resolve("cifar10", DataRoot.Resolve(r.GetValue(root))).Open(Split.Train);
+            var cifar = r.GetValue(synthetic) ? InMemoryImageDataset.Noise(4096, 32, 10, seed: 0)
+                : DatasetRef.Resolve("cifar10", DataRoot.Resolve(r.GetValue(root))).Open(Split.Train);
             var (table, _, _) = SearchBenchmark.Run(cifar, r.GetValue(spaces)!, [.. r.GetValue(methods)!.Select(SearchToDeploy.Nas.Strategies.SearchMethod.Parse)],
-                r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), r.GetValue(parallel), r.GetValue(bf16), r.GetValue(unrolled), io.Out);
+                r.GetValue(batch), r.GetValue(steps), r.GetValue(reference), r.GetValue(parallel), r.GetValue(bf16), r.GetValue(unrolled), io.Out,
+                TorchDevices.Resolve(r.GetValue(device) ?? "auto"));
             return Report(io, table, r.GetValue(output));
         }));
         return cmd;

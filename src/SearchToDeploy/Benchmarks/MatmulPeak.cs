@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SearchToDeploy.Core.Torch;
 using TorchSharp;
 
 namespace SearchToDeploy.Benchmarks;
@@ -9,15 +10,17 @@ namespace SearchToDeploy.Benchmarks;
 /// </summary>
 public static class MatmulPeak
 {
-    public static double Measure(int repeats = 7, int n = 2048)
+    public static double Measure(torch.Device? device = null, int repeats = 7, int n = 2048)
     {
-        using var a = torch.randn(n, n);
-        using var b = torch.randn(n, n);
+        device ??= torch.CPU;
+        using var a = torch.randn(n, n, device: device);
+        using var b = torch.randn(n, n, device: device);
         var times = new List<double>();
         for (int i = 0; i <= repeats; i++)
         {
+            TorchDevices.Synchronize(device);
             var watch = Stopwatch.StartNew();
-            using (var c = torch.mm(a, b)) _ = c.shape;
+            using (var c = torch.mm(a, b)) TorchDevices.Synchronize(device);
             if (i > 0) times.Add(watch.Elapsed.TotalSeconds); // the first call warms up
         }
         double median = times.Order().ElementAt(times.Count / 2);

@@ -27,10 +27,13 @@ public static class SearchBenchmark
 
     public static (BenchTable Table, List<Row> Rows, double PeakGflops) Run(IImageDataset cifar, IReadOnlyList<string> spaces,
         IReadOnlyList<SearchMethod> methods, int batch, int steps, bool withReference, bool withParallel, bool withBf16, bool withUnrolled,
-        TextWriter log)
+        TextWriter log, Device? device = null)
     {
+        device ??= torch.CPU;
+        bool cuda = device.type == DeviceType.CUDA;
+        if (cuda && withParallel) throw new InputException("--parallel-steps: parallel steps share CPU cores between the two sides; measure them with --device cpu");
         int threads = torch.get_num_threads();
-        double peak = MatmulPeak();
+        double peak = MatmulPeak.Measure(device);
         log.WriteLine($"matmul peak: {peak:0.0} GFLOP/s");
         var loader = new DataLoader(cifar, null, CifarTransform.Train(Normalization.Cifar10), new LoaderOptions(batch, true, 1, DropLast: true, Workers: 1));
         var rows = new List<Row>();
@@ -41,11 +44,11 @@ public static class SearchBenchmark
                 foreach (var method in methods)
                 {
                     foreach (bool fused in withReference && HasFusedCell(spaceName) ? new[] { false, true } : [true])
-                        variants.Add(new Variant(spaceName, method, fused, parallel: false, unrolled: false, precision, threads, loader));
-                    if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, unrolled: false, precision, threads, loader));
+                        variants.Add(new Variant(spaceName, method, fused, parallel: false, unrolled: false, precision, threads, loader, device));
+                    if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, unrolled: false, precision, threads, loader, device));
                     // The second-order step runs in float32 only (it differences two gradients taken 2ε apart).
                     if (withUnrolled && precision == Precision.Float32)
-                        variants.Add(new Variant(spaceName, method, fused: true, parallel: false, unrolled: true, precision, threads, loader));
+                        variants.Add(new Variant(spaceName, method, fused: true, parallel: false, unrolled: true, precision, threads, loader, device));
                 }
             // Peak memory, one variant at a time: resident memory above the process's after the allocator has given back
             // what it can (what a search shows, the heap's free and fragmented memory included), and the peak of what is
@@ -72,7 +75,8 @@ public static class SearchBenchmark
         }
         torch.set_num_threads(threads);
 
-        var table = new BenchTable($"Search step, batch {batch}, first order{(withUnrolled ? " and second order" : "")} ({threads} torch thread{(threads == 1 ? "" : "s")} on {Environment.ProcessorCount} cores; matmul peak {peak:0} GFLOP/s)",
+        string where = cuda ? TorchDevices.Describe(device) : $"{threads} torch thread{(threads == 1 ? "" : "s")} on {Environment.ProcessorCount} cores";
+        var table = new BenchTable($"Search step, batch {batch}, first order{(withUnrolled ? " and second order" : "")} ({where}; data: {Path.GetFileName(cifar.Source.TrimEnd('/'))}; matmul peak {peak:0} GFLOP/s{(cuda ? "; peak MB: host memory" : "")})",
             "step ms", "arch ms", "weight ms", "images/s", "peak MB", "allocated peak MB", "fwd MFLOP/img", "GFLOP/s", "% of peak", "50 epochs, h");
         foreach (var r in rows)
             table.Add(Name(r), SettingsOf(r.Space),
@@ -99,15 +103,18 @@ public static class SearchBenchmark
         private readonly long _macs;
         private double _peakMb, _allocatedPeakMb;
 
-        public Variant(string space, SearchMethod method, bool fused, bool parallel, bool unrolled, Precision precision, int threads, DataLoader loader)
+        private readonly Device _device;
+
+        public Variant(string space, SearchMethod method, bool fused, bool parallel, bool unrolled, Precision precision, int threads, DataLoader loader, Device device)
         {
+            _device = device;
             Space = space; Method = method; Fused = fused; Parallel = parallel;
             _o = OptionsFor(space, method) with { Precision = precision, Unrolled = unrolled };
             _macs = ForwardMacs(_o, loader);
             torch.manual_seed(1);
-            _session = SearchSession.Create(_o with { ParallelSteps = parallel }, _o.SupernetConfig(10) with { Fused = fused }, torch.CPU, threads);
+            _session = SearchSession.Create(_o with { ParallelSteps = parallel }, _o.SupernetConfig(10) with { Fused = fused }, device, threads);
             _session.Net.train();
-            _first = loader.Epoch(0).Take(2).Select(b => { using (b) return b.ToTensors(); }).Select(t => (t.Images.DetachFromDisposeScope(), t.Labels.DetachFromDisposeScope())).ToList();
+            _first = loader.Epoch(0).Take(2).Select(b => { using (b) return b.ToTensors(device); }).Select(t => (t.Images.DetachFromDisposeScope(), t.Labels.DetachFromDisposeScope())).ToList();
         }
 
         private readonly List<(Tensor, Tensor)> _first;
@@ -138,8 +145,8 @@ public static class SearchBenchmark
         public void Step(HostBatch train, HostBatch arch, bool record)
         {
             using var scope = torch.NewDisposeScope();
-            var (xt, yt) = train.ToTensors();
-            var (xa, ya) = arch.ToTensors();
+            var (xt, yt) = train.ToTensors(_device);
+            var (xa, ya) = arch.ToTensors(_device);
             var (a, w, s) = Run(xt, yt, xa, ya);
             if (record) { _arch.Add(a); _weight.Add(w); _total.Add(s); }
         }
@@ -149,9 +156,11 @@ public static class SearchBenchmark
         private (double Arch, double Weight, double Step) Run(Tensor xt, Tensor yt, Tensor xa, Tensor ya)
         {
             using var scope = torch.NewDisposeScope();
+            TorchDevices.Synchronize(_device);
             var total = Stopwatch.StartNew();
             var r = _session.Strategy.Gradients(xt, yt, xa, ya, _o.LearningRate, archTrains: true);
             _session.Strategy.UpdateWeights(_o.LearningRate);
+            TorchDevices.Synchronize(_device);
             return (r.ArchMilliseconds, r.WeightMilliseconds, total.Elapsed.TotalMilliseconds);
         }
 
@@ -209,22 +218,5 @@ public static class SearchBenchmark
         if (v.Count == 0) return double.NaN;
         var s = v.Order().ToList();
         return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
-    }
-
-    /// <summary>GFLOP/s of a 2048x2048 float32 matrix multiply (median of 7).</summary>
-    public static double MatmulPeak()
-    {
-        using var scope = torch.NewDisposeScope();
-        var a = torch.randn(2048, 2048);
-        var b = torch.randn(2048, 2048);
-        torch.matmul(a, b).Dispose();
-        var times = new List<double>();
-        for (int i = 0; i < 7; i++)
-        {
-            var w = Stopwatch.StartNew();
-            using var c = torch.matmul(a, b);
-            times.Add(w.Elapsed.TotalSeconds);
-        }
-        return 2.0 * 2048 * 2048 * 2048 / Median(times) / 1e9;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
 using TorchSharp;
@@ -30,26 +31,30 @@ public static class TrainBenchmark
         new("NAS-Bench-201 network, cpu preset (C=16, N=2)", nb201, new NetworkConfig(NetworkKind.Nb201, 16, 2, 10, false), 32, 128, CifarEpochImages),
     ];
 
-    public static BenchTable Run(IReadOnlyList<Workload> workloads, int steps, TextWriter log)
+    public static BenchTable Run(IReadOnlyList<Workload> workloads, int steps, TextWriter log, Device? device = null)
     {
-        var table = new BenchTable($"Training step ({Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}; synthetic batches, SGD, fp32)",
+        device ??= torch.CPU;
+        string where = device.type == DeviceType.CUDA ? TorchDevices.Describe(device) : $"{Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}";
+        var table = new BenchTable($"Training step ({where}; synthetic batches, SGD, fp32)",
             "ms/step", "images/s", "epoch (h)", "params (M)", "MAdds (M)", "GFLOP/s", "of peak");
-        double peak = MatmulPeak.Measure();
+        double peak = MatmulPeak.Measure(device);
         log.WriteLine($"2048x2048 float32 matrix multiply: {peak:0} GFLOP/s");
         foreach (var w in workloads)
         {
             torch.manual_seed(0);
             using var net = NetworkFactory.Create(w.Arch, w.Config);
             var size = ModelSize.Measure(net, w.ImageSize);
+            net.to(device);
             net.train();
             net.DropPathProb = w.Config.Kind == NetworkKind.Cifar ? 0.1 : 0;
             var sgd = new Sgd([new ParamGroup([.. net.parameters()], 3e-4)], 0.9);
             var parameters = sgd.Parameters.ToList();
-            using var x = torch.randn(w.Batch, 3, w.ImageSize, w.ImageSize);
-            using var y = torch.randint(0, w.Config.Classes, [w.Batch], dtype: ScalarType.Int64);
+            using var x = torch.randn(w.Batch, 3, w.ImageSize, w.ImageSize, device: device);
+            using var y = torch.randint(0, w.Config.Classes, [w.Batch], dtype: ScalarType.Int64, device: device);
             var times = new List<double>();
             for (int s = 0; s < steps + 1; s++)
             {
+                TorchDevices.Synchronize(device);
                 var watch = Stopwatch.StartNew();
                 using (var scope = torch.NewDisposeScope())
                 {
@@ -60,6 +65,7 @@ public static class TrainBenchmark
                     loss.backward();
                     Gradients.ClipNorm(parameters, 5);
                     sgd.Step(0.01);
+                    TorchDevices.Synchronize(device);
                 }
                 if (s > 0) times.Add(watch.Elapsed.TotalMilliseconds); // the first step warms up
             }

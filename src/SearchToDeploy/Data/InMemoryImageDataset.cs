@@ -13,6 +13,20 @@ public sealed class InMemoryImageDataset : IImageDataset
         Source = source; _pixels = pixels; _labels = labels; Width = width; Height = height; Classes = classes;
     }
 
+    /// <summary>
+    /// Seeded random images and labels (for benchmarks on a machine without the dataset: a step's time does not depend
+    /// on the pixels).
+    /// </summary>
+    public static InMemoryImageDataset Noise(int count, int size, int classes, int seed)
+    {
+        var rng = new Random(seed);
+        var pixels = new byte[count * size * size * 3];
+        rng.NextBytes(pixels);
+        var labels = new byte[count];
+        for (int i = 0; i < count; i++) labels[i] = (byte)rng.Next(classes);
+        return new InMemoryImageDataset($"random {size}x{size} images", pixels, labels, size, size, [.. Enumerable.Range(0, classes).Select(c => $"class {c}")]);
+    }
+
     public string Source { get; }
     public int Width { get; }
     public int Height { get; }

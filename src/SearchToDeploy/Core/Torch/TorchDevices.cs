@@ -31,6 +31,12 @@ public static class TorchDevices
         return new Device(DeviceType.CUDA, index);
     }
 
+    /// <summary>Waits for <paramref name="device"/>'s queued kernels (a no-op on the CPU), so that a stopwatch measures work done, not launched.</summary>
+    public static void Synchronize(Device device)
+    {
+        if (device.type == DeviceType.CUDA) torch.cuda.synchronize(device);
+    }
+
     /// <summary>"cpu" or "cuda:N", for logs and run records.</summary>
     public static string Describe(Device device) => device.type == DeviceType.CUDA ? $"cuda:{Math.Max(device.index, 0)}" : "cpu";
 
