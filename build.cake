@@ -4,5 +4,6 @@
 #load "build/build.cake"
 #load "build/data.cake"
 #load "build/deploy.cake"
+#load "build/bundle.cake"
 
 RunTarget(Parameters.Target);

@@ -6,13 +6,19 @@ public static class TestPaths
     private static readonly Lazy<string> SharedDataRoot = new(() =>
     {
         var env = Environment.GetEnvironmentVariable("S2D_DATA_ROOT");
-        if (!string.IsNullOrEmpty(env)) return Path.GetFullPath(env);
-        // Walk up from the test binary to the repository (the folder with SearchToDeploy.sln), then ../shared/data.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "SearchToDeploy.sln")))
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
-        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+        return !string.IsNullOrEmpty(env) ? Path.GetFullPath(env) : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));
     });
+
+    /// <summary>The repository (the folder with SearchToDeploy.sln above the test binary).</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "SearchToDeploy.sln"))) return dir.FullName;
+            throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+        }
+    }
 
     /// <summary>The real data root (S2D_DATA_ROOT, else ../shared/data next to the repository).</summary>
     public static string DataRoot => SharedDataRoot.Value;

@@ -6,20 +6,13 @@ namespace SearchToDeploy.Tests.Core;
 /// <summary>The sources under src/ compiled with Roslyn (once per test run), for the house-rule tests that read code.</summary>
 internal static class SourceCompilation
 {
-    public static readonly string Root = RepositoryRoot();
+    public static readonly string Root = TestPaths.RepoRoot;
     private static readonly Lazy<CSharpCompilation> Compiled = new(Compile);
 
     public static CSharpCompilation Sources => Compiled.Value;
 
     /// <summary>The library's source folder, whose first-level folders are its rooms.</summary>
     public static string Library => Path.Combine(Root, "src", "SearchToDeploy");
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "SearchToDeploy.sln"))) return dir.FullName;
-        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
-    }
 
     public static IEnumerable<string> Files(string folder) => Directory.GetFiles(folder, "*.cs", SearchOption.AllDirectories)
         .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"));

@@ -1,0 +1,52 @@
+// Bundle: a self-contained s2d to carry to a GPU host that has a PyTorch install but no .NET: the .NET runtime
+// included, no libtorch (built with -p:S2DTorch=host, it runs on the host's libtorch through S2D_LIBTORCH), ONNX
+// Runtime's GPU build without its 280 MB CUDA provider, and the GPU check's scripts. Writes
+// artifacts/bundle/s2d-linux-x64.tar.xz (and, with --ort-cuda, the CUDA provider as xz parts under 60 MiB each, for
+// hosts that take files in pieces). Arguments: --torchsharp-src=<TorchSharp checkout> also packs TorchSharp's native
+// sources, from which scripts/build-libtorchsharp.sh builds LibTorchSharp against the host's libtorch.
+
+Task("Bundle")
+    .Does(() =>
+{
+    var bundle = MakeAbsolute(Directory($"{Parameters.Artifacts}/bundle"));
+    var stage = bundle.Combine("s2d");
+    CleanDirectory(bundle);
+    // A separate artifacts path keeps the host build's restore out of the solution's obj/ folders.
+    DotNetPublish("src/SearchToDeploy.Cli/SearchToDeploy.Cli.csproj", new DotNetPublishSettings
+    {
+        Configuration = Parameters.Configuration,
+        Runtime = "linux-x64",
+        SelfContained = true,
+        OutputDirectory = stage,
+        ArgumentCustomization = a => a.Append($"--artifacts-path \"{MakeAbsolute(Directory($"{Parameters.Artifacts}/bundle-build"))}\""),
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("S2DTorch", "host").WithProperty("S2DOrt", "gpu").WithProperty("SatelliteResourceLanguages", "en")
+            .WithProperty("InvariantGlobalization", "true"), // no ICU needed on the host
+    });
+    var heldBack = bundle.Combine("held-back");
+    EnsureDirectoryExists(heldBack);
+    foreach (var name in new[] { "libonnxruntime_providers_cuda.so", "libonnxruntime_providers_tensorrt.so" })
+        if (FileExists(stage.CombineWithFilePath(name))) MoveFile(stage.CombineWithFilePath(name), heldBack.CombineWithFilePath(name));
+    // ONNX Runtime's GPU package copies its Windows libraries whatever the runtime: 220 MB that Linux never loads.
+    DeleteFiles(GetFiles($"{stage}/onnxruntime*.dll"));
+    // The debugger's and crash dumper's libraries: not needed to run.
+    DeleteFiles(GetFiles($"{stage}/libmscordaccore.so").Concat(GetFiles($"{stage}/libmscordbi.so")).Concat(GetFiles($"{stage}/createdump")));
+    foreach (var dir in new[] { "scripts", "bench" }) CopyDirectory(dir, stage.Combine(dir));
+    if (HasArgument("torchsharp-src"))
+    {
+        var src = MakeAbsolute(Directory(Argument<string>("torchsharp-src")));
+        if (!DirectoryExists(src.Combine("src/Native/LibTorchSharp")))
+            throw new Exception($"--torchsharp-src={src}: expected a TorchSharp checkout (src/Native/LibTorchSharp)");
+        CopyDirectory(src.Combine("src/Native"), stage.Combine("torchsharp-src/src/Native"));
+        CopyFile(src.CombineWithFilePath("build/BranchInfo.props"), stage.Combine("torchsharp-src").CombineWithFilePath("BranchInfo.props"));
+    }
+    int tar = StartProcess("tar", new ProcessSettings { Arguments = $"-C \"{bundle}\" -cJf \"{bundle}/s2d-linux-x64.tar.xz\" s2d", EnvironmentVariables = new Dictionary<string, string> { ["XZ_OPT"] = "-6 -T0" } });
+    if (tar != 0) throw new Exception($"tar failed (exit code {tar})");
+    Information($"{bundle}/s2d-linux-x64.tar.xz: {new System.IO.FileInfo($"{bundle}/s2d-linux-x64.tar.xz").Length / 1048576.0:0.0} MiB");
+    if (HasArgument("ort-cuda"))
+    {
+        int xz = StartProcess("bash", new ProcessSettings { Arguments = $"-c \"xz -6 -T0 -c '{heldBack}/libonnxruntime_providers_cuda.so' | split -b 60M -d - '{bundle}/ort-cuda.xz.part'\"" });
+        if (xz != 0) throw new Exception($"xz/split failed (exit code {xz})");
+        foreach (var part in GetFiles($"{bundle}/ort-cuda.xz.part*")) Information($"{part}: {new System.IO.FileInfo(part.FullPath).Length / 1048576.0:0.0} MiB");
+    }
+    foreach (var dir in new[] { stage, heldBack }) DeleteDirectory(dir, new DeleteDirectorySettings { Recursive = true });
+});

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds TorchSharp's native library (libLibTorchSharp.so) against the libtorch of a host's PyTorch install (or a
+# LibTorch archive), for an s2d built with -p:S2DTorch=host whose prebuilt library does not load against that libtorch
+# (s2d says so: another libtorch version than the one TorchSharp was compiled for).
+#
+#   scripts/build-libtorchsharp.sh --torch DIR --src DIR --out DIR [--jobs N]
+#
+#   --torch  the torch install folder holding lib/ and share/cmake/Torch (default: python3's torch package)
+#   --src    TorchSharp's sources of the version s2d uses (a checkout, or a bundle's torchsharp-src): src/Native
+#   --out    where to put libLibTorchSharp.so: the s2d folder (the old one is kept as libLibTorchSharp.so.orig)
+# Needs CMake and a C++17 compiler; for a CUDA libtorch, CMake's Torch config also wants the CUDA toolkit (nvcc).
+set -euo pipefail
+torch="" src="" out="" jobs=$(nproc)
+die() { echo "build-libtorchsharp: error: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --torch) torch="${2:?--torch needs a folder}"; shift 2 ;;
+    --src) src="${2:?--src needs a folder}"; shift 2 ;;
+    --out) out="${2:?--out needs a folder}"; shift 2 ;;
+    --jobs) jobs="${2:?--jobs needs a number}"; shift 2 ;;
+    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+if [ -z "$torch" ]; then
+  torch=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null) \
+    || die "--torch not given and python3 cannot import torch; give the torch install folder (holding lib/ and share/cmake/Torch)"
+fi
+[ -n "$src" ] || die "--src: give TorchSharp's sources (a checkout of the version s2d uses, holding src/Native)"
+[ -n "$out" ] || die "--out: give the s2d folder to put libLibTorchSharp.so into"
+[ -f "$torch/share/cmake/Torch/TorchConfig.cmake" ] || die "--torch $torch: no share/cmake/Torch/TorchConfig.cmake there (expected a PyTorch install's torch folder or an unpacked LibTorch archive)"
+[ -f "$src/src/Native/LibTorchSharp/CMakeLists.txt" ] || die "--src $src: no src/Native/LibTorchSharp/CMakeLists.txt there (expected TorchSharp's sources)"
+[ -d "$out" ] || die "--out $out: no such folder"
+
+# The sources' TorchSharp version must be the one s2d was built with (the managed side calls its exports).
+props="$src/build/BranchInfo.props"; [ -f "$props" ] || props="$src/BranchInfo.props"
+ver() { sed -n "s/.*<$1Version>\([^<]*\)<\/$1Version>.*/\1/p" "$props" | head -1; }
+have=""; [ -f "$props" ] && have="$(ver Major).$(ver Minor).$(ver Patch)"
+want=$(grep -ho '"TorchSharp/[0-9.]*"' "$out"/*.deps.json 2>/dev/null | head -1 | tr -d '"' | cut -d/ -f2 || true)
+if [ -n "$have" ] && [ -n "$want" ] && [ "$have" != "$want" ]; then
+  die "--src $src holds TorchSharp $have but the s2d in $out uses TorchSharp $want: check out TorchSharp $want's sources"
+fi
+echo "TorchSharp sources: ${have:-version unknown}; s2d uses TorchSharp ${want:-(unknown)}"
+
+command -v cmake >/dev/null || die "cmake is not installed"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cp -r "$src/src/Native" "$work/Native"
+# TorchSharp builds with -Werror against the libtorch it pins; a newer libtorch's headers may warn: keep the warnings, not the failure.
+sed -i 's/add_definitions(-Werror)/add_definitions(-Wno-error)/' "$work/Native/CMakeLists.txt"
+echo 'static char sccsid[] __attribute__((used)) = "@(#)LibTorchSharp built by SearchToDeploy against a host libtorch";' > "$work/version.c"
+echo "libtorch: $torch ($(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || cat "$torch/build-version" 2>/dev/null || echo unknown version))"
+cmake -S "$work/Native" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_PATH="$torch/share/cmake/Torch" \
+  -DCMAKE_PREFIX_PATH="$torch" -DVERSION_FILE_PATH="$work/version.c" > "$work/cmake.log" 2>&1 \
+  || { tail -30 "$work/cmake.log" >&2; die "CMake could not configure the build against $torch (log above)"; }
+start=$(date +%s)
+cmake --build "$work/build" -j "$jobs" > "$work/build.log" 2>&1 || { grep -m 20 -B2 -A5 "error" "$work/build.log" >&2 || tail -40 "$work/build.log" >&2; die "the build failed (errors above)"; }
+lib=$(find "$work/build" -name libLibTorchSharp.so | head -1)
+[ -n "$lib" ] || die "the build wrote no libLibTorchSharp.so"
+[ -f "$out/libLibTorchSharp.so" ] && [ ! -f "$out/libLibTorchSharp.so.orig" ] && mv "$out/libLibTorchSharp.so" "$out/libLibTorchSharp.so.orig"
+cp "$lib" "$out/libLibTorchSharp.so.tmp" && mv "$out/libLibTorchSharp.so.tmp" "$out/libLibTorchSharp.so"
+echo "built $out/libLibTorchSharp.so in $(( $(date +%s) - start )) s against $torch"

@@ -1,0 +1,58 @@
+namespace SearchToDeploy.Tests.Cli;
+
+/// <summary>
+/// The GPU host's scripts, where they can run without a GPU: their argument checks (exit code 2 with a message), the
+/// TorchSharp version check before a LibTorchSharp build, and the data slice the check carries.
+/// </summary>
+public sealed class ScriptTests
+{
+    private static (int Code, string Output) Script(string name, params string[] args) =>
+        ChildProcess.Run("bash", [Path.Combine(TestPaths.RepoRoot, "scripts", name), .. args]);
+
+    [Fact]
+    public void Gpu_check_refuses_an_unknown_device()
+    {
+        var (code, output) = Script("gpu-check.sh", "--device", "tpu");
+        Assert.Equal(2, code);
+        Assert.Contains("--device tpu: expected cuda, cuda:N or cpu", output);
+    }
+
+    [Fact]
+    public void Build_libtorchsharp_checks_its_folders_and_the_torchsharp_version_before_building()
+    {
+        using var dir = new TempDir();
+        var (code, output) = Script("build-libtorchsharp.sh", "--torch", dir.Path, "--src", dir.Path, "--out", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("no share/cmake/Torch/TorchConfig.cmake", output);
+
+        // A torch install, TorchSharp 0.106.0's sources and an s2d built with 0.107.0: refused, naming both versions.
+        Directory.CreateDirectory(Path.Combine(dir.Path, "torch", "share", "cmake", "Torch"));
+        File.WriteAllText(Path.Combine(dir.Path, "torch", "share", "cmake", "Torch", "TorchConfig.cmake"), "");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "ts", "src", "Native", "LibTorchSharp"));
+        File.WriteAllText(Path.Combine(dir.Path, "ts", "src", "Native", "LibTorchSharp", "CMakeLists.txt"), "");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "ts", "build"));
+        File.WriteAllText(Path.Combine(dir.Path, "ts", "build", "BranchInfo.props"),
+            "<Project><PropertyGroup><MajorVersion>0</MajorVersion><MinorVersion>106</MinorVersion><PatchVersion>0</PatchVersion></PropertyGroup></Project>");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "app"));
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "s2d.deps.json"), Path.Combine(dir.Path, "app", "s2d.deps.json"));
+        (code, output) = Script("build-libtorchsharp.sh", "--torch", Path.Combine(dir.Path, "torch"), "--src", Path.Combine(dir.Path, "ts"), "--out", Path.Combine(dir.Path, "app"));
+        Assert.Equal(2, code);
+        string expected = $"holds TorchSharp 0.106.0 but the s2d in {Path.Combine(dir.Path, "app")} uses TorchSharp {SearchToDeploy.Core.Torch.TorchBackend.TorchSharpVersion}";
+        Assert.True(output.Contains(expected, StringComparison.Ordinal), output);
+    }
+
+    [Fact]
+    public void Data_slice_copies_the_first_images_of_each_imagenette_class()
+    {
+        using var dir = new TempDir();
+        var (code, output) = Script("data-slice.sh", TestPaths.DataRoot, dir.Path, "2", "1");
+        Assert.True(code == 0, output);
+        string slice = Path.Combine(dir.Path, "imagenette-64");
+        Assert.Equal(20, Directory.GetFiles(Path.Combine(slice, "train"), "*", SearchOption.AllDirectories).Length);
+        Assert.Equal(10, Directory.GetFiles(Path.Combine(slice, "val"), "*", SearchOption.AllDirectories).Length);
+        string cls = Path.GetFileName(Directory.GetDirectories(Path.Combine(TestPaths.DataRoot, "imagenette-64", "val")).Order(StringComparer.Ordinal).First());
+        string first = Directory.GetFiles(Path.Combine(TestPaths.DataRoot, "imagenette-64", "val", cls)).Order(StringComparer.Ordinal).First();
+        Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(Path.Combine(slice, "val", cls, Path.GetFileName(first))));
+        Assert.Equal(2, Script("data-slice.sh", dir.Path + "/nothing", dir.Path).Code);
+    }
+}
