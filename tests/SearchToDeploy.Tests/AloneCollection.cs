@@ -1,8 +1,8 @@
 namespace SearchToDeploy.Tests;
 
 /// <summary>
-/// Tests that measure the process's native memory run alone, after the parallel ones: other tests allocating at the
-/// same time would show up in their figures.
+/// Tests that measure the process's native memory, or watch a process-wide pool, run alone, after the parallel ones:
+/// other tests allocating at the same time would show up in their figures.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class AloneCollection

@@ -35,6 +35,9 @@ public sealed class IdleCollector : IDisposable
         if (served == Interlocked.Read(ref _collectedAt) || Volatile.Read(ref _inFlight) > 0) return;
         if (Environment.TickCount64 - Interlocked.Read(ref _lastEnd) < _quiet.TotalMilliseconds) return;
         Interlocked.Exchange(ref _collectedAt, served);
+        // The image scratch buffers pooled during the burst become garbage for the collection below.
+        SearchToDeploy.Data.ScratchBuffers<byte>.Release();
+        SearchToDeploy.Data.ScratchBuffers<float>.Release();
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         Core.Torch.NativeAllocator.Trim();

@@ -6,7 +6,9 @@ namespace SearchToDeploy.Cli.Serving;
 
 /// <summary>
 /// What GET /metrics reports, in Prometheus's text format: requests by route and status, a request latency histogram,
-/// a histogram of the images per ONNX Runtime run (dynamic batching), the images queued now, and the model's load time.
+/// a histogram of the images per ONNX Runtime run (dynamic batching), the images queued now, the model's load time,
+/// and the process's memory: resident, and the .NET heap's size, committed and fragmented bytes (which part of the
+/// resident memory the managed heap holds).
 /// </summary>
 public sealed class ServerMetrics(double modelLoadSeconds, Func<int> queuedImages)
 {
@@ -34,6 +36,19 @@ public sealed class ServerMetrics(double modelLoadSeconds, Func<int> queuedImage
         sb.Append(CultureInfo.InvariantCulture, $"s2d_queue_images {queuedImages()}\n");
         sb.Append("# HELP s2d_model_load_seconds Time to load the model and check it (one image run).\n# TYPE s2d_model_load_seconds gauge\n");
         sb.Append(CultureInfo.InvariantCulture, $"s2d_model_load_seconds {modelLoadSeconds:0.######}\n");
+        sb.Append("# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\n");
+        sb.Append(CultureInfo.InvariantCulture, $"process_resident_memory_bytes {SearchToDeploy.Benchmarks.ProcessMemory.ResidentBytes()}\n");
+        var gc = GC.GetGCMemoryInfo();
+        foreach (var (name, help, value) in new[]
+        {
+            ("dotnet_gc_heap_size_bytes", "The .NET heap's size after the last collection.", gc.HeapSizeBytes),
+            ("dotnet_gc_committed_bytes", "Memory the .NET garbage collector has committed.", gc.TotalCommittedBytes),
+            ("dotnet_gc_fragmented_bytes", "Free space inside the .NET heap after the last collection.", gc.FragmentedBytes),
+        })
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{name} {value}\n");
+        }
         return sb.ToString();
     }
 

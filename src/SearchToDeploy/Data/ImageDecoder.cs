@@ -1,4 +1,3 @@
-using System.Buffers;
 using SkiaSharp;
 
 namespace SearchToDeploy.Data;
@@ -11,8 +10,6 @@ namespace SearchToDeploy.Data;
 /// </summary>
 public static class ImageDecoder
 {
-    /// <summary>Scratch buffers up to this size come from the shared pool; larger ones are plain arrays the GC frees.</summary>
-    private const int PooledBytes = 16 << 20;
 
     public static RgbImage DecodeFile(string path)
     {
@@ -111,8 +108,7 @@ public static class ImageDecoder
     {
         // Unpremultiplied RGBA: alpha is dropped below, as PIL's convert("RGB") does.
         var target = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        bool pooled = target.BytesSize <= PooledBytes;
-        var rgba = pooled ? ArrayPool<byte>.Shared.Rent(target.BytesSize) : new byte[target.BytesSize];
+        var rgba = ScratchBuffers<byte>.Rent(target.BytesSize);
         try
         {
             SKCodecResult result;
@@ -134,7 +130,7 @@ public static class ImageDecoder
         }
         finally
         {
-            if (pooled) ArrayPool<byte>.Shared.Return(rgba);
+            ScratchBuffers<byte>.Return(rgba);
         }
     }
 

@@ -153,6 +153,9 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         string metrics = await http.GetStringAsync("/metrics");
         Assert.Contains("s2d_requests_total{route=\"/v1/classify\",status=\"200\"} 48", metrics);
         Assert.Contains("s2d_model_load_seconds 0.5", metrics);
+        Assert.Matches(@"(?m)^process_resident_memory_bytes [1-9][0-9]+$", metrics);
+        Assert.Matches(@"(?m)^dotnet_gc_heap_size_bytes [0-9]+$", metrics);
+        Assert.Matches(@"(?m)^dotnet_gc_committed_bytes [0-9]+$", metrics);
         long single = Value(metrics, "s2d_batch_images_bucket{le=\"1\"}"), runs = Value(metrics, "s2d_batch_images_count");
         Assert.True(runs < 48 && single < runs, $"{runs} runs for 48 requests, {single} of one image:\n{metrics}");
         Assert.Equal(48, Value(metrics, "s2d_batch_images_sum"));

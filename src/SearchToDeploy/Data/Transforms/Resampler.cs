@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace SearchToDeploy.Data.Transforms;
 
 /// <summary>
@@ -20,7 +18,7 @@ public static class Resampler
 
         // Horizontal pass over just the rows the vertical pass needs.
         int rows = rowHi - rowLo;
-        var tmp = ArrayPool<float>.Shared.Rent(rows * outW * 3);
+        var tmp = ScratchBuffers<float>.Rent(rows * outW * 3);
         var px = src.Pixels;
         int srcStride = src.Width * 3;
         for (int r = 0; r < rows; r++)
@@ -54,7 +52,7 @@ public static class Resampler
                 for (int i = 0; i < rowFloats; i++) o[i] += w * row[i];
             }
         }
-        ArrayPool<float>.Shared.Return(tmp);
+        ScratchBuffers<float>.Return(tmp);
     }
 
     /// <summary>Resamples the whole image.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using SearchToDeploy.Core;
 
 namespace SearchToDeploy.Data.Transforms;
@@ -20,11 +19,11 @@ public sealed class ResizeCropTransform(Normalization norm, int resizeShorter, i
 
     public void Apply(in RgbImage image, ref Rng rng, Span<float> chw)
     {
-        var buf = ArrayPool<float>.Shared.Rent(Crop * Crop * 3);
+        var buf = ScratchBuffers<float>.Rent(Crop * Crop * 3);
         var (x0, y0, x1, y1) = SourceBox(image.Width, image.Height);
         Resampler.ResizeBox(image, x0, y0, x1, y1, Crop, Crop, buf);
         Norm.ToChw(buf, Crop, Crop, chw);
-        ArrayPool<float>.Shared.Return(buf);
+        ScratchBuffers<float>.Return(buf);
     }
 
     /// <summary>The box of the source image that ends up in the output.</summary>
