@@ -18,8 +18,9 @@ public static class S2dApp
         else if (args.FirstOrDefault() is "serve") SearchToDeploy.Core.Torch.NativeAllocator.ConfigureForServing();
         var io = new CliIo(output, error);
         // A host libtorch ($S2D_LIBTORCH) is loaded before anything touches TorchSharp, so that a bad folder or a version
-        // mismatch is one clear error rather than TorchSharp's search for NuGet packages.
-        if (!WantsHelp(args) && io.Guard(() => { SearchToDeploy.Core.Torch.TorchBackend.LoadFromEnvironment(); return Success; }) is var loaded && loaded != Success)
+        // mismatch is one clear error rather than TorchSharp's search for NuGet packages. The server runs on ONNX
+        // Runtime alone and does not map libtorch.
+        if (!WantsHelp(args) && args.FirstOrDefault() is not "serve" && io.Guard(() => { SearchToDeploy.Core.Torch.TorchBackend.LoadFromEnvironment(); return Success; }) is var loaded && loaded != Success)
             return loaded;
         if (SearchToDeploy.Core.Torch.TorchBackend.HostFolderMissing && !WantsHelp(args) && args.FirstOrDefault() is "search" or "train" or "export" or "model" or "pipeline" or "mpi" or "bench")
         {
