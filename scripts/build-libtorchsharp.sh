@@ -5,10 +5,11 @@
 #
 #   scripts/build-libtorchsharp.sh --torch DIR --src DIR --out DIR [--jobs N]
 #
-#   --torch  the torch install folder holding lib/ and share/cmake/Torch (default: python3's torch package)
+#   --torch  the torch install folder holding include/ and lib/ (default: python3's torch package)
 #   --src    TorchSharp's sources of the version s2d uses (a checkout, or a bundle's torchsharp-src): src/Native
 #   --out    where to put libLibTorchSharp.so: the s2d folder (the old one is kept as libLibTorchSharp.so.orig)
-# Needs CMake and a C++17 compiler; for a CUDA libtorch, CMake's Torch config also wants the CUDA toolkit (nvcc).
+# Needs a C++17 compiler; with CMake it builds as TorchSharp does (for a CUDA libtorch, CMake's Torch config also
+# wants the CUDA toolkit), else it compiles the sources directly against torch/include and torch/lib.
 set -euo pipefail
 torch="" src="" out="" jobs=$(nproc)
 die() { echo "build-libtorchsharp: error: $*" >&2; exit 2; }
@@ -24,11 +25,11 @@ while [ $# -gt 0 ]; do
 done
 if [ -z "$torch" ]; then
   torch=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null) \
-    || die "--torch not given and python3 cannot import torch; give the torch install folder (holding lib/ and share/cmake/Torch)"
+    || die "--torch not given and python3 cannot import torch; give the torch install folder (holding include/ and lib/)"
 fi
 [ -n "$src" ] || die "--src: give TorchSharp's sources (a checkout of the version s2d uses, holding src/Native)"
 [ -n "$out" ] || die "--out: give the s2d folder to put libLibTorchSharp.so into"
-[ -f "$torch/share/cmake/Torch/TorchConfig.cmake" ] || die "--torch $torch: no share/cmake/Torch/TorchConfig.cmake there (expected a PyTorch install's torch folder or an unpacked LibTorch archive)"
+[ -d "$torch/include/torch" ] && [ -f "$torch/lib/libtorch.so" ] || die "--torch $torch: no include/torch and lib/libtorch.so there (expected a PyTorch install's torch folder or an unpacked LibTorch archive)"
 [ -f "$src/src/Native/LibTorchSharp/CMakeLists.txt" ] || die "--src $src: no src/Native/LibTorchSharp/CMakeLists.txt there (expected TorchSharp's sources)"
 [ -d "$out" ] || die "--out $out: no such folder"
 
@@ -42,19 +43,35 @@ if [ -n "$have" ] && [ -n "$want" ] && [ "$have" != "$want" ]; then
 fi
 echo "TorchSharp sources: ${have:-version unknown}; s2d uses TorchSharp ${want:-(unknown)}"
 
-command -v cmake >/dev/null || die "cmake is not installed"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cp -r "$src/src/Native" "$work/Native"
 # TorchSharp builds with -Werror against the libtorch it pins; a newer libtorch's headers may warn: keep the warnings, not the failure.
 sed -i 's/add_definitions(-Werror)/add_definitions(-Wno-error)/' "$work/Native/CMakeLists.txt"
 echo 'static char sccsid[] __attribute__((used)) = "@(#)LibTorchSharp built by SearchToDeploy against a host libtorch";' > "$work/version.c"
 echo "libtorch: $torch ($(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || cat "$torch/build-version" 2>/dev/null || echo unknown version))"
-cmake -S "$work/Native" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_PATH="$torch/share/cmake/Torch" \
-  -DCMAKE_PREFIX_PATH="$torch" -DVERSION_FILE_PATH="$work/version.c" > "$work/cmake.log" 2>&1 \
-  || { tail -30 "$work/cmake.log" >&2; die "CMake could not configure the build against $torch (log above)"; }
 start=$(date +%s)
-cmake --build "$work/build" -j "$jobs" > "$work/build.log" 2>&1 || { grep -m 20 -B2 -A5 "error" "$work/build.log" >&2 || tail -40 "$work/build.log" >&2; die "the build failed (errors above)"; }
-lib=$(find "$work/build" -name libLibTorchSharp.so | head -1)
+# TorchSharp's own CMake build first. Its Torch config wants the CUDA toolkit for a CUDA libtorch; where it cannot
+# configure, compile the sources directly: LibTorchSharp uses only libtorch's CPU headers (CUDA is reached through
+# libtorch's dispatch), so the compiler, torch/include and torch/lib are enough.
+lib=""
+if command -v cmake > /dev/null && [ -f "$torch/share/cmake/Torch/TorchConfig.cmake" ] && cmake -S "$work/Native" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_PATH="$torch/share/cmake/Torch" \
+     -DCMAKE_PREFIX_PATH="$torch" -DVERSION_FILE_PATH="$work/version.c" > "$work/cmake.log" 2>&1; then
+  cmake --build "$work/build" -j "$jobs" > "$work/build.log" 2>&1 || { grep -m 20 -B2 -A5 "error" "$work/build.log" >&2 || tail -40 "$work/build.log" >&2; die "the build failed (errors above)"; }
+  lib=$(find "$work/build" -name libLibTorchSharp.so | head -1)
+else
+  echo "no CMake build (CMake or the Torch config missing, or it did not configure: $(tail -3 "$work/cmake.log" 2>/dev/null | tr '\n' ' ')); compiling directly"
+  cxx="${CXX:-g++}"; command -v "$cxx" > /dev/null || die "neither CMake nor $cxx can build here"
+  abi=$(python3 -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))' 2>/dev/null || echo 1)
+  flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI="$abi" -D__LINUX__ -D_NO_ASYNCRTIMP -D_NO_PPLXIMP
+         -Wno-unused-local-typedef -I"$work/Native" -I"$torch/include" -I"$torch/include/torch/csrc/api/include")
+  mkdir -p "$work/obj"
+  printf '%s\n' "$work"/Native/LibTorchSharp/*.cpp | xargs -P "$jobs" -I{} sh -c '"$0" "$@" -c "{}" -o "'"$work"'/obj/$(basename "{}").o" || exit 255' "$cxx" "${flags[@]}" \
+    2> "$work/build.log" || { grep -m 20 -A5 "error" "$work/build.log" >&2; die "compiling LibTorchSharp failed (errors above)"; }
+  gcc -O2 -fPIC -c "$work/Native/LibTorchSharp/crc32c.c" -o "$work/obj/crc32c.o" && gcc -fPIC -c "$work/version.c" -o "$work/obj/version.o" || die "compiling crc32c.c failed"
+  "$cxx" -shared -o "$work/libLibTorchSharp.so" "$work"/obj/*.o -Wl,-Bsymbolic -Wl,-Bsymbolic-functions -L"$torch/lib" -ltorch -ltorch_cpu -lc10 \
+    -Wl,-rpath,'$ORIGIN' 2>> "$work/build.log" || { tail -20 "$work/build.log" >&2; die "linking LibTorchSharp failed (errors above)"; }
+  lib="$work/libLibTorchSharp.so"
+fi
 [ -n "$lib" ] || die "the build wrote no libLibTorchSharp.so"
 [ -f "$out/libLibTorchSharp.so" ] && [ ! -f "$out/libLibTorchSharp.so.orig" ] && mv "$out/libLibTorchSharp.so" "$out/libLibTorchSharp.so.orig"
 cp "$lib" "$out/libLibTorchSharp.so.tmp" && mv "$out/libLibTorchSharp.so.tmp" "$out/libLibTorchSharp.so"

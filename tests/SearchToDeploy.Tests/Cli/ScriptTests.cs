@@ -23,11 +23,12 @@ public sealed class ScriptTests
         using var dir = new TempDir();
         var (code, output) = Script("build-libtorchsharp.sh", "--torch", dir.Path, "--src", dir.Path, "--out", dir.Path);
         Assert.Equal(2, code);
-        Assert.Contains("no share/cmake/Torch/TorchConfig.cmake", output);
+        Assert.Contains("no include/torch and lib/libtorch.so", output);
 
         // A torch install, TorchSharp 0.106.0's sources and an s2d built with 0.107.0: refused, naming both versions.
-        Directory.CreateDirectory(Path.Combine(dir.Path, "torch", "share", "cmake", "Torch"));
-        File.WriteAllText(Path.Combine(dir.Path, "torch", "share", "cmake", "Torch", "TorchConfig.cmake"), "");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "torch", "include", "torch"));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "torch", "lib"));
+        File.WriteAllText(Path.Combine(dir.Path, "torch", "lib", "libtorch.so"), "");
         Directory.CreateDirectory(Path.Combine(dir.Path, "ts", "src", "Native", "LibTorchSharp"));
         File.WriteAllText(Path.Combine(dir.Path, "ts", "src", "Native", "LibTorchSharp", "CMakeLists.txt"), "");
         Directory.CreateDirectory(Path.Combine(dir.Path, "ts", "build"));
