@@ -102,6 +102,7 @@ stage() {
   local ms=$(( ($(date +%s%N) - start) / 1000000 ))
   local secs="$((ms / 1000)).$(( (ms % 1000) / 100 ))"
   results+=("{\"stage\": \"$name\", \"exit_code\": $rc, \"seconds\": $secs}")
+  (IFS=,; echo "[${results[*]}]") > "$out/results.json" # after every stage: a run cut short keeps what it measured
   say "== $name: $([ $rc = 0 ] && echo ok || echo "FAILED (exit code $rc)") in $secs s"
   return $rc
 }
@@ -159,6 +160,7 @@ validate() {
     "$PY" "$here/bench/ort_check.py" "$work/model.onnx" --json "$work/validate-host-ort.json" || return $?
   else
     echo "ONNX Runtime's CUDA provider is not beside s2d (bring it with --ort-cuda) and the host has no onnxruntime with CUDA: validating on the CPU provider only"
+    { echo; echo "ONNX Runtime CUDA: **not validated** (no CUDA provider beside s2d, no python onnxruntime with CUDA on the host)."; } >> "$out/summary.md"
   fi
   "$S2D" validate --model "$work/model.onnx" --dataset imagenette --data-root "$data" --ep cpu --report "$work/validate-cpu.json"
 }
@@ -172,6 +174,5 @@ table "$work/parity.md" "Parity"
 
 failed=0
 for r in "${results[@]}"; do case "$r" in *'"exit_code": 0,'*) ;; *) failed=$((failed + 1)) ;; esac; done
-(IFS=,; echo "[${results[*]}]") > "$out/results.json"
 say "$(( ${#results[@]} - failed )) stages passed, $failed failed; results in $out (summary.md, results.json, gpu-check.log, doctor.json)"
 exit "$failed"
