@@ -27,8 +27,9 @@ public static class OnnxBenchmark
         var h = model.Header;
         int s = h.InputSize;
         torch.set_num_threads(threads);
-        model.Network.to(device);
+        // The exporter reads the weights on the CPU; the TorchSharp side then moves to the device measured.
         var proto = OnnxModelFile.CreateModel(NetworkExporter.Export(model.Network, s)).ToByteArray();
+        model.Network.to(device);
         var sessions = providers.Select(p => new OnnxInference(proto, p, threads)).ToList();
         try
         {
