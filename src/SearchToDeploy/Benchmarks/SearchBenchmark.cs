@@ -68,7 +68,7 @@ public static class SearchBenchmark
             {
                 var row = v.Result(batch);
                 rows.Add(row);
-                log.WriteLine($"{Name(row)}: {row.StepMs:0} ms/step (arch {row.ArchMs:0} + weight {row.WeightMs:0}), " +
+                log.WriteLine($"{Name(row)}: {row.StepMs:0.0} ms/step (arch {row.ArchMs:0.0} + weight {row.WeightMs:0.0}), " +
                               $"{row.ImagesPerSecond:0.0} images/s, peak {row.PeakMb:0} MB (allocated {row.AllocatedPeakMb:0} MB), {row.Gflops:0.0} GFLOP/s");
                 v.Dispose();
             }
