@@ -55,7 +55,7 @@ public static class BenchCommands
         {
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             var ep = OnnxExecutionProviders.Parse(r.GetValue(provider)!);
-            if (ep == OnnxExecutionProvider.Auto) ep = OnnxCudaProvider.Status() == "usable" ? OnnxExecutionProvider.Cuda : OnnxExecutionProvider.Cpu;
+            if (ep == OnnxExecutionProvider.Auto) ep = OnnxCudaProvider.WhyNot() is null ? OnnxExecutionProvider.Cuda : OnnxExecutionProvider.Cpu;
             var (table, _) = ParityCheck.Run(r.GetValue(run)!, r.GetValue(batch), TorchDevices.Resolve(r.GetValue(device) ?? "auto"), ep, r.GetValue(threads), io.Out);
             return Report(io, table, r.GetValue(output));
         }));

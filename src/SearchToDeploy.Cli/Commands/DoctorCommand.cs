@@ -68,7 +68,6 @@ public static class DoctorCommand
                 ? $"available, {torch.cuda.device_count()} device(s), cuDNN {(torch.cuda.is_cudnn_available() ? "available" : "not available")}"
                 : TorchBackend.BuildKind == "cpu" && host is null ? "not available (this build carries the CPU libtorch)" : "not available (no CUDA libtorch, or no NVIDIA GPU and driver)";
         }
-        catch (InputException) { throw; }
         catch (Exception e)
         {
             d["libtorch"] = $"does not load: {e.GetBaseException().Message.Split('\n')[0]}";

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using Google.Protobuf;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Deploy.Inference;
-using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Runs.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,7 +26,7 @@ public static class OnnxBenchmark
         int s = h.InputSize;
         torch.set_num_threads(threads);
         // The exporter reads the weights on the CPU; the TorchSharp side then moves to the device measured.
-        var proto = OnnxModelFile.CreateModel(NetworkExporter.Export(model.Network, s)).ToByteArray();
+        var proto = BenchInputs.Onnx(model);
         model.Network.to(device);
         var sessions = providers.Select(p => new OnnxInference(proto, p, threads)).ToList();
         try
@@ -39,9 +37,7 @@ public static class OnnxBenchmark
                 [.. names.Select(n => $"{n} images/s"), .. sessions.Select(o => $"ORT {o.Provider.Name()} / TorchSharp")]);
             foreach (int n in batches)
             {
-                var x = new float[n * 3 * s * s];
-                var rng = new Random(0);
-                for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+                var x = BenchInputs.NormalImages(n, s);
                 using var xt = torch.tensor(x, [n, 3, s, s]);
                 var runs = sessions.Select(o => (Func<double>)(() => { var w = Stopwatch.StartNew(); o.Run(x, [n, 3, s, s]); return w.Elapsed.TotalSeconds; })).ToList();
                 runs.Add(() =>

@@ -1,7 +1,5 @@
-using Google.Protobuf;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Deploy.Inference;
-using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Runs.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,16 +21,8 @@ public static class ParityCheck
     {
         using var model = TrainedModel.Load(run);
         int s = model.Header.InputSize;
-        var onnx = OnnxModelFile.CreateModel(NetworkExporter.Export(model.Network, s)).ToByteArray();
-        var x = new float[batch * 3 * s * s];
-        var rng = new Random(0);
-        for (int i = 0; i < x.Length; i += 2)
-        {
-            // Box-Muller: pairs of standard normals, the scale of normalised images.
-            double u = 1 - rng.NextDouble(), v = rng.NextDouble(), r = Math.Sqrt(-2 * Math.Log(u));
-            x[i] = (float)(r * Math.Cos(2 * Math.PI * v));
-            if (i + 1 < x.Length) x[i + 1] = (float)(r * Math.Sin(2 * Math.PI * v));
-        }
+        var onnx = BenchInputs.Onnx(model);
+        var x = BenchInputs.NormalImages(batch, s);
         long[] shape = [batch, 3, s, s];
         model.Network.eval();
         float[] TorchOn(Device d)

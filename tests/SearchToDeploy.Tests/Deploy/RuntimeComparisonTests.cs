@@ -36,7 +36,7 @@ public sealed class RuntimeComparisonTests(TrainedModelFixture fixture) : IClass
         Assert.Contains("ORT cpu images/s", md);
         Assert.Contains("TorchSharp cpu images/s", md);
         Assert.Equal(["batch 1", "batch 4"], table.Rows.Select(r => r.Name));
-        if (OnnxCudaProvider.Status() != "usable")
+        if (OnnxCudaProvider.WhyNot() is not null)
             Assert.Throws<InputException>(() => OnnxBenchmark.Run(fixture.TrainDir, [1], 1, 0.05, TextWriter.Null, [OnnxExecutionProvider.Cuda], torch.CPU));
     }
 

@@ -12,17 +12,20 @@ public static class OnnxCudaProvider
     public const string LibraryName = "libonnxruntime_providers_cuda.so";
 
     /// <summary>"usable", or "not usable: " and the reason.</summary>
-    public static string Status()
+    public static string Status() => WhyNot() is { } reason ? $"not usable: {reason}" : "usable";
+
+    /// <summary>Null where the CUDA provider loads here; else why not.</summary>
+    public static string? WhyNot()
     {
         using var options = new SessionOptions();
         try
         {
             Quietly(() => options.AppendExecutionProvider_CUDA(0));
-            return "usable";
+            return null;
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
-            return $"not usable: {Reason(e)}";
+            return Reason(e);
         }
     }
 
