@@ -43,7 +43,7 @@ public static class SearchBenchmark
             foreach (var precision in withBf16 ? new[] { Precision.Float32, Precision.BFloat16 } : [Precision.Float32])
                 foreach (var method in methods)
                 {
-                    foreach (bool fused in withReference && HasFusedCell(spaceName) ? new[] { false, true } : [true])
+                    foreach (bool fused in withReference && SupernetFactory.HasFusedCells(SearchSpaces.Get(spaceName)) ? new[] { false, true } : [true])
                         variants.Add(new Variant(spaceName, method, fused, parallel: false, unrolled: false, precision, threads, loader, device));
                     if (withParallel) variants.Add(new Variant(spaceName, method, fused: true, parallel: true, unrolled: false, precision, threads, loader, device));
                     // The second-order step runs in float32 only (it differences two gradients taken 2ε apart).
@@ -79,7 +79,7 @@ public static class SearchBenchmark
         var table = new BenchTable($"Search step, batch {batch}, first order{(withUnrolled ? " and second order" : "")} ({where}; data: {Path.GetFileName(cifar.Source.TrimEnd('/'))}; matmul peak {peak:0} GFLOP/s{(cuda ? "; peak MB: host memory" : "")})",
             "step ms", "arch ms", "weight ms", "images/s", "peak MB", "allocated peak MB", "fwd MFLOP/img", "GFLOP/s", "% of peak", "50 epochs, h");
         foreach (var r in rows)
-            table.Add(Name(r), SettingsOf(r.Space),
+            table.Add(Name(r), SettingsOf(r),
                 ("step ms", r.StepMs), ("arch ms", r.ArchMs), ("weight ms", r.WeightMs), ("images/s", r.ImagesPerSecond), ("peak MB", r.PeakMb), ("allocated peak MB", r.AllocatedPeakMb),
                 ("fwd MFLOP/img", r.ForwardMflopsPerImage), ("GFLOP/s", r.Gflops), ("% of peak", 100 * r.Gflops / peak), ("50 epochs, h", r.FullSearchHours));
         return (table, rows, peak);
@@ -183,12 +183,13 @@ public static class SearchBenchmark
         }
     }
 
-    private static bool HasFusedCell(string space) =>
-        SearchSpaces.Get(space) is var s && (s.Kind == SpaceKind.Nb201 || DartsCellLayout.Supports(s));
-
     private static string Name(Row r) => $"{r.Space} {r.Method.Name}{(r.Fused ? "" : " (reference cell)")}{(r.Parallel ? " (parallel steps)" : "")}{(r.Unrolled ? " (second order)" : "")}{(r.Precision == Precision.Float32 ? "" : $" ({r.Precision.Name()})")}";
 
-    private static string SettingsOf(string space) => SearchSpaces.Get(space).Kind == SpaceKind.Nb201 ? "C=16, N=5" : "C=16, 8 cells";
+    private static string SettingsOf(Row r)
+    {
+        var o = OptionsFor(r.Space, r.Method);
+        return $"C={o.Channels}, {o.SearchSpace.Kind.DescribeLayers(o.Layers)}";
+    }
 
     /// <summary>Options of the paper preset with first-order steps (the benchmark compares step costs; its second-order
     /// variants set <see cref="SearchOptions.Unrolled"/> themselves).</summary>

@@ -52,7 +52,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
             t with { Threads = inputs.Threads, Device = inputs.Device, Dataset = data.Name, DataPath = data.Kind is DatasetKind.ImageFolder or DatasetKind.ImageNet ? data.Location : null },
             inputs.SettingsOf("train"), $"{inputs.SettingsSource}: train");
         string profile = name.ToLowerInvariant() == "quick" ? "nb201" : name.ToLowerInvariant(); // quick: the nb201 chain's former name
-        bool nb201 = inputs.Space is not null && SearchSpaces.Get(inputs.Space).Kind == SpaceKind.Nb201;
+        bool nb201 = inputs.Space is not null && !SearchSpaces.Get(inputs.Space).Kind.Transfers;
         switch (profile)
         {
             case "imagenet":

@@ -36,7 +36,7 @@ public sealed record SweepPlan(IReadOnlyList<SweepRun> Runs)
             var method = SearchMethod.Parse(m);
             var o = SearchPresets.Create(preset, space, method) with { Dataset = dataset };
             o = OptionTable.ApplyText(o, [.. settings, new("seed", seed.ToString(CultureInfo.InvariantCulture))], "--set");
-            if (o.Nb201Table is null && o.SearchSpace.Kind == Nas.Spaces.SpaceKind.Nb201 && File.Exists(table)) o = o with { Nb201Table = table };
+            if (o.Nb201Table is null && o.SearchSpace.Kind.HasBenchmarkTable && File.Exists(table)) o = o with { Nb201Table = table };
             o.Validate();
             DatasetRef.Resolve(dataset, dataRoot); // a clear error now rather than in every task
             runs.Add(new SweepRun($"{method.Name}-{o.SearchSpace.Name}-{DatasetRef.CanonicalName(dataset)}-{preset}-s{seed}", SettingsFile.Of(o)));

@@ -81,7 +81,7 @@ public sealed record GenotypeDocument(Architecture Architecture, IReadOnlyList<J
         string space = Text(o, "space", source);
         Architecture arch;
         if (version == 1 && o["arch"] is not null) arch = Architecture.FromNb201(Nb201Arch.Parse(Text(o, "arch", source)));
-        else if (Spaces.SearchSpaces.TryGet(space) is { Kind: Spaces.SpaceKind.Nb201 })
+        else if (Spaces.SearchSpaces.TryGet(space)?.Kind == Spaces.SpaceKind.Nb201)
         {
             var edges = ReadEdges(o, "normal", source);
             if (edges.Count != Nb201Arch.EdgeCount || edges.Select(e => e.Input).Where((input, e) => input != Nb201Arch.EdgeKeys[e].From).Any())

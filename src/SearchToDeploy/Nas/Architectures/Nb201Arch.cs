@@ -1,4 +1,5 @@
 using SearchToDeploy.Nas.Ops;
+using SearchToDeploy.Nas.Spaces;
 
 namespace SearchToDeploy.Nas.Architectures;
 
@@ -13,7 +14,7 @@ public sealed record Nb201Arch(IReadOnlyList<string> EdgeOps)
     public const int EdgeCount = 6;
 
     /// <summary>(to, from) of each edge in α row order.</summary>
-    public static readonly IReadOnlyList<(int To, int From)> EdgeKeys = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)];
+    public static IReadOnlyList<(int To, int From)> EdgeKeys => Nb201CellKind.EdgeKeys;
 
     public static int EdgeIndex(int to, int from) => to * (to - 1) / 2 + from;
 

@@ -29,7 +29,7 @@ public sealed record SearchSpace(string Name, SpaceKind Kind, IReadOnlyList<IRea
             if (cell.Count == 0) throw new ArgumentException($"space {Name}: a cell without edges");
             if (cell.Any(e => e.Count != OpsPerEdge)) throw new ArgumentException($"space {Name}: edges with different candidate counts");
             foreach (var op in cell.SelectMany(e => e))
-                if (Kind == SpaceKind.DartsCell ? !OpRegistry.IsDartsOp(op) : !OpRegistry.IsNb201Op(op))
+                if (!Kind.IsOp(op))
                     throw new ArgumentException($"space {Name}: unknown op '{op}'");
         }
     }

@@ -52,5 +52,5 @@ public static class SearchSpaces
 
     /// <summary>The space of that name (nb201 is NAS-Bench-201's alias), or null.</summary>
     public static SearchSpace? TryGet(string name) =>
-        All.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase) || (name.Equals("nb201", StringComparison.OrdinalIgnoreCase) && s.Kind == SpaceKind.Nb201));
+        All.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase) || (name.Equals("nb201", StringComparison.OrdinalIgnoreCase) && s == Nb201));
 }

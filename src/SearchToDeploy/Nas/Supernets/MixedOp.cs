@@ -26,10 +26,7 @@ public sealed class MixedOp : nn.Module
         var list = new List<Module<Tensor, Tensor>>();
         foreach (var name in candidates)
         {
-            var op = kind == SpaceKind.Nb201 ? OpRegistry.CreateNb201(name, c, c, stride, cfg) : OpRegistry.CreateDarts(name, c, stride, cfg);
-            // DARTS: pooling in the search cell is followed by an affine-free BN so candidates stay comparable.
-            if (kind == SpaceKind.DartsCell && OpRegistry.IsPool(name)) op = new WithBatchNorm(op, c, cfg);
-            list.Add(op);
+            list.Add(kind.CreateCandidate(name, c, stride, cfg));
         }
         ops = ModuleList([.. list]);
         _skip = [.. candidates.Select(n => n == OpRegistry.None)];

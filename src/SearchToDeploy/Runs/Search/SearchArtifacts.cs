@@ -103,7 +103,7 @@ public static class SearchArtifacts
                 var line = epochs.Length == 1 ? (ScottPlot.IPlottable)plot.Add.ScatterPoints(epochs, ys) : plot.Add.Scatter(epochs, ys);
                 if (line is ScottPlot.Plottables.Scatter s) { s.LegendText = edgeOps[e][k]; s.MarkerSize = 3; }
             }
-            plot.Title(EdgeTitle(space, e), size: 12);
+            plot.Title(space.Kind.EdgeTitle(e), size: 12);
             plot.XLabel("epoch", size: 11);
             if (history[^1].Weights[cell].Edges is not null)
             {
@@ -125,15 +125,6 @@ public static class SearchArtifacts
         LineCharts.SavePng(surface, path);
     }
 
-    private static string EdgeTitle(SearchSpace space, int e)
-    {
-        if (space.Kind == SpaceKind.Nb201) return $"edge {Nb201Arch.EdgeKeys[e].To}<-{Nb201Arch.EdgeKeys[e].From}";
-        int node = 0;
-        while (SearchSpace.DartsEdgeStart(node + 1) <= e) node++;
-        int input = e - SearchSpace.DartsEdgeStart(node);
-        string from = input switch { 0 => "c_{k-2}", 1 => "c_{k-1}", _ => $"node {input - 2}" };
-        return $"edge {e}: {from} -> node {node}";
-    }
 
     private static void CurvesPlot(string path, IReadOnlyList<EpochRecord> history)
     {

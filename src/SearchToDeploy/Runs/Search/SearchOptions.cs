@@ -151,7 +151,7 @@ public sealed record SearchOptions
         if (Momentum is < 0 or >= 1) throw new InputException($"--momentum {Momentum}: expected 0 <= m < 1");
         if (PartialK < 1) throw new InputException($"--partial-k {PartialK}: expected 1 or more");
         _ = SearchSpace;
-        if (DeriveWithoutNone && SearchSpace.Kind != SpaceKind.Nb201)
+        if (DeriveWithoutNone && !SearchSpace.Kind.DerivationMayKeepNone)
             throw new InputException($"--derive-without-none applies to NAS-Bench-201 only; the DARTS rule of space {Space} always leaves 'none' out");
     }
 

@@ -108,7 +108,7 @@ public sealed class SearchRunner
         using var session = SearchSession.Create(_o, cfg, _device, _threads, Sync);
         var net = session.Net;
         var strategy = session.Strategy;
-        var table = _o.Nb201Table is { } tp && cfg.Space.Kind == SpaceKind.Nb201 ? Nb201Table.Load(tp) : null;
+        var table = _o.Nb201Table is { } tp && cfg.Space.Kind.HasBenchmarkTable ? Nb201Table.Load(tp) : null;
 
         var history = new List<EpochRecord>();
         int start = 0;
@@ -123,7 +123,7 @@ public sealed class SearchRunner
             var (t, f, a) = RandomFeatures.Count(net);
             _log.WriteLine($"search: {_o.Method.Name} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
-            _log.WriteLine($"supernet: C={cfg.Channels}, {(cfg.Space.Kind == SpaceKind.Nb201 ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
+            _log.WriteLine($"supernet: C={cfg.Channels}, {cfg.Space.Kind.DescribeLayers(cfg.Layers)}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
                            $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
                            $"{(cfg.Precision == Precision.Float32 ? "float32" : "bfloat16 activations (float32 parameters)")}, " +
