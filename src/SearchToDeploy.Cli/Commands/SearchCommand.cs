@@ -2,6 +2,7 @@ using System.CommandLine;
 using SearchToDeploy.Core.Checkpoints;
 using SearchToDeploy.Core.Io;
 using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Strategies;
@@ -65,10 +66,11 @@ public static class SearchCommand
                 return S2dApp.Success;
             }
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
+            var compute = Compute.Resolve(o.Device, o.Threads);
             using var log = MpiLaunch.PrepareRunFolder(sync, io, dir, "search", r.GetValue(force), SearchRunFolder.Log);
             try
             {
-                new SearchRunner(o, ds, dir, log) { Sync = sync }.Run(r.GetValue(resume));
+                new SearchRunner(o, ds, dir, log, compute) { Sync = sync }.Run(r.GetValue(resume));
             }
             catch (DivergedException e)
             {

@@ -3,6 +3,7 @@ using System.Globalization;
 using SearchToDeploy.Core.Checkpoints;
 using SearchToDeploy.Core.Io;
 using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Runs;
@@ -83,10 +84,11 @@ public static class TrainCommand
                 io.Out.Write(SettingsFile.Write(SettingsFile.Of(o, arch.Architecture.Text), format));
                 return S2dApp.Success;
             }
+            var compute = Compute.Resolve(o.Device, o.Threads);
             using var log = MpiLaunch.PrepareRunFolder(sync, io, dir, "train", r.GetValue(force), TrainRunFolder.Log);
             try
             {
-                new TrainRunner(o, arch, ds, dir, log) { Sync = sync }.Run(r.GetValue(resume));
+                new TrainRunner(o, arch, ds, dir, log, compute) { Sync = sync }.Run(r.GetValue(resume));
             }
             catch (DivergedException e)
             {

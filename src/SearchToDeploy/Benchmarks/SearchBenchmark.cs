@@ -112,7 +112,7 @@ public static class SearchBenchmark
             _o = OptionsFor(space, method) with { Precision = precision, Unrolled = unrolled };
             _macs = ForwardMacs(_o, loader);
             torch.manual_seed(1);
-            _session = SearchSession.Create(_o with { ParallelSteps = parallel }, _o.SupernetConfig(10) with { Fused = fused }, device, threads);
+            _session = SearchSession.Create(_o with { ParallelSteps = parallel }, _o.SupernetConfig(10) with { Fused = fused }, new Compute(device, threads));
             _session.Net.train();
             _first = loader.Epoch(0).Take(2).Select(b => { using (b) return b.ToTensors(device); }).Select(t => (t.Images.DetachFromDisposeScope(), t.Labels.DetachFromDisposeScope())).ToList();
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using SearchToDeploy.Core.Checkpoints;
 using SearchToDeploy.Core.Io;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Deploy.Export;
 using SearchToDeploy.Deploy.Inference;
@@ -125,7 +126,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 else
                 {
                     using var runLog = new RunLog(log, Path.Combine(dir, SearchRunFolder.Log));
-                    new SearchRunner(o, data, dir, runLog).Run(resume, cancel);
+                    new SearchRunner(o, data, dir, runLog, Compute.Resolve(o.Device, o.Threads)).Run(resume, cancel);
                 }
                 return [SearchRunFolder.Genotype, SearchRunFolder.Summary];
             }
@@ -139,7 +140,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 else
                 {
                     using var runLog = new RunLog(log, Path.Combine(dir, TrainRunFolder.Log));
-                    new TrainRunner(profile.Train, Genotype(), profile.TrainData, dir, runLog).Run(resume, cancel);
+                    new TrainRunner(profile.Train, Genotype(), profile.TrainData, dir, runLog, Compute.Resolve(profile.Train.Device, profile.Train.Threads)).Run(resume, cancel);
                 }
                 return [TrainRunFolder.Best, TrainRunFolder.MetricsJson];
             }

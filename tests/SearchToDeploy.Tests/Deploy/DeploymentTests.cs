@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using SearchToDeploy.Cli;
 using SearchToDeploy.Cli.Serving;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Data.Transforms;
 using SearchToDeploy.Deploy.Export;
@@ -27,7 +28,7 @@ public sealed class TrainedModelFixture : IDisposable
         {
             Channels = 4, Layers = 1, Epochs = 1, BatchSize = 32, MaxTrainImages = 512, MaxValidImages = 64, Workers = 0, EvalBatchSize = 64,
         };
-        new TrainRunner(o, Architecture.ParseText(KnownGenotypes.Nb201Best), Cifar, Dir["train"], TextWriter.Null).Run(resume: false);
+        new TrainRunner(o, Architecture.ParseText(KnownGenotypes.Nb201Best), Cifar, Dir["train"], TextWriter.Null, TestCompute.Cpu).Run(resume: false);
         Parity = ModelExporter.Export(Dir["train"], ModelPath, TextWriter.Null, images: Cifar.Open(Split.Test), imageCount: 32);
     }
 

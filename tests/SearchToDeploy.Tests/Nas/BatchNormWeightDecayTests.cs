@@ -1,3 +1,4 @@
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Runs.Search;
 using TorchSharp;
@@ -19,7 +20,7 @@ public sealed class BatchNormWeightDecayTests
         long Decayed(bool fused, double decay)
         {
             torch.manual_seed(0);
-            using var session = SearchSession.Create(o, o.SupernetConfig(10) with { Fused = fused }, torch.CPU, threads: 1);
+            using var session = SearchSession.Create(o, o.SupernetConfig(10) with { Fused = fused }, new Compute(torch.CPU, 1));
             return session.Sgd.Groups.Where(g => g.WeightDecay == decay).SelectMany(g => g.Parameters).Sum(p => p.numel());
         }
         long fusedBn = Decayed(fused: true, 0), referenceBn = Decayed(fused: false, 0);

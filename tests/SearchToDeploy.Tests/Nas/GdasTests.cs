@@ -1,3 +1,4 @@
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Strategies;
@@ -14,7 +15,7 @@ public sealed class GdasTests
     {
         var o = SearchRunTests.Tiny(method: SearchMethod.Gdas);
         torch.manual_seed(0);
-        using var session = SearchSession.Create(o, o.SupernetConfig(10), torch.CPU, threads: 1);
+        using var session = SearchSession.Create(o, o.SupernetConfig(10), new Compute(torch.CPU, 1));
         var net = session.Net;
         Assert.NotSame(SearchToDeploy.Nas.Supernets.ArchMixing.Softmax, net.ArchMixing);
         session.Strategy.BeginEpoch(0, 2);
@@ -36,7 +37,7 @@ public sealed class GdasTests
         using var softmax = alpha.softmax(-1);
         Assert.True(soft.allclose(softmax, rtol: 0, atol: 0));
         // Second order and parallel steps are DARTS's, not GDAS's.
-        Assert.Throws<InputException>(() => SearchSession.Create(o with { Unrolled = true }, o.SupernetConfig(10), torch.CPU, 1));
+        Assert.Throws<InputException>(() => SearchSession.Create(o with { Unrolled = true }, o.SupernetConfig(10), new Compute(torch.CPU, 1)));
     }
 
     [Fact]
@@ -46,8 +47,8 @@ public sealed class GdasTests
         using var a = new TempDir();
         using var b = new TempDir();
         var o = SearchRunTests.Tiny(method: SearchMethod.Gdas);
-        var first = new SearchRunner(o, cifar, a.Path, TextWriter.Null).Run(resume: false);
-        var second = new SearchRunner(o, cifar, b.Path, TextWriter.Null).Run(resume: false);
+        var first = new SearchRunner(o, cifar, a.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        var second = new SearchRunner(o, cifar, b.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
         Assert.Equal(first.Text, second.Text);
         Assert.Equal(File.ReadAllText(a["alphas.csv"]), File.ReadAllText(b["alphas.csv"]));
         Assert.NotNull(Nb201Arch.Parse(first.Text));

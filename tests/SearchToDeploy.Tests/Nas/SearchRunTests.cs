@@ -29,7 +29,7 @@ public sealed class SearchRunTests
     {
         using var dir = new TempDir();
         var log = new StringWriter();
-        var arch = new SearchRunner(Tiny(), Cifar, dir.Path, log).Run(resume: false);
+        var arch = new SearchRunner(Tiny(), Cifar, dir.Path, log, TestCompute.Cpu).Run(resume: false);
         Assert.Equal(arch.Text, GenotypeFile.Load(dir["genotype.json"]).Text);
         foreach (var f in new[] { "checkpoint.s2d", "options.json", "metrics.csv", "alphas.csv", "alphas_normal.png", "curves.png", "cell.dot", "cell.svg", "summary.json", TensorBoardEvents.FileName })
             Assert.True(File.Exists(dir[f]), $"{f} missing");
@@ -72,16 +72,16 @@ public sealed class SearchRunTests
         using var full = new TempDir();
         using var split = new TempDir();
         var o = Tiny() with { ParallelSteps = parallelSteps, Precision = precision };
-        new SearchRunner(o, Cifar, full.Path, TextWriter.Null).Run(resume: false);
+        new SearchRunner(o, Cifar, full.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
 
         using (var cts = new CancellationTokenSource())
         {
-            var first = new SearchRunner(o, Cifar, split.Path, TextWriter.Null);
+            var first = new SearchRunner(o, Cifar, split.Path, TextWriter.Null, TestCompute.Cpu);
             first.EpochCompleted += _ => cts.Cancel();
             Assert.Throws<OperationCanceledException>(() => first.Run(resume: false, cts.Token));
         }
-        Assert.Throws<InputException>(() => new SearchRunner(o, Cifar, split.Path, TextWriter.Null).Run(resume: false));
-        new SearchRunner(o with { Workers = 1 }, Cifar, split.Path, TextWriter.Null).Run(resume: true);
+        Assert.Throws<InputException>(() => new SearchRunner(o, Cifar, split.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false));
+        new SearchRunner(o with { Workers = 1 }, Cifar, split.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
 
         var (headerA, a) = CheckpointFile.Load(full["checkpoint.s2d"]);
         var (headerB, b) = CheckpointFile.Load(split["checkpoint.s2d"]);
@@ -100,15 +100,15 @@ public sealed class SearchRunTests
         using var full = new TempDir();
         using var split = new TempDir();
         var o = Tiny("darts", SearchMethod.RfPcDarts);
-        new SearchRunner(o, Cifar, full.Path, TextWriter.Null) { ReferenceCells = true }.Run(resume: false);
+        new SearchRunner(o, Cifar, full.Path, TextWriter.Null, TestCompute.Cpu) { ReferenceCells = true }.Run(resume: false);
         using (var cts = new CancellationTokenSource())
         {
-            var first = new SearchRunner(o, Cifar, split.Path, TextWriter.Null) { ReferenceCells = true };
+            var first = new SearchRunner(o, Cifar, split.Path, TextWriter.Null, TestCompute.Cpu) { ReferenceCells = true };
             first.EpochCompleted += _ => cts.Cancel();
             Assert.Throws<OperationCanceledException>(() => first.Run(resume: false, cts.Token));
         }
         var log = new StringWriter();
-        new SearchRunner(o, Cifar, split.Path, log).Run(resume: true);
+        new SearchRunner(o, Cifar, split.Path, log, TestCompute.Cpu).Run(resume: true);
         Assert.Contains("holds edge-by-edge cells", log.ToString());
 
         var (_, a) = CheckpointFile.Load(full["checkpoint.s2d"]);
@@ -124,13 +124,13 @@ public sealed class SearchRunTests
     {
         using var dir = new TempDir();
         var o = Tiny() with { Epochs = 1 };
-        new SearchRunner(o, Cifar, dir.Path, TextWriter.Null).Run(resume: false);
-        var e = Assert.Throws<InputException>(() => new SearchRunner(o with { LearningRate = 0.5 }, Cifar, dir.Path, TextWriter.Null).Run(resume: true));
+        new SearchRunner(o, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        var e = Assert.Throws<InputException>(() => new SearchRunner(o with { LearningRate = 0.5 }, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true));
         Assert.Contains(FormattableString.Invariant($"other settings (LearningRate: {o.LearningRate} -> 0.5)"), e.Message);
 
         // The same settings on the finished run: nothing to train; its summary and artifacts are rewritten from the history.
         foreach (var f in new[] { "summary.json", "metrics.csv", "curves.png" }) File.Delete(dir[f]);
-        new SearchRunner(o, Cifar, dir.Path, TextWriter.Null).Run(resume: true);
+        new SearchRunner(o, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
         Assert.Equal(2, File.ReadAllLines(dir["metrics.csv"]).Length);
         Assert.True(File.Exists(dir["summary.json"]) && File.Exists(dir["curves.png"]));
     }
@@ -140,7 +140,7 @@ public sealed class SearchRunTests
     {
         using var dir = new TempDir();
         var o = Tiny(method: SearchMethod.Darts) with { Epochs = 3, LearningRate = 1e9, GradClip = 0, ArchWarmupEpochs = 0 };
-        var runner = new SearchRunner(o, Cifar, dir.Path, TextWriter.Null);
+        var runner = new SearchRunner(o, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu);
         var e = Assert.Throws<DivergedException>(() => runner.Run(resume: false));
         Assert.Contains(File.Exists(dir["checkpoint.s2d"]) ? "the last good checkpoint" : "no checkpoint had been written yet", e.Message);
         Assert.Contains("Lower --lr", e.Message);

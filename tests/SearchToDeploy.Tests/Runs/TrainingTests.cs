@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SearchToDeploy.Core.Checkpoints;
 using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
@@ -70,7 +71,7 @@ public sealed class TrainingTests
     {
         using var dir = new TempDir();
         var arch = Architecture.ParseText(NetworkTests.DartsV2);
-        var history = new TrainRunner(Tiny(), arch, Cifar, dir.Path, TextWriter.Null).Run(resume: false);
+        var history = new TrainRunner(Tiny(), arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
         Assert.Equal(3, history.Count);
         foreach (var f in new[] { "best.s2d", "last.s2d", "options.json", "metrics.csv", "metrics.json", "curves.png", "cell_normal.svg", TensorBoardEvents.FileName })
             Assert.True(File.Exists(dir[f]), $"{f} missing");
@@ -97,10 +98,10 @@ public sealed class TrainingTests
         using var split = new TempDir();
         var arch = Architecture.ParseText(NetworkTests.DartsV2);
         var o = Tiny();
-        new TrainRunner(o, arch, Cifar, full.Path, TextWriter.Null).Run(resume: false);
-        new TrainRunner(o with { StopAfterEpochs = 1 }, arch, Cifar, split.Path, TextWriter.Null).Run(resume: false);
-        Assert.Throws<InputException>(() => new TrainRunner(o, arch, Cifar, split.Path, TextWriter.Null).Run(resume: false));
-        new TrainRunner(o with { Workers = 1 }, arch, Cifar, split.Path, TextWriter.Null).Run(resume: true);
+        new TrainRunner(o, arch, Cifar, full.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        new TrainRunner(o with { StopAfterEpochs = 1 }, arch, Cifar, split.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        Assert.Throws<InputException>(() => new TrainRunner(o, arch, Cifar, split.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false));
+        new TrainRunner(o with { Workers = 1 }, arch, Cifar, split.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
 
         var (_, a) = CheckpointFile.Load(full["last.s2d"]);
         var (_, b) = CheckpointFile.Load(split["last.s2d"]);
@@ -116,13 +117,13 @@ public sealed class TrainingTests
         using var dir = new TempDir();
         var arch = Architecture.ParseText(NetworkTests.Nb201Best);
         var o = Tiny(NetworkKind.Nb201) with { Epochs = 2, StopAfterEpochs = 1 };
-        new TrainRunner(o, arch, Cifar, dir.Path, TextWriter.Null).Run(resume: false);
+        new TrainRunner(o, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
         // A 3-class image folder in the real format (PNG files in class folders).
         using var folder = new TempDir();
         foreach (var split in new[] { "train", "val" })
             RealFormats.WriteImageFolder(folder[split], ["a", "b", "c"], 16);
         var other = DatasetRef.Resolve("imagefolder", TestPaths.DataRoot, folder.Path);
-        var e = Assert.Throws<InputException>(() => new TrainRunner(o with { ImageSize = 32 }, arch, other, dir.Path, TextWriter.Null).Run(resume: true));
+        var e = Assert.Throws<InputException>(() => new TrainRunner(o with { ImageSize = 32 }, arch, other, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true));
         Assert.Contains("classes", e.Message);
     }
 
@@ -155,8 +156,8 @@ public sealed class TrainingTests
             Channels = 8, Layers = 3, Epochs = 2, BatchSize = 2, AuxWeight = 0, MaxTrainImages = 0, MaxValidImages = 0, Workers = 0, ImageSize = 64,
             StopAfterEpochs = 1,
         };
-        new TrainRunner(o, arch, ds, dir.Path, TextWriter.Null).Run(resume: false);
-        var history = new TrainRunner(o with { StopAfterEpochs = 0 }, arch, ds, dir.Path, TextWriter.Null).Run(resume: true);
+        new TrainRunner(o, arch, ds, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        var history = new TrainRunner(o with { StopAfterEpochs = 0 }, arch, ds, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
         Assert.Equal(2, history.Count);
         using var model = TrainedModel.Load(dir.Path);
         Assert.Equal(NetworkKind.ImageNet, model.Header.Network);

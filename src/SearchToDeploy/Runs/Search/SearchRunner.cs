@@ -36,13 +36,16 @@ public sealed class SearchRunner
     private readonly string _dir;
     private readonly TextWriter _log;
     private readonly DatasetRef _dataset;
-    private int _threads;
-    private Device _device = torch.CPU;
+    private readonly Compute _compute;
+    private readonly int _threads;
+    private readonly Device _device;
 
-    public SearchRunner(SearchOptions options, DatasetRef dataset, string runDir, TextWriter log)
+    /// <param name="compute">Where torch runs and on how many threads (the caller resolves <see cref="SearchOptions.Device"/> and <see cref="SearchOptions.Threads"/>).</param>
+    public SearchRunner(SearchOptions options, DatasetRef dataset, string runDir, TextWriter log, Compute compute)
     {
         options.Validate();
         _o = options; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
+        _compute = compute; _device = compute.Device; _threads = compute.Threads;
     }
 
     /// <summary>Build the edge-by-edge reference cells even where a fused cell exists (as builds before the fused
@@ -82,11 +85,9 @@ public sealed class SearchRunner
         if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
         Sync.CheckSettings(_o.BatchSize, _o.ParallelSteps);
 
-        _device = TorchDevices.Resolve(_o.Device);
-        if (_o.ParallelSteps && _device.type != DeviceType.CPU)
-            throw new InputException($"--parallel-steps splits a step over two CPU cores; on {TorchDevices.Describe(_device)} drop it (or use --device cpu)");
-        _threads = _o.Threads > 0 ? _o.Threads : Environment.ProcessorCount;
-        torch.set_num_threads(_threads);
+        if (_o.ParallelSteps && !_compute.IsCpu)
+            throw new InputException($"--parallel-steps splits a step over two CPU cores; on {_compute.DeviceName} drop it (or use --device cpu)");
+        _compute.ApplyThreads();
         var train = _dataset.Open(Split.Train);
         var (weightIdx, archIdx) = SearchSplit.Create(train.Count, _o.TrainPortion, _o.MaxImagesPerPart);
         var norm = _dataset.Normalization;
@@ -105,7 +106,7 @@ public sealed class SearchRunner
             cfg = cfg with { Fused = false };
             if (!ReferenceCells) _log.WriteLine($"{ckpt} holds edge-by-edge cells (from a build before the fused cells): continuing with them");
         }
-        using var session = SearchSession.Create(_o, cfg, _device, _threads, Sync);
+        using var session = SearchSession.Create(_o, cfg, _compute, Sync);
         var net = session.Net;
         var strategy = session.Strategy;
         var table = _o.Nb201Table is { } tp && cfg.Space.Kind.HasBenchmarkTable ? Nb201Table.Load(tp) : null;

@@ -1,5 +1,6 @@
 using SearchToDeploy.Core.Distributed;
 using SearchToDeploy.Core.Optim;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
@@ -24,18 +25,18 @@ public sealed class SearchSession : IDisposable
     public ISearchStrategy Strategy { get; }
 
     /// <param name="config">The supernet's shape (<see cref="SearchOptions.SupernetConfig"/>, possibly with edge-by-edge cells).</param>
-    /// <param name="threads">Torch threads of the run (parallel steps split them between their two sides).</param>
+    /// <param name="compute">Where the supernet runs, and the run's torch threads (parallel steps split them between their two sides).</param>
     /// <param name="sync">How gradients are averaged over the processes of a data-parallel run (default: one process).</param>
-    public static SearchSession Create(SearchOptions o, SupernetConfig config, Device device, int threads, IGradientSync? sync = null)
+    public static SearchSession Create(SearchOptions o, SupernetConfig config, Compute compute, IGradientSync? sync = null)
     {
         var net = SupernetFactory.Create(config);
         try
         {
             if (o.Method.RandomFeatures) RandomFeatures.Apply(net, o.FrozenInit, o.TrainClassifier);
             net.DropPathProb = o.DropPath;
-            net.to(device); // before anything holds its parameters: moving replaces the Parameter objects
+            net.to(compute.Device); // before anything holds its parameters: moving replaces the Parameter objects
             var sgd = new Sgd(WeightGroups(net, o), o.Momentum, o.Nesterov);
-            var strategy = o.Method.Strategy(new StrategySetup(net, sgd, o.Architecture, o.GradClip, o.Unrolled, o.ParallelSteps, ParallelSteps.ThreadsPerSide(threads), sync));
+            var strategy = o.Method.Strategy(new StrategySetup(net, sgd, o.Architecture, o.GradClip, o.Unrolled, o.ParallelSteps, ParallelSteps.ThreadsPerSide(compute.Threads), sync));
             return new SearchSession(net, sgd, strategy);
         }
         catch

@@ -26,7 +26,8 @@ namespace SearchToDeploy.Runs.Training;
 /// </summary>
 public sealed class TrainRunner
 {
-    private Device _device = torch.CPU;
+    private readonly Compute _compute;
+    private readonly Device _device;
 
     private readonly TrainOptions _o;
     private readonly DatasetRef _dataset;
@@ -36,14 +37,16 @@ public sealed class TrainRunner
     private readonly TextWriter _log;
 
     /// <param name="genotype">The cell and its provenance (genotype.json); the training adds its own entry.</param>
-    public TrainRunner(TrainOptions options, GenotypeDocument genotype, DatasetRef dataset, string runDir, TextWriter log)
+    /// <param name="compute">Where torch runs and on how many threads (the caller resolves <see cref="TrainOptions.Device"/> and <see cref="TrainOptions.Threads"/>).</param>
+    public TrainRunner(TrainOptions options, GenotypeDocument genotype, DatasetRef dataset, string runDir, TextWriter log, Compute compute)
     {
         options.Validate();
         _o = options; _genotype = genotype; _arch = genotype.Architecture; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
+        _compute = compute; _device = compute.Device;
     }
 
-    public TrainRunner(TrainOptions options, Architecture arch, DatasetRef dataset, string runDir, TextWriter log)
-        : this(options, GenotypeDocument.Of(arch), dataset, runDir, log) { }
+    public TrainRunner(TrainOptions options, Architecture arch, DatasetRef dataset, string runDir, TextWriter log, Compute compute)
+        : this(options, GenotypeDocument.Of(arch), dataset, runDir, log, compute) { }
 
     /// <summary>How gradients are averaged over the processes of a data-parallel run (default: one process).</summary>
     public IGradientSync Sync { get; init; } = IGradientSync.SingleProcess;
@@ -75,8 +78,7 @@ public sealed class TrainRunner
         if (File.Exists(last) && !resume)
             throw new InputException($"{_dir} already holds a training checkpoint; pass --resume to continue it or --force to start over");
         Sync.CheckSettings(_o.BatchSize, parallelSteps: false);
-        _device = TorchDevices.Resolve(_o.Device);
-        if (_o.Threads > 0) torch.set_num_threads(_o.Threads);
+        _compute.ApplyThreads();
 
         var train = _dataset.Open(Split.Train);
         var valid = _dataset.Open(Split.Test);
@@ -119,7 +121,7 @@ public sealed class TrainRunner
             _log.WriteLine($"train: {RetrainNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
             _log.WriteLine($"network: C={cfg.Channels}, {(RetrainNetwork.IsNb201(cfg.Kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
-                           TorchDevices.Where(_device, torch.get_num_threads().ToString()));
+                           _compute.ToString());
             _log.WriteLine($"data: {_dataset.Name}, {trainLoader.Count} training / {validLoader.Count} validation images at {trainTf.Height}x{trainTf.Width}; " +
                            $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
             if (Sync.Size > 1) _log.WriteLine($"data-parallel: {Sync.Size} MPI ranks, {_o.BatchSize / Sync.Size} images of each batch per rank");
