@@ -6,7 +6,7 @@ namespace SearchToDeploy.Data;
 /// <summary>
 /// Scratch arrays for decoding, resampling and cropping images: pooled up to 1 MB, allocated per use above, in a pool of
 /// s2d's own that <see cref="Release"/> drops. ArrayPool.Shared keeps a returned array until a full collection finds it
-/// unused for a minute, so a server's burst of requests left 30-40 MB of pooled arrays behind after it was over; the
+/// unused for a minute, so a server's burst of requests left tens of MB of pooled arrays behind after it was over; the
 /// server releases this pool when it falls idle, and its compacting collection then gives the memory back. Training
 /// images (a few hundred pixels a side once the codec has scaled them) stay under the size limit and keep the pool's speed.
 /// </summary>

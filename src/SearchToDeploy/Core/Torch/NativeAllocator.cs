@@ -5,8 +5,7 @@ namespace SearchToDeploy.Core.Torch;
 /// <summary>
 /// glibc malloc settings for training: libtorch allocates and frees megabyte-sized tensors thousands of times per
 /// step; by default glibc serves them with mmap and returns them to the kernel, so every allocation page-faults fresh
-/// memory (6% of a search step in a profile here). Keeping freed memory in the heap made a NAS-Bench-201 search step
-/// about 20% faster. No-op on other C libraries.
+/// memory. Keeping freed memory in the heap makes search steps faster (docs/benchmarks.md). No-op on other C libraries.
 /// </summary>
 public static partial class NativeAllocator
 {

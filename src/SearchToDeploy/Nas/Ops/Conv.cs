@@ -10,8 +10,8 @@ namespace SearchToDeploy.Nas.Ops;
 /// A 2-D convolution (parameters "weight" [out, in/groups, k, k] and optional "bias", PyTorch's default
 /// initialisation) used by every network here instead of TorchSharp's Conv2d, for one reason: libtorch 2.10's oneDNN
 /// backward-data kernels return wrong or NaN input gradients for dense convolutions whose output channel count is not
-/// a multiple of 16 and whose kernel is larger than 1x1, on AVX2/AVX-512 CPUs (measured here: 30-100% of calls for
-/// 2-40 output channels; the forward pass and the weight gradients are right). Such convolutions run with their
+/// a multiple of 16 and whose kernel is larger than 1x1, on AVX2/AVX-512 CPUs (docs/torch-notes.md; the forward pass
+/// and the weight gradients are right). Such convolutions run with their
 /// filters zero-padded to the next multiple of 16 and the output narrowed back, which takes the correct kernels; the
 /// result is identical. See docs/torch-notes.md.
 /// </summary>
@@ -109,9 +109,8 @@ public sealed class Conv : Module<Tensor, Tensor>, IConvolutionWeights
     /// in the batch) are four undilated convolutions with padding (k - 1) / 2; at stride 2 only the even phase is read.
     /// The same numbers, but oneDNN runs dilated depthwise convolutions through im2col and col2im (its col2im was a
     /// tenth of a DARTS-space PC search step) and undilated ones with its depthwise kernels. For a 3x3 kernel at stride 1
-    /// an odd side gets one zero row or column (what the padding would read there anyway) and the output is cut back:
-    /// in ImageNet's 7x7 stage that took 0.62-0.68x of the dilated call's forward + backward, while 5x5 kernels at odd
-    /// sizes took 1.3x and stay on the dilated call (docs/benchmarks.md).
+    /// an odd side gets one zero row or column (what the padding would read there anyway) and the output is cut back;
+    /// 5x5 kernels at odd sizes were slower that way and stay on the dilated call (docs/benchmarks.md).
     /// </summary>
     private static Tensor DepthwiseDilated2(Tensor x, Tensor filters, Tensor? bias, long stride, long pad)
     {

@@ -30,7 +30,7 @@ public static class SearchPresets
     {
         bool pc = method.PartialChannels, rf = method.RandomFeatures;
         // The supernet's accuracy after each epoch is monitoring only (the search never reads it); 10k of the 25k
-        // held-out images estimate it to about ±0.5% and save a 25k-image pass per epoch (36 s here; 30 minutes of a full search).
+        // held-out images estimate it well enough and save a 25k-image pass per epoch (docs/benchmarks.md).
         var o = new SearchOptions { Space = space.Name, Method = method, Preset = "paper", Seed = 2, ValidImages = 10_000 };
         if (space.Kind == SpaceKind.Nb201)
         {
@@ -66,9 +66,9 @@ public static class SearchPresets
     /// <summary>
     /// Random-feature defaults. The paper's settings beyond its abstract are not public; these were chosen by
     /// measurement on NAS-Bench-201 (docs/search.md): with only BN affine parameters training, the published weight
-    /// learning rate (0.025) and a frozen classifier leave the supernet at ~20% training accuracy and α drifting to
-    /// average pooling (a 75.7% cell); BN learning rate 0.25, a trainable classifier and He-normal frozen filters reach
-    /// ~44% and 93.7% cells. BN parameters get no weight decay (decay pulls the BN scales of a frozen network to 0).
+    /// learning rate (0.025) and a frozen classifier leave the supernet barely trained and α drifting to average
+    /// pooling; BN learning rate 0.25, a trainable classifier and He-normal frozen filters train it and find good
+    /// cells. BN parameters get no weight decay (decay pulls the BN scales of a frozen network to 0).
     /// </summary>
     private static SearchOptions RandomFeatureDefaults(SearchOptions o) => o with
     {
@@ -80,11 +80,11 @@ public static class SearchPresets
 
     /// <summary>
     /// A reduced budget for a 2-core CPU, under 30 minutes: NAS-Bench-201 with 2 cells per stage and 15 epochs (10k/10k
-    /// images with partial channels, 5k/5k without, whose steps cost about 3x more); the DARTS space with C=8, 5 cells,
+    /// images with partial channels, 5k/5k without, whose steps cost several times more); the DARTS space with C=8, 5 cells,
     /// 10 epochs on 5k/5k images. α warm-up is scaled down with the epochs. In the DARTS space the partial-channel
     /// methods get 5x PC-DARTS's α learning rate (3e-3): the budget has about a sixth of the paper's α steps, and at
-    /// the published rate α hardly moved (16-19 of 22 choices decided by under 5%, cells of mostly max pooling that
-    /// retrained worse); at 5x, 1-10 of 22 (docs/search.md, "How firmly α decides the cell").
+    /// the published rate α hardly moved (most choices decided by a hair, cells of mostly max pooling that retrained
+    /// worse); at 5x far fewer (docs/search.md, "How firmly α decides the cell").
     /// </summary>
     private static SearchOptions Cpu(SearchOptions o, SearchSpace space)
     {

@@ -50,7 +50,7 @@ public static class TrainPresets
     /// <summary>
     /// Sized for a 2-core CPU within an hour (docs/benchmarks.md): a NAS-Bench-201 cell in its network at C=16 with 2
     /// cells per stage, 12 epochs of CIFAR-10; a DARTS cell in a 5-cell C=16 CIFAR network for 8 epochs (DARTS cells are
-    /// about 4x slower per image here: many small depthwise convolutions). One cosine cycle, no auxiliary head,
+    /// several times slower per image: many small depthwise convolutions; docs/benchmarks.md). One cosine cycle, no auxiliary head,
     /// drop-path or cutout (they pay off only in long schedules). A DARTS cell on ImageNet-style images at 64 px (the
     /// Deploy chain's transfer to Imagenette): the 64-px ImageNet network at C=16 with 8 cells, the recipe of
     /// docs/training.md, chosen by measurement there: random-resized crops of at least a quarter of the image, flip,
