@@ -202,7 +202,7 @@ public static class SearchBenchmark
     {
         torch.manual_seed(1);
         using var reference = SupernetFactory.Create(o.SupernetConfig(10) with { Fused = false });
-        using var counter = new MacCounter();
+        using var counter = new MacCounter(reference);
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         using var b = loader.Epoch(0).First();

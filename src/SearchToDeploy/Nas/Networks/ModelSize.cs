@@ -21,7 +21,7 @@ public sealed record ModelSize(long Parameters, long AuxiliaryParameters, long M
         net.eval();
         long macs;
         using (torch.no_grad())
-        using (var counter = new MacCounter())
+        using (var counter = new MacCounter(net))
         using (var x = torch.zeros(2, 3, size, size)) // batch 2: libtorch tries (and on this CPU fails to start) NNPACK for batch 1, with a warning per conv
         {
             try

@@ -61,9 +61,6 @@ public sealed class Conv : Module<Tensor, Tensor>, IConvolutionWeights
     public IEnumerable<Parameter> ConvolutionWeights => [weight];
     public IEnumerable<Parameter> ConvolutionBiases => bias is null ? [] : [bias];
 
-    /// <summary>When set (per thread), forward passes add their multiply-accumulates here (for FLOP counts).</summary>
-    [ThreadStatic] public static MacCounter? Counter;
-
     public override Tensor forward(Tensor x)
     {
         return Apply(x, weight, bias, Stride, Padding, Dilation, Groups);
@@ -79,13 +76,7 @@ public sealed class Conv : Module<Tensor, Tensor>, IConvolutionWeights
     /// </summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, long stride = 1, long padding = 0, long dilation = 1, long groups = 1)
     {
-        long cin = x.shape[1], cout = weight.shape[0], k = weight.shape[2];
-        if (Counter is { } counter)
-        {
-            long h = (x.shape[2] + 2 * padding - dilation * (k - 1) - 1) / stride + 1;
-            long w = (x.shape[3] + 2 * padding - dilation * (weight.shape[3] - 1) - 1) / stride + 1;
-            counter.Add(x.shape[0] * cout * h * w * weight.shape[1] * k * weight.shape[3]);
-        }
+        long cin = x.shape[1], k = weight.shape[2];
         using var filters = weight.As(x.dtype);
         using var b = bias?.As(x.dtype);
         if (dilation == 2 && groups == cin && weight.shape[1] == 1 && padding == k - 1 && weight.shape[3] == k && stride <= 2
