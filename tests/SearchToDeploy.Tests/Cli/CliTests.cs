@@ -123,6 +123,14 @@ public sealed class CliTests
             Assert.Equal(2, train.Code);
             Assert.Contains(message, train.Err);
         }
+        // The device is resolved before the run folder is prepared: --force on a bad device leaves an earlier run as it was.
+        Directory.CreateDirectory(dir["kept"]);
+        File.WriteAllText(dir["kept/checkpoint.s2d"], "an earlier run");
+        var refused = Run("search", "--space", "nas-bench-201", "--method", "rf-pcdarts", "--preset", "smoke", "--data-root", TestPaths.DataRoot,
+                          "--device", "cuda", "--out", dir["kept"], "--force");
+        Assert.Equal(2, refused.Code);
+        Assert.Equal(["checkpoint.s2d"], Directory.GetFileSystemEntries(dir["kept"]).Select(Path.GetFileName));
+        Assert.Equal("an earlier run", File.ReadAllText(dir["kept/checkpoint.s2d"]));
     }
 
     [Fact]
