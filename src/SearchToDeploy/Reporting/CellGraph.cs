@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using SearchToDeploy.Core.Io;
 using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Spaces;
 
 namespace SearchToDeploy.Reporting;
 
@@ -27,7 +28,7 @@ public sealed record CellGraph(string Title, IReadOnlyList<(string Id, string La
     public static CellGraph FromNb201(string title, Nb201Arch arch)
     {
         var nodes = Enumerable.Range(0, Nb201Arch.Nodes).Select(i => (i.ToString(CultureInfo.InvariantCulture), i == 0 ? "in" : i == 3 ? "out" : i.ToString(CultureInfo.InvariantCulture), i is 0 or 3)).ToList();
-        var edges = Nb201Arch.EdgeKeys.Select((k, e) => (k.From.ToString(CultureInfo.InvariantCulture), k.To.ToString(CultureInfo.InvariantCulture), arch.EdgeOps[e]))
+        var edges = Nb201CellKind.EdgeKeys.Select((k, e) => (k.From.ToString(CultureInfo.InvariantCulture), k.To.ToString(CultureInfo.InvariantCulture), arch.EdgeOps[e]))
             .Where(e => e.Item3 != Nas.Ops.OpRegistry.None).ToList();
         return new CellGraph(title, nodes, edges);
     }

@@ -86,7 +86,7 @@ public static class Derivation
             for (int e = 0; e < w.Length; e++)
             {
                 var r = Rank(space.Normal[e], w[e], excludeNone);
-                var (to, from) = Nb201Arch.EdgeKeys[e];
+                var (to, from) = Nb201CellKind.EdgeKeys[e];
                 if (r.RunnerUp >= 0)
                     found.Add(new Decision($"edge {from}->{to}: {space.Normal[e][r.Index]} over {space.Normal[e][r.RunnerUp]}", r.Weight, r.RunnerUpWeight));
             }

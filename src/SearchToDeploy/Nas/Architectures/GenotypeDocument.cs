@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SearchToDeploy.Nas.Spaces;
 
 namespace SearchToDeploy.Nas.Architectures;
 
@@ -53,7 +54,7 @@ public sealed record GenotypeDocument(Architecture Architecture, IReadOnlyList<J
             root["reduce"] = Edges(g.Reduce);
             root["reduce_concat"] = new JsonArray([.. g.ReduceConcat.Select(i => (JsonNode)i)]);
         }
-        else root["normal"] = Edges([.. Nb201Arch.EdgeKeys.Select((k, e) => new CellEdge(arch.Nb201!.EdgeOps[e], k.From))]);
+        else root["normal"] = Edges([.. Nb201CellKind.EdgeKeys.Select((k, e) => new CellEdge(arch.Nb201!.EdgeOps[e], k.From))]);
         root["provenance"] = new JsonArray([.. Provenance.Select(p => (JsonNode)p.DeepClone())]);
         return root.ToJsonString(Options) + "\n";
     }
@@ -84,7 +85,7 @@ public sealed record GenotypeDocument(Architecture Architecture, IReadOnlyList<J
         else if (Spaces.SearchSpaces.TryGet(space)?.Kind == Spaces.SpaceKind.Nb201)
         {
             var edges = ReadEdges(o, "normal", source);
-            if (edges.Count != Nb201Arch.EdgeCount || edges.Select(e => e.Input).Where((input, e) => input != Nb201Arch.EdgeKeys[e].From).Any())
+            if (edges.Count != Nb201Arch.EdgeCount || edges.Select(e => e.Input).Where((input, e) => input != Nb201CellKind.EdgeKeys[e].From).Any())
                 throw new InputException($"{source}: \"normal\" of a NAS-Bench-201 cell is its {Nb201Arch.EdgeCount} edges as [op, input] pairs with inputs 0, 0, 1, 0, 1, 2");
             var cell = new Nb201Arch([.. edges.Select(e => e.Op)]);
             Architecture.ParseText(cell.ToString()); // checks the op names

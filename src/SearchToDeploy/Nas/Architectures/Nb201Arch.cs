@@ -1,5 +1,4 @@
 using SearchToDeploy.Nas.Ops;
-using SearchToDeploy.Nas.Spaces;
 
 namespace SearchToDeploy.Nas.Architectures;
 
@@ -13,8 +12,6 @@ public sealed record Nb201Arch(IReadOnlyList<string> EdgeOps)
     public const int Nodes = 4;
     public const int EdgeCount = 6;
 
-    /// <summary>(to, from) of each edge in α row order.</summary>
-    public static IReadOnlyList<(int To, int From)> EdgeKeys => Nb201CellKind.EdgeKeys;
 
     public static int EdgeIndex(int to, int from) => to * (to - 1) / 2 + from;
 

@@ -1,5 +1,6 @@
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Ops;
+using SearchToDeploy.Nas.Spaces;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -17,7 +18,7 @@ public sealed class Nb201Cell : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>The op on each edge, in <see cref="Nb201Arch.EdgeKeys"/> order.</summary>
+    /// <summary>The op on each edge, in <see cref="Nb201CellKind.EdgeKeys"/> order.</summary>
     public IReadOnlyList<Module<Tensor, Tensor>> Edges => [.. edges];
 
     public Tensor Forward(Tensor x)

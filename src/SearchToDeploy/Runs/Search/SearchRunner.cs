@@ -37,15 +37,13 @@ public sealed class SearchRunner
     private readonly TextWriter _log;
     private readonly DatasetRef _dataset;
     private readonly Compute _compute;
-    private readonly int _threads;
-    private readonly Device _device;
 
     /// <param name="compute">Where torch runs and on how many threads (the caller resolves <see cref="SearchOptions.Device"/> and <see cref="SearchOptions.Threads"/>).</param>
     public SearchRunner(SearchOptions options, DatasetRef dataset, string runDir, TextWriter log, Compute compute)
     {
         options.Validate();
         _o = options; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
-        _compute = compute; _device = compute.Device; _threads = compute.Threads;
+        _compute = compute;
     }
 
     /// <summary>Build the edge-by-edge reference cells even where a fused cell exists (as builds before the fused
@@ -128,7 +126,7 @@ public sealed class SearchRunner
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
                            $"{(_o.Unrolled ? "second-order" : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
                            $"{(cfg.Precision == Precision.Float32 ? "float32" : "bfloat16 activations (float32 parameters)")}, " +
-                           $"{TorchDevices.Where(_device, _o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_threads)}" : _threads.ToString())}; " +
+                           $"{TorchDevices.Where(_compute.Device, _o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_compute.Threads)}" : _compute.Threads.ToString())}; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");
             if (Sync.Size > 1) _log.WriteLine($"data-parallel: {Sync.Size} MPI ranks, {_o.BatchSize / Sync.Size} images of each batch per rank");
             if (cfg.DeriveWithoutNone) _log.WriteLine("derivation: each edge's strongest op other than none (--derive-without-none)");
@@ -178,7 +176,7 @@ public sealed class SearchRunner
         bool archTrains = epoch >= _o.ArchWarmupEpochs;
         step.BeginEpoch(epoch, _o.Epochs);
         // Parallel steps give each side half the threads; weight-only epochs (α warm-up) and evaluation use them all.
-        torch.set_num_threads(step.ThreadsFor(archTrains, _threads));
+        torch.set_num_threads(step.ThreadsFor(archTrains, _compute.Threads));
         net.train();
         var meter = new ProgressMeter($"epoch {epoch}/{_o.Epochs}", steps, "steps", _log, TimeSpan.FromSeconds(30));
         double lossSum = 0, archLossSum = 0; long correct = 0, seen = 0; int n = 0;
@@ -190,10 +188,10 @@ public sealed class SearchRunner
             if (n == steps || !archBatches.MoveNext()) { wb.Dispose(); break; }
             cancel.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
-            var (xt, yt) = wb.ToTensors(_device);
+            var (xt, yt) = wb.ToTensors(_compute.Device);
             wb.Dispose();
             var ab = archBatches.Current;
-            var (xa, ya) = ab.ToTensors(_device);
+            var (xa, ya) = ab.ToTensors(_compute.Device);
             ab.Dispose();
 
             var r = step.Gradients(xt, yt, xa, ya, lr, archTrains);
@@ -210,7 +208,7 @@ public sealed class SearchRunner
             meter.Report(n, $"loss {lossSum / seen:0.000}, acc {100.0 * correct / seen:0.0}%");
         }
         double seconds = watch.Elapsed.TotalSeconds;
-        torch.set_num_threads(_threads);
+        _compute.ApplyThreads();
         if (Sync.Size > 1)
         {
             double[] sums = [lossSum, correct, seen, archLossSum];
@@ -218,7 +216,7 @@ public sealed class SearchRunner
             (lossSum, correct, seen, archLossSum) = (sums[0], (long)sums[1], (long)sums[2], sums[3] / Sync.Size);
             Sync.AverageBatchNormStatistics(net);
         }
-        var (vLoss, topK) = Evaluation.Run(net, validLoader, _device, Sync, 1);
+        var (vLoss, topK) = Evaluation.Run(net, validLoader, _compute.Device, Sync, 1);
         double vAcc = topK[0];
         var arch = net.Derive();
         var weightsNow = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value);

@@ -27,7 +27,6 @@ namespace SearchToDeploy.Runs.Training;
 public sealed class TrainRunner
 {
     private readonly Compute _compute;
-    private readonly Device _device;
 
     private readonly TrainOptions _o;
     private readonly DatasetRef _dataset;
@@ -42,7 +41,7 @@ public sealed class TrainRunner
     {
         options.Validate();
         _o = options; _genotype = genotype; _arch = genotype.Architecture; _dataset = dataset; _dir = Path.GetFullPath(runDir); _log = log;
-        _compute = compute; _device = compute.Device;
+        _compute = compute;
     }
 
     public TrainRunner(TrainOptions options, Architecture arch, DatasetRef dataset, string runDir, TextWriter log, Compute compute)
@@ -106,7 +105,7 @@ public sealed class TrainRunner
         };
         if (Sync.IsMain) GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), genotype);
         var size = CheckSize(net, trainTf.Height);
-        net.to(_device); // before anything holds its parameters: moving replaces the Parameter objects
+        net.to(_compute.Device); // before anything holds its parameters: moving replaces the Parameter objects
         var sgd = new Sgd([new ParamGroup([.. net.parameters()], _o.WeightDecay)], _o.Momentum, _o.Nesterov);
         var history = new List<TrainRecord>();
         if (File.Exists(last) && resume)
@@ -233,7 +232,7 @@ public sealed class TrainRunner
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
-            var (x, y) = b.ToTensors(_device);
+            var (x, y) = b.ToTensors(_compute.Device);
             b.Dispose();
             Gradients.Zero(parameters);
             var (logits, aux) = net.ForwardWithAux(x);
@@ -266,7 +265,7 @@ public sealed class TrainRunner
             (lossSum, correct, seen) = (sums[0], (long)sums[1], (long)sums[2]);
             Sync.AverageBatchNormStatistics(net);
         }
-        var (vLoss, topK) = Evaluation.Run(net, validLoader, _device, Sync, 1, 5);
+        var (vLoss, topK) = Evaluation.Run(net, validLoader, _compute.Device, Sync, 1, 5);
         double top1 = topK[0], top5 = topK[1];
         var r = new TrainRecord
         {
