@@ -37,6 +37,16 @@ public sealed class GenotypeRoundTripTests
         Assert.Equal("nor_conv_1x1", a.EdgeOps[Nb201Arch.EdgeIndex(3, 2)]);
     }
 
+    /// <summary>The edge order is written twice: as the kind's (to, from) list (Spaces comes before Architectures, so
+    /// the kind cannot call the arch) and as the arch's index formula. They must agree.</summary>
+    [Fact]
+    public void Nb201_edge_keys_and_edge_index_agree()
+    {
+        Assert.Equal(Nb201Arch.EdgeCount, Nb201CellKind.EdgeKeys.Count);
+        for (int e = 0; e < Nb201Arch.EdgeCount; e++)
+            Assert.Equal(e, Nb201Arch.EdgeIndex(Nb201CellKind.EdgeKeys[e].To, Nb201CellKind.EdgeKeys[e].From));
+    }
+
     [Fact]
     public void Genotype_json_round_trips_and_carries_provenance()
     {

@@ -12,7 +12,6 @@ public sealed record Nb201Arch(IReadOnlyList<string> EdgeOps)
     public const int Nodes = 4;
     public const int EdgeCount = 6;
 
-
     public static int EdgeIndex(int to, int from) => to * (to - 1) / 2 + from;
 
     public override string ToString() =>

@@ -10,11 +10,10 @@ namespace SearchToDeploy.Nas.Ops;
 /// Depthwise 5x5 convolutions at stride 1 whose filters train, with a filter gradient of our own. libtorch's oneDNN
 /// computes the forward pass and the input gradient of a depthwise 5x5 convolution with fast kernels, but its filter
 /// gradient takes many times the forward pass (docs/torch-notes.md), a large part of a retraining step for cells
-/// with 5x5 separable or dilated convolutions and of the non-RF baselines'
-/// search step. This function keeps libtorch's forward and computes the input gradient as the forward convolution of
-/// the output gradient with the flipped filters; the filter gradient is an AVX2 loop over each channel's planes
-/// (<see cref="FilterGradient"/>) at about the cost of the forward pass (docs/benchmarks.md, "Depthwise 5x5 filter
-/// gradients"). Used only for float32
+/// with 5x5 separable or dilated convolutions and of the non-RF baselines' search step. This function keeps
+/// libtorch's forward and computes the input gradient as the forward convolution of the output gradient with the
+/// flipped filters; the filter gradient is an AVX2 loop over each channel's planes (<see cref="FilterGradient"/>) at
+/// about the cost of the forward pass (docs/benchmarks.md, "Depthwise 5x5 filter gradients"). Used only for float32
 /// CPU tensors with gradients on; frozen filters (random features), 3x3 kernels (whose oneDNN filter gradient is
 /// fast), strides above 1 and bfloat16 keep libtorch's convolution.
 /// </summary>
