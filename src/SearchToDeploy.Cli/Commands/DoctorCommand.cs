@@ -29,7 +29,7 @@ public static class DoctorCommand
         cmd.SetAction(r => io.Guard(() =>
         {
             var report = Collect(r.GetValue(root));
-            if (r.GetValue(json)) io.Out.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(json)) io.Out.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             else foreach (var (key, value) in report) io.Out.WriteLine($"{key}: {value}");
             if (r.GetValue(requireCuda) && !report["torch_cuda"].StartsWith("available", StringComparison.Ordinal))
             {
@@ -48,7 +48,7 @@ public static class DoctorCommand
         {
             ["s2d"] = $"{typeof(DoctorCommand).Assembly.GetName().Version?.ToString(3)} (libtorch build: {TorchBackend.BuildKind})",
             ["dotnet"] = $"{RuntimeInformation.FrameworkDescription} on {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores",
-            ["torchsharp"] = $"{TorchBackend.TorchSharpVersion} (native library compiled against libtorch {TorchBackend.ExpectedLibTorchVersion})",
+            ["torchsharp"] = $"{TorchBackend.TorchSharpVersion} ({TorchBackend.NativeBuildReport(AppContext.BaseDirectory)})",
         };
         string? host = Environment.GetEnvironmentVariable(TorchBackend.Variable);
         if (TorchBackend.HostFolderMissing)

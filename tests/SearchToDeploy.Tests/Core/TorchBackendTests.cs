@@ -49,7 +49,42 @@ public sealed class TorchBackendTests
         (code, output) = ChildProcess.Run(s2d, ["doctor"], env: new Dictionary<string, string> { ["S2D_LIBTORCH"] = bad.Path });
         Assert.Equal(2, code);
         Assert.Contains("libc10.so does not load", output);
+
+        // Another libtorch version: refused before anything is loaded (TorchSharp's library built for 2.10 loads against
+        // Debian's 2.14 and crashes at its first mismatched call), naming both versions and the rebuild.
+        using var other = new TempDir();
+        string lib = Path.Combine(other.Path, "torch", "lib");
+        Directory.CreateDirectory(lib);
+        foreach (string name in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" }) File.WriteAllText(Path.Combine(lib, name), "not a library");
+        File.WriteAllText(Path.Combine(other.Path, "torch", "version.py"), "__version__ = '2.14.1+debian'\n");
+        (code, output) = ChildProcess.Run(s2d, ["doctor"], env: new Dictionary<string, string> { ["S2D_LIBTORCH"] = lib });
+        Assert.Equal(2, code);
+        Assert.Contains($"compiled against libtorch {TorchBackend.ExpectedLibTorchVersion} and does not load against this libtorch (2.14.1+debian)", output);
+        Assert.Contains("scripts/build-libtorchsharp.sh", output);
+        Assert.DoesNotContain("libc10.so does not load", output);
+
+        // A library rebuilt against it (build-libtorchsharp.sh records the version beside it) passes the check; here
+        // the fake libraries then fail to load, which shows that the version was accepted.
+        File.WriteAllText(Path.Combine(app.Path, TorchBackend.BuiltForFile), "2.14.1+debian\n");
+        (code, output) = ChildProcess.Run(s2d, ["doctor"], env: new Dictionary<string, string> { ["S2D_LIBTORCH"] = lib });
+        Assert.Equal(2, code);
+        Assert.Contains("libc10.so does not load", output);
+        Assert.Equal("2.14.1+debian", TorchBackend.NativeBuiltFor(app.Path));
+        Assert.Equal(TorchBackend.ExpectedLibTorchVersion, TorchBackend.NativeBuiltFor(other.Path));
+        File.WriteAllText(Path.Combine(app.Path, TorchBackend.StubbedFile), "THSTensor.cpp: THSTensor_rename: 'Dimname' is not a member of 'at'\n");
+        Assert.Equal($"native library compiled against libtorch 2.14.1+debian; 1 of its functions did not compile against it and raise an error when called, listed in {Path.Combine(app.Path, TorchBackend.StubbedFile)}",
+                     TorchBackend.NativeBuildReport(app.Path));
     }
+
+    [Theory]
+    [InlineData("2.10.0", "2.10.1+cu128", true)]
+    [InlineData("2.14.1+debian", "2.14.0", true)]
+    [InlineData("2.10.0", "2.11.0+cu130", false)]
+    [InlineData("2.10.0", "1.13.0a0+git", false)]
+    [InlineData("2.10.0", null, true)]
+    [InlineData("unknown", "2.14.1", true)]
+    public void Libtorch_versions_match_on_major_and_minor(string builtFor, string? host, bool same) =>
+        Assert.Equal(same, TorchBackend.SameMinor(builtFor, host));
 
     [Fact]
     public void A_build_with_its_own_libtorch_refuses_a_host_folder_and_versions_are_read_from_the_install()

@@ -9,12 +9,20 @@ namespace SearchToDeploy.Core.Torch;
 /// <c>$S2D_LIBTORCH</c> names: a PyTorch install's <c>torch/lib</c> (with its CUDA libraries) or a LibTorch archive's
 /// <c>lib</c>. <see cref="LoadHost"/> loads that folder's libraries by full path before TorchSharp's first call, then
 /// TorchSharp's <c>libLibTorchSharp.so</c>, so that TorchSharp's own search finds them already loaded. TorchSharp's native
-/// library is compiled against one libtorch version; against another it usually fails to load (a missing C++ symbol),
-/// which is reported with the way out (scripts/build-libtorchsharp.sh) rather than TorchSharp's NuGet hint.
+/// library is compiled against one libtorch version; against another it fails to load (a missing C++ symbol) or, worse,
+/// loads and crashes at its first mismatched call. So the host's version (major.minor) is compared with the one the
+/// library was compiled for before anything is loaded, and a mismatch is reported with the way out
+/// (scripts/build-libtorchsharp.sh, which records the version it built against in <see cref="BuiltForFile"/>).
 /// </summary>
 public static class TorchBackend
 {
     public const string Variable = "S2D_LIBTORCH";
+
+    /// <summary>Beside a rebuilt libLibTorchSharp.so: the libtorch version it was compiled against (scripts/build-libtorchsharp.sh).</summary>
+    public const string BuiltForFile = "libLibTorchSharp.so.built-for";
+
+    /// <summary>Beside a rebuilt libLibTorchSharp.so: the functions that did not compile against its libtorch, stubbed to raise an error.</summary>
+    public const string StubbedFile = "libLibTorchSharp.so.stubbed";
 
     /// <summary>The libraries preloaded from the host folder, in dependency order; the CUDA ones only where present.</summary>
     private static readonly (string File, bool Required)[] HostLibraries =
@@ -64,6 +72,16 @@ public static class TorchBackend
             if (missing.Count > 0)
                 throw new InputException($"{Variable}={dir}: expected libtorch's lib folder holding {string.Join(", ", HostLibraries.Where(l => l.Required).Select(l => l.File))}; " +
                                          $"missing {string.Join(", ", missing)}");
+            string? hostVersion = HostVersion(full);
+            string found = hostVersion ?? "an unknown version";
+            string builtFor = NativeBuiltFor(appDir);
+            string sharp = Path.Combine(appDir, "libLibTorchSharp.so");
+            string rebuild = $"Either point {Variable} at a libtorch {builtFor}, or compile libLibTorchSharp.so against this one: " +
+                             $"scripts/build-libtorchsharp.sh --torch <its install folder> --src <TorchSharp {TorchSharpVersion} sources> --out {appDir}";
+            if (!SameMinor(builtFor, hostVersion))
+                throw new InputException(
+                    $"{Variable}={dir}: TorchSharp {TorchSharpVersion}'s native library ({sharp}) was compiled against libtorch {builtFor} " +
+                    $"and does not load against this libtorch ({found}): a library compiled for another libtorch version crashes where it loads, so s2d does not load it. {rebuild}");
             foreach (var (file, required) in HostLibraries)
             {
                 string path = Path.Combine(full, file);
@@ -77,16 +95,13 @@ public static class TorchBackend
                                                  : ""));
                 }
             }
-            string sharp = Path.Combine(appDir, "libLibTorchSharp.so");
             if (!File.Exists(sharp)) throw new InputException($"{sharp}: TorchSharp's native library is missing from this s2d");
             try { NativeLibrary.Load(sharp); }
             catch (DllNotFoundException e)
             {
-                string found = HostVersion(full) ?? "an unknown version";
                 throw new InputException(
-                    $"{Variable}={dir}: TorchSharp {TorchSharpVersion}'s native library ({sharp}) was compiled against libtorch {ExpectedLibTorchVersion} " +
-                    $"and does not load against this libtorch ({found}): {NativeLoadErrors.Reason(e)}. Either point {Variable} at a libtorch {ExpectedLibTorchVersion}, " +
-                    $"or compile libLibTorchSharp.so against this one: scripts/build-libtorchsharp.sh --torch <its install folder> --src <TorchSharp {TorchSharpVersion} sources> --out {appDir}");
+                    $"{Variable}={dir}: TorchSharp {TorchSharpVersion}'s native library ({sharp}) was compiled against libtorch {builtFor} " +
+                    $"and does not load against this libtorch ({found}): {NativeLoadErrors.Reason(e)}. {rebuild}");
             }
             loadedFrom = full;
         }
@@ -123,6 +138,41 @@ public static class TorchBackend
                     return v.Trim().Trim('\'', '"');
         string build = Path.Combine(parent, "build-version");
         return File.Exists(build) ? File.ReadAllText(build).Trim() : null;
+    }
+
+    /// <summary>
+    /// The libtorch version the native library in <paramref name="appDir"/> was compiled against: the one recorded beside
+    /// a rebuilt library (<see cref="BuiltForFile"/>), else the one TorchSharp's package was compiled against.
+    /// </summary>
+    public static string NativeBuiltFor(string appDir)
+    {
+        string stamp = Path.Combine(appDir, BuiltForFile);
+        string recorded = File.Exists(stamp) ? File.ReadAllText(stamp).Trim() : "";
+        return recorded.Length > 0 ? recorded : ExpectedLibTorchVersion;
+    }
+
+    /// <summary>
+    /// The native library's build as the doctor reports it: the libtorch version it was compiled against and, for a rebuilt
+    /// one, how many of TorchSharp's functions did not compile against that libtorch and raise an error instead.
+    /// </summary>
+    public static string NativeBuildReport(string appDir)
+    {
+        string report = $"native library compiled against libtorch {NativeBuiltFor(appDir)}";
+        string stubbed = Path.Combine(appDir, StubbedFile);
+        int n = File.Exists(stubbed) ? File.ReadLines(stubbed).Count(l => l.Length > 0) : 0;
+        return n == 0 ? report : $"{report}; {n} of its functions did not compile against it and raise an error when called, listed in {stubbed}";
+    }
+
+    /// <summary>
+    /// Whether two libtorch versions share major.minor (patch releases keep the C++ ABI: '2.11.0+cu130' and '2.11.1' do);
+    /// true where either is unknown, since then nothing can be told.
+    /// </summary>
+    public static bool SameMinor(string? a, string? b)
+    {
+        static string? MajorMinor(string? v) =>
+            v?.Split('+')[0].Split('.') is [var major, var minor, ..] && int.TryParse(major, out _) && int.TryParse(minor, out _) ? $"{major}.{minor}" : null;
+        string? x = MajorMinor(a), y = MajorMinor(b);
+        return x is null || y is null || x == y;
     }
 
     /// <summary>The file each loaded libtorch library was mapped from (/proc/self/maps), to show which libtorch runs.</summary>
