@@ -47,23 +47,45 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cp -r "$src/src/Native" "$work/Native"
 # TorchSharp builds with -Werror against the libtorch it pins; a newer libtorch's headers may warn: keep the warnings, not the failure.
 sed -i 's/add_definitions(-Werror)/add_definitions(-Wno-error)/' "$work/Native/CMakeLists.txt"
+# TorchSharp compiles as C++17; newer libtorch headers stop with "C++20 or later compatible compiler is required".
+std=17
+grep -qs '__cplusplus < 202002L' "$torch/include/ATen/ATen.h" && std=20
+sed -i "s/c++17/c++$std/; s/CXX_STANDARD 1[47]/CXX_STANDARD $std/" "$work/Native/LibTorchSharp/CMakeLists.txt"
 echo 'static char sccsid[] __attribute__((used)) = "@(#)LibTorchSharp built by SearchToDeploy against a host libtorch";' > "$work/version.c"
-echo "libtorch: $torch ($(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || cat "$torch/build-version" 2>/dev/null || echo unknown version))"
+tver=$(sed -n "s/^__version__ *= *['\"]\([^'\"]*\)['\"].*/\1/p" "$torch/version.py" 2>/dev/null | head -1)
+[ -n "$tver" ] || tver=$(cat "$torch/build-version" 2>/dev/null || true)
+echo "libtorch: $torch, ${tver:-version unknown}, C++$std"
 start=$(date +%s)
-# TorchSharp's own CMake build first. Its Torch config wants the CUDA toolkit for a CUDA libtorch; where it cannot
-# configure, compile the sources directly: LibTorchSharp uses only libtorch's CPU headers (CUDA is reached through
+cxx="${CXX:-g++}"
+abi=$(python3 -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))' 2>/dev/null || echo 1)
+flags=(-std=c++$std -O2 -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI="$abi" -D__LINUX__ -D_NO_ASYNCRTIMP -D_NO_PPLXIMP
+       -Wno-unused-local-typedef -I"$work/Native" -I"$torch/include" -I"$torch/include/torch/csrc/api/include")
+# TorchSharp's sources are written for one libtorch; against another, some functions no longer compile (e.g. named tensors
+# and custom autograd functions against libtorch 2.14). Those get bodies that raise "not available in this build" when
+# called, and the list goes beside the library, for s2d doctor to show.
+: > "$work/stubbed.txt"
+if command -v python3 > /dev/null && command -v "$cxx" > /dev/null; then
+  python3 "$(dirname "$0")/stub-noncompiling.py" --dir "$work/Native/LibTorchSharp" --report "$work/stubbed.txt" --jobs "$jobs" \
+    --note "TorchSharp ${have:-?}'s code for it does not compile against libtorch ${tver:-?}" -- "$cxx" "${flags[@]}" \
+    || die "TorchSharp's sources do not compile against this libtorch, and what fails cannot be stubbed (errors above)"
+fi
+# TorchSharp's own CMake build first. Its Torch config wants the CUDA toolkit for a CUDA libtorch; where it does not
+# configure or build, compile the sources directly: LibTorchSharp uses only libtorch's CPU headers (CUDA is reached through
 # libtorch's dispatch), so the compiler, torch/include and torch/lib are enough.
 lib=""
 if command -v cmake > /dev/null && [ -f "$torch/share/cmake/Torch/TorchConfig.cmake" ] && cmake -S "$work/Native" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_PATH="$torch/share/cmake/Torch" \
      -DCMAKE_PREFIX_PATH="$torch" -DVERSION_FILE_PATH="$work/version.c" > "$work/cmake.log" 2>&1; then
-  cmake --build "$work/build" -j "$jobs" > "$work/build.log" 2>&1 || { grep -m 20 -B2 -A5 "error" "$work/build.log" >&2 || tail -40 "$work/build.log" >&2; die "the build failed (errors above)"; }
-  lib=$(find "$work/build" -name libLibTorchSharp.so | head -1)
+  if cmake --build "$work/build" -j "$jobs" > "$work/build.log" 2>&1; then
+    lib=$(find "$work/build" -name libLibTorchSharp.so | head -1)
+  else
+    grep -m 10 -B2 -A5 "error" "$work/build.log" >&2 || tail -20 "$work/build.log" >&2
+    echo "the CMake build failed (errors above); compiling directly"
+  fi
 else
   echo "no CMake build (CMake or the Torch config missing, or it did not configure: $(tail -3 "$work/cmake.log" 2>/dev/null | tr '\n' ' ')); compiling directly"
-  cxx="${CXX:-g++}"; command -v "$cxx" > /dev/null || die "neither CMake nor $cxx can build here"
-  abi=$(python3 -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))' 2>/dev/null || echo 1)
-  flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI="$abi" -D__LINUX__ -D_NO_ASYNCRTIMP -D_NO_PPLXIMP
-         -Wno-unused-local-typedef -I"$work/Native" -I"$torch/include" -I"$torch/include/torch/csrc/api/include")
+fi
+if [ -z "$lib" ]; then
+  command -v "$cxx" > /dev/null || die "neither CMake nor $cxx can build here"
   mkdir -p "$work/obj"
   printf '%s\n' "$work"/Native/LibTorchSharp/*.cpp | xargs -P "$jobs" -I{} sh -c '"$0" "$@" -c "{}" -o "'"$work"'/obj/$(basename "{}").o" || exit 255' "$cxx" "${flags[@]}" \
     2> "$work/build.log" || { grep -m 20 -A5 "error" "$work/build.log" >&2; die "compiling LibTorchSharp failed (errors above)"; }
@@ -75,4 +97,7 @@ fi
 [ -n "$lib" ] || die "the build wrote no libLibTorchSharp.so"
 [ -f "$out/libLibTorchSharp.so" ] && [ ! -f "$out/libLibTorchSharp.so.orig" ] && mv "$out/libLibTorchSharp.so" "$out/libLibTorchSharp.so.orig"
 cp "$lib" "$out/libLibTorchSharp.so.tmp" && mv "$out/libLibTorchSharp.so.tmp" "$out/libLibTorchSharp.so"
-echo "built $out/libLibTorchSharp.so in $(( $(date +%s) - start )) s against $torch"
+# s2d compares this with the host's libtorch version before it loads anything (a library built for another version crashes).
+echo "${tver:-unknown}" > "$out/libLibTorchSharp.so.built-for"
+if [ -s "$work/stubbed.txt" ]; then cp "$work/stubbed.txt" "$out/libLibTorchSharp.so.stubbed"; else rm -f "$out/libLibTorchSharp.so.stubbed"; fi
+echo "built $out/libLibTorchSharp.so in $(( $(date +%s) - start )) s against $torch (${tver:-version unknown}); $(grep -c . "$work/stubbed.txt" || true) function(s) stubbed"

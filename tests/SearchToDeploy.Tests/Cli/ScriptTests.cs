@@ -43,6 +43,63 @@ public sealed class ScriptTests
     }
 
     [Fact]
+    public void Stub_noncompiling_gives_functions_that_do_not_compile_a_body_that_raises_an_error()
+    {
+        // TorchSharp's layout in miniature: its error channel, a good function, two that no longer compile (as the
+        // named-tensor functions do against libtorch 2.14), and a caller that shows what a stub does when called.
+        using var dir = new TempDir();
+        File.WriteAllText(Path.Combine(dir.Path, "Utils.h"), "#pragma once\n#include <cstring>\nextern thread_local char *torch_last_err;\n");
+        File.WriteAllText(Path.Combine(dir.Path, "THSTensor.cpp"), """
+            #include "Utils.h"
+            thread_local char *torch_last_err = nullptr;
+
+            int Good(int x)
+            {
+                return x + 1;
+            }
+
+            int* Bad(int x)
+            {
+                return not_declared(x);
+            }
+
+            void BadVoid(const char* s) {
+                s.no_member();
+            }
+            """);
+        File.WriteAllText(Path.Combine(dir.Path, "main.cpp"), """
+            #include <cstdio>
+            #include "Utils.h"
+            int Good(int); int* Bad(int); void BadVoid(const char*);
+            int main() { int* p = Bad(1); std::printf("%d %s|", Good(1), p == nullptr ? torch_last_err : "?"); BadVoid("x"); std::printf("%s\n", torch_last_err); }
+            """);
+        string report = Path.Combine(dir.Path, "stubbed.txt");
+        var (code, output) = ChildProcess.Run("python3", [Path.Combine(TestPaths.RepoRoot, "scripts", "stub-noncompiling.py"), "--dir", dir.Path, "--report", report,
+            "--note", "TorchSharp's code for it does not compile against libtorch 9.9", "--", "g++", "-std=c++17", "-I", dir.Path]);
+        Assert.True(code == 0, output);
+        string[] stubbed = File.ReadAllLines(report);
+        Assert.Equal(2, stubbed.Length);
+        Assert.StartsWith("THSTensor.cpp: Bad: ", stubbed[0]);
+        Assert.Contains("not_declared", stubbed[0]);
+        Assert.StartsWith("THSTensor.cpp: BadVoid: ", stubbed[1]);
+        Assert.Contains("return x + 1;", File.ReadAllText(Path.Combine(dir.Path, "THSTensor.cpp")));
+
+        string exe = Path.Combine(dir.Path, "stubbed");
+        (code, output) = ChildProcess.Run("g++", ["-std=c++17", "-o", exe, Path.Combine(dir.Path, "THSTensor.cpp"), Path.Combine(dir.Path, "main.cpp")]);
+        Assert.True(code == 0, output);
+        (code, output) = ChildProcess.Run(exe, []);
+        Assert.Equal(0, code);
+        Assert.Equal("2 Bad: not available in this build: TorchSharp's code for it does not compile against libtorch 9.9|" +
+                     "BadVoid: not available in this build: TorchSharp's code for it does not compile against libtorch 9.9", output.Trim());
+
+        // An error outside a function body cannot be stubbed: exit code 1, naming the file and line.
+        File.WriteAllText(Path.Combine(dir.Path, "THSTensor.cpp"), "#include \"Utils.h\"\nstruct Node\n{\n    gone_type member;\n};\n");
+        (code, output) = ChildProcess.Run("python3", [Path.Combine(TestPaths.RepoRoot, "scripts", "stub-noncompiling.py"), "--dir", dir.Path, "--report", report, "--", "g++", "-std=c++17", "-I", dir.Path]);
+        Assert.Equal(1, code);
+        Assert.Contains("THSTensor.cpp:4: error outside a function body, cannot stub", output);
+    }
+
+    [Fact]
     public void Data_slice_copies_the_first_images_of_each_imagenette_class()
     {
         using var dir = new TempDir();
