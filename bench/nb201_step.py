@@ -80,9 +80,9 @@ def paper_preset(method):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Kernels. By default the natural PyTorch calls; --s2d-kernels takes the ones s2d takes for the same maths:
-# dense k>1 convolutions with output channels padded to a multiple of 16 (Ops/Conv.cs, a oneDNN workaround that
-# s2d applies on every device) and 3x3 average pooling as two band-matrix products (Ops/AvgPool.cs).
+# Kernels. By default the natural PyTorch calls, which s2d also takes on CUDA; --s2d-kernels takes the ones s2d takes
+# on the CPU for the same maths: dense k>1 convolutions with output channels padded to a multiple of 16 (Ops/Conv.cs,
+# a oneDNN workaround) and 3x3 average pooling as two band-matrix products (Ops/AvgPool.cs).
 
 class Kernels:
     s2d = False
@@ -750,7 +750,7 @@ def main(argv=None):
     p.add_argument("--cell", default="fused", choices=("fused", "reference"),
                    help="fused (default; what `s2d bench search` times) or the edge-by-edge reference cell (its --reference row)")
     p.add_argument("--s2d-kernels", action="store_true",
-                   help="take s2d's kernels for the same maths: convs padded to 16 output channels, avg pooling as matmuls")
+                   help="take s2d's CPU kernels for the same maths: convs padded to 16 output channels, avg pooling as matmuls")
     p.add_argument("--foreach", default="auto", choices=("auto", "on", "off"),
                    help="optimisers' multi-tensor kernels (auto: torch's default; s2d steps parameter by parameter, i.e. off)")
     p.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True (default False, as libtorch/s2d)")

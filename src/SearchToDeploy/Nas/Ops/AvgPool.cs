@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace SearchToDeploy.Nas.Ops;
 
@@ -9,7 +10,7 @@ namespace SearchToDeploy.Nas.Ops;
 /// and NAS-Bench-201 use), computed as two small matrix products: the window is separable and so is the count of valid
 /// taps, so y = A_H · x · A_Wᵀ with A[i, j] = 1 / (valid taps of output row i) on the taps of window i. Same values as
 /// avg_pool2d and faster than libtorch's CPU kernels forward and backward for the map sizes of a CIFAR supernet
-/// (docs/torch-notes.md).
+/// (docs/torch-notes.md). On other devices (CUDA) it is avg_pool2d itself: the matrix form is a CPU speed-up.
 /// </summary>
 public static class AvgPool
 {
@@ -17,6 +18,8 @@ public static class AvgPool
 
     public static Tensor Exclusive3x3(Tensor x, long stride)
     {
+        if (x.device_type != DeviceType.CPU)
+            return functional.avg_pool2d(x, [3, 3], [stride, stride], [1, 1], count_include_pad: false);
         var rows = Band(x.shape[2], stride, x, transposed: false);
         var cols = Band(x.shape[3], stride, x, transposed: true);
         using var h = torch.matmul(rows, x);

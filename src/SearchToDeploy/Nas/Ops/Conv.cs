@@ -79,6 +79,10 @@ public sealed class Conv : Module<Tensor, Tensor>, IConvolutionWeights
         long cin = x.shape[1], k = weight.shape[2];
         using var filters = weight.As(x.dtype);
         using var b = bias?.As(x.dtype);
+        // Every rewrite below is about libtorch's CPU kernels (oneDNN's wrong gradients, its slow col2im); other
+        // devices (CUDA, cuDNN) take the convolution as it is.
+        if (x.device_type != DeviceType.CPU)
+            return functional.conv2d(x, filters, b, [stride, stride], [padding, padding], [dilation, dilation], groups);
         if (dilation == 2 && groups == cin && weight.shape[1] == 1 && padding == k - 1 && weight.shape[3] == k && stride <= 2
             && ((k == 3 && stride == 1) || (x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0)))
             return DepthwiseDilated2(x, filters, b, stride, (k - 1) / 2);
