@@ -100,6 +100,24 @@ public sealed class ScriptTests
     }
 
     [Fact]
+    public void Rehearse_host_libtorch_checks_its_inputs_before_making_a_debian_root()
+    {
+        using var dir = new TempDir();
+        var (code, output) = Script("rehearse-host-libtorch.sh", "--bundle", Path.Combine(dir.Path, "none.tar.xz"), "--data-slice", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("no such file", output);
+
+        // A bundle built without TorchSharp's sources cannot rebuild LibTorchSharp: refused up front.
+        string bundle = Path.Combine(dir.Path, "s2d-linux-x64.tar.xz");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "s2d"));
+        File.WriteAllText(Path.Combine(dir.Path, "s2d", "s2d"), "");
+        Assert.Equal(0, ChildProcess.Run("tar", ["-C", dir.Path, "-cJf", bundle, "s2d"]).Code);
+        (code, output) = Script("rehearse-host-libtorch.sh", "--bundle", bundle, "--data-slice", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("no torchsharp-src in it", output);
+    }
+
+    [Fact]
     public void Data_slice_copies_the_first_images_of_each_imagenette_class()
     {
         using var dir = new TempDir();
