@@ -74,6 +74,12 @@ public sealed class TorchBackendTests
         File.WriteAllText(Path.Combine(app.Path, TorchBackend.StubbedFile), "THSTensor.cpp: THSTensor_rename: 'Dimname' is not a member of 'at'\n");
         Assert.Equal($"native library compiled against libtorch 2.14.1+debian; 1 of its functions did not compile against it and raise an error when called, listed in {Path.Combine(app.Path, TorchBackend.StubbedFile)}",
                      TorchBackend.NativeBuildReport(app.Path));
+        // Custom autograd functions (the depthwise 5x5 kernel's) stay on until THSAutograd.cpp loses a function.
+        Assert.True(TorchBackend.CustomAutogradFunctionsIn(app.Path));
+        File.AppendAllText(Path.Combine(app.Path, TorchBackend.StubbedFile), "THSAutograd.cpp: THSAutograd_Function_wrapOutputs: no matching function for call to '_wrap_outputs(...)'\n");
+        Assert.Equal([("THSTensor.cpp", "THSTensor_rename"), ("THSAutograd.cpp", "THSAutograd_Function_wrapOutputs")], TorchBackend.StubbedFunctions(app.Path));
+        Assert.False(TorchBackend.CustomAutogradFunctionsIn(app.Path));
+        Assert.True(TorchBackend.CustomAutogradFunctionsIn(other.Path));
     }
 
     [Theory]

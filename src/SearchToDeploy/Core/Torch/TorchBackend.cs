@@ -158,10 +158,29 @@ public static class TorchBackend
     public static string NativeBuildReport(string appDir)
     {
         string report = $"native library compiled against libtorch {NativeBuiltFor(appDir)}";
-        string stubbed = Path.Combine(appDir, StubbedFile);
-        int n = File.Exists(stubbed) ? File.ReadLines(stubbed).Count(l => l.Length > 0) : 0;
-        return n == 0 ? report : $"{report}; {n} of its functions did not compile against it and raise an error when called, listed in {stubbed}";
+        int n = StubbedFunctions(appDir).Count;
+        return n == 0 ? report : $"{report}; {n} of its functions did not compile against it and raise an error when called, listed in {Path.Combine(appDir, StubbedFile)}";
     }
+
+    /// <summary>The (source file, function) pairs a rebuild stubbed (<see cref="StubbedFile"/>: "file: function: first error" lines).</summary>
+    public static IReadOnlyList<(string File, string Function)> StubbedFunctions(string appDir)
+    {
+        string path = Path.Combine(appDir, StubbedFile);
+        if (!File.Exists(path)) return [];
+        return [.. File.ReadLines(path).Select(l => l.Split(": ", 3)).Where(p => p.Length >= 2).Select(p => (p[0], p[1]))];
+    }
+
+    /// <summary>
+    /// Whether TorchSharp's custom autograd functions (autograd.SingleTensorFunction) work with the native library in
+    /// <paramref name="appDir"/>: not where a rebuild stubbed any of THSAutograd.cpp (against libtorch 2.14 their node
+    /// type changed). Code with a custom function takes libtorch's own kernels then.
+    /// </summary>
+    public static bool CustomAutogradFunctionsIn(string appDir) => !StubbedFunctions(appDir).Any(f => f.File == "THSAutograd.cpp");
+
+    /// <summary><see cref="CustomAutogradFunctionsIn"/> for this process's native library.</summary>
+    public static bool CustomAutogradFunctions => customAutograd.Value;
+
+    private static readonly Lazy<bool> customAutograd = new(() => CustomAutogradFunctionsIn(AppContext.BaseDirectory));
 
     /// <summary>
     /// Whether two libtorch versions share major.minor (patch releases keep the C++ ABI: '2.11.0+cu130' and '2.11.1' do);

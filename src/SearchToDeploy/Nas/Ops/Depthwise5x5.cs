@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using SearchToDeploy.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -15,7 +16,8 @@ namespace SearchToDeploy.Nas.Ops;
 /// flipped filters; the filter gradient is an AVX2 loop over each channel's planes (<see cref="FilterGradient"/>) at
 /// about the cost of the forward pass (docs/benchmarks.md, "Depthwise 5x5 filter gradients"). Used only for float32
 /// CPU tensors with gradients on; frozen filters (random features), 3x3 kernels (whose oneDNN filter gradient is
-/// fast), strides above 1 and bfloat16 keep libtorch's convolution.
+/// fast), strides above 1 and bfloat16 keep libtorch's convolution, and so does every convolution where TorchSharp's
+/// native library was rebuilt for a libtorch without its custom-function support (<see cref="TorchBackend.CustomAutogradFunctions"/>).
 /// </summary>
 internal sealed class Depthwise5x5 : autograd.SingleTensorFunction<Depthwise5x5>
 {
@@ -31,7 +33,8 @@ internal sealed class Depthwise5x5 : autograd.SingleTensorFunction<Depthwise5x5>
         kernel == Kernel && groups == channels && stride == 1 && dilation == 1 && padding >= 0 && padding < Kernel
         && filters.shape[0] == groups && filters.shape[1] == 1 && filters.shape[3] == Kernel
         && x.dtype == ScalarType.Float32 && filters.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU
-        && filters.requires_grad && torch.is_grad_enabled() && Avx2.IsSupported && Fma.IsSupported;
+        && filters.requires_grad && torch.is_grad_enabled() && Avx2.IsSupported && Fma.IsSupported
+        && TorchBackend.CustomAutogradFunctions;
 
     /// <summary>The convolution, with this function's backward. Call only where <see cref="Handles"/> is true.</summary>
     public static Tensor Apply(Tensor x, Tensor filters, Tensor? bias, long padding)
