@@ -118,6 +118,23 @@ public sealed class ScriptTests
     }
 
     [Fact]
+    public void Prepare_gpu_check_refuses_what_is_not_torchsharp_sources_of_its_version()
+    {
+        using var dir = new TempDir();
+        var (code, output) = Script("prepare-gpu-check.sh", "--torchsharp", dir.Path, "--data-root", TestPaths.DataRoot);
+        Assert.Equal(2, code);
+        Assert.Contains("neither a checkout (src/Native/LibTorchSharp) nor a git repository", output);
+
+        Directory.CreateDirectory(Path.Combine(dir.Path, "src", "Native", "LibTorchSharp"));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "build"));
+        File.WriteAllText(Path.Combine(dir.Path, "build", "BranchInfo.props"),
+            "<Project><PropertyGroup><MajorVersion>0</MajorVersion><MinorVersion>105</MinorVersion><PatchVersion>1</PatchVersion></PropertyGroup></Project>");
+        (code, output) = Script("prepare-gpu-check.sh", "--torchsharp", dir.Path, "--data-root", TestPaths.DataRoot);
+        Assert.Equal(2, code);
+        Assert.Contains($"holds TorchSharp 0.105.1; s2d uses {SearchToDeploy.Core.Torch.TorchBackend.TorchSharpVersion}", output);
+    }
+
+    [Fact]
     public void Data_slice_copies_the_first_images_of_each_imagenette_class()
     {
         using var dir = new TempDir();

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Prepares everything the GPU check carries to a GPU host, in the repository: the bundle with TorchSharp's native
+# sources (so that LibTorchSharp can be rebuilt there against the host's libtorch) and the Imagenette data slice;
+# then prints their size and the one command to run on the host (docs/gpu.md).
+#
+#   scripts/prepare-gpu-check.sh --torchsharp DIR [--data-root DIR]
+#
+#   --torchsharp  a TorchSharp checkout, or a bare git repository (a mirror), of the version s2d uses
+#   --data-root   the datasets (default: $S2D_DATA_ROOT, else ../shared/data)
+# Writes artifacts/bundle/s2d-linux-x64.tar.xz and artifacts/data-slice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ts="" data="${S2D_DATA_ROOT:-../shared/data}"
+die() { echo "prepare-gpu-check: error: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --torchsharp) ts="${2:?--torchsharp needs a folder}"; shift 2 ;;
+    --data-root) data="${2:?--data-root needs a folder}"; shift 2 ;;
+    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+[ -n "$ts" ] || die "--torchsharp: give a TorchSharp checkout or mirror of the version s2d uses"
+[ -d "$data/imagenette-64/train" ] || die "--data-root $data: no imagenette-64/train there"
+src="$(mktemp -d)"; trap 'rm -rf "$src"' EXIT
+if [ -d "$ts/src/Native/LibTorchSharp" ]; then
+  mkdir -p "$src/build" && cp -r "$ts/src" "$src/" && cp "$ts/build/BranchInfo.props" "$src/build/"
+elif git --git-dir="$ts" rev-parse --verify -q HEAD > /dev/null; then
+  git --git-dir="$ts" archive HEAD src/Native build/BranchInfo.props | tar -x -C "$src"
+else
+  die "--torchsharp $ts: neither a checkout (src/Native/LibTorchSharp) nor a git repository"
+fi
+v() { sed -n "s/.*<$1Version>\([^<]*\)<\/$1Version>.*/\1/p" "$src/build/BranchInfo.props" | head -1; }
+have="$(v Major).$(v Minor).$(v Patch)"
+want=$(sed -n 's/.*<S2DTorchSharpVersion>\([^<]*\)<.*/\1/p' Directory.Packages.props | head -1)
+[ "$have" = "$want" ] || die "--torchsharp $ts holds TorchSharp $have; s2d uses $want: check out TorchSharp $want's sources"
+dotnet tool restore > /dev/null
+dotnet cake --target=Bundle --torchsharp-src="$src"
+rm -rf artifacts/data-slice
+scripts/data-slice.sh "$data" artifacts/data-slice
+total=$(du -cb artifacts/bundle/s2d-linux-x64.tar.xz artifacts/data-slice | tail -1 | cut -f1)
+echo "prepare-gpu-check: TorchSharp $have sources bundled; bundle and slice $((total / 1048576)) MiB (a device call carries 64 MiB)"
+echo "On the GPU host (carry artifacts/bundle and artifacts/data-slice):"
+echo "  timeout 540 scripts/gpu-check.sh --s2d artifacts/bundle/s2d-linux-x64.tar.xz --data-root artifacts/data-slice --out \$OUT"
