@@ -5,9 +5,11 @@
 
 Each DIR/*.cpp is checked with CXX FLAGS -fsyntax-only. In a file that fails, every function that holds an error is
 given a body that records an error in TorchSharp's torch_last_err (the managed side raises it as an exception when the
-function is called) and returns a default value; the rest of the file is kept. Checks and stubs repeat until every file
-compiles (3 rounds at most). An error outside a function body (a class, a header) cannot be stubbed: then it stops with
-exit code 1 and prints the errors. FILE lists each stubbed function with its first error, one a line (empty: none).
+function is called) and returns a default value; a function whose signature fails (a type that is gone) is removed, and
+calling the missing export fails on the managed side. The rest of the file is kept. Checks and stubs repeat until every
+file compiles (3 rounds of stubs at most). An error outside a function (a class, a header) cannot be stubbed: then it
+stops with exit code 1 and prints the errors. FILE lists each function stubbed or removed, with its first error, one a
+line (empty: none).
 
 TorchSharp's sources follow one layout: a function definition starts at column 0 and its closing brace stands alone at
 column 0; that is what this relies on.
@@ -53,17 +55,22 @@ def enclosing_function(lines, err):
     return start, end
 
 
-def stub(lines, first, last, note):
-    """Replaces the body of the function at lines[first..last]; returns its name."""
+def stub(lines, first, last, errors, note):
+    """Replaces the body of the function at lines[first..last], or, where an error lies in its signature (a type that
+    is gone), removes the function: calling a missing export fails on the managed side (EntryPointNotFoundException).
+    Returns its name and what was done."""
     text = "".join(lines[first:last + 1])
     brace = text.index("{")
     signature = text[:brace]
     name = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", signature).group(1)
+    if any(e <= first + signature.count("\n") for e in errors):
+        lines[first:last + 1] = [f"// {name}: removed by stub-noncompiling.py, its signature does not compile\n"]
+        return name, "removed"
     returns = signature[:signature.index(name)].strip()
     message = f"{name}: not available in this build: {note}".replace("\\", "\\\\").replace('"', '\\"')
     body = f"{{\n    torch_last_err = strdup(\"{message}\");\n    return{'' if returns in ('void', 'static void', 'inline void') else ' {}'};\n}}\n"
     lines[first:last + 1] = [signature.rstrip() + "\n", body]
-    return name
+    return name, "stubbed"
 
 
 def main():
@@ -77,11 +84,13 @@ def main():
     cxx = [c for c in a.cxx if c != "--"]
     files = sorted(os.path.join(a.dir, f) for f in os.listdir(a.dir) if f.endswith(".cpp"))
     stubbed = []
-    for round_ in range(3):
+    for round_ in range(4):
         with ThreadPoolExecutor(a.jobs) as pool:
             failed = [(p, err) for p, rc, err in pool.map(lambda f: check(cxx, f), files) if rc != 0]
         if not failed:
             break
+        if round_ == 3:
+            sys.exit(f"stub-noncompiling: still failing after 3 rounds: {', '.join(os.path.basename(p) for p, _ in failed)}")
         files = [p for p, _ in failed]
         for path, stderr in failed:
             errs = errors_in(path, stderr)
@@ -92,18 +101,17 @@ def main():
                 if span is None:
                     sys.stderr.write(stderr)
                     sys.exit(f"stub-noncompiling: {os.path.basename(path)}:{line}: error outside a function body, cannot stub: {message}")
-                spans.setdefault(span, message)
+                spans.setdefault(span, (message, []))[1].append(line - 1)
             if not spans:
                 sys.stderr.write(stderr)
                 sys.exit(f"stub-noncompiling: {os.path.basename(path)} fails in a header it includes, cannot stub")
-            for (first, last), message in sorted(spans.items(), reverse=True):  # bottom up: earlier line numbers stay valid
-                stubbed.append(f"{os.path.basename(path)}: {stub(lines, first, last, a.note)}: {message}")
+            for (first, last), (message, at) in sorted(spans.items(), reverse=True):  # bottom up: earlier lines stay valid
+                name, done = stub(lines, first, last, at, a.note)
+                stubbed.append(f"{os.path.basename(path)}: {name}: {'' if done == 'stubbed' else 'removed (signature): '}{message}")
             open(path, "w").writelines(lines)
-    else:
-        sys.exit(f"stub-noncompiling: still failing after 3 rounds: {', '.join(os.path.basename(p) for p in files)}")
     with open(a.report, "w") as f:
         f.writelines(s + "\n" for s in sorted(stubbed))
-    print(f"stub-noncompiling: {len(stubbed)} function(s) stubbed" + "".join(f"\n  {s}" for s in sorted(stubbed)))
+    print(f"stub-noncompiling: {len(stubbed)} function(s) stubbed or removed" + "".join(f"\n  {s}" for s in sorted(stubbed)))
 
 
 if __name__ == "__main__":

@@ -66,6 +66,11 @@ public sealed class ScriptTests
             void BadVoid(const char* s) {
                 s.no_member();
             }
+
+            int Gone(gone_type x)
+            {
+                return 0;
+            }
             """);
         File.WriteAllText(Path.Combine(dir.Path, "main.cpp"), """
             #include <cstdio>
@@ -78,11 +83,15 @@ public sealed class ScriptTests
             "--note", "TorchSharp's code for it does not compile against libtorch 9.9", "--", "g++", "-std=c++17", "-I", dir.Path]);
         Assert.True(code == 0, output);
         string[] stubbed = File.ReadAllLines(report);
-        Assert.Equal(2, stubbed.Length);
+        Assert.Equal(3, stubbed.Length);
         Assert.StartsWith("THSTensor.cpp: Bad: ", stubbed[0]);
         Assert.Contains("not_declared", stubbed[0]);
         Assert.StartsWith("THSTensor.cpp: BadVoid: ", stubbed[1]);
-        Assert.Contains("return x + 1;", File.ReadAllText(Path.Combine(dir.Path, "THSTensor.cpp")));
+        // A type that is gone from the signature: the function cannot be stubbed, so it is removed (a missing export).
+        Assert.StartsWith("THSTensor.cpp: Gone: removed (signature): ", stubbed[2]);
+        string rewritten = File.ReadAllText(Path.Combine(dir.Path, "THSTensor.cpp"));
+        Assert.Contains("return x + 1;", rewritten);
+        Assert.DoesNotContain("gone_type", rewritten);
 
         string exe = Path.Combine(dir.Path, "stubbed");
         (code, output) = ChildProcess.Run("g++", ["-std=c++17", "-o", exe, Path.Combine(dir.Path, "THSTensor.cpp"), Path.Combine(dir.Path, "main.cpp")]);
