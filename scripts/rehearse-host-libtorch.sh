@@ -11,7 +11,7 @@
 #   --root        the Debian root (default /var/tmp/s2d-rehearsal-root; made on the first run, reused after)
 #   --suite       the Debian suite whose PyTorch to take (default sid: PyTorch 2.14 in December 2026)
 #   --out         where the check's results go (default ./rehearsal-results)
-# Needs root and debootstrap (apt-get install debootstrap); the first run downloads about 1 GB of Debian packages.
+# Needs root and debootstrap (apt-get install debootstrap); the first run makes a Debian root of 2-3 GB.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bundle="" slice="" root=/var/tmp/s2d-rehearsal-root suite=sid out="$PWD/rehearsal-results"
@@ -34,7 +34,7 @@ tar -tJf "$bundle" s2d/torchsharp-src > /dev/null 2>&1 || die "--bundle $bundle:
 
 if ! [ -x "$root/usr/bin/python3" ] || ! chroot "$root" python3 -c 'import torch' > /dev/null 2>&1; then
   command -v debootstrap > /dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
-  echo "rehearse-host-libtorch: making a Debian $suite root with its PyTorch in $root (about 1 GB, minutes)"
+  echo "rehearse-host-libtorch: making a Debian $suite root with its PyTorch in $root (2-3 GB, a few minutes)"
   debootstrap --variant=minbase --include=python3-torch,libtorch-dev,g++,cmake,make,xz-utils,procps "$suite" "$root" > "$root.debootstrap.log" 2>&1 \
     || die "debootstrap failed; see $root.debootstrap.log"
 fi
