@@ -10,6 +10,20 @@ Task("Bundle")
 {
     var bundle = MakeAbsolute(Directory($"{Parameters.Artifacts}/bundle"));
     var stage = bundle.Combine("s2d");
+    DirectoryPath src = null;
+    if (HasArgument("torchsharp-src"))
+    {
+        // Checked before anything is built: sources of another TorchSharp version would only fail on the GPU host.
+        src = MakeAbsolute(Directory(Argument<string>("torchsharp-src")));
+        if (!DirectoryExists(src.Combine("src/Native/LibTorchSharp")) || !FileExists(src.CombineWithFilePath("build/BranchInfo.props")))
+            throw new Exception($"--torchsharp-src={src}: expected a TorchSharp checkout (src/Native/LibTorchSharp, build/BranchInfo.props)");
+        var props = System.IO.File.ReadAllText(src.CombineWithFilePath("build/BranchInfo.props").FullPath);
+        string Part(string name) => System.Text.RegularExpressions.Regex.Match(props, $"<{name}Version>([^<]*)<").Groups[1].Value;
+        string have = $"{Part("Major")}.{Part("Minor")}.{Part("Patch")}";
+        string want = System.Text.RegularExpressions.Regex.Match(System.IO.File.ReadAllText("Directory.Packages.props"), "<S2DTorchSharpVersion>([^<]*)<").Groups[1].Value;
+        if (have != want)
+            throw new Exception($"--torchsharp-src={src} holds TorchSharp {have}; s2d uses {want}: check out TorchSharp {want}'s sources");
+    }
     CleanDirectory(bundle);
     // A separate artifacts path keeps the host build's restore out of the solution's obj/ folders.
     DotNetPublish("src/SearchToDeploy.Cli/SearchToDeploy.Cli.csproj", new DotNetPublishSettings
@@ -31,11 +45,8 @@ Task("Bundle")
     // The debugger's and crash dumper's libraries: not needed to run.
     DeleteFiles(GetFiles($"{stage}/libmscordaccore.so").Concat(GetFiles($"{stage}/libmscordbi.so")).Concat(GetFiles($"{stage}/createdump")));
     foreach (var dir in new[] { "scripts", "bench" }) CopyDirectory(dir, stage.Combine(dir));
-    if (HasArgument("torchsharp-src"))
+    if (src != null)
     {
-        var src = MakeAbsolute(Directory(Argument<string>("torchsharp-src")));
-        if (!DirectoryExists(src.Combine("src/Native/LibTorchSharp")))
-            throw new Exception($"--torchsharp-src={src}: expected a TorchSharp checkout (src/Native/LibTorchSharp)");
         CopyDirectory(src.Combine("src/Native"), stage.Combine("torchsharp-src/src/Native"));
         CopyFile(src.CombineWithFilePath("build/BranchInfo.props"), stage.Combine("torchsharp-src").CombineWithFilePath("BranchInfo.props"));
     }

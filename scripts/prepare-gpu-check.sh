@@ -30,15 +30,12 @@ elif git --git-dir="$ts" rev-parse --verify -q HEAD > /dev/null; then
 else
   die "--torchsharp $ts: neither a checkout (src/Native/LibTorchSharp) nor a git repository"
 fi
-v() { sed -n "s/.*<$1Version>\([^<]*\)<\/$1Version>.*/\1/p" "$src/build/BranchInfo.props" | head -1; }
-have="$(v Major).$(v Minor).$(v Patch)"
-want=$(sed -n 's/.*<S2DTorchSharpVersion>\([^<]*\)<.*/\1/p' Directory.Packages.props | head -1)
-[ "$have" = "$want" ] || die "--torchsharp $ts holds TorchSharp $have; s2d uses $want: check out TorchSharp $want's sources"
 dotnet tool restore > /dev/null
-dotnet cake --target=Bundle --torchsharp-src="$src"
+# The Bundle target checks the sources' TorchSharp version before it builds anything.
+dotnet cake --target=Bundle --torchsharp-src="$src" || die "no bundle built from --torchsharp $ts (see above)"
 rm -rf artifacts/data-slice
 scripts/data-slice.sh "$data" artifacts/data-slice
 total=$(du -cb artifacts/bundle/s2d-linux-x64.tar.xz artifacts/data-slice | tail -1 | cut -f1)
-echo "prepare-gpu-check: TorchSharp $have sources bundled; bundle and slice $((total / 1048576)) MiB (a device call carries 64 MiB)"
+echo "prepare-gpu-check: TorchSharp sources bundled; bundle and slice $((total / 1048576)) MiB (a device call carries 64 MiB)"
 echo "On the GPU host (carry artifacts/bundle and artifacts/data-slice):"
 echo "  timeout 540 scripts/gpu-check.sh --s2d artifacts/bundle/s2d-linux-x64.tar.xz --data-root artifacts/data-slice --out \$OUT"
