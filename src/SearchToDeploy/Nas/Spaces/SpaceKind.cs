@@ -10,6 +10,7 @@ namespace SearchToDeploy.Nas.Spaces;
 /// benchmarks and the pipeline read these traits instead of testing which kind they hold, so a new kind of space
 /// is a new subclass plus its architecture, derivation, supernet and network (docs/architecture.md).
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(SpaceKindJsonConverter))]
 public abstract class SpaceKind
 {
     /// <summary>DARTS-style cells: two inputs, intermediate nodes, normal and reduction cells.</summary>
