@@ -56,4 +56,22 @@ public sealed class SpaceKindTests
         using var nbPool = SpaceKind.Nb201.CreateCandidate("avg_pool_3x3", 8, 1, cfg);
         Assert.IsNotType<WithBatchNorm>(nbPool);
     }
+
+    [Fact]
+    public void Run_files_name_the_kind_as_before_and_every_written_form_compares_equal()
+    {
+        Assert.Equal("\"darts-cell\"", System.Text.Json.JsonSerializer.Serialize(SpaceKind.DartsCell));
+        Assert.Equal("\"nb201\"", System.Text.Json.JsonSerializer.Serialize(SpaceKind.Nb201));
+        foreach (var form in new[] { "\"nb201\"", "\"nas-bench-201\"", "{\"Name\": \"nas-bench-201\", \"Transfers\": false}" })
+            Assert.Same(SpaceKind.Nb201, System.Text.Json.JsonSerializer.Deserialize<SpaceKind>(form));
+
+        // A checkpoint from a build that wrote the kind as an object of traits resumes under today's options.
+        var o = SearchRunTests.Tiny();
+        string now = SearchToDeploy.Runs.Search.SearchRunner.OptionsJson(o);
+        Assert.Contains("\"Kind\": \"nb201\"", now);
+        string described = now.Replace("\"Kind\": \"nb201\"", "\"Kind\": {\"Name\": \"nas-bench-201\", \"HasBenchmarkTable\": true}");
+        Assert.NotEmpty(SearchToDeploy.Core.Checkpoints.CheckpointFile.OptionDifferences(typeof(SearchToDeploy.Runs.Search.SearchOptions), described, now));
+        Assert.Empty(SearchToDeploy.Core.Checkpoints.CheckpointFile.OptionDifferences(typeof(SearchToDeploy.Runs.Search.SearchOptions), SpaceKindJsonConverter.Normalise(described), now));
+        Assert.Throws<System.Text.Json.JsonException>(() => System.Text.Json.JsonSerializer.Deserialize<SpaceKind>("\"hexagonal\""));
+    }
 }

@@ -45,17 +45,4 @@ public class OptionDifferencesTests
         Assert.Contains("...", d);
         Assert.True(d.Length < 160, d);
     }
-
-    [Fact]
-    public void A_descriptor_written_with_its_traits_equals_the_same_written_by_name()
-    {
-        // Builds of 2026-12-05 wrote the space kind as an object of traits; before and since, by its name.
-        string byName = Saved.Replace("\"Edges\": 14", "\"Kind\": \"darts-cell\", \"Edges\": 14");
-        string described = Saved.Replace("\"Edges\": 14", "\"Kind\": {\"Name\": \"darts-cell\", \"Transfers\": true}, \"Edges\": 14");
-        Assert.Empty(CheckpointFile.OptionDifferences(typeof(SearchToDeploy.Runs.Search.SearchOptions), described, byName));
-        Assert.Equal(["SearchSpace.Kind: \"darts-cell\" -> \"nas-bench-201\""],
-            CheckpointFile.OptionDifferences(typeof(SearchToDeploy.Runs.Search.SearchOptions), described, byName.Replace("darts-cell", "nas-bench-201")));
-        Assert.Equal("\"darts-cell\"", System.Text.Json.JsonSerializer.Serialize(SearchToDeploy.Nas.Spaces.SpaceKind.DartsCell));
-        Assert.Same(SearchToDeploy.Nas.Spaces.SpaceKind.Nb201, System.Text.Json.JsonSerializer.Deserialize<SearchToDeploy.Nas.Spaces.SpaceKind>("{\"Name\": \"nas-bench-201\"}"));
-    }
 }

@@ -196,7 +196,7 @@ public static class CheckpointFile
 
     private static void Differences(string path, JsonNode? saved, JsonNode? now, List<string> found)
     {
-        if (Json(saved) == Json(now) || NamedAs(saved, now) || NamedAs(now, saved)) return;
+        if (Json(saved) == Json(now)) return;
         switch (saved, now)
         {
             case (JsonObject a, JsonObject b) when Json(a["Name"]) == Json(b["Name"]):
@@ -213,10 +213,6 @@ public static class CheckpointFile
     }
 
     private static string Json(JsonNode? v) => v is null ? "null" : v.ToJsonString();
-
-    /// <summary>A descriptor written as an object with its traits (builds of one day) and the same one written by its name.</summary>
-    private static bool NamedAs(JsonNode? described, JsonNode? name) =>
-        described is JsonObject o && o["Name"] is JsonValue n && name is JsonValue v && Json(n) == Json(v);
 
     /// <summary>A value for a message: an object by its "Name" where it has one, anything longer than 60 characters cut.</summary>
     private static string Short(JsonNode? v)

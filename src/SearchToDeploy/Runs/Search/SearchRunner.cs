@@ -336,7 +336,7 @@ public sealed class SearchRunner
         try
         {
             var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
-            var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), header.Options, OptionsJson(_o));
+            var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), SpaceKindJsonConverter.Normalise(header.Options), OptionsJson(_o));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             Sync.CheckResumeRanks(header.Ranks, path);
             var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
