@@ -15,6 +15,12 @@ public abstract class ArchMixing
     /// <summary>The mixing weights [edges, ops] from α [edges, ops]; <paramref name="training"/>: the supernet is in training mode.</summary>
     public abstract Tensor Weights(Tensor alpha, bool training);
 
+    /// <summary>
+    /// The edge weights of edge normalisation (PC methods) from β and its node-wise softmax, which the result may be
+    /// (the default) or replace; the caller disposes the result, this method disposes nothing.
+    /// </summary>
+    public virtual Tensor EdgeWeights(Tensor beta, Tensor nodeNormalised) => nodeNormalised.alias();
+
     private sealed class SoftmaxMixing : ArchMixing
     {
         public override Tensor Weights(Tensor alpha, bool training) => alpha.softmax(-1);

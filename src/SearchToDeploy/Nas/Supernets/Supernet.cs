@@ -65,6 +65,19 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
     /// <summary>Pooled features in the classifier's type (back to float32 from bfloat16), so logits and loss are in it.</summary>
     protected static Tensor ToClassifier(Tensor features, Linear classifier) => features.As(classifier.weight!.dtype);
 
+    /// <summary>The edge weights a forward pass uses: the node-wise softmax of β, as <see cref="ArchMixing"/> passes it on.</summary>
+    protected Tensor EdgeWeights(Tensor betas, IReadOnlyList<(int Start, int Count)> nodes)
+    {
+        using var normalised = NodeSoftmax(betas, nodes);
+        return ArchMixing.EdgeWeights(betas, normalised);
+    }
+
+    /// <summary>
+    /// Per cell type ("normal", "reduce"), its architecture parameters: α [edges, ops] and β [edges] where edge
+    /// normalisation is on.
+    /// </summary>
+    public abstract IReadOnlyDictionary<string, (Parameter Alpha, Parameter? Beta)> CellParameters { get; }
+
     /// <summary>Node-wise softmax of β: each intermediate node's incoming edges sum to 1.</summary>
     protected static Tensor NodeSoftmax(Tensor betas, IReadOnlyList<(int Start, int Count)> nodes)
     {

@@ -114,6 +114,14 @@ public sealed record SearchOptions
     [Option("--derive-without-none", "NAS-Bench-201: derive each edge's op from the ops other than none (default: the benchmark's argmax over all five)")]
     public bool DeriveWithoutNone { get; init; }
 
+    /// <summary>How the final cell is chosen from the trained supernet: "alpha" (the space's rule on α) or "perturbation".</summary>
+    [Option("--selection", "How the final cell is chosen: alpha (the largest architecture weights, DARTS's rule) or perturbation (the ops and inputs whose removal costs the trained supernet most on held-out images, DARTS-PT without fine-tuning); a finished run resumed with another --selection chooses again")]
+    [RuntimeSetting]
+    public string Selection { get; init; } = "alpha";
+    [Option("--selection-images", "Held-out images (of the architecture half) each perturbation measurement runs on", Min = 1)]
+    [RuntimeSetting]
+    public int SelectionImages { get; init; } = 1024;
+
     // Runtime.
     [Option("--threads", "Torch threads (default: all cores)", Min = 0, Max = 1024)]
     [RuntimeSetting]
@@ -151,6 +159,8 @@ public sealed record SearchOptions
         if (Momentum is < 0 or >= 1) throw new InputException($"--momentum {Momentum}: expected 0 <= m < 1");
         if (PartialK < 1) throw new InputException($"--partial-k {PartialK}: expected 1 or more");
         _ = SearchSpace;
+        if (Selection is not ("alpha" or "perturbation")) throw new InputException($"--selection '{Selection}': expected alpha or perturbation");
+        if (SelectionImages < 1) throw new InputException($"--selection-images {SelectionImages}: expected 1 or more");
         if (DeriveWithoutNone && !SearchSpace.Kind.DerivationMayKeepNone)
             throw new InputException($"--derive-without-none applies to NAS-Bench-201 only; the DARTS rule of space {Space} always leaves 'none' out");
     }

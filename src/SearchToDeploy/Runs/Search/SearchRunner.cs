@@ -152,10 +152,16 @@ public sealed class SearchRunner
             _log.WriteLine($"epoch {epoch}: done; {ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
         }
 
-        var final = net.Derive();
+        var final = _o.Selection == "perturbation" ? SelectByPerturbation(net, train, archIdx, evalTf) : net.Derive();
         var last = history[^1];
         if (!Sync.IsMain) return final;
-        GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(final).With("search", Provenance(_o.Epochs, last)));
+        var provenance = Provenance(_o.Epochs, last);
+        if (_o.Selection != "alpha")
+        {
+            provenance["selection"] = _o.Selection;
+            provenance["nb201"] = table is not null && final.Nb201 is { } selected ? table.Lookup(selected).Accuracies : null;
+        }
+        GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(final).With("search", provenance));
         // A finished run resumed: nothing ran, so this build's logs, plots and CSVs are written from the history here.
         if (start >= _o.Epochs) SearchArtifacts.Write(_dir, _o, history, final);
         var firm = Firmness.Of(_o, history, history.Count - 1);
@@ -163,6 +169,29 @@ public sealed class SearchRunner
         if (firm is { Narrow: > 0 }) _log.WriteLine(firm.Note());
         _log.WriteLine($"search finished: {final}");
         return final;
+    }
+
+    /// <summary>
+    /// The final cell by perturbation (<see cref="PerturbationSelection"/>) on the first <see cref="SearchOptions.SelectionImages"/>
+    /// images of the architecture half, unaugmented, the same on every rank of a data-parallel run.
+    /// </summary>
+    private Architecture SelectByPerturbation(Supernet net, IImageDataset train, IReadOnlyList<int> archIdx, IImageTransform evalTf)
+    {
+        var loader = new DataLoader(train, [.. archIdx.Take(_o.SelectionImages)], evalTf, new LoaderOptions(256, false, _o.Seed, Workers: _o.Workers));
+        var batches = new List<(Tensor X, Tensor Y)>();
+        try
+        {
+            foreach (var b in loader.Epoch(0))
+                using (b)
+                    if (b.Count > 0) batches.Add(b.ToTensors(_compute.Device));
+            var arch = PerturbationSelection.Select(net, batches, _o.Seed, _log);
+            _log.WriteLine($"selected by perturbation: {arch} (by alpha: {net.Derive()})");
+            return arch;
+        }
+        finally
+        {
+            foreach (var (x, y) in batches) { x.Dispose(); y.Dispose(); }
+        }
     }
 
     private double LearningRate(int epoch) => new LrSchedule(ScheduleKind.Cosine, _o.LearningRate, _o.Epochs, _o.LearningRateMin).At(epoch);
@@ -281,6 +310,7 @@ public sealed class SearchRunner
             ["dataset"] = _dataset.Name,
             ["seed"] = _o.Seed,
             ["preset"] = _o.Preset,
+            ["selection"] = _o.Selection,
             ["ranks"] = Sync.Size,
             ["epochs"] = history.Count,
             ["search_seconds"] = Math.Round(history.Sum(h => h.Seconds), 1),

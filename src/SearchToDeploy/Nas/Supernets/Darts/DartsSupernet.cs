@@ -62,12 +62,15 @@ public sealed class DartsSupernet : Supernet
     public override IReadOnlyList<Parameter> ArchParameters =>
         betas_normal is null ? [alphas_normal, alphas_reduce] : [alphas_normal, alphas_reduce, betas_normal, betas_reduce!];
 
+    public override IReadOnlyDictionary<string, (Parameter Alpha, Parameter? Beta)> CellParameters =>
+        new Dictionary<string, (Parameter, Parameter?)> { ["normal"] = (alphas_normal, betas_normal), ["reduce"] = (alphas_reduce, betas_reduce) };
+
     public override Tensor forward(Tensor x)
     {
         using var wn = ArchMixing.Weights(alphas_normal, training);
         using var wr = ArchMixing.Weights(alphas_reduce, training);
-        using var bn = betas_normal is null ? null : NodeSoftmax(betas_normal, _nodes);
-        using var br = betas_reduce is null ? null : NodeSoftmax(betas_reduce, _nodes);
+        using var bn = betas_normal is null ? null : EdgeWeights(betas_normal, _nodes);
+        using var br = betas_reduce is null ? null : EdgeWeights(betas_reduce, _nodes);
         Tensor s0;
         using (var input = ToActivations(x)) s0 = stem.call(input);
         Tensor s1 = s0.alias();

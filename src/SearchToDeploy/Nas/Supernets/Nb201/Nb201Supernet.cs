@@ -50,10 +50,13 @@ public sealed class Nb201Supernet : Supernet
 
     public override IReadOnlyList<Parameter> ArchParameters => arch_betas is null ? [arch_parameters] : [arch_parameters, arch_betas];
 
+    public override IReadOnlyDictionary<string, (Parameter Alpha, Parameter? Beta)> CellParameters =>
+        new Dictionary<string, (Parameter, Parameter?)> { ["normal"] = (arch_parameters, arch_betas) };
+
     public override Tensor forward(Tensor x)
     {
         using var w = ArchMixing.Weights(arch_parameters, training);
-        using var b = arch_betas is null ? null : NodeSoftmax(arch_betas, NodeEdges);
+        using var b = arch_betas is null ? null : EdgeWeights(arch_betas, NodeEdges);
         var mixing = new Dictionary<long, Nb201Mixing>();
         Tensor feature;
         using (var input = ToActivations(x)) feature = stem.call(input);

@@ -1,0 +1,133 @@
+using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Data;
+using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Ops;
+using SearchToDeploy.Nas.Strategies;
+using SearchToDeploy.Nas.Supernets;
+using SearchToDeploy.Runs.Search;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SearchToDeploy.Tests.Nas;
+
+/// <summary>Perturbation-based selection: the mixing it sets, the op it keeps, the cell it returns, the run's file.</summary>
+public sealed class PerturbationSelectionTests
+{
+    private static DatasetRef Cifar => DatasetRef.Resolve("cifar10", TestPaths.DataRoot);
+
+    [Theory]
+    [InlineData("darts")]
+    [InlineData("nas-bench-201")]
+    public void Softmax_weights_and_unit_masks_mix_as_softmax_and_a_masked_edge_is_gone(string space)
+    {
+        var o = SearchRunTests.Tiny(space, SearchMethod.RfPcDarts);
+        torch.manual_seed(1);
+        using var session = SearchSession.Create(o, o.SupernetConfig(10), new Compute(torch.CPU, 1));
+        var net = session.Net;
+        net.eval();
+        using var x = torch.randn(4, 3, 32, 32);
+        using var _ = torch.no_grad();
+        using var expected = net.call(x);
+        using var mixing = new PerturbedMixing();
+        var weights = net.ArchWeights();
+        foreach (var (cell, (alpha, beta)) in net.CellParameters)
+            mixing.Set(alpha, beta, [.. weights[cell].Ops], [.. Enumerable.Repeat(1.0, weights[cell].Ops.Length)]);
+        net.ArchMixing = mixing;
+        using (var same = net.call(x)) Assert.True(same.allclose(expected, rtol: 1e-5, atol: 1e-6), "unit masks changed the logits");
+
+        // Without edge 0 (its ops and, with partial channels, its bypass), the logits change. (The tiny DARTS supernet's
+        // one cell is a reduction cell.)
+        string used = net.CellParameters.Keys.Last();
+        var (a0, b0) = net.CellParameters[used];
+        var mask = Enumerable.Repeat(1.0, weights[used].Ops.Length).ToArray();
+        mask[0] = 0;
+        mixing.Set(a0, b0, [.. weights[used].Ops], mask);
+        using (var without = net.call(x)) Assert.False(without.allclose(expected, rtol: 1e-4, atol: 1e-5), "a masked edge left the logits as they were");
+        net.ArchMixing = ArchMixing.Softmax;
+    }
+
+    [Fact]
+    public void The_op_a_trained_supernet_relies_on_is_kept_and_the_supernet_is_left_as_it_was()
+    {
+        // A NAS-Bench-201 supernet whose α gives nor_conv_3x3 almost all the weight on every edge, its weights trained
+        // on stripes vs checkerboards: removing that op costs the loss; removing any other changes nearly nothing.
+        var o = SearchRunTests.Tiny("nas-bench-201", SearchMethod.Darts);
+        torch.manual_seed(3);
+        using var session = SearchSession.Create(o, o.SupernetConfig(4), new Compute(torch.CPU, 1));
+        var net = session.Net;
+        var space = net.Config.Space;
+        int conv = space.Normal[0].ToList().IndexOf("nor_conv_3x3");
+        using (torch.no_grad())
+        {
+            var alpha = net.CellParameters["normal"].Alpha;
+            alpha.zero_();
+            alpha.select(1, conv).fill_(8);
+        }
+        var batches = Enumerable.Range(0, 3).Select(i => Patterns(32, 100 + i)).ToList();
+        var sgd = torch.optim.SGD(net.WeightParameters, 0.05, momentum: 0.9);
+        net.train();
+        for (int step = 0; step < 20; step++)
+        {
+            var (xb, yb) = batches[step % batches.Count];
+            sgd.zero_grad();
+            using var loss = torch.nn.functional.cross_entropy(net.call(xb), yb);
+            loss.backward();
+            sgd.step();
+        }
+        var buffers = net.named_buffers().Select(b => (b.name, b.buffer.clone())).ToList();
+        var log = new StringWriter();
+        var arch = PerturbationSelection.Select(net, batches, seed: 0, log);
+        Assert.Equal(Enumerable.Repeat("nor_conv_3x3", 6), arch.Nb201!.EdgeOps);
+        Assert.Same(ArchMixing.Softmax, net.ArchMixing);
+        Assert.True(net.training);
+        foreach (var (name, before) in buffers)
+            Assert.True(before.allclose(net.named_buffers().Single(b => b.name == name).buffer, 0, 0), $"{name} was not restored");
+        Assert.Contains("edge 1<-0: nor_conv_3x3; loss without each op: nor_conv_3x3", log.ToString());
+        Assert.Equal(arch, PerturbationSelection.Select(net, batches, seed: 0, TextWriter.Null));
+    }
+
+    [Fact]
+    public void A_search_selects_by_perturbation_and_a_finished_run_selects_again_by_alpha()
+    {
+        using var dir = new TempDir();
+        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = "perturbation", SelectionImages = 32 };
+        var log = new StringWriter();
+        var arch = new SearchRunner(o, Cifar, dir.Path, log, TestCompute.Cpu).Run(resume: false);
+        var g = arch.Cell!;
+        foreach (var cell in new[] { g.Normal, g.Reduce })
+        {
+            Assert.Equal(8, cell.Count);
+            Assert.DoesNotContain(cell, e => e.Op == OpRegistry.None);
+            for (int node = 0; node < 4; node++) Assert.NotEqual(cell[2 * node].Input, cell[2 * node + 1].Input);
+        }
+        Assert.Contains("perturbation selection: 32 held-out images", log.ToString());
+        Assert.Contains("\"selection\": \"perturbation\"", File.ReadAllText(dir["genotype.json"]));
+        Assert.Equal(arch.Text, GenotypeFile.Load(dir["genotype.json"]).Text);
+
+        var byAlpha = new SearchRunner(o with { Selection = "alpha" }, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
+        Assert.Contains($"(by alpha: {byAlpha.Text})", log.ToString());
+        Assert.DoesNotContain("\"selection\"", File.ReadAllText(dir["genotype.json"]));
+        Assert.Throws<InputException>(() => (o with { Selection = "largest" }).Validate());
+    }
+
+    /// <summary>Four classes of 16x16 textures with noise: horizontal stripes, vertical stripes, checkerboard, flat.</summary>
+    private static (Tensor X, Tensor Y) Patterns(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[n * 3 * 16 * 16];
+        var y = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            int c = i % 4;
+            y[i] = c;
+            for (int ch = 0; ch < 3; ch++)
+                for (int r = 0; r < 16; r++)
+                    for (int q = 0; q < 16; q++)
+                    {
+                        float v = c switch { 0 => r % 2, 1 => q % 2, 2 => (r + q) % 2, _ => 0.5f };
+                        x[((i * 3 + ch) * 16 + r) * 16 + q] = v - 0.5f + 0.3f * (float)(rng.NextDouble() - 0.5);
+                    }
+        }
+        return (torch.tensor(x, [n, 3, 16, 16]), torch.tensor(y, [n]));
+    }
+}
