@@ -36,6 +36,7 @@ public static class S2dApp
         root.Subcommands.Add(ModelCommand.Create(io));
         root.Subcommands.Add(DeployCommands.Export(io));
         root.Subcommands.Add(DeployCommands.Validate(io));
+        root.Subcommands.Add(PredictCommand.Create(io));
         root.Subcommands.Add(DeployCommands.Serve(io));
         root.Subcommands.Add(PipelineCommand.Create(io));
         root.Subcommands.Add(MpiCommand.Create(io));

@@ -10,7 +10,6 @@ namespace SearchToDeploy.Cli.Serving;
 public sealed class ServingContext(ServerOptions options, DeployedModel model, InferenceBatcher? batcher)
 {
     private readonly SemaphoreSlim _largeDecodes = new(options.LargeDecodes);
-    private readonly int _fitSide = model.ResizeShorter > 0 ? model.ResizeShorter : model.InputSize;
 
     public ServerOptions Options { get; } = options;
     public DeployedModel Model { get; } = model;
@@ -30,7 +29,7 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
             bool large = (long)w * h > ServerOptions.LargePixels;
             if (large && !await _largeDecodes.WaitAsync(Options.DecodeWait))
                 throw new ServingException(503, $"busy decoding other large images ({Options.LargeDecodes} at a time); retry shortly");
-            try { return ImageDecoder.Decode(bytes, name, Options.MaxPixels, _fitSide, orient: true); }
+            try { return ImageDecoder.Decode(bytes, name, Options.MaxPixels, Model.DecodeSide, orient: true); }
             finally
             {
                 if (large)

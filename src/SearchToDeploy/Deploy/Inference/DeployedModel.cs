@@ -46,6 +46,8 @@ public sealed class DeployedModel : IDisposable
     public OnnxExecutionProvider Provider => _session.Provider;
     public string? FallbackReason => _session.FallbackReason;
     public int ImageFloats => 3 * InputSize * InputSize;
+    /// <summary>The shorter side an image needs before preprocessing (what a decoder may shrink a large image to).</summary>
+    public int DecodeSide => ResizeShorter > 0 ? ResizeShorter : InputSize;
 
     /// <summary>
     /// Runs one blank image through the model and checks the output (done when the model is loaded): a model that

@@ -1,0 +1,76 @@
+using SearchToDeploy.Core.Io;
+using SearchToDeploy.Data;
+
+namespace SearchToDeploy.Deploy.Inference;
+
+/// <summary>
+/// Classifies image files in batches (<c>s2d predict</c>): each file decoded upright by its EXIF orientation at the size
+/// the model needs (as the server does), preprocessed by the model's metadata, then run through ONNX Runtime a batch at
+/// a time. A file that is not an image, or is larger than <see cref="MaxPixels"/>, gets its error instead of classes.
+/// </summary>
+public static class BatchPredictor
+{
+    /// <summary>Images over this many pixels (by their header) are refused undecoded, as the server refuses them.</summary>
+    public const long MaxPixels = 40_000_000;
+
+    /// <summary>
+    /// The image files among <paramref name="inputs"/>: files as given, folders searched recursively for the image
+    /// extensions datasets use; folders' images in ordinal path order. Bad input: a path that does not exist, or no image at all.
+    /// </summary>
+    public static IReadOnlyList<string> FindImages(IEnumerable<string> inputs)
+    {
+        var found = new List<string>();
+        foreach (var input in inputs)
+        {
+            if (File.Exists(input)) found.Add(input);
+            else if (Directory.Exists(input))
+                found.AddRange(Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+                    .Where(f => ImageFolderDataset.Extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal));
+            else throw new InputException($"--input {input}: no such file or folder");
+        }
+        if (found.Count == 0)
+            throw new InputException($"--input {string.Join(", ", inputs)}: no images found (expected files or folders of {string.Join(", ", ImageFolderDataset.Extensions.Order())})");
+        return found;
+    }
+
+    /// <summary>Predictions for <paramref name="files"/> in their order, a batch at a time, with progress lines on <paramref name="progress"/>.</summary>
+    public static IEnumerable<Prediction> Run(DeployedModel model, IReadOnlyList<string> files, int top, int batch, int workers, TextWriter progress)
+    {
+        if (top < 1) throw new InputException($"--top {top}: expected 1 or more");
+        if (batch < 1) throw new InputException($"--batch {batch}: expected 1 or more");
+        return Batches(model, files, top, batch, workers, progress);
+    }
+
+    private static IEnumerable<Prediction> Batches(DeployedModel model, IReadOnlyList<string> files, int top, int batch, int workers, TextWriter progress)
+    {
+        var meter = new ProgressMeter("predict", files.Count, "images", progress, TimeSpan.FromSeconds(10));
+        int floats = model.ImageFloats;
+        var input = new float[batch * floats];
+        for (int start = 0; start < files.Count; start += batch)
+        {
+            int n = Math.Min(batch, files.Count - start);
+            var errors = new string?[n];
+            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, workers) }, i =>
+            {
+                var chw = input.AsSpan(i * floats, floats);
+                try { model.Preprocess(Decode(files[start + i], model.DecodeSide), chw); }
+                catch (Exception e) when (e is InputException or IOException or UnauthorizedAccessException)
+                {
+                    errors[i] = e.Message;
+                    chw.Clear();
+                }
+            });
+            var logits = model.Logits(input.AsSpan(0, n * floats).ToArray(), n);
+            int classes = model.Classes.Count;
+            for (int i = 0; i < n; i++)
+                yield return errors[i] is { } error
+                    ? new Prediction(files[start + i], [], error)
+                    : new Prediction(files[start + i], [.. DeployedModel.TopK(logits.AsSpan(i * classes, classes), top).Select(p => (p.Index, model.Classes[p.Index], p.Probability))]);
+            meter.Report(start + n);
+        }
+        meter.Finish();
+    }
+
+    private static RgbImage Decode(string path, int side) =>
+        ImageDecoder.Decode(File.ReadAllBytes(path), path, MaxPixels, side, orient: true);
+}
