@@ -97,7 +97,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
         return stage switch
         {
-            Stage.Search => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search)) }),
+            Stage.Search => (Ranked(Selected(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search)) })),
                 new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) }),
             Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) }),
                 new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
@@ -109,6 +109,14 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["report"] = HashOf(Stage.Validate, PackageFolder.Validation) }),
         };
     }
+
+    /// <summary>
+    /// The search stage's configuration with how its cell is selected: a runtime setting to the search itself (a finished
+    /// search may select again), but it decides the stage's genotype. Left out for the default, so manifests written
+    /// before the setting existed still match.
+    /// </summary>
+    private object Selected(object config) =>
+        profile.Search.Selection == "alpha" ? config : new { config, selection = profile.Search.Selection, selection_images = profile.Search.SelectionImages };
 
     /// <summary>A search or training stage's configuration; with MPI ranks, their number too (each rank's share of a batch changes the result).</summary>
     private object Ranked(object config) => inputs.Ranks > 1 ? new { config, ranks = inputs.Ranks } : config;

@@ -74,6 +74,21 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     }
 
     [Fact]
+    public void Another_cell_selection_redoes_the_search_stage()
+    {
+        // --selection is a runtime setting of the search, but it decides the stage's genotype.
+        var dir = chain.Dir;
+        CopyFolder(dir["runs/whole"], dir["runs/selected"]);
+        var inputs = Inputs();
+        var profile = PipelineProfile.Create("smoke", inputs);
+        profile = profile with { Search = profile.Search with { Selection = "perturbation", SelectionImages = 32 } };
+        var log = new StringWriter();
+        new PipelineRunner(profile, inputs, dir["runs/selected"], dir["models"], log).RunThrough(Stage.Search);
+        Assert.Equal(0, CountOf(log.ToString(), "skipped"));
+        Assert.Contains("\"selection\": \"perturbation\"", File.ReadAllText(dir["runs/selected/search/genotype.json"]));
+    }
+
+    [Fact]
     public void A_changed_gate_redoes_validation_and_a_failed_gate_writes_nothing_under_models()
     {
         var dir = chain.Dir;
