@@ -166,7 +166,7 @@ public sealed class SearchRunner
         if (start >= _o.Epochs) SearchArtifacts.Write(_dir, _o, history, final);
         var firm = Firmness.Of(_o, history, history.Count - 1);
         WriteSummary(final, history, table, firm);
-        if (firm is { Narrow: > 0 }) _log.WriteLine(firm.Note());
+        if (firm is { Narrow: > 0 } && _o.Selection == "alpha") _log.WriteLine(firm.Note()); // the note reads α's choices
         _log.WriteLine($"search finished: {final}");
         return final;
     }
