@@ -43,6 +43,11 @@ public sealed class PredictTests(TrainedModelFixture fixture) : IClassFixture<Tr
         Assert.Contains("cannot decode image", broken.Error);
         Assert.Empty(broken.Top);
 
+        // A file too big to be an image the model takes is refused unread (a sparse file: nothing is written to disk).
+        using (var big = File.Create(dir["big.jpg"])) big.SetLength(BatchPredictor.MaxFileBytes + 1);
+        var refused = Assert.Single(BatchPredictor.Run(model, [dir["big.jpg"]], top: 1, batch: 1, workers: 1, TextWriter.Null));
+        Assert.Contains("over the limit of 256 MB", refused.Error);
+
         Assert.Throws<InputException>(() => BatchPredictor.FindImages([dir["missing"]]));
         Directory.CreateDirectory(dir["empty"]);
         Assert.Contains("no images found", Assert.Throws<InputException>(() => BatchPredictor.FindImages([dir["empty"]])).Message);

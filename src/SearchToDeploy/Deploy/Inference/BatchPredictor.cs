@@ -6,12 +6,15 @@ namespace SearchToDeploy.Deploy.Inference;
 /// <summary>
 /// Classifies image files in batches (<c>s2d predict</c>): each file decoded upright by its EXIF orientation at the size
 /// the model needs (as the server does), preprocessed by the model's metadata, then run through ONNX Runtime a batch at
-/// a time. A file that is not an image, or is larger than <see cref="MaxPixels"/>, gets its error instead of classes.
+/// a time. A file that is not an image, or is larger than <see cref="MaxPixels"/> or <see cref="MaxFileBytes"/>, gets its error instead of classes.
 /// </summary>
 public static class BatchPredictor
 {
     /// <summary>Images over this many pixels (by their header) are refused undecoded, as the server refuses them.</summary>
     public const long MaxPixels = 40_000_000;
+
+    /// <summary>Files larger than this are refused unread: no image a classifier takes is this big.</summary>
+    public const long MaxFileBytes = 256L << 20;
 
     /// <summary>
     /// The image files among <paramref name="inputs"/>: files as given, folders searched recursively for the image
@@ -71,6 +74,10 @@ public static class BatchPredictor
         meter.Finish();
     }
 
-    private static RgbImage Decode(string path, int side) =>
-        ImageDecoder.Decode(File.ReadAllBytes(path), path, MaxPixels, side, orient: true);
+    private static RgbImage Decode(string path, int side)
+    {
+        long length = new FileInfo(path).Length;
+        if (length > MaxFileBytes) throw new ImageTooLargeException(path, $"a file of {length >> 20:N0} MB is over the limit of {MaxFileBytes >> 20} MB");
+        return ImageDecoder.Decode(File.ReadAllBytes(path), path, MaxPixels, side, orient: true);
+    }
 }
