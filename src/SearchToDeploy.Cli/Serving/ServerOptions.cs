@@ -1,3 +1,4 @@
+using SearchToDeploy.Data;
 using SearchToDeploy.Deploy.Inference;
 
 namespace SearchToDeploy.Cli.Serving;
@@ -7,7 +8,7 @@ namespace SearchToDeploy.Cli.Serving;
 /// hold (bytes, pixels, images), how many images of more than <see cref="LargePixels"/> are decoded at once and how long
 /// a request waits for that, and dynamic batching (<see cref="Batching"/>; a maximum batch of 1 turns it off).
 /// </summary>
-public sealed record ServerOptions(string ModelPath, string Urls, long MaxBodyBytes = 10 * 1024 * 1024, long MaxPixels = 40_000_000,
+public sealed record ServerOptions(string ModelPath, string Urls, long MaxBodyBytes = 10 * 1024 * 1024, long MaxPixels = ImageDecoder.DefaultMaxPixels,
     int DefaultTopK = 5, OnnxExecutionProvider Provider = OnnxExecutionProvider.Auto, int Threads = 0)
 {
     /// <summary>An image with more pixels than this takes one of <see cref="LargeDecodes"/> slots while it is decoded.</summary>

@@ -10,6 +10,8 @@ namespace SearchToDeploy.Data;
 /// </summary>
 public static class ImageDecoder
 {
+    /// <summary>The pixel limit (by the header, before decoding) that serving and <c>s2d predict</c> apply to images from outside.</summary>
+    public const long DefaultMaxPixels = 40_000_000;
 
     public static RgbImage DecodeFile(string path)
     {

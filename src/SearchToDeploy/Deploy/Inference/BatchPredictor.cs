@@ -6,13 +6,10 @@ namespace SearchToDeploy.Deploy.Inference;
 /// <summary>
 /// Classifies image files in batches (<c>s2d predict</c>): each file decoded upright by its EXIF orientation at the size
 /// the model needs (as the server does), preprocessed by the model's metadata, then run through ONNX Runtime a batch at
-/// a time. A file that is not an image, or is larger than <see cref="MaxPixels"/> or <see cref="MaxFileBytes"/>, gets its error instead of classes.
+/// a time. A file that is not an image, or is larger than <see cref="ImageDecoder.DefaultMaxPixels"/> (as the server refuses it) or <see cref="MaxFileBytes"/>, gets its error instead of classes.
 /// </summary>
 public static class BatchPredictor
 {
-    /// <summary>Images over this many pixels (by their header) are refused undecoded, as the server refuses them.</summary>
-    public const long MaxPixels = 40_000_000;
-
     /// <summary>Files larger than this are refused unread: no image a classifier takes is this big.</summary>
     public const long MaxFileBytes = 256L << 20;
 
@@ -63,7 +60,7 @@ public static class BatchPredictor
                     chw.Clear();
                 }
             });
-            var logits = model.Logits(input.AsSpan(0, n * floats).ToArray(), n);
+            var logits = model.Logits(n == batch ? input : input[..(n * floats)], n); // a copy for the last, shorter batch only
             int classes = model.Classes.Count;
             for (int i = 0; i < n; i++)
                 yield return errors[i] is { } error
@@ -78,6 +75,6 @@ public static class BatchPredictor
     {
         long length = new FileInfo(path).Length;
         if (length > MaxFileBytes) throw new ImageTooLargeException(path, $"a file of {length >> 20:N0} MB is over the limit of {MaxFileBytes >> 20} MB");
-        return ImageDecoder.Decode(File.ReadAllBytes(path), path, MaxPixels, side, orient: true);
+        return ImageDecoder.Decode(File.ReadAllBytes(path), path, ImageDecoder.DefaultMaxPixels, side, orient: true);
     }
 }
