@@ -59,20 +59,25 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             log.WriteLine($"[{name}] up to date ({dir}); skipped");
             return;
         }
-        // An interrupted stage with the same configuration and inputs resumes from its checkpoint; anything else starts over.
-        bool resume = !force && manifest is { Status: "running" or "failed" } && manifest.ConfigHash == hash &&
-                      manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
+        // An interrupted stage with the same configuration and inputs resumes from its checkpoint, and a search that
+        // differs only in how its cell is selected selects again from its supernet; anything else starts over.
+        string? supernet = stage == Stage.Search ? StageManifest.HashText(JsonSerializer.Serialize(SearchConfig(), StageManifest.Json)) : null;
+        bool sameInputs = manifest is not null && manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
+        bool reselect = !force && sameInputs && supernet is not null && manifest!.ConfigHash != hash && (manifest.SupernetHash ?? manifest.ConfigHash) == supernet;
+        bool resume = reselect || (!force && sameInputs && manifest is { Status: "running" or "failed" } && manifest.ConfigHash == hash);
         RunFolder.Prepare(dir, $"stage {name}", clear: !resume, option: "stage folder");
         var started = DateTime.UtcNow;
         var record = new StageManifest
         {
             Stage = name, Profile = profile.Name, Status = "running", ConfigHash = hash, Config = JsonDocument.Parse(configJson).RootElement.Clone(),
-            Inputs = new(inputsNow), Versions = Versions(),
+            SupernetHash = supernet, Inputs = new(inputsNow), Versions = Versions(),
             SourceCommit = StageManifest.SourceCommitOf(Environment.CurrentDirectory) ?? StageManifest.SourceCommitOf(AppContext.BaseDirectory),
             Started = started.ToString("o", CultureInfo.InvariantCulture),
         };
         if (!resume) record.Save(dir);
-        log.WriteLine($"[{name}] {(resume ? "resuming" : "running")} into {dir}");
+        log.WriteLine(reselect
+            ? $"[{name}] the same supernet, another cell selection ({profile.Search.Selection}): selecting again from its checkpoint in {dir}"
+            : $"[{name}] {(resume ? "resuming" : "running")} into {dir}");
         var watch = Stopwatch.StartNew();
         IReadOnlyList<string> outputs;
         try { outputs = Execute(stage, dir, resume, cancel); }
@@ -97,8 +102,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
         return stage switch
         {
-            Stage.Search => (Ranked(Selected(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search)) })),
-                new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) }),
+            Stage.Search => (Selected(SearchConfig()), new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) }),
             Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) }),
                 new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
             Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
@@ -110,10 +114,14 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         };
     }
 
+    /// <summary>What the search stage's supernet depends on: its options (runtime settings aside) and the number of MPI ranks.</summary>
+    private object SearchConfig() =>
+        Ranked(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search)) });
+
     /// <summary>
     /// The search stage's configuration with how its cell is selected: a runtime setting to the search itself (a finished
-    /// search may select again), but it decides the stage's genotype. Left out for the default, so manifests written
-    /// before the setting existed still match.
+    /// search may select again), but it decides the stage's genotype. Left out for alpha, so manifests written before the
+    /// setting existed still match.
     /// </summary>
     private object Selected(object config) =>
         profile.Search.Selection == "alpha" ? config : new { config, selection = profile.Search.Selection, selection_images = profile.Search.SelectionImages };

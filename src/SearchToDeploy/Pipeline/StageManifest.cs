@@ -19,6 +19,12 @@ public sealed record StageManifest
     public string Status { get; init; } = "complete";
     public string ConfigHash { get; init; } = "";
     public JsonElement Config { get; init; }
+    /// <summary>
+    /// The search stage's configuration hash without its cell selection: what its trained supernet depends on, so a stage
+    /// that differs only in the selection chooses again from its checkpoint. Absent for the other stages.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? SupernetHash { get; init; }
     public Dictionary<string, string> Inputs { get; init; } = [];
     public Dictionary<string, string> Outputs { get; init; } = [];
     public Dictionary<string, string> Versions { get; init; } = [];

@@ -74,18 +74,31 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     }
 
     [Fact]
-    public void Another_cell_selection_redoes_the_search_stage()
+    public void Another_cell_selection_selects_again_from_the_search_stages_supernet()
     {
-        // --selection is a runtime setting of the search, but it decides the stage's genotype.
+        // --selection is a runtime setting of the search, but it decides the stage's genotype: the stage is redone, from
+        // its trained supernet, without training it again; and back to alpha the same way.
         var dir = chain.Dir;
         CopyFolder(dir["runs/whole"], dir["runs/selected"]);
         var inputs = Inputs();
-        var profile = PipelineProfile.Create("smoke", inputs);
-        profile = profile with { Search = profile.Search with { Selection = "perturbation", SelectionImages = 32 } };
-        var log = new StringWriter();
-        new PipelineRunner(profile, inputs, dir["runs/selected"], dir["models"], log).RunThrough(Stage.Search);
-        Assert.Equal(0, CountOf(log.ToString(), "skipped"));
-        Assert.Contains("\"selection\": \"perturbation\"", File.ReadAllText(dir["runs/selected/search/genotype.json"]));
+        var alpha = PipelineProfile.Create("smoke", inputs);
+        var perturbation = alpha with { Search = alpha.Search with { Selection = "perturbation", SelectionImages = 32 } };
+        foreach (var (profile, selected) in new[] { (perturbation, true), (alpha, false) })
+        {
+            var log = new StringWriter();
+            new PipelineRunner(profile, inputs, dir["runs/selected"], dir["models"], log).RunThrough(Stage.Search);
+            Assert.Equal(0, CountOf(log.ToString(), "skipped"));
+            Assert.Contains($"another cell selection ({profile.Search.Selection}): selecting again from its checkpoint", log.ToString());
+            Assert.DoesNotContain("epoch 0:", log.ToString());
+            Assert.Equal(selected, File.ReadAllText(dir["runs/selected/search/genotype.json"]).Contains("\"selection\": \"perturbation\""));
+            Assert.Contains("\"status\": \"complete\"", File.ReadAllText(dir["runs/selected/search/manifest.json"]));
+        }
+        // Another supernet (here another seed) is searched from the start.
+        var reseeded = new StringWriter();
+        var seeded = alpha with { Search = alpha.Search with { Seed = alpha.Search.Seed + 1, Epochs = 1 } };
+        new PipelineRunner(seeded, inputs, dir["runs/selected"], dir["models"], reseeded).RunThrough(Stage.Search);
+        Assert.Contains("[search] running into", reseeded.ToString());
+        Assert.Contains("epoch 0:", reseeded.ToString());
     }
 
     [Fact]
