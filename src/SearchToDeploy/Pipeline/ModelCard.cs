@@ -79,7 +79,10 @@ public static class ModelCard
         sb.AppendLine($"- Search: `{s.Method.Name}`, space `{s.Space}`, {s.Dataset}, preset `{s.Preset}`, {s.Epochs} epochs, batch {s.BatchSize}, seed {s.Seed}; " +
                       (s.Method.RandomFeatures
                           ? $"random features: the supernet's convolutions frozen at their random initialisation, BN affine parameters trained{(s.TrainClassifier ? ", classifier trained" : "")}."
-                          : "all supernet weights trained (no random features)."));
+                          : "all supernet weights trained (no random features).") +
+                      (s.Selection == "perturbation"
+                          ? $" The cell was selected by perturbation (DARTS-PT's rule, without its fine-tuning): on each edge the op whose removal cost the trained supernet most on {s.SelectionImages:N0} held-out images, not the largest α."
+                          : " The cell keeps each edge's op of largest α."));
         sb.AppendLine($"- Retraining: preset `{t.Preset}`, C={t.Channels}, {t.Layers} cells{(s.Space == "nas-bench-201" ? " per stage" : "")}, {t.Epochs} epochs, batch {t.BatchSize}, " +
                       string.Format(inv, "{0} lr {1}, weight decay {2}, seed {3}; best top-1 during training {4}% (epoch {5}).", t.Schedule.ToString().ToLowerInvariant(), t.LearningRate, t.WeightDecay, t.Seed, M("best_top1"), M("best_epoch", "0")));
         sb.AppendLine($"- Export: ONNX opset {OnnxGraphBuilder.Opset}, batch norm {meta.GetValueOrDefault(ModelMetadata.Keys.BatchNorm)}, parity with TorchSharp checked to 1e-4; " +
@@ -109,8 +112,8 @@ public static class ModelCard
         sb.AppendLine("## Citation");
         sb.AppendLine();
         sb.AppendLine(profile.Search.Method.RandomFeatures
-            ? "The search method (random features: only BatchNorm affine parameters trained in the supernet):"
-            : $"The search ran {profile.Search.Method.Name} without random features; the random-feature method this tool is built around:");
+            ? "The search method (random features: only BatchNorm affine parameters trained in the supernet)" + (profile.Search.Selection == "perturbation" ? " and the cell selection:" : ":")
+            : $"The search ran {profile.Search.Method.Name} without random features; the random-feature method this tool is built around" + (profile.Search.Selection == "perturbation" ? ", and the cell selection:" : ":"));
         sb.AppendLine();
         sb.AppendLine("```bibtex");
         sb.AppendLine("@inproceedings{zhang2023rfdarts,");
@@ -119,6 +122,16 @@ public static class ModelCard
         sb.AppendLine("  booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},");
         sb.AppendLine("  year      = {2023}");
         sb.AppendLine("}");
+        if (profile.Search.Selection == "perturbation")
+        {
+            sb.AppendLine();
+            sb.AppendLine("@inproceedings{wang2021rethinking,");
+            sb.AppendLine("  title     = {Rethinking Architecture Selection in Differentiable NAS},");
+            sb.AppendLine("  author    = {Wang, Ruochen and Cheng, Minhao and Chen, Xiangning and Tang, Xiaocheng and Hsieh, Cho-Jui},");
+            sb.AppendLine("  booktitle = {International Conference on Learning Representations (ICLR)},");
+            sb.AppendLine("  year      = {2021}");
+            sb.AppendLine("}");
+        }
         sb.AppendLine("```");
         return sb.ToString();
     }

@@ -177,6 +177,10 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         Assert.Equal(Path.Combine(TestPaths.DataRoot, "imagenette-64"), p.TrainData.Location);
         Assert.Equal((NetworkKind.ImageNet64, 64, 10), (p.Train.Network, p.Train.ImageSize, p.TrainData.Open(SearchToDeploy.Data.Split.Train).Classes.Count));
         Assert.Equal(0, p.ValidateMaxImages);
+        // Its cell is selected by perturbation (--set reverts to alpha); the other chains select by alpha, the paper's as published.
+        Assert.Equal("perturbation", p.Search.Selection);
+        Assert.Equal("alpha", PipelineProfile.Create(PipelineProfile.Default, Inputs() with { Settings = ["search.selection=alpha"] }).Search.Selection);
+        Assert.Equal("alpha", PipelineProfile.Create("nb201", Inputs()).Search.Selection);
         // The full ImageNet is checked before anything runs: the 1,000-image sample has no train/ split.
         var e = Assert.Throws<SearchToDeploy.Data.DatasetNotFoundException>(() => PipelineProfile.Create("imagenet", Inputs() with { ImageNet = TestPaths.ImageNetSample }));
         Assert.Contains("imagenet-sample/train: ImageNet train folder not found", e.Message);
