@@ -81,7 +81,7 @@ public static class ModelCard
                           ? $"random features: the supernet's convolutions frozen at their random initialisation, BN affine parameters trained{(s.TrainClassifier ? ", classifier trained" : "")}."
                           : "all supernet weights trained (no random features).") +
                       (s.Selection == "perturbation"
-                          ? $" The cell was selected by perturbation (DARTS-PT's rule, without its fine-tuning): on each edge the op whose removal cost the trained supernet most on {s.SelectionImages:N0} held-out images, not the largest α."
+                          ? $" The cell was selected by perturbation (DARTS-PT's rule, without its fine-tuning): each edge's op (and, in DARTS-style cells, each node's two inputs) chosen by what removing it cost the trained supernet on {s.SelectionImages:N0} held-out images, not by the largest α."
                           : " The cell keeps each edge's op of largest α."));
         sb.AppendLine($"- Retraining: preset `{t.Preset}`, C={t.Channels}, {t.Layers} cells{(s.Space == "nas-bench-201" ? " per stage" : "")}, {t.Epochs} epochs, batch {t.BatchSize}, " +
                       string.Format(inv, "{0} lr {1}, weight decay {2}, seed {3}; best top-1 during training {4}% (epoch {5}).", t.Schedule.ToString().ToLowerInvariant(), t.LearningRate, t.WeightDecay, t.Seed, M("best_top1"), M("best_epoch", "0")));

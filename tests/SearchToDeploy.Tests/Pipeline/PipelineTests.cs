@@ -92,6 +92,12 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
             Assert.DoesNotContain("epoch 0:", log.ToString());
             Assert.Equal(selected, File.ReadAllText(dir["runs/selected/search/genotype.json"]).Contains("\"selection\": \"perturbation\""));
             Assert.Contains("\"status\": \"complete\"", File.ReadAllText(dir["runs/selected/search/manifest.json"]));
+            if (!selected) continue;
+            // The packaged model's card says how its cell was chosen, and cites the rule.
+            new PipelineRunner(profile, inputs, dir["runs/selected"], dir["models"], TextWriter.Null).RunThrough(Stage.Package);
+            string card = File.ReadAllText(dir["models/selected/README.md"]);
+            Assert.Contains("The cell was selected by perturbation", card);
+            Assert.Contains("Rethinking Architecture Selection in Differentiable NAS", card);
         }
         // Another supernet (here another seed) is searched from the start.
         var reseeded = new StringWriter();
