@@ -110,6 +110,35 @@ public sealed class PerturbationSelectionTests
         Assert.Throws<InputException>(() => (o with { Selection = "largest" }).Validate());
     }
 
+    [Fact]
+    public void An_interrupted_selection_resumes_from_its_journal_to_the_same_cell()
+    {
+        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = "perturbation", SelectionImages = 32 };
+        using var whole = new TempDir();
+        var arch = new SearchRunner(o, Cifar, whole.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        var losses = File.ReadAllLines(whole[SearchRunFolder.SelectionJournal]).Skip(1).ToList();
+
+        // Killed during the selection (after its third normal-cell decision), then resumed: the losses measured before are not
+        // measured again, and the cell and every loss are the uninterrupted run's.
+        using var cut = new TempDir();
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new SearchRunner(o, Cifar, cut.Path, new CancelOnLine("perturbation selection: normal", cts, count: 3), TestCompute.Cpu).Run(resume: false, cts.Token));
+        int before = File.ReadAllLines(cut[SearchRunFolder.SelectionJournal]).Length - 1;
+        Assert.InRange(before, 10, losses.Count - 10);
+        var log = new StringWriter();
+        var resumed = new SearchRunner(o, Cifar, cut.Path, log, TestCompute.Cpu).Run(resume: true);
+        Assert.Equal(arch, resumed);
+        Assert.Contains($"perturbation selection: {before} of {losses.Count} evaluations from an earlier run, {losses.Count - before} to measure", log.ToString());
+        Assert.Equal(losses, File.ReadAllLines(cut[SearchRunFolder.SelectionJournal]).Skip(1));
+
+        // A finished selection chosen again (here after alpha) measures nothing.
+        new SearchRunner(o with { Selection = "alpha" }, Cifar, cut.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
+        log = new StringWriter();
+        Assert.Equal(arch, new SearchRunner(o, Cifar, cut.Path, log, TestCompute.Cpu).Run(resume: true));
+        Assert.Contains($"{losses.Count} of {losses.Count} evaluations from an earlier run, 0 to measure", log.ToString());
+    }
+
     /// <summary>Four classes of 16x16 textures with noise: horizontal stripes, vertical stripes, checkerboard, flat.</summary>
     private static (Tensor X, Tensor Y) Patterns(int n, int seed)
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Deploy.Validation;
@@ -219,18 +218,4 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     }
 
     private static int CountOf(string text, string word) => text.Split(word).Length - 1;
-
-    /// <summary>A log that cancels the run when a line containing the trigger is written (a deterministic "kill").</summary>
-    private sealed class CancelOnLine(string trigger, CancellationTokenSource cts) : TextWriter
-    {
-        private readonly StringBuilder _line = new();
-        public override Encoding Encoding => Encoding.UTF8;
-
-        public override void Write(char value)
-        {
-            if (value != '\n') { _line.Append(value); return; }
-            if (_line.ToString().Contains(trigger, StringComparison.Ordinal)) cts.Cancel();
-            _line.Clear();
-        }
-    }
 }

@@ -35,14 +35,21 @@ public static class PerturbationSelection
 
     /// <param name="batches">Held-out images and labels, the same for every measurement.</param>
     /// <param name="log">Receives one line per decision and progress lines.</param>
-    public static Architecture Select(Supernet net, IReadOnlyList<(Tensor X, Tensor Y)> batches, long seed, TextWriter log)
+    /// <param name="known">Losses measured before on the same supernet and batches, in measurement order (an interrupted
+    /// selection's): they are taken instead of measuring again; the selection depends on nothing else.</param>
+    /// <param name="measured">Receives each loss measured here, in order.</param>
+    public static Architecture Select(Supernet net, IReadOnlyList<(Tensor X, Tensor Y)> batches, long seed, TextWriter log,
+        IReadOnlyList<double>? known = null, Action<double>? measured = null, CancellationToken cancel = default)
     {
+        known ??= [];
         var cfg = net.Config;
         var space = cfg.Space;
         var cells = net.CellParameters;
         var weights = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value.Ops.Select(r => (double[])r.Clone()).ToArray());
         var masks = cells.Keys.ToDictionary(c => c, _ => Enumerable.Repeat(1.0, space.Edges).ToArray());
-        var meter = new ProgressMeter("perturbation selection", Evaluations(net), "evaluations", log, TimeSpan.FromSeconds(30));
+        int total = Evaluations(net), replayed = Math.Min(known.Count, total);
+        if (replayed > 0) log.WriteLine($"perturbation selection: {replayed} of {total} evaluations from an earlier run, {total - replayed} to measure");
+        var meter = new ProgressMeter("perturbation selection", total - replayed, "evaluations", log, TimeSpan.FromSeconds(30));
         var inv = CultureInfo.InvariantCulture;
         var previous = net.ArchMixing;
         bool wasTraining = net.training;
@@ -55,6 +62,8 @@ public static class PerturbationSelection
             net.train();
             double Loss()
             {
+                if (done < replayed) return known[done++];
+                cancel.ThrowIfCancellationRequested();
                 foreach (var (cell, (alpha, beta)) in cells) mixing.Set(alpha, beta, weights[cell], masks[cell]);
                 using var _ = torch.no_grad();
                 double sum = 0; long n = 0;
@@ -64,8 +73,10 @@ public static class PerturbationSelection
                     sum += functional.cross_entropy(net.call(x), y).ToDouble() * y.shape[0];
                     n += y.shape[0];
                 }
-                meter.Report(++done);
-                return sum / Math.Max(n, 1);
+                double loss = sum / Math.Max(n, 1);
+                measured?.Invoke(loss);
+                meter.Report(++done - replayed);
+                return loss;
             }
 
             double baseline = Loss();

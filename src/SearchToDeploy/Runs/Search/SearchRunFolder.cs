@@ -7,7 +7,7 @@ namespace SearchToDeploy.Runs.Search;
 public sealed record SearchRunFolder(string Dir)
 {
     public const string Log = "log.txt", Checkpoint = "checkpoint.s2d", Summary = "summary.json", MetricsCsv = "metrics.csv", AlphasCsv = "alphas.csv",
-        Curves = "curves.png";
+        Curves = "curves.png", SelectionJournal = "selection.jsonl";
     public const string Options = CheckpointFile.OptionsFileName, Genotype = GenotypeFile.FileName;
 
     public string this[string file] => Path.Combine(Dir, file);

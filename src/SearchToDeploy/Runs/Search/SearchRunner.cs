@@ -152,7 +152,7 @@ public sealed class SearchRunner
             _log.WriteLine($"epoch {epoch}: done; {ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
         }
 
-        var final = _o.Selection == "perturbation" ? SelectByPerturbation(net, train, archIdx, evalTf) : net.Derive();
+        var final = _o.Selection == "perturbation" ? SelectByPerturbation(net, train, archIdx, evalTf, ckpt, cancel) : net.Derive();
         var last = history[^1];
         if (!Sync.IsMain) return final;
         var provenance = Provenance(_o.Epochs, last);
@@ -173,9 +173,11 @@ public sealed class SearchRunner
 
     /// <summary>
     /// The final cell by perturbation (<see cref="PerturbationSelection"/>) on the first <see cref="SearchOptions.SelectionImages"/>
-    /// images of the architecture half, unaugmented, the same on every rank of a data-parallel run.
+    /// images of the architecture half, unaugmented, the same on every rank of a data-parallel run. The losses it measures
+    /// go to the run's <see cref="SelectionJournal"/>, so an interrupted selection resumes where it stopped.
     /// </summary>
-    private Architecture SelectByPerturbation(Supernet net, IImageDataset train, IReadOnlyList<int> archIdx, IImageTransform evalTf)
+    private Architecture SelectByPerturbation(Supernet net, IImageDataset train, IReadOnlyList<int> archIdx, IImageTransform evalTf,
+        string checkpoint, CancellationToken cancel)
     {
         var loader = new DataLoader(train, [.. archIdx.Take(_o.SelectionImages)], evalTf, new LoaderOptions(256, false, _o.Seed, Workers: _o.Workers));
         var batches = new List<(Tensor X, Tensor Y)>();
@@ -184,7 +186,11 @@ public sealed class SearchRunner
             foreach (var b in loader.Epoch(0))
                 using (b)
                     if (b.Count > 0) batches.Add(b.ToTensors(_compute.Device));
-            var arch = PerturbationSelection.Select(net, batches, _o.Seed, _log);
+            // A rank that does not share the main rank's folder has no checkpoint here: it measures every loss itself.
+            using var journal = File.Exists(checkpoint)
+                ? SelectionJournal.Open(Path.Combine(_dir, SearchRunFolder.SelectionJournal), SelectionJournal.KeyOf(checkpoint, _o.SelectionImages, _o.Seed), write: Sync.IsMain)
+                : null;
+            var arch = PerturbationSelection.Select(net, batches, _o.Seed, _log, journal?.Known, journal is null ? null : journal.Append, cancel);
             _log.WriteLine($"selected by perturbation: {arch} (by alpha: {net.Derive()})");
             return arch;
         }
