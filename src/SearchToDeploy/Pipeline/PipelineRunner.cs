@@ -20,7 +20,8 @@ namespace SearchToDeploy.Pipeline;
 /// <summary>
 /// The Deploy chain, one stage at a time, each in runs/&lt;run&gt;/&lt;stage&gt;/ with a manifest. A stage whose manifest
 /// matches its configuration and inputs is skipped; an interrupted one resumes from its checkpoint (search, train);
-/// one whose configuration changed starts over; <c>force</c> redoes it. Package copies the model into
+/// one whose configuration changed starts over (a search whose cell selection alone changed selects again from its
+/// supernet); <c>force</c> redoes it. Package copies the model into
 /// models/&lt;run&gt;/ only when validation passed every gate; otherwise it fails and writes nothing there.
 /// </summary>
 public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs inputs, string runDir, string modelsDir, TextWriter log)
