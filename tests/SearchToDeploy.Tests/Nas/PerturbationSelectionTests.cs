@@ -47,6 +47,59 @@ public sealed class PerturbationSelectionTests
     }
 
     [Fact]
+    public void Ops_at_weight_zero_on_every_edge_are_left_out_and_the_logits_stay_the_same()
+    {
+        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts);
+        torch.manual_seed(1);
+        using var session = SearchSession.Create(o, o.SupernetConfig(10), new Compute(torch.CPU, 1));
+        var net = session.Net;
+        net.train(); // batch statistics: an op that runs updates its BN's running statistics, one left out does not
+        using var x = torch.randn(4, 3, 32, 32);
+        using var _ = torch.no_grad();
+        using var mixing = new PerturbedMixing();
+        var weights = net.ArchWeights();
+        string[] gone = [OpRegistry.Sep3, OpRegistry.MaxPool3];
+        foreach (var (cell, (alpha, beta)) in net.CellParameters)
+        {
+            var edges = net.Config.Space.EdgesOf(cell == "reduce");
+            // Two ops at 0 on every edge (left out), one at 0 on edge 0 only (still computed for the others).
+            var rows = weights[cell].Ops.Select((row, e) => row.Select((w, k) =>
+                gone.Contains(edges[e][k]) || e == 0 && edges[e][k] == OpRegistry.AvgPool3 ? 0.0 : w).ToArray()).ToArray();
+            mixing.Set(alpha, beta, rows, [.. Enumerable.Repeat(1.0, rows.Length)]);
+        }
+        var stats = net.named_buffers().Where(b => b.name.Contains("running_mean")).ToList();
+        Assert.Contains(stats, b => b.name.Contains(OpRegistry.Sep3));
+        var before = stats.Select(b => b.buffer.clone()).ToList();
+
+        net.ArchMixing = mixing;
+        using var skipped = net.call(x);
+        for (int i = 0; i < stats.Count; i++)
+            Assert.Equal(gone.Any(stats[i].name.Contains), Same(stats[i].buffer, before[i]));
+
+        net.ArchMixing = new Computed(mixing);
+        using var computed = net.call(x);
+        Assert.True(Same(skipped, computed), "leaving out the ops at weight 0 changed the logits");
+        Assert.All(stats.Where(b => gone.Any(b.name.Contains)), b => Assert.False(Same(b.buffer, before[stats.IndexOf(b)])));
+        net.ArchMixing = ArchMixing.Softmax;
+        foreach (var t in before) t.Dispose();
+    }
+
+    /// <summary>Equal to the bit (signed zeros aside).</summary>
+    private static bool Same(Tensor a, Tensor b)
+    {
+        using var eq = a.eq(b);
+        using var all = eq.all();
+        return all.ToBoolean();
+    }
+
+    /// <summary>The same weights as <paramref name="inner"/>, every op computed.</summary>
+    private sealed class Computed(ArchMixing inner) : ArchMixing
+    {
+        public override Tensor Weights(Tensor alpha, bool training) => inner.Weights(alpha, training);
+        public override Tensor EdgeWeights(Tensor beta, Tensor nodeNormalised) => inner.EdgeWeights(beta, nodeNormalised);
+    }
+
+    [Fact]
     public void The_op_a_trained_supernet_relies_on_is_kept_and_the_supernet_is_left_as_it_was()
     {
         // A NAS-Bench-201 supernet whose α gives nor_conv_3x3 almost all the weight on every edge, its weights trained

@@ -21,6 +21,13 @@ public abstract class ArchMixing
     /// </summary>
     public virtual Tensor EdgeWeights(Tensor beta, Tensor nodeNormalised) => nodeNormalised.alias();
 
+    /// <summary>
+    /// True when an op whose mixing weight is exactly 0 on every edge that carries it may be left out of the forward
+    /// pass: its term is zero and nothing needs its gradient (perturbation selection's masks; not a training mixing,
+    /// whose α need every op's output, and whose weights would have to be read back on every step).
+    /// </summary>
+    public virtual bool SkipsZeroWeightOps => false;
+
     private sealed class SoftmaxMixing : ArchMixing
     {
         public override Tensor Weights(Tensor alpha, bool training) => alpha.softmax(-1);

@@ -40,6 +40,8 @@ public sealed class PerturbedMixing : ArchMixing, IDisposable
     public override Tensor EdgeWeights(Tensor beta, Tensor nodeNormalised) =>
         _edgeMasks.TryGetValue(beta, out var m) ? nodeNormalised * m : nodeNormalised.alias();
 
+    public override bool SkipsZeroWeightOps => true;
+
     public void Dispose()
     {
         foreach (var t in _weights.Values.Concat(_edgeMasks.Values)) t.Dispose();

@@ -10,7 +10,8 @@ namespace SearchToDeploy.Nas.Supernets.Darts;
 /// share α): per state, each op's weight softmax(α)·β̂ on the edges that carry it (convolutions: repeated over each
 /// edge's C/K channels, for folding into their last BN; pooling: a column per edge), and per outgoing edge the skip
 /// weight and the bypass weight β̂ (one per-channel vector over all C channels at stride 1 with partial channels, in
-/// the activations' type; scalars otherwise).
+/// the activations' type; scalars otherwise). An op a state's edges do not carry, or (with skipZero) carry at weight
+/// exactly 0, has no entry.
 /// </summary>
 public sealed class DartsMixing : IDisposable
 {
@@ -33,25 +34,31 @@ public sealed class DartsMixing : IDisposable
     /// <param name="weights">softmax(α) of the cell type, [edges, ops].</param>
     /// <param name="edgeWeights">Node-normalised β, [edges], or null.</param>
     /// <param name="activations">The activations' type where it differs from the weights' (bfloat16), else null.</param>
-    public DartsMixing(DartsCellLayout layout, Tensor weights, Tensor? edgeWeights, long channels, int k, ScalarType? activations = null)
+    /// <param name="skipZero">Leave out a state's convolution or pooling op whose weight is exactly 0 on all its edges
+    /// (<see cref="ArchMixing.SkipsZeroWeightOps"/>): <see cref="FusedDartsSource"/> then does not compute it.</param>
+    public DartsMixing(DartsCellLayout layout, Tensor weights, Tensor? edgeWeights, long channels, int k, ScalarType? activations = null, bool skipZero = false)
     {
         long cp = channels / k;
         using var scaled = edgeWeights is null ? weights.alias() : weights * edgeWeights.unsqueeze(1);
         using var flat = scaled.flatten();
+        double[]? host = null;
+        if (skipZero)
+            using (var d = flat.to_type(ScalarType.Float64).cpu()) host = d.data<double>().ToArray();
         Sources = new Source[layout.Sources.Length];
         foreach (var s in layout.Sources)
         {
             int n = s.Edges.Length;
             var m = Sources[s.Index] = new Source { Whole = new Tensor?[n], Reduce = new Tensor?[n], Bypass = new Tensor?[n] };
+            long[] At(string op) => [.. s.EdgesWith(op).Select(t => (long)(s.Edges[t] * layout.OpsPerEdge + s.ColumnOf(op, t)))];
+            bool Used(string op) => s.EdgesWith(op).Length > 0 && (host is null || At(op).Any(i => host[i] != 0));
             Tensor Gather(string op)
             {
-                var at = s.EdgesWith(op).Select(t => (long)(s.Edges[t] * layout.OpsPerEdge + s.ColumnOf(op, t))).ToArray();
-                using var index = torch.tensor(at, device: flat.device);
+                using var index = torch.tensor(At(op), device: flat.device);
                 return flat.index_select(0, index);
             }
-            foreach (var f in DartsCellLayout.ConvFamilies.Where(f => s.EdgesWith(f.Op).Length > 0))
+            foreach (var f in DartsCellLayout.ConvFamilies.Where(f => Used(f.Op)))
                 using (var w = Gather(f.Op)) m.ConvScale[f.Op] = w.repeat_interleave(cp);
-            foreach (var op in DartsCellLayout.PoolOps.Where(op => s.EdgesWith(op).Length > 0))
+            foreach (var op in DartsCellLayout.PoolOps.Where(Used))
                 using (var w = Gather(op)) m.PoolScale[op] = w.unsqueeze(1);
             for (int t = 0; t < n; t++)
             {

@@ -106,7 +106,7 @@ public sealed class DartsSupernet : Supernet
     private DartsMixing SharedMixing(Dictionary<(bool, long), DartsMixing> cache, FusedDartsCell cell, Tensor w, Tensor? b)
     {
         if (!cache.TryGetValue((cell.Reduction, cell.Channels), out var m))
-            cache[(cell.Reduction, cell.Channels)] = m = new DartsMixing(cell.Layout, w, b, cell.Channels, Config.PartialK, Config.Precision.Activations());
+            cache[(cell.Reduction, cell.Channels)] = m = new DartsMixing(cell.Layout, w, b, cell.Channels, Config.PartialK, Config.Precision.Activations(), ArchMixing.SkipsZeroWeightOps);
         return m;
     }
 

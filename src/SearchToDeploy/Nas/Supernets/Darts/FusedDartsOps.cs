@@ -164,16 +164,18 @@ internal sealed class FusedDartsSource : nn.Module
             var repeated = new Dictionary<string, Tensor>();
             foreach (var (op, conv) in _convs)
             {
+                if (!mix.ConvScale.TryGetValue(op, out var scale)) continue; // weight 0 on every edge (DartsMixing's skipZero)
                 string key = string.Join(",", _s.EdgesWith(op));
                 if (!repeated.TryGetValue(key, out var r))
                     repeated[key] = r = conv.Edges == 1 ? relu.alias() : relu.repeat(1, conv.Edges, 1, 1);
-                o.Convs[op] = conv.Forward(r, mix.ConvScale[op]);
+                o.Convs[op] = conv.Forward(r, scale);
             }
             foreach (var r in repeated.Values) r.Dispose();
         }
         foreach (var (op, pool) in _pools)
         {
-            var (scale, bias) = pool.Rows(mix.PoolScale[op], xp.dtype);
+            if (!mix.PoolScale.TryGetValue(op, out var weight)) continue;
+            var (scale, bias) = pool.Rows(weight, xp.dtype);
             o.Pools[op] = new PoolOutput(pool.Normalised(xp), scale, bias);
         }
         for (int t = 0; t < _reduce.Length; t++) o.Reduce[t] = _reduce[t]?.call(xp);
