@@ -4,6 +4,7 @@ using System.Text.Json;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Deploy.Validation;
 using SearchToDeploy.Reporting;
+using SearchToDeploy.Runs.Search;
 using SearchToDeploy.Runs.Training;
 
 namespace SearchToDeploy.Pipeline;
@@ -80,7 +81,7 @@ public static class ModelCard
                       (s.Method.RandomFeatures
                           ? $"random features: the supernet's convolutions frozen at their random initialisation, BN affine parameters trained{(s.TrainClassifier ? ", classifier trained" : "")}."
                           : "all supernet weights trained (no random features).") +
-                      (s.Selection == "perturbation"
+                      (s.Selection == CellSelection.Perturbation
                           ? $" The cell was selected by perturbation (DARTS-PT's rule, without its fine-tuning): each edge's op (and, in DARTS-style cells, each node's two inputs) chosen by what removing it cost the trained supernet on {s.SelectionImages:N0} held-out images, not by the largest α."
                           : " The cell keeps each edge's op of largest α."));
         sb.AppendLine($"- Retraining: preset `{t.Preset}`, C={t.Channels}, {t.Layers} cells{(s.Space == "nas-bench-201" ? " per stage" : "")}, {t.Epochs} epochs, batch {t.BatchSize}, " +
@@ -112,8 +113,8 @@ public static class ModelCard
         sb.AppendLine("## Citation");
         sb.AppendLine();
         sb.AppendLine(profile.Search.Method.RandomFeatures
-            ? "The search method (random features: only BatchNorm affine parameters trained in the supernet)" + (profile.Search.Selection == "perturbation" ? " and the cell selection:" : ":")
-            : $"The search ran {profile.Search.Method.Name} without random features; the random-feature method this tool is built around" + (profile.Search.Selection == "perturbation" ? ", and the cell selection:" : ":"));
+            ? "The search method (random features: only BatchNorm affine parameters trained in the supernet)" + (profile.Search.Selection == CellSelection.Perturbation ? " and the cell selection:" : ":")
+            : $"The search ran {profile.Search.Method.Name} without random features; the random-feature method this tool is built around" + (profile.Search.Selection == CellSelection.Perturbation ? ", and the cell selection:" : ":"));
         sb.AppendLine();
         sb.AppendLine("```bibtex");
         sb.AppendLine("@inproceedings{zhang2023rfdarts,");
@@ -122,7 +123,7 @@ public static class ModelCard
         sb.AppendLine("  booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},");
         sb.AppendLine("  year      = {2023}");
         sb.AppendLine("}");
-        if (profile.Search.Selection == "perturbation")
+        if (profile.Search.Selection == CellSelection.Perturbation)
         {
             sb.AppendLine();
             sb.AppendLine("@inproceedings{wang2021rethinking,");

@@ -38,7 +38,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
     public static PipelineProfile Create(string name, PipelineInputs inputs)
     {
         var method = inputs.Method ?? SearchMethod.RfPcDarts;
-        SearchOptions Search(string preset, string space, string selection = "alpha")
+        SearchOptions Search(string preset, string space, string selection = CellSelection.Alpha)
         {
             var o = SearchPresets.Create(preset, inputs.Space ?? space, method) with { Threads = inputs.Threads, Device = inputs.Device, Selection = selection };
             // The pipeline's own search switches, then --set, through the one override table.
@@ -61,7 +61,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                 if (nb201)
                     throw new InputException("--profile imagenet transfers a DARTS-space cell to the ImageNet network; NAS-Bench-201 cells build only their own network: use --profile nb201");
                 // The cell is selected by perturbation: at this budget those cells retrain better than α's (docs/transfer.md).
-                var s = Search("cpu", "darts", "perturbation");
+                var s = Search("cpu", "darts", CellSelection.Perturbation);
                 if (inputs.ImageNet is not null && inputs.Transfer is null)
                 {
                     var imagenet = OpenBoth(DatasetRef.Resolve("imagenet", inputs.DataRoot, inputs.ImageNet));

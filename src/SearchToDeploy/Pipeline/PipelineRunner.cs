@@ -125,7 +125,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// setting existed still match.
     /// </summary>
     private object Selected(object config) =>
-        profile.Search.Selection == "alpha" ? config : new { config, selection = profile.Search.Selection, selection_images = profile.Search.SelectionImages };
+        profile.Search.Selection == CellSelection.Alpha ? config : new { config, selection = profile.Search.Selection, selection_images = profile.Search.SelectionImages };
 
     /// <summary>A search or training stage's configuration; with MPI ranks, their number too (each rank's share of a batch changes the result).</summary>
     private object Ranked(object config) => inputs.Ranks > 1 ? new { config, ranks = inputs.Ranks } : config;

@@ -117,7 +117,7 @@ public sealed record SearchOptions
     /// <summary>How the final cell is chosen from the trained supernet: "alpha" (the space's rule on α) or "perturbation".</summary>
     [Option("--selection", "How the final cell is chosen: alpha (the largest architecture weights, DARTS's rule) or perturbation (the ops and inputs whose removal costs the trained supernet most on held-out images, DARTS-PT without fine-tuning); a finished run resumed with another --selection chooses again")]
     [RuntimeSetting]
-    public string Selection { get; init; } = "alpha";
+    public string Selection { get; init; } = CellSelection.Alpha;
     [Option("--selection-images", "Held-out images (of the architecture half) each perturbation measurement runs on", Min = 1)]
     [RuntimeSetting]
     public int SelectionImages { get; init; } = 1024;
@@ -159,7 +159,7 @@ public sealed record SearchOptions
         if (Momentum is < 0 or >= 1) throw new InputException($"--momentum {Momentum}: expected 0 <= m < 1");
         if (PartialK < 1) throw new InputException($"--partial-k {PartialK}: expected 1 or more");
         _ = SearchSpace;
-        if (Selection is not ("alpha" or "perturbation")) throw new InputException($"--selection '{Selection}': expected alpha or perturbation");
+        if (!CellSelection.IsKnown(Selection)) throw new InputException($"--selection '{Selection}': expected alpha or perturbation");
         if (SelectionImages < 1) throw new InputException($"--selection-images {SelectionImages}: expected 1 or more");
         if (DeriveWithoutNone && !SearchSpace.Kind.DerivationMayKeepNone)
             throw new InputException($"--derive-without-none applies to NAS-Bench-201 only; the DARTS rule of space {Space} always leaves 'none' out");

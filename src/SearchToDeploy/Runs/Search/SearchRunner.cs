@@ -152,11 +152,11 @@ public sealed class SearchRunner
             _log.WriteLine($"epoch {epoch}: done; {ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
         }
 
-        var final = _o.Selection == "perturbation" ? SelectByPerturbation(net, train, archIdx, evalTf, ckpt, cancel) : net.Derive();
+        var final = _o.Selection == CellSelection.Perturbation ? SelectByPerturbation(net, train, archIdx, evalTf, ckpt, cancel) : net.Derive();
         var last = history[^1];
         if (!Sync.IsMain) return final;
         var provenance = Provenance(_o.Epochs, last);
-        if (_o.Selection != "alpha")
+        if (_o.Selection != CellSelection.Alpha)
         {
             provenance["selection"] = _o.Selection;
             provenance["nb201"] = table is not null && final.Nb201 is { } selected ? table.Lookup(selected).Accuracies : null;
@@ -166,7 +166,7 @@ public sealed class SearchRunner
         if (start >= _o.Epochs) SearchArtifacts.Write(_dir, _o, history, final);
         var firm = Firmness.Of(_o, history, history.Count - 1);
         WriteSummary(final, history, table, firm);
-        if (firm is { Narrow: > 0 } && _o.Selection == "alpha") _log.WriteLine(firm.Note()); // the note reads α's choices
+        if (firm is { Narrow: > 0 } && _o.Selection == CellSelection.Alpha) _log.WriteLine(firm.Note()); // the note reads α's choices
         _log.WriteLine($"search finished: {final}");
         return final;
     }
