@@ -20,9 +20,7 @@ public sealed class PerturbationSelectionTests
     [InlineData("nas-bench-201")]
     public void Softmax_weights_and_unit_masks_mix_as_softmax_and_a_masked_edge_is_gone(string space)
     {
-        var o = SearchRunTests.Tiny(space, SearchMethod.RfPcDarts);
-        torch.manual_seed(1);
-        using var session = SearchSession.Create(o, o.SupernetConfig(10), new Compute(torch.CPU, 1));
+        using var session = TinySession(space, SearchMethod.RfPcDarts, 10, seed: 1);
         var net = session.Net;
         net.eval();
         using var x = torch.randn(4, 3, 32, 32);
@@ -49,9 +47,7 @@ public sealed class PerturbationSelectionTests
     [Fact]
     public void Ops_at_weight_zero_on_every_edge_are_left_out_and_the_logits_stay_the_same()
     {
-        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts);
-        torch.manual_seed(1);
-        using var session = SearchSession.Create(o, o.SupernetConfig(10), new Compute(torch.CPU, 1));
+        using var session = TinySession("darts", SearchMethod.RfPcDarts, 10, seed: 1);
         var net = session.Net;
         net.train(); // batch statistics: an op that runs updates its BN's running statistics, one left out does not
         using var x = torch.randn(4, 3, 32, 32);
@@ -84,6 +80,14 @@ public sealed class PerturbationSelectionTests
         foreach (var t in before) t.Dispose();
     }
 
+    /// <summary>A tiny supernet of the space, its parameters drawn from the seed, on one CPU thread.</summary>
+    private static SearchSession TinySession(string space, SearchMethod method, int classes, int seed)
+    {
+        var o = SearchRunTests.Tiny(space, method);
+        torch.manual_seed(seed);
+        return SearchSession.Create(o, o.SupernetConfig(classes), new Compute(torch.CPU, 1));
+    }
+
     /// <summary>Equal to the bit (signed zeros aside).</summary>
     private static bool Same(Tensor a, Tensor b)
     {
@@ -104,9 +108,7 @@ public sealed class PerturbationSelectionTests
     {
         // A NAS-Bench-201 supernet whose α gives nor_conv_3x3 almost all the weight on every edge, its weights trained
         // on stripes vs checkerboards: removing that op costs the loss; removing any other changes nearly nothing.
-        var o = SearchRunTests.Tiny("nas-bench-201", SearchMethod.Darts);
-        torch.manual_seed(3);
-        using var session = SearchSession.Create(o, o.SupernetConfig(4), new Compute(torch.CPU, 1));
+        using var session = TinySession("nas-bench-201", SearchMethod.Darts, 4, seed: 3);
         var net = session.Net;
         var space = net.Config.Space;
         int conv = space.Normal[0].ToList().IndexOf("nor_conv_3x3");
@@ -143,7 +145,7 @@ public sealed class PerturbationSelectionTests
     public void A_search_selects_by_perturbation_and_a_finished_run_selects_again_by_alpha()
     {
         using var dir = new TempDir();
-        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = "perturbation", SelectionImages = 32 };
+        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = CellSelection.Perturbation, SelectionImages = 32 };
         var log = new StringWriter();
         var arch = new SearchRunner(o, Cifar, dir.Path, log, TestCompute.Cpu).Run(resume: false);
         var g = arch.Cell!;
@@ -157,7 +159,7 @@ public sealed class PerturbationSelectionTests
         Assert.Contains("\"selection\": \"perturbation\"", File.ReadAllText(dir["genotype.json"]));
         Assert.Equal(arch.Text, GenotypeFile.Load(dir["genotype.json"]).Text);
 
-        var byAlpha = new SearchRunner(o with { Selection = "alpha" }, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
+        var byAlpha = new SearchRunner(o with { Selection = CellSelection.Alpha }, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
         Assert.Contains($"(by alpha: {byAlpha.Text})", log.ToString());
         Assert.DoesNotContain("\"selection\"", File.ReadAllText(dir["genotype.json"]));
         Assert.Throws<InputException>(() => (o with { Selection = "largest" }).Validate());
@@ -166,7 +168,7 @@ public sealed class PerturbationSelectionTests
     [Fact]
     public void An_interrupted_selection_resumes_from_its_journal_to_the_same_cell()
     {
-        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = "perturbation", SelectionImages = 32 };
+        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = CellSelection.Perturbation, SelectionImages = 32 };
         using var whole = new TempDir();
         var arch = new SearchRunner(o, Cifar, whole.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
         var losses = File.ReadAllLines(whole[SearchRunFolder.SelectionJournal]).Skip(1).ToList();
@@ -186,7 +188,7 @@ public sealed class PerturbationSelectionTests
         Assert.Equal(losses, File.ReadAllLines(cut[SearchRunFolder.SelectionJournal]).Skip(1));
 
         // A finished selection chosen again (here after alpha) measures nothing.
-        new SearchRunner(o with { Selection = "alpha" }, Cifar, cut.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
+        new SearchRunner(o with { Selection = CellSelection.Alpha }, Cifar, cut.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
         log = new StringWriter();
         Assert.Equal(arch, new SearchRunner(o, Cifar, cut.Path, log, TestCompute.Cpu).Run(resume: true));
         Assert.Contains($"{losses.Count} of {losses.Count} evaluations from an earlier run, 0 to measure", log.ToString());
