@@ -115,7 +115,7 @@ public sealed record SearchOptions
     public bool DeriveWithoutNone { get; init; }
 
     /// <summary>How the final cell is chosen from the trained supernet: "alpha" (the space's rule on α) or "perturbation".</summary>
-    [Option("--selection", "How the final cell is chosen: alpha (the largest architecture weights, DARTS's rule) or perturbation (the ops and inputs whose removal costs the trained supernet most on held-out images, DARTS-PT without fine-tuning); a finished run resumed with another --selection chooses again")]
+    [Option("--selection", "How the final cell is chosen: alpha (the largest architecture weights, DARTS's rule) or perturbation (the ops and inputs whose removal costs the trained supernet most on held-out images, DARTS-PT without fine-tuning; its losses are journaled in selection.jsonl, so --resume continues an interrupted selection); a finished run resumed with another --selection chooses again")]
     [RuntimeSetting]
     public string Selection { get; init; } = CellSelection.Alpha;
     [Option("--selection-images", "Held-out images (of the architecture half) each perturbation measurement runs on", Min = 1)]
