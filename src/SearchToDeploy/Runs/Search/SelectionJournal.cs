@@ -5,11 +5,11 @@ using SearchToDeploy.Core.Io;
 namespace SearchToDeploy.Runs.Search;
 
 /// <summary>
-/// A search's selection journal (<see cref="SearchRunFolder.SelectionJournal"/>): the losses a perturbation selection measured, one per line in the order it
-/// measured them, after a first line naming what they were measured on (the supernet checkpoint's hash, the held-out
-/// images, the seed). The selection is a function of these losses alone, so an interrupted selection resumes by
-/// replaying them, and a finished one chooses again without a forward pass. Each loss is appended as it is measured;
-/// a torn last line (a kill mid-write) is dropped when the journal is opened again.
+/// A search's selection journal (<see cref="SearchRunFolder.SelectionJournal"/>): the losses a perturbation selection
+/// measured, one per line in the order it measured them, after a first line naming what they were measured on (the
+/// supernet checkpoint's hash, the held-out images, the seed). The selection is a function of these losses alone, so
+/// an interrupted selection resumes by replaying them, and a finished one chooses again without a forward pass. Each
+/// loss is appended as it is measured; a torn last line (a kill mid-write) is dropped when the journal is opened again.
 /// </summary>
 public sealed class SelectionJournal : IDisposable
 {
