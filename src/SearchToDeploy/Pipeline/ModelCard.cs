@@ -22,6 +22,7 @@ public static class ModelCard
             ? v.GetDouble().ToString(format, inv) : "?";
         string dataset = DatasetName(report.Dataset);
         bool imageNet = dataset is "imagenet" or "imagenette";
+        bool perturbation = profile.Search.Selection == CellSelection.Perturbation;
         var sb = new StringBuilder();
         // Front matter as model hubs read it: licence, datasets, tags, library and the validated metrics (model-index).
         sb.AppendLine("---");
@@ -81,7 +82,7 @@ public static class ModelCard
                       (s.Method.RandomFeatures
                           ? $"random features: the supernet's convolutions frozen at their random initialisation, BN affine parameters trained{(s.TrainClassifier ? ", classifier trained" : "")}."
                           : "all supernet weights trained (no random features).") +
-                      (s.Selection == CellSelection.Perturbation
+                      (perturbation
                           ? $" The cell was selected by perturbation (DARTS-PT's rule, without its fine-tuning): each edge's op (and, in DARTS-style cells, each node's two inputs) chosen by what removing it cost the trained supernet on {s.SelectionImages:N0} held-out images, not by the largest α."
                           : " The cell keeps each edge's op of largest α."));
         sb.AppendLine($"- Retraining: preset `{t.Preset}`, C={t.Channels}, {t.Layers} cells{(s.Space == "nas-bench-201" ? " per stage" : "")}, {t.Epochs} epochs, batch {t.BatchSize}, " +
@@ -113,8 +114,8 @@ public static class ModelCard
         sb.AppendLine("## Citation");
         sb.AppendLine();
         sb.AppendLine(profile.Search.Method.RandomFeatures
-            ? "The search method (random features: only BatchNorm affine parameters trained in the supernet)" + (profile.Search.Selection == CellSelection.Perturbation ? " and the cell selection:" : ":")
-            : $"The search ran {profile.Search.Method.Name} without random features; the random-feature method this tool is built around" + (profile.Search.Selection == CellSelection.Perturbation ? ", and the cell selection:" : ":"));
+            ? "The search method (random features: only BatchNorm affine parameters trained in the supernet)" + (perturbation ? " and the cell selection:" : ":")
+            : $"The search ran {profile.Search.Method.Name} without random features; the random-feature method this tool is built around" + (perturbation ? ", and the cell selection:" : ":"));
         sb.AppendLine();
         sb.AppendLine("```bibtex");
         sb.AppendLine("@inproceedings{zhang2023rfdarts,");
@@ -123,7 +124,7 @@ public static class ModelCard
         sb.AppendLine("  booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},");
         sb.AppendLine("  year      = {2023}");
         sb.AppendLine("}");
-        if (profile.Search.Selection == CellSelection.Perturbation)
+        if (perturbation)
         {
             sb.AppendLine();
             sb.AppendLine("@inproceedings{wang2021rethinking,");

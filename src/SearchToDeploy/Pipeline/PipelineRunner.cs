@@ -50,7 +50,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     public void Run(Stage stage, bool force = false, CancellationToken cancel = default)
     {
         string dir = StageDir(stage);
-        var (config, inputsNow) = Describe(stage);
+        var (config, checkpointConfig, inputsNow) = Describe(stage);
         string configJson = JsonSerializer.Serialize(config, StageManifest.Json);
         string hash = StageManifest.HashText(configJson);
         var manifest = StageManifest.TryLoad(dir);
@@ -60,25 +60,27 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             log.WriteLine($"[{name}] up to date ({dir}); skipped");
             return;
         }
-        // An interrupted stage with the same configuration and inputs resumes from its checkpoint, and a search that
-        // differs only in how its cell is selected selects again from its supernet; anything else starts over.
-        string? supernet = stage == Stage.Search ? StageManifest.HashText(JsonSerializer.Serialize(SearchConfig(), StageManifest.Json)) : null;
-        bool sameInputs = manifest is not null && manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
-        bool reselect = !force && sameInputs && supernet is not null && manifest!.ConfigHash != hash && (manifest.SupernetHash ?? manifest.ConfigHash) == supernet;
-        bool resume = reselect || (!force && sameInputs && manifest is { Status: "running" or "failed" } && manifest.ConfigHash == hash);
+        // A stage whose checkpoint fits (same inputs, same configuration where the checkpoint depends on it) resumes from
+        // it: an interrupted one, or one whose configuration changed only elsewhere (a search's cell selection: it selects
+        // again from its supernet). Anything else starts over.
+        string checkpoint = ReferenceEquals(checkpointConfig, config) ? hash : StageManifest.HashText(JsonSerializer.Serialize(checkpointConfig, StageManifest.Json));
+        bool fits = !force && manifest is not null && (manifest.CheckpointHash ?? manifest.ConfigHash) == checkpoint &&
+                    manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
+        bool reuse = fits && manifest!.ConfigHash != hash;
+        bool resume = reuse || fits && manifest is { Status: "running" or "failed" };
         RunFolder.Prepare(dir, $"stage {name}", clear: !resume, option: "stage folder");
         var started = DateTime.UtcNow;
         var record = new StageManifest
         {
             Stage = name, Profile = profile.Name, Status = "running", ConfigHash = hash, Config = JsonDocument.Parse(configJson).RootElement.Clone(),
-            SupernetHash = supernet, Inputs = new(inputsNow), Versions = Versions(),
+            CheckpointHash = checkpoint == hash ? null : checkpoint, Inputs = new(inputsNow), Versions = Versions(),
             SourceCommit = StageManifest.SourceCommitOf(Environment.CurrentDirectory) ?? StageManifest.SourceCommitOf(AppContext.BaseDirectory),
             Started = started.ToString("o", CultureInfo.InvariantCulture),
         };
         if (!resume) record.Save(dir);
-        log.WriteLine(reselect
-            ? $"[{name}] the same supernet, another cell selection ({profile.Search.Selection}): selecting again from its checkpoint in {dir}"
-            : $"[{name}] {(resume ? "resuming" : "running")} into {dir}");
+        log.WriteLine(!reuse ? $"[{name}] {(resume ? "resuming" : "running")} into {dir}"
+            : stage == Stage.Search ? $"[{name}] the same supernet, another cell selection ({profile.Search.Selection}): selecting again from its checkpoint in {dir}"
+            : $"[{name}] settings its checkpoint does not depend on changed: resuming from it in {dir}");
         var watch = Stopwatch.StartNew();
         IReadOnlyList<string> outputs;
         try { outputs = Execute(stage, dir, resume, cancel); }
@@ -97,13 +99,26 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         log.WriteLine($"[{stage.ToString().ToLowerInvariant()}] done in {ProgressMeter.FormatDuration(watch.Elapsed)}");
     }
 
-    /// <summary>A stage's configuration (what decides its result) and its inputs' hashes.</summary>
-    private (object Config, Dictionary<string, string> Inputs) Describe(Stage stage)
+    /// <summary>
+    /// A stage's configuration (what decides its result), the part of it its checkpoint depends on (the same object
+    /// where that is all of it) and its inputs' hashes.
+    /// </summary>
+    private (object Config, object Checkpoint, Dictionary<string, string> Inputs) Describe(Stage stage)
     {
-        var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
-        return stage switch
+        if (stage == Stage.Search)
         {
-            Stage.Search => (Selected(SearchConfig()), new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) }),
+            var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
+            var supernet = SearchConfig();
+            return (Selected(supernet), supernet, new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) });
+        }
+        var (config, inputsNow) = DescribeAfterSearch(stage);
+        return (config, config, inputsNow);
+    }
+
+    /// <summary>The configuration and inputs of a stage after the search, whose checkpoint depends on all of its configuration.</summary>
+    private (object Config, Dictionary<string, string> Inputs) DescribeAfterSearch(Stage stage) =>
+        stage switch
+        {
             Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) }),
                 new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
             Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
@@ -113,7 +128,6 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             _ => (new { models = _models, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5 },
                 new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["report"] = HashOf(Stage.Validate, PackageFolder.Validation) }),
         };
-    }
 
     /// <summary>What the search stage's supernet depends on: its options (runtime settings aside) and the number of MPI ranks.</summary>
     private object SearchConfig() =>

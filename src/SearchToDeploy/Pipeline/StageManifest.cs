@@ -20,11 +20,12 @@ public sealed record StageManifest
     public string ConfigHash { get; init; } = "";
     public JsonElement Config { get; init; }
     /// <summary>
-    /// The search stage's configuration hash without its cell selection: what its trained supernet depends on, so a stage
-    /// that differs only in the selection chooses again from its checkpoint. Absent for the other stages.
+    /// The hash of the part of the configuration the stage's checkpoint depends on, where that is less than all of it
+    /// (a search's, without its cell selection); a stage that differs only elsewhere resumes from its checkpoint.
+    /// Absent where it equals <see cref="ConfigHash"/>.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public string? SupernetHash { get; init; }
+    public string? CheckpointHash { get; init; }
     public Dictionary<string, string> Inputs { get; init; } = [];
     public Dictionary<string, string> Outputs { get; init; } = [];
     public Dictionary<string, string> Versions { get; init; } = [];

@@ -6,7 +6,8 @@ namespace SearchToDeploy.Deploy.Inference;
 /// <summary>
 /// Classifies image files in batches (<c>s2d predict</c>): each file decoded upright by its EXIF orientation at the size
 /// the model needs (as the server does), preprocessed by the model's metadata, then run through ONNX Runtime a batch at
-/// a time. A file that is not an image, or is larger than <see cref="ImageDecoder.DefaultMaxPixels"/> (as the server refuses it) or <see cref="MaxFileBytes"/>, gets its error instead of classes.
+/// a time. A file that is not an image, or is larger than <see cref="ImageDecoder.DefaultMaxPixels"/> (as the server
+/// refuses it) or <see cref="MaxFileBytes"/>, gets its error instead of classes.
 /// </summary>
 public static class BatchPredictor
 {
