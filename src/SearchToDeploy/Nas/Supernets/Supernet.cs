@@ -40,8 +40,15 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
 
     private double _dropPath;
 
-    /// <summary>α per cell type, then β per cell type where edge normalisation is on.</summary>
-    public abstract IReadOnlyList<Parameter> ArchParameters { get; }
+    /// <summary>α per cell type, then β per cell type where edge normalisation is on (<see cref="CellParameters"/>' order).</summary>
+    public IReadOnlyList<Parameter> ArchParameters
+    {
+        get
+        {
+            var cells = CellParameters.Values;
+            return [.. cells.Select(c => c.Alpha), .. cells.Where(c => c.Beta is not null).Select(c => c.Beta!)];
+        }
+    }
 
     /// <summary>The parameters the weight optimizer trains: everything that requires a gradient except α and β.</summary>
     public IReadOnlyList<Parameter> WeightParameters

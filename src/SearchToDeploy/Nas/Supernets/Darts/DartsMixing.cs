@@ -49,17 +49,23 @@ public sealed class DartsMixing : IDisposable
         {
             int n = s.Edges.Length;
             var m = Sources[s.Index] = new Source { Whole = new Tensor?[n], Reduce = new Tensor?[n], Bypass = new Tensor?[n] };
-            long[] At(string op) => [.. s.EdgesWith(op).Select(t => (long)(s.Edges[t] * layout.OpsPerEdge + s.ColumnOf(op, t)))];
-            bool Used(string op) => s.EdgesWith(op).Length > 0 && (host is null || At(op).Any(i => host[i] != 0));
-            Tensor Gather(string op)
+            // An op's positions in the flattened weights, or null where the state leaves it out.
+            long[]? Used(string op)
             {
-                using var index = torch.tensor(At(op), device: flat.device);
+                long[] at = [.. s.EdgesWith(op).Select(t => (long)(s.Edges[t] * layout.OpsPerEdge + s.ColumnOf(op, t)))];
+                return at.Length > 0 && (host is null || at.Any(i => host[i] != 0)) ? at : null;
+            }
+            Tensor Gather(long[] at)
+            {
+                using var index = torch.tensor(at, device: flat.device);
                 return flat.index_select(0, index);
             }
-            foreach (var f in DartsCellLayout.ConvFamilies.Where(f => Used(f.Op)))
-                using (var w = Gather(f.Op)) m.ConvScale[f.Op] = w.repeat_interleave(cp);
-            foreach (var op in DartsCellLayout.PoolOps.Where(Used))
-                using (var w = Gather(op)) m.PoolScale[op] = w.unsqueeze(1);
+            foreach (var f in DartsCellLayout.ConvFamilies)
+                if (Used(f.Op) is { } at)
+                    using (var w = Gather(at)) m.ConvScale[f.Op] = w.repeat_interleave(cp);
+            foreach (var op in DartsCellLayout.PoolOps)
+                if (Used(op) is { } at)
+                    using (var w = Gather(at)) m.PoolScale[op] = w.unsqueeze(1);
             for (int t = 0; t < n; t++)
             {
                 int e = s.Edges[t], skip = s.ColumnOf(OpRegistry.Skip, t);

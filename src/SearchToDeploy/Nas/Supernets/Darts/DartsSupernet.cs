@@ -59,9 +59,6 @@ public sealed class DartsSupernet : Supernet
         RegisterComponents();
     }
 
-    public override IReadOnlyList<Parameter> ArchParameters =>
-        betas_normal is null ? [alphas_normal, alphas_reduce] : [alphas_normal, alphas_reduce, betas_normal, betas_reduce!];
-
     public override IReadOnlyDictionary<string, (Parameter Alpha, Parameter? Beta)> CellParameters =>
         new Dictionary<string, (Parameter, Parameter?)> { ["normal"] = (alphas_normal, betas_normal), ["reduce"] = (alphas_reduce, betas_reduce) };
 

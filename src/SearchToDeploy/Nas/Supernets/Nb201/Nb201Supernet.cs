@@ -48,8 +48,6 @@ public sealed class Nb201Supernet : Supernet
         RegisterComponents();
     }
 
-    public override IReadOnlyList<Parameter> ArchParameters => arch_betas is null ? [arch_parameters] : [arch_parameters, arch_betas];
-
     public override IReadOnlyDictionary<string, (Parameter Alpha, Parameter? Beta)> CellParameters =>
         new Dictionary<string, (Parameter, Parameter?)> { ["normal"] = (arch_parameters, arch_betas) };
 
