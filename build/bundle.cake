@@ -1,9 +1,10 @@
 // Bundle: a self-contained s2d to carry to a GPU host that has a PyTorch install but no .NET: the .NET runtime
 // included, no libtorch (built with -p:S2DTorch=host, it runs on the host's libtorch through S2D_LIBTORCH), ONNX
 // Runtime's GPU build without its 280 MB CUDA provider, and the GPU check's scripts. Writes
-// artifacts/bundle/s2d-linux-x64.tar.xz (and, with --ort-cuda, the CUDA provider as xz parts under 60 MiB each, for
-// hosts that take files in pieces). Arguments: --torchsharp-src=<TorchSharp checkout> also packs TorchSharp's native
-// sources, from which scripts/build-libtorchsharp.sh builds LibTorchSharp against the host's libtorch.
+// artifacts/bundle/s2d-linux-x64.tar.xz. Arguments: --torchsharp-src=<TorchSharp checkout> also packs TorchSharp's
+// native sources, from which scripts/build-libtorchsharp.sh builds LibTorchSharp against the host's libtorch.
+// --ort-cuda also writes the CUDA provider to artifacts/ort-cuda as xz parts under 60 MiB each, holding only the
+// kernels of --cuda-arch (default 90: H100 and H200; "all" keeps every architecture, 176 MB in 3 parts).
 
 Task("Bundle")
     .Does(() =>
@@ -24,6 +25,9 @@ Task("Bundle")
         if (have != want)
             throw new Exception($"--torchsharp-src={src} holds TorchSharp {have}; s2d uses {want}: check out TorchSharp {want}'s sources");
     }
+    string arch = Argument("cuda-arch", "90");
+    if (arch != "all" && !System.Text.RegularExpressions.Regex.IsMatch(arch, "^[0-9]+(,[0-9]+)*$"))
+        throw new Exception($"--cuda-arch={arch}: expected SM architectures such as 90 or 80,90, or all");
     CleanDirectory(bundle);
     // A separate artifacts path keeps the host build's restore out of the solution's obj/ folders.
     DotNetPublish("src/SearchToDeploy.Cli/SearchToDeploy.Cli.csproj", new DotNetPublishSettings
@@ -55,9 +59,20 @@ Task("Bundle")
     Information($"{bundle}/s2d-linux-x64.tar.xz: {new System.IO.FileInfo($"{bundle}/s2d-linux-x64.tar.xz").Length / 1048576.0:0.0} MiB");
     if (HasArgument("ort-cuda"))
     {
-        int xz = StartProcess("bash", new ProcessSettings { Arguments = $"-c \"xz -6 -T0 -c '{heldBack}/libonnxruntime_providers_cuda.so' | split -b 60M -d - '{bundle}/ort-cuda.xz.part'\"" });
+        var ortCuda = MakeAbsolute(Directory($"{Parameters.Artifacts}/ort-cuda"));
+        CleanDirectory(ortCuda);
+        var provider = heldBack.CombineWithFilePath("libonnxruntime_providers_cuda.so");
+        if (arch != "all")
+        {
+            var pruned = heldBack.CombineWithFilePath($"providers_cuda.sm_{arch.Replace(',', '_')}.so");
+            string keep = string.Join(" ", arch.Split(',').Select(a => $"--keep {a}"));
+            int pr = StartProcess("python3", new ProcessSettings { Arguments = $"scripts/prune-cuda-archs.py \"{provider}\" \"{pruned}\" {keep}" });
+            if (pr != 0) throw new Exception($"scripts/prune-cuda-archs.py failed (exit code {pr})");
+            provider = pruned;
+        }
+        int xz = StartProcess("bash", new ProcessSettings { Arguments = $"-c \"xz -6 -T0 -c '{provider}' | split -b 60M -d - '{ortCuda}/ort-cuda.xz.part'\"" });
         if (xz != 0) throw new Exception($"xz/split failed (exit code {xz})");
-        foreach (var part in GetFiles($"{bundle}/ort-cuda.xz.part*")) Information($"{part}: {new System.IO.FileInfo(part.FullPath).Length / 1048576.0:0.0} MiB");
+        foreach (var part in GetFiles($"{ortCuda}/ort-cuda.xz.part*")) Information($"{part}: {new System.IO.FileInfo(part.FullPath).Length / 1048576.0:0.0} MiB");
     }
     foreach (var dir in new[] { stage, heldBack }) DeleteDirectory(dir, new DeleteDirectorySettings { Recursive = true });
 });
