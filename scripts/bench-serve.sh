@@ -4,15 +4,21 @@
 # soak of mixed requests against the batching server with its memory (soak requests 0: none).
 #
 #   scripts/bench-serve.sh <s2d> <model.onnx> <image.jpg> <output folder> [rounds] [soak requests]
+#
+# S2D_SERVE_ARGS adds options to every server (e.g. "--ep cuda"); S2D_SERVE_PORT is its port (5099).
 set -euo pipefail
 S2D=$1; MODEL=$2; IMAGE=$3; OUT=$4; ROUNDS=${5:-2}; SOAK=${6:-10000}
 mkdir -p "$OUT"
-PORT=5099; URL=http://127.0.0.1:$PORT
+PORT=${S2D_SERVE_PORT:-5099}; URL=http://127.0.0.1:$PORT
 
+up() { # the server answers /healthz (curl, or python where a host has no curl)
+  if command -v curl > /dev/null; then curl -sf "$URL/healthz" > /dev/null
+  else python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$URL/healthz" 2> /dev/null; fi
+}
 serve() { # extra options...; starts the server, waits until it answers
-  "$S2D" serve --model "$MODEL" --urls "$URL" --no-access-log "$@" > "$OUT/server.log" 2>&1 &
+  "$S2D" serve --model "$MODEL" --urls "$URL" --no-access-log ${S2D_SERVE_ARGS:-} "$@" > "$OUT/server.log" 2>&1 &
   PID=$!
-  for _ in $(seq 100); do curl -sf "$URL/healthz" > /dev/null && return 0; sleep 0.2; done
+  for _ in $(seq 100); do up && return 0; sleep 0.2; done
   echo "server did not start: $(cat "$OUT/server.log")" >&2; exit 1
 }
 stop() { kill "$PID"; wait "$PID" || true; }

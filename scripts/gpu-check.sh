@@ -11,13 +11,16 @@
 #   bench-search  ms per search step, every method, NAS-Bench-201 and DARTS space, paper supernets and batch
 #   peer          the same NAS-Bench-201 RF-PCDARTS step in PyTorch (bench/nb201_step.py) and in s2d: the ratio
 #   bench-train   training images/s: CIFAR network, ImageNet network at 224 px, NAS-Bench-201 network
-#   train         a short training run on the device (Imagenette slice, 64 px), stopped after one epoch ...
+#   train         a short training run on the device (Imagenette slice, 64 px; the Deploy chain's 64-px network),
+#                 stopped after one epoch ...
 #   resume-cpu    ... and finished on the CPU from the device's checkpoint
 #   export        ONNX export with s2d's parity check
 #   validate      top-1/top-5 with ONNX Runtime's CUDA provider (and CPU), or, where the provider cannot be brought
 #                 here, with the host's own onnxruntime (python), if it has CUDA
 #   bench-onnx    ONNX Runtime CUDA vs CPU vs TorchSharp images/s at batch 1/32/256
 #   parity        largest logit differences: TorchSharp GPU vs CPU, ORT CPU vs TorchSharp, ORT CUDA vs CPU
+#   serve         s2d serve with dynamic batching off and on, ONNX Runtime on CUDA (and on the CPU): requests/s and
+#                 latency at concurrency 1, 8 and 32 (scripts/bench-serve.sh)
 # Results: summary.md (every table), results.json (stage, status, seconds), gpu-check.log, doctor.json in --out
 # (default: $OUT where set, else ./gpu-check-results). Test it on a machine without a GPU with --device cpu --quick.
 set -uo pipefail
@@ -35,7 +38,7 @@ while [ $# -gt 0 ]; do
     --steps) steps="${2:?}"; shift 2 ;;
     --quick) quick=1; shift ;;
     --ort-cuda) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ortparts+=("$1"); shift; done ;;
-    -h|--help) sed -n 2,27p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,30p "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -155,28 +158,69 @@ stage bench-train "$S2D" bench train --device "$device" --steps "$steps" "${trai
 table "$work/bench-train.md" "Training steps"
 
 run="$work/train"
-stage train "$S2D" train --genotype darts-v2 --dataset imagenette --data-root "$data" --preset smoke --epochs 2 --stop-after 1 --device "$device" --out "$run"
+# The cpu preset's network for 64-px ImageNet images (C=16, 8 cells): the size the Deploy chain packages and serves.
+stage train "$S2D" train --genotype darts-v2 --dataset imagenette --data-root "$data" --preset cpu --max-train-images 640 --epochs 2 --stop-after 1 --device "$device" --out "$run"
 stage resume-cpu "$S2D" train --resume --out "$run" --data-root "$data" --device cpu
 stage export "$S2D" export --run "$run" --out "$work/model.onnx" --data-root "$data"
 validate() {
-  if "$S2D" doctor | grep -q "^onnxruntime_cuda: usable" || [ "$ep" = cpu ]; then
-    "$S2D" validate --model "$work/model.onnx" --dataset imagenette --data-root "$data" --ep "$ep" --report "$work/validate-$ep.json" || return $?
-  elif "$PY" -c 'import onnxruntime as o, sys; sys.exit(0 if "CUDAExecutionProvider" in o.get_available_providers() else 1)' 2>/dev/null; then
-    echo "ONNX Runtime's CUDA provider is not beside s2d; validating with the host's onnxruntime (python) instead"
-    "$PY" "$here/bench/ort_check.py" "$work/model.onnx" --json "$work/validate-host-ort.json" || return $?
-  else
-    echo "ONNX Runtime's CUDA provider is not beside s2d (bring it with --ort-cuda) and the host has no onnxruntime with CUDA: validating on the CPU provider only"
-    { echo; echo "ONNX Runtime CUDA: **not validated** (no CUDA provider beside s2d, no python onnxruntime with CUDA on the host)."; } >> "$out/summary.md"
+  local rc=0 why="ONNX Runtime's CUDA provider is not beside s2d (bring it with --ort-cuda)"
+  if [ "$ep" = cpu ] || "$S2D" doctor | grep -q "^onnxruntime_cuda: usable"; then
+    "$S2D" validate --model "$work/model.onnx" --dataset imagenette --data-root "$data" --ep "$ep" --report "$work/validate-$ep.json" || rc=$?
+    why="s2d validate --ep $ep failed (exit code $rc)"
   fi
-  "$S2D" validate --model "$work/model.onnx" --dataset imagenette --data-root "$data" --ep cpu --report "$work/validate-cpu.json"
+  if [ "$ep" != cpu ] && { [ $rc != 0 ] || [ ! -f "$work/validate-$ep.json" ]; }; then
+    if "$PY" -c 'import onnxruntime as o, sys; sys.exit(0 if "CUDAExecutionProvider" in o.get_available_providers() else 1)' 2>/dev/null; then
+      echo "$why; validating with the host's onnxruntime (python) instead"
+      "$PY" "$here/bench/ort_check.py" "$work/model.onnx" --json "$work/validate-host-ort.json" || rc=$?
+    else
+      echo "$why and the host has no onnxruntime with CUDA: validating on the CPU provider only"
+      { echo; echo "ONNX Runtime CUDA: **not validated** ($why; no python onnxruntime with CUDA on the host)."; } >> "$out/summary.md"
+    fi
+  fi
+  "$S2D" validate --model "$work/model.onnx" --dataset imagenette --data-root "$data" --ep cpu --report "$work/validate-cpu.json" || return $?
+  return $rc
 }
 stage validate validate
-{ echo; echo "### Validation (Imagenette slice, after a 2-epoch smoke training)"; echo; for f in "$work"/validate-*.json; do [ -f "$f" ] && { echo "$(basename "$f"):"; echo '```'; cat "$f"; echo '```'; }; done; } >> "$out/summary.md"
+{ echo; echo "### Validation (Imagenette slice, after 2 epochs of 640 images)"; echo; for f in "$work"/validate-*.json; do [ -f "$f" ] && { echo "$(basename "$f"):"; echo '```'; cat "$f"; echo '```'; }; done; } >> "$out/summary.md"
 ort="cpu"; "$S2D" doctor | grep -q "^onnxruntime_cuda: usable" && ort="cpu cuda"
 stage bench-onnx "$S2D" bench onnx --run "$run" --ep $ort --device "$device" --batch 1 32 256 --seconds "$([ "$quick" = 1 ] && echo 0.5 || echo 3)" --output "$work/bench-onnx.md"
 table "$work/bench-onnx.md" "ONNX Runtime vs TorchSharp, evaluation"
 stage parity "$S2D" bench parity --run "$run" --device "$device" --ep "$(echo $ort | awk '{print $NF}')" --output "$work/parity.md"
 table "$work/parity.md" "Parity"
+
+# Dynamic batching in s2d serve, off (--max-batch 1) and on (--max-batch 32), per ONNX Runtime provider.
+serve() {
+  local image e rc=0
+  image=$(find "$data/imagenette-64/val" -type f -name '*.JPEG' | sort | head -n 1)
+  [ -n "$image" ] || { echo "no validation JPEG under $data/imagenette-64/val"; return 2; }
+  for e in $ort; do
+    S2D_SERVE_ARGS="--ep $e" "$here/scripts/bench-serve.sh" "$S2D" "$work/model.onnx" "$image" "$work/serve-$e" 1 0 || rc=$?
+  done
+  "$PY" - "$work" "$(stat -c %s "$image")" $ort > "$work/serve.md" <<'PYEOF'
+import re, sys
+work, size, eps = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def rows(path):
+    try: text = open(path).read()
+    except OSError: return {}
+    figures = re.findall(r"\| concurrency (\d+) \|[^|]*\| ([0-9.,]+) \| ([0-9.,]+) \| ([0-9.,]+) \|", text)  # N0: 1,234
+    return {int(c): (float(rps.replace(",", "")), p50, p99) for c, rps, p50, p99 in figures}
+print(f"The 64-px ImageNet network (DARTS_V2, C=16, 8 cells) after the check's short training, one {size:,}-byte 64-px JPEG per request; batching off: --max-batch 1, on: --max-batch 32.")
+print()
+print("| provider | concurrency | off, requests/s | on, requests/s | on / off | p50 / p99 ms off | p50 / p99 ms on |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for ep in eps:
+    off, on = rows(f"{work}/serve-{ep}/off-1.md"), rows(f"{work}/serve-{ep}/on-1.md")
+    for c in sorted(set(off) | set(on)):
+        a, b = off.get(c), on.get(c)
+        ratio = f"{b[0] / a[0]:.2f}" if a and b else "-"
+        rps = lambda r: f"{r[0]:,.0f}" if r else "-"
+        ms = lambda r: f"{r[1]} / {r[2]}" if r else "-"
+        print(f"| {ep} | {c} | {rps(a)} | {rps(b)} | {ratio} | {ms(a)} | {ms(b)} |")
+PYEOF
+  return $rc
+}
+stage serve serve
+table "$work/serve.md" "HTTP serving: dynamic batching off and on"
 
 failed=0 passed=0
 for r in "${results[@]}"; do case "$r" in *doctor-before-rebuild*) ;; *'"exit_code": 0,'*) passed=$((passed + 1)) ;; *) failed=$((failed + 1)) ;; esac; done

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Prepares everything the GPU check carries to a GPU host, in the repository: the bundle with TorchSharp's native
-# sources (so that LibTorchSharp can be rebuilt there against the host's libtorch) and the Imagenette data slice;
-# then prints their size and the one command to run on the host (docs/gpu.md).
+# sources (so that LibTorchSharp can be rebuilt there against the host's libtorch), ONNX Runtime's CUDA provider with
+# the kernels of the host's GPU architecture only, and the Imagenette data slice; then prints their sizes and the
+# two device calls that run the check (docs/gpu.md).
 #
-#   scripts/prepare-gpu-check.sh --torchsharp DIR [--data-root DIR]
+#   scripts/prepare-gpu-check.sh --torchsharp DIR [--data-root DIR] [--cuda-arch 90]
 #
 #   --torchsharp  a TorchSharp checkout, or a bare git repository (a mirror), of the version s2d uses
 #   --data-root   the datasets (default: $S2D_DATA_ROOT, else ../shared/data)
-# Writes artifacts/bundle/s2d-linux-x64.tar.xz and artifacts/data-slice.
+#   --cuda-arch   the SM architectures whose kernels the CUDA provider keeps (default 90: H100, H200; all: every one)
+# Writes artifacts/bundle/s2d-linux-x64.tar.xz, artifacts/ort-cuda/ort-cuda.xz.part00 (...) and artifacts/data-slice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ts="" data="${S2D_DATA_ROOT:-../shared/data}"
+ts="" data="${S2D_DATA_ROOT:-../shared/data}" arch=90
 die() { echo "prepare-gpu-check: error: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --torchsharp) ts="${2:?--torchsharp needs a folder}"; shift 2 ;;
     --data-root) data="${2:?--data-root needs a folder}"; shift 2 ;;
-    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    --cuda-arch) arch="${2:?--cuda-arch needs an architecture, e.g. 90}"; shift 2 ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -32,10 +35,14 @@ else
 fi
 dotnet tool restore > /dev/null
 # The Bundle target checks the sources' TorchSharp version before it builds anything.
-dotnet cake --target=Bundle --torchsharp-src="$src" || die "no bundle built from --torchsharp $ts (see above)"
+dotnet cake --target=Bundle --torchsharp-src="$src" --ort-cuda --cuda-arch="$arch" || die "no bundle built from --torchsharp $ts (see above)"
 rm -rf artifacts/data-slice
 scripts/data-slice.sh "$data" artifacts/data-slice
-total=$(du -cb artifacts/bundle/s2d-linux-x64.tar.xz artifacts/data-slice | tail -1 | cut -f1)
-echo "prepare-gpu-check: TorchSharp sources bundled; bundle and slice $((total / 1048576)) MiB (a device call carries 64 MiB)"
-echo "On the GPU host (carry artifacts/bundle and artifacts/data-slice):"
-echo "  timeout 540 scripts/gpu-check.sh --s2d artifacts/bundle/s2d-linux-x64.tar.xz --data-root artifacts/data-slice --out \$OUT"
+mib() { echo $(( $(du -cb "$@" | tail -1 | cut -f1) / 1048576 )); }
+parts=(artifacts/ort-cuda/ort-cuda.xz.part*)
+echo "prepare-gpu-check: TorchSharp sources bundled; bundle and slice $(mib artifacts/bundle/s2d-linux-x64.tar.xz artifacts/data-slice) MiB," \
+  "CUDA provider (sm_$arch) $(mib "${parts[@]}") MiB in ${#parts[@]} part(s); a device call carries 64 MiB"
+echo "On the GPU host, back to back while it stays warm (each part in a call of its own; they stay there between calls):"
+for p in "${parts[@]}"; do echo "  carry $p:  ls -l $p"; done
+echo "  carry artifacts/bundle and artifacts/data-slice:"
+echo "  timeout 540 scripts/gpu-check.sh --s2d artifacts/bundle/s2d-linux-x64.tar.xz --data-root artifacts/data-slice --ort-cuda ${parts[*]} --out \$OUT"

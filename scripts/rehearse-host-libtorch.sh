@@ -4,32 +4,36 @@
 # with the bundle, the data slice, scripts/ and bench/ copied in; then scripts/gpu-check.sh --device cpu --quick runs
 # in it as the GPU host would run it: the version check stops doctor, LibTorchSharp is rebuilt, and every stage runs.
 #
-#   scripts/rehearse-host-libtorch.sh --bundle FILE --data-slice DIR [--root DIR] [--suite NAME] [--out DIR]
+#   scripts/rehearse-host-libtorch.sh --bundle FILE --data-slice DIR [--ort-cuda PARTS...] [--root DIR] [--suite NAME] [--out DIR]
 #
 #   --bundle      s2d-linux-x64.tar.xz from: dotnet cake --target=Bundle --torchsharp-src=<TorchSharp sources>
 #   --data-slice  from scripts/data-slice.sh
+#   --ort-cuda    ONNX Runtime's CUDA provider in parts (dotnet cake --target=Bundle --ort-cuda): unpacked as on the
+#                 GPU host; without a GPU it cannot load, and the check says so and runs ONNX Runtime on the CPU
 #   --root        the Debian root (default /var/tmp/s2d-rehearsal-root; made on the first run, reused after)
 #   --suite       the Debian suite whose PyTorch to take (default sid: PyTorch 2.14 in December 2026)
 #   --out         where the check's results go (default ./rehearsal-results)
 # Needs root and debootstrap (apt-get install debootstrap); the first run makes a Debian root of 2-3 GB.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bundle="" slice="" root=/var/tmp/s2d-rehearsal-root suite=sid out="$PWD/rehearsal-results"
+bundle="" slice="" ortparts=() root=/var/tmp/s2d-rehearsal-root suite=sid out="$PWD/rehearsal-results"
 die() { echo "rehearse-host-libtorch: error: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) bundle="${2:?--bundle needs a file}"; shift 2 ;;
     --data-slice) slice="${2:?--data-slice needs a folder}"; shift 2 ;;
+    --ort-cuda) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ortparts+=("$1"); shift; done ;;
     --root) root="${2:?--root needs a folder}"; shift 2 ;;
     --suite) suite="${2:?--suite needs a name}"; shift 2 ;;
     --out) out="${2:?--out needs a folder}"; shift 2 ;;
-    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
 [ -f "$bundle" ] || die "--bundle '$bundle': no such file (dotnet cake --target=Bundle --torchsharp-src=<TorchSharp sources>)"
 tar -tJf "$bundle" s2d/torchsharp-src > /dev/null 2>&1 || die "--bundle $bundle: no torchsharp-src in it; build it with --torchsharp-src, or LibTorchSharp cannot be rebuilt"
 [ -d "$slice/imagenette-64/train" ] || die "--data-slice '$slice': no imagenette-64/train there (scripts/data-slice.sh)"
+for p in "${ortparts[@]}"; do [ -f "$p" ] || die "--ort-cuda '$p': no such file"; done
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap and chroot)"
 
 if ! [ -x "$root/usr/bin/python3" ] || ! chroot "$root" python3 -c 'import torch' > /dev/null 2>&1; then
@@ -51,8 +55,13 @@ rm -rf "$work" && mkdir -p "$work/repo"
 cp "$bundle" "$work/s2d-linux-x64.tar.xz"
 cp -r "$slice" "$work/data-slice"
 cp -r "$here/scripts" "$here/bench" "$work/repo/"
+ort=""
+if [ ${#ortparts[@]} -gt 0 ]; then
+  mkdir -p "$work/ort-cuda" && cp "${ortparts[@]}" "$work/ort-cuda/"
+  ort="--ort-cuda $(for p in "${ortparts[@]}"; do printf '/rehearsal/ort-cuda/%s ' "$(basename "$p")"; done)"
+fi
 set +e
-chroot "$root" bash -c 'cd /rehearsal/repo && scripts/gpu-check.sh --device cpu --quick --s2d /rehearsal/s2d-linux-x64.tar.xz --data-root /rehearsal/data-slice --out /rehearsal/results'
+chroot "$root" bash -c "cd /rehearsal/repo && scripts/gpu-check.sh --device cpu --quick --s2d /rehearsal/s2d-linux-x64.tar.xz --data-root /rehearsal/data-slice $ort --out /rehearsal/results"
 rc=$?
 set -e
 mkdir -p "$out" && cp -r "$work/results/." "$out/"
