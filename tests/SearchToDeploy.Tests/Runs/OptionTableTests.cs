@@ -1,5 +1,6 @@
 using SearchToDeploy.Cli;
 using SearchToDeploy.Core.Torch;
+using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Pipeline;
 using SearchToDeploy.Runs;
@@ -46,6 +47,10 @@ public sealed class OptionTableTests
     public void The_pipeline_changes_a_profile_through_the_same_table()
     {
         var inputs = new PipelineInputs(TestPaths.DataRoot) { Settings = ["train.epochs=7", "search.seed=5", "train.crop-scale=0.5"], Seed = 4 };
+        // The profile's own epochs (longer than the cpu preset's recipe), until --set changes them.
+        var plain = PipelineProfile.Create("imagenet", new PipelineInputs(TestPaths.DataRoot)).Train;
+        Assert.Equal((PipelineProfile.ImagenetteEpochs, 0.25), (plain.Epochs, plain.CropScaleMin));
+        Assert.NotEqual(PipelineProfile.ImagenetteEpochs, TrainPresets.Create("cpu", NetworkKind.ImageNet64).Epochs);
         var p = PipelineProfile.Create("imagenet", inputs);
         Assert.Equal((7, 0.5, 5L), (p.Train.Epochs, p.Train.CropScaleMin, p.Search.Seed)); // --set comes after the pipeline's own --seed
         Assert.Contains("--set 'epochs=7': expected search.<key>=<value>", Assert.Throws<InputException>(() => PipelineProfile.Create("imagenet", inputs with { Settings = ["epochs=7"] })).Message);
