@@ -78,9 +78,9 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             Started = started.ToString("o", CultureInfo.InvariantCulture),
         };
         if (!resume) record.Save(dir);
+        // Only the search's checkpoint leaves part of its configuration out (the cell selection), so only it reuses.
         log.WriteLine(!reuse ? $"[{name}] {(resume ? "resuming" : "running")} into {dir}"
-            : stage == Stage.Search ? $"[{name}] the same supernet, another cell selection ({profile.Search.Selection}): selecting again from its checkpoint in {dir}"
-            : $"[{name}] settings its checkpoint does not depend on changed: resuming from it in {dir}");
+            : $"[{name}] the same supernet, another cell selection ({profile.Search.Selection}): selecting again from its checkpoint in {dir}");
         var watch = Stopwatch.StartNew();
         IReadOnlyList<string> outputs;
         try { outputs = Execute(stage, dir, resume, cancel); }

@@ -85,9 +85,10 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
             }
 
             // Gradients of the validation loss at w' for α and for w'.
-            var (grads, valid) = GradientsOf(xValid, yValid, [.. Arch, .. w]);
-            var dAlpha = grads.Take(Arch.Count).ToList();
-            var v = grads.Skip(Arch.Count).ToList();
+            var arch = Arch; // built from the supernet's cell parameters on each read: read once per step
+            var (grads, valid) = GradientsOf(xValid, yValid, [.. arch, .. w]);
+            var dAlpha = grads.Take(arch.Count).ToList();
+            var v = grads.Skip(arch.Count).ToList();
 
             // Finite-difference Hessian-vector product around the original w.
             using var vnorm = torch.stack(v.Select(t => t.norm()).ToArray()).norm();
@@ -100,12 +101,12 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
             using (torch.no_grad())
             {
                 using Scalar twoR = (2 * r).ToScalar(), step = eta.ToScalar();
-                for (int i = 0; i < Arch.Count; i++)
+                for (int i = 0; i < arch.Count; i++)
                 {
                     var implicitGrad = (gPlus[i] - gMinus[i]) / twoR;
                     var total = dAlpha[i] - implicitGrad * step;
-                    using var g = Arch[i].grad;
-                    if (g is null) Arch[i].grad = total.detach().clone().DetachFromDisposeScope();
+                    using var g = arch[i].grad;
+                    if (g is null) arch[i].grad = total.detach().clone().DetachFromDisposeScope();
                     else g.copy_(total);
                 }
             }

@@ -58,14 +58,15 @@ public sealed class ParallelSteps : IDisposable
         try { weight = weightGradient(); }
         finally { ((IAsyncResult)arch).AsyncWaitHandle.WaitOne(); }
         double loss = arch.GetAwaiter().GetResult();
+        var netArch = _net.ArchParameters; // built on each read: once per step
         using (torch.no_grad())
             for (int i = 0; i < _twinArch.Length; i++)
             {
                 using var g = _twinArch[i].grad!;
-                using var target = _net.ArchParameters[i].grad;
+                using var target = netArch[i].grad;
                 if (target is not null) { target.copy_(g); continue; }
                 using var copy = g.detach().clone();
-                _net.ArchParameters[i].grad = copy;
+                netArch[i].grad = copy;
             }
         return (loss, weight);
     }
