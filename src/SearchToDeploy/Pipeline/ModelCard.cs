@@ -37,7 +37,7 @@ public static class ModelCard
         sb.AppendLine($"  - name: {run}");
         sb.AppendLine("    results:");
         sb.AppendLine("      - task: {type: image-classification}");
-        sb.AppendLine($"        dataset: {{name: {dataset}, type: {dataset}, split: {(report.Images < 10_000 && dataset == "imagenet" ? "validation subset" : "validation")}}}");
+        sb.AppendLine($"        dataset: {{name: {dataset}, type: {dataset}, split: {(IsSubset(report, dataset) ? "validation subset" : "validation")}}}");
         sb.AppendLine("        metrics:");
         sb.AppendLine(string.Format(inv, "          - {{type: accuracy, name: top-1 accuracy, value: {0:0.00}}}", report.Top1));
         sb.AppendLine(string.Format(inv, "          - {{type: top_5_accuracy, name: top-5 accuracy, value: {0:0.00}}}", report.Top5));
@@ -53,7 +53,7 @@ public static class ModelCard
         sb.AppendLine("|---|---|");
         sb.AppendLine(string.Format(inv, "| top-1 | **{0:0.00}%** (gate {1:0.##}%) |", report.Top1, report.GateTop1));
         sb.AppendLine(string.Format(inv, "| top-5 | **{0:0.00}%** (gate {1:0.##}%) |", report.Top5, report.GateTop5));
-        sb.AppendLine($"| validated on | {report.Images:N0} images of {dataset}'s evaluation split, ONNX Runtime {report.ExecutionProvider} |");
+        sb.AppendLine($"| validated on | {report.Images:N0} {(IsSubset(report, dataset) && report.SplitImages > 0 ? $"of the {report.SplitImages:N0} images" : "images")} of {dataset}'s evaluation split, ONNX Runtime {report.ExecutionProvider} |");
         sb.AppendLine($"| parameters | {M("parameters", "N0")} |");
         sb.AppendLine($"| multiply-adds | {M("multiply_adds", "N0")} at {meta.GetValueOrDefault(ModelMetadata.Keys.InputSize)}x{meta.GetValueOrDefault(ModelMetadata.Keys.InputSize)} |");
         sb.AppendLine(string.Format(inv, "| ONNX Runtime throughput | {0:0} images/s (batch {1}), batch latency p50 {2:0.0} ms, p99 {3:0.0} ms |", report.ImagesPerSecond, report.BatchSize, report.LatencyP50Ms, report.LatencyP99Ms));
@@ -86,7 +86,7 @@ public static class ModelCard
                           ? $" The cell was selected by perturbation (DARTS-PT's rule, without its fine-tuning): each edge's op (and, in DARTS-style cells, each node's two inputs) chosen by what removing it cost the trained supernet on {s.SelectionImages:N0} held-out images, not by the largest α."
                           : " The cell keeps each edge's op of largest α."));
         sb.AppendLine($"- Retraining: preset `{t.Preset}`, C={t.Channels}, {t.Layers} cells{(s.Space == "nas-bench-201" ? " per stage" : "")}, {t.Epochs} epochs, batch {t.BatchSize}, " +
-                      string.Format(inv, "{0} lr {1}, weight decay {2}, seed {3}; best top-1 during training {4}% (epoch {5}).", t.Schedule.ToString().ToLowerInvariant(), t.LearningRate, t.WeightDecay, t.Seed, M("best_top1"), M("best_epoch", "0")));
+                      string.Format(inv, "{0} lr {1}, weight decay {2}, seed {3}; best top-1 during training {4}% (epoch {5}); the packaged weights are that epoch's, chosen on the evaluation split the figures above come from, so they are slightly optimistic.", t.Schedule.ToString().ToLowerInvariant(), t.LearningRate, t.WeightDecay, t.Seed, M("best_top1"), M("best_epoch", "0")));
         sb.AppendLine($"- Export: ONNX opset {OnnxGraphBuilder.Opset}, batch norm {meta.GetValueOrDefault(ModelMetadata.Keys.BatchNorm)}, parity with TorchSharp checked to 1e-4; " +
                       $"preprocessing: {meta.GetValueOrDefault(ModelMetadata.Keys.Preprocessing)}.");
         sb.AppendLine($"- Producer: {meta.GetValueOrDefault(ModelMetadata.Keys.Producer)}; run folders and manifests (configuration, input hashes, versions, commit) in `runs/{run}/`.");
@@ -139,5 +139,10 @@ public static class ModelCard
     }
 
     /// <summary>The dataset's name without the folder it was read from (a card names no path of the machine that built it).</summary>
-    private static string DatasetName(string described) => described.Split(" (")[0].Trim();
+    /// <summary>Whether fewer images were validated than the split holds (reports of earlier builds: the ImageNet sample's rule).</summary>
+    private static bool IsSubset(ValidationReport report, string dataset) =>
+        report.SplitImages > 0 ? report.Images < report.SplitImages : report.Images < 10_000 && dataset == "imagenet";
+
+    /// <summary>A validation report's dataset without its location ("imagenette (/data/imagenette-64)" is "imagenette").</summary>
+    internal static string DatasetName(string described) => described.Split(" (")[0].Trim();
 }

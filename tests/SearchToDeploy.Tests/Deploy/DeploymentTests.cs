@@ -91,6 +91,39 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void A_dataset_listing_the_models_classes_in_another_order_is_matched_by_name()
+    {
+        var test = TrainedModelFixture.Cifar.Open(Split.Test);
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var log = new StringWriter();
+        var asIs = Validator.Run(model, test, "cifar10", 500, 0, null, null, TextWriter.Null, workers: 1);
+        var reversed = Validator.Run(model, new ReversedClasses(test), "reversed", 500, 0, null, null, log, workers: 1);
+        Assert.Contains("lists the model's classes in another order; matching them by name", log.ToString());
+        Assert.Equal((asIs.Top1Correct, asIs.Top5Correct), (reversed.Top1Correct, reversed.Top5Correct));
+        Assert.Equal(asIs.PerClass, reversed.PerClass);
+        Assert.Equal((10_000, 10_000), (reversed.Images, reversed.SplitImages));
+    }
+
+    /// <summary>The same images with the class list reversed (label i is class 9 - i of the original).</summary>
+    private sealed class ReversedClasses(IImageDataset inner) : IImageDataset
+    {
+        public string Source => inner.Source;
+        public int Count => inner.Count;
+        public IReadOnlyList<string> Classes { get; } = [.. inner.Classes.Reverse()];
+        public int LabelOf(int index) => inner.Classes.Count - 1 - inner.LabelOf(index);
+        public RgbImage Load(int index) => inner.Load(index);
+        public string Describe(int index) => inner.Describe(index);
+    }
+
+    [Fact]
+    public void Top_k_ranks_by_logit_where_probabilities_underflow_to_the_same_zero()
+    {
+        var top = DeployedModel.TopK([1000f, -1f, 0f], 2);
+        Assert.Equal([0, 2], top.Select(t => t.Index));
+        Assert.Equal(1f, top[0].Probability);
+    }
+
+    [Fact]
     public void Validate_command_exits_3_under_the_gate_and_0_above_it()
     {
         string report = fixture.Dir["report.json"];

@@ -85,15 +85,18 @@ public sealed class DeployedModel : IDisposable
         return TopK(logits, k).Select(p => (p.Index, Classes[p.Index], p.Probability)).ToList();
     }
 
-    /// <summary>Softmax of the logits, and the k most probable classes.</summary>
+    /// <summary>
+    /// The k classes of largest logit (ties to the lower index) with their softmax probabilities. Ranked on the logits
+    /// themselves: probabilities far under the top one underflow to the same 0.
+    /// </summary>
     public static List<(int Index, float Probability)> TopK(ReadOnlySpan<float> logits, int k)
     {
         float max = float.NegativeInfinity;
         foreach (var v in logits) max = Math.Max(max, v);
-        var p = new double[logits.Length];
+        var l = logits.ToArray();
         double sum = 0;
-        for (int i = 0; i < p.Length; i++) sum += p[i] = Math.Exp(logits[i] - max);
-        return [.. Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ThenBy(i => i).Take(Math.Min(k, p.Length)).Select(i => (i, (float)(p[i] / sum)))];
+        foreach (var v in l) sum += Math.Exp(v - max);
+        return [.. Enumerable.Range(0, l.Length).OrderByDescending(i => l[i]).ThenBy(i => i).Take(Math.Min(k, l.Length)).Select(i => (i, (float)(Math.Exp(l[i] - max) / sum)))];
     }
 
     public void Dispose() => _session.Dispose();

@@ -13,6 +13,8 @@ public sealed record ValidationReport
     public string ExecutionProvider { get; init; } = "";
     public string? CudaFallbackReason { get; init; }
     public int Images { get; init; }
+    /// <summary>The images of the split validated on (more than <see cref="Images"/> when a subset was; 0 in reports of earlier builds).</summary>
+    public int SplitImages { get; init; }
     public int BatchSize { get; init; }
     public double Top1 { get; init; }
     public double Top5 { get; init; }

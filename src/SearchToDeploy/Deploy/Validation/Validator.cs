@@ -19,8 +19,17 @@ public static class Validator
     {
         if (data.Classes.Count != model.Classes.Count)
             throw new InputException($"{datasetName}: {data.Classes.Count} classes, but {model.Path} classifies {model.Classes.Count}; validate on the dataset the model was trained for");
+        // The dataset's label i is the model's class map[i]: the same index, or the same name where the dataset lists
+        // the model's classes in another order.
+        var map = Enumerable.Range(0, data.Classes.Count).ToArray();
         var differing = data.Classes.Zip(model.Classes).Count(p => p.First != p.Second);
-        if (differing > 0) log.WriteLine($"warning: {differing} of the dataset's class names differ from the model's labels; matching classes by index");
+        if (differing > 0 && data.Classes.Order(StringComparer.Ordinal).SequenceEqual(model.Classes.Order(StringComparer.Ordinal)) && data.Classes.Distinct().Count() == data.Classes.Count)
+        {
+            var index = model.Classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+            map = [.. data.Classes.Select(c => index[c])];
+            log.WriteLine($"{datasetName}: the dataset lists the model's classes in another order; matching them by name");
+        }
+        else if (differing > 0) log.WriteLine($"warning: {differing} of the dataset's class names differ from the model's labels; matching classes by index");
         int[]? indices = Subsets.Stratified(data, maxImages, seed: 0);
         var loader = new DataLoader(data, indices, model.Transform, new LoaderOptions(batchSize, false, 0, Workers: workers));
         log.WriteLine($"validate: {model.Path} on {datasetName} ({loader.Count} images, batch {batchSize}), execution provider {model.Provider.Name()}" +
@@ -41,7 +50,7 @@ public static class Validator
                 latencies.Add(watch.Elapsed.TotalMilliseconds);
                 for (int i = 0; i < b.Count; i++)
                 {
-                    int label = (int)b.Labels[i];
+                    int label = map[(int)b.Labels[i]];
                     var top = DeployedModel.TopK(logits.AsSpan(i * classes, classes), 5);
                     perClassSeen[label]++;
                     if (top[0].Index == label) { top1++; perClassHit[label]++; }
@@ -59,7 +68,7 @@ public static class Validator
         var report = new ValidationReport
         {
             Model = model.Path, Dataset = datasetName, ExecutionProvider = model.Provider.Name(), CudaFallbackReason = model.FallbackReason is { } r ? FirstLine(r) : null,
-            Images = (int)seen, BatchSize = batchSize, Top1 = t1, Top5 = t5, Top1Correct = top1, Top5Correct = top5,
+            Images = (int)seen, SplitImages = data.Count, BatchSize = batchSize, Top1 = t1, Top5 = t5, Top1Correct = top1, Top5Correct = top5,
             ImagesPerSecond = seen / (latencies.Sum() / 1000), LatencyP50Ms = P(0.5), LatencyP90Ms = P(0.9), LatencyP99Ms = P(0.99),
             GateTop1 = gateTop1, GateTop5 = gateTop5, Passed = passed,
             PerClass = [.. Enumerable.Range(0, classes).Select(c => new ClassAccuracy(model.Classes[c], perClassSeen[c], perClassSeen[c] == 0 ? double.NaN : 100.0 * perClassHit[c] / perClassSeen[c]))
