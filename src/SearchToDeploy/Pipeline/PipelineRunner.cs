@@ -37,18 +37,23 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     public static Stage ParseStage(string name) => Enum.TryParse<Stage>(name, ignoreCase: true, out var s)
         ? s : throw new InputException($"--stage '{name}': expected one of {string.Join(", ", All.Select(x => x.ToString().ToLowerInvariant()))}");
 
-    /// <summary>Runs the stages up to and including <paramref name="last"/>, skipping those that are up to date.</summary>
+    /// <summary>
+    /// Runs the stages up to and including <paramref name="last"/>, skipping those that are up to date; stops early after
+    /// a stage that stopped before its end (a training's <c>stop-after</c>).
+    /// </summary>
     public void RunThrough(Stage last, bool force = false, CancellationToken cancel = default)
     {
         foreach (var s in All)
-        {
-            Run(s, force, cancel);
-            if (s == last) break;
-        }
+            if (!Run(s, force, cancel) || s == last) break;
     }
 
-    public void Run(Stage stage, bool force = false, CancellationToken cancel = default)
+    /// <summary>
+    /// Runs one stage; false when it stopped before its end (a training's <c>stop-after</c>: its manifest says
+    /// "stopped" and the next run resumes it). Every stage before it must be complete and up to date.
+    /// </summary>
+    public bool Run(Stage stage, bool force = false, CancellationToken cancel = default)
     {
+        RequireEarlierStages(stage);
         string dir = StageDir(stage);
         var (config, checkpointConfig, inputsNow) = Describe(stage);
         string configJson = JsonSerializer.Serialize(config, StageManifest.Json);
@@ -58,16 +63,20 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         if (!force && manifest is { Status: "complete" } && manifest.IsUpToDate(dir, hash, inputsNow))
         {
             log.WriteLine($"[{name}] up to date ({dir}); skipped");
-            return;
+            return true;
         }
+        // Bad settings are refused before the stage's folder is touched.
+        if (stage == Stage.Search) profile.Search.Validate();
+        if (stage == Stage.Train) profile.Train.Validate();
         // A stage whose checkpoint fits (same inputs, same configuration where the checkpoint depends on it) resumes from
-        // it: an interrupted one, or one whose configuration changed only elsewhere (a search's cell selection: it selects
-        // again from its supernet). Anything else starts over.
+        // it: an interrupted or stopped one, one whose configuration changed only elsewhere (a search's cell selection: it
+        // selects again from its supernet), or a finished one whose outputs its checkpoint writes again. Anything else
+        // starts over.
         string checkpoint = ReferenceEquals(checkpointConfig, config) ? hash : StageManifest.HashText(JsonSerializer.Serialize(checkpointConfig, StageManifest.Json));
         bool fits = !force && manifest is not null && (manifest.CheckpointHash ?? manifest.ConfigHash) == checkpoint &&
                     manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
         bool reuse = fits && manifest!.ConfigHash != hash;
-        bool resume = reuse || fits && manifest is { Status: "running" or "failed" };
+        bool resume = reuse || fits && (manifest!.Status != "complete" || RewritesOutputs(stage, dir, manifest));
         RunFolder.Prepare(dir, $"stage {name}", clear: !resume, option: "stage folder");
         var started = DateTime.UtcNow;
         var record = new StageManifest
@@ -82,7 +91,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         log.WriteLine(!reuse ? $"[{name}] {(resume ? "resuming" : "running")} into {dir}"
             : $"[{name}] the same supernet, another cell selection ({profile.Search.Selection}): selecting again from its checkpoint in {dir}");
         var watch = Stopwatch.StartNew();
-        IReadOnlyList<string> outputs;
+        IReadOnlyList<string>? outputs;
         try { outputs = Execute(stage, dir, resume, cancel); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -91,12 +100,70 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1) }).Save(dir);
             throw;
         }
+        if (outputs is null)
+        {
+            (record with { Status = "stopped", Finished = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture), Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1) }).Save(dir);
+            log.WriteLine($"[{name}] stopped before its end ({Progress(stage)}); run it again to go on");
+            return false;
+        }
         (record with
         {
             Status = "complete", Outputs = outputs.ToDictionary(o => o, o => StageManifest.HashFile(Path.Combine(dir, o))),
             Finished = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture), Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1),
         }).Save(dir);
-        log.WriteLine($"[{stage.ToString().ToLowerInvariant()}] done in {ProgressMeter.FormatDuration(watch.Elapsed)}");
+        log.WriteLine($"[{name}] done in {ProgressMeter.FormatDuration(watch.Elapsed)}");
+        return true;
+    }
+
+    /// <summary>
+    /// Refuses to run a stage on what an earlier stage left missing, unfinished or out of date (run alone with
+    /// <c>--stage</c>, a stage would otherwise package a model that was never validated, or export a stopped training).
+    /// A validation that failed its gates is a <see cref="GateFailedException"/>, as packaging it would be.
+    /// </summary>
+    private void RequireEarlierStages(Stage stage)
+    {
+        foreach (var s in All.TakeWhile(s => s != stage))
+        {
+            string dir = StageDir(s), name = s.ToString().ToLowerInvariant();
+            var m = StageManifest.TryLoad(dir);
+            var (config, _, inputsNow) = Describe(s);
+            string hash = StageManifest.HashText(JsonSerializer.Serialize(config, StageManifest.Json));
+            if (m is not null && m.IsUpToDate(dir, hash, inputsNow)) continue;
+            string state = m is null ? "has not run"
+                : m.ConfigHash != hash || m.Inputs.Count != inputsNow.Count || inputsNow.Any(kv => m.Inputs.GetValueOrDefault(kv.Key) != kv.Value)
+                    ? "is out of date (its configuration or inputs changed since it ran)"
+                : m.Status switch
+                {
+                    "complete" => "is out of date (its outputs changed since it ran)",
+                    "stopped" => $"stopped before its end ({Progress(s)})",
+                    "failed" => $"failed ({m.Error})",
+                    _ => "is unfinished (interrupted)",
+                };
+            string message = $"{dir}: the {name} stage {state}; the {stage.ToString().ToLowerInvariant()} stage runs only after it is complete: " +
+                             $"run it first (s2d pipeline --stage {stage.ToString().ToLowerInvariant()} --through runs every stage up to it)";
+            if (s == Stage.Validate && m is { Status: "failed" } && state.StartsWith("failed", StringComparison.Ordinal) && File.Exists(Path.Combine(dir, PackageFolder.Validation)))
+                throw new GateFailedException($"{message}; nothing is packaged");
+            throw new InputException(message);
+        }
+    }
+
+    /// <summary>Whether a finished stage whose outputs changed writes them again from its checkpoint when resumed.</summary>
+    private static bool RewritesOutputs(Stage stage, string dir, StageManifest manifest) =>
+        stage == Stage.Search && File.Exists(Path.Combine(dir, SearchRunFolder.Checkpoint)) ||
+        stage == Stage.Train && manifest.Outputs.TryGetValue(TrainRunFolder.Best, out var best) && File.Exists(Path.Combine(dir, TrainRunFolder.Best)) &&
+        StageManifest.HashFile(Path.Combine(dir, TrainRunFolder.Best)) == best;
+
+    /// <summary>How far a stage that stops before its end got (the training's epochs).</summary>
+    private string Progress(Stage stage) =>
+        stage == Stage.Train ? $"{TrainedEpochs()} of {profile.Train.Epochs} epochs" : "part of it";
+
+    /// <summary>The epochs the train stage has done, from its metrics.json (0 without one).</summary>
+    private int TrainedEpochs()
+    {
+        string path = Path.Combine(StageDir(Stage.Train), TrainRunFolder.MetricsJson);
+        if (!File.Exists(path)) return 0;
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.TryGetProperty("epochs_done", out var e) ? e.GetInt32() : 0;
     }
 
     /// <summary>
@@ -122,7 +189,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) }),
                 new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
             Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
-                new() { ["checkpoint"] = HashOf(Stage.Train, TrainRunFolder.Best) }),
+                new() { ["checkpoint"] = HashOf(Stage.Train, TrainRunFolder.Best), ["metrics"] = HashOf(Stage.Train, TrainRunFolder.MetricsJson) }),
             Stage.Validate => (new { dataset = profile.TrainData.Location, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
                 new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
             _ => (new { models = _models, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5 },
@@ -144,7 +211,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// <summary>A search or training stage's configuration; with MPI ranks, their number too (each rank's share of a batch changes the result).</summary>
     private object Ranked(object config) => inputs.Ranks > 1 ? new { config, ranks = inputs.Ranks } : config;
 
-    private IReadOnlyList<string> Execute(Stage stage, string dir, bool resume, CancellationToken cancel)
+    /// <summary>Runs a stage; returns its outputs, or null when it stopped before its end.</summary>
+    private IReadOnlyList<string>? Execute(Stage stage, string dir, bool resume, CancellationToken cancel)
     {
         switch (stage)
         {
@@ -173,7 +241,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                     using var runLog = new RunLog(log, Path.Combine(dir, TrainRunFolder.Log));
                     new TrainRunner(profile.Train, Genotype(), profile.TrainData, dir, runLog, Compute.Resolve(profile.Train.Device, profile.Train.Threads)).Run(resume, cancel);
                 }
-                return [TrainRunFolder.Best, TrainRunFolder.MetricsJson];
+                return TrainedEpochs() < profile.Train.Epochs ? null : [TrainRunFolder.Best, TrainRunFolder.MetricsJson];
             }
             case Stage.Export:
                 ModelExporter.Export(StageDir(Stage.Train), Path.Combine(dir, PackageFolder.Model), log, images: profile.TrainData.Open(Split.Test));
@@ -200,6 +268,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         var report = JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(reportPath), ValidationReport.Json)!;
         if (!report.Passed || report.GateTop1 != profile.GateTop1 || report.GateTop5 != profile.GateTop5)
             throw new GateFailedException($"{reportPath}: the model did not pass the gates top-1 >= {profile.GateTop1}%, top-5 >= {profile.GateTop5}%; nothing is packaged");
+        DeleteLeftovers();
         string staging = Path.Combine(_models, $".{RunName}.{Guid.NewGuid():N}.tmp");
         RunFolder.Prepare(staging, "package", clear: false);
         string[] files;
@@ -209,12 +278,14 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             var search = new SearchRunFolder(StageDir(Stage.Search));
             var package = new PackageFolder(staging);
             File.Copy(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), package[PackageFolder.Model]);
-            File.Copy(reportPath, package[PackageFolder.Validation]);
+            // The report as the package's: the model named as it is there, the dataset without this machine's paths.
+            AtomicFile.WriteAllText(package[PackageFolder.Validation], JsonSerializer.Serialize(
+                report with { Model = PackageFolder.Model, Dataset = ModelCard.DatasetName(report.Dataset) }, ValidationReport.Json) + "\n");
             // The genotype as the model carries it, with the packaging's provenance: which chain made it and what it passed.
             var carried = ModelMetadata.Read(package[PackageFolder.Model]).Genotype;
             GenotypeFile.Save(package[PackageFolder.Genotype], carried.With("package", new Dictionary<string, object?>
             {
-                ["profile"] = profile.Name, ["validated_on"] = report.Dataset.Split(' ')[0], ["images"] = report.Images,
+                ["profile"] = profile.Name, ["validated_on"] = ModelCard.DatasetName(report.Dataset), ["images"] = report.Images,
                 ["top1"] = Math.Round(report.Top1, 2), ["top5"] = Math.Round(report.Top5, 2), ["gate_top1"] = report.GateTop1, ["gate_top5"] = report.GateTop5,
             }));
             var copies = new (string From, string To)[] { (train[TrainRunFolder.Curves], PackageFolder.TrainingCurves), (train[TrainRunFolder.MetricsJson], PackageFolder.Metrics),
@@ -223,8 +294,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 if (File.Exists(from)) File.Copy(from, package[to]);
             File.WriteAllText(package[PackageFolder.Card], ModelCard.Write(RunName, profile, report, package, train));
             files = [.. Directory.GetFiles(staging).Select(f => Path.GetFileName(f)).Where(f => !f.StartsWith('.')).Order(StringComparer.Ordinal)];
-            RunFolder.Delete(PackageDir, "package folder", PackageFolder.IsPackage);
-            Directory.Move(staging, PackageDir);
+            Replace(PackageDir, staging);
         }
         catch
         {
@@ -233,6 +303,46 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         }
         log.WriteLine($"packaged {PackageDir}: {string.Join(", ", files)} (top-1 {report.Top1:0.00}%, top-5 {report.Top5:0.00}%)");
         return files;
+    }
+
+    /// <summary>
+    /// Puts the staged package in the place of the old one by renames only: the old package is moved aside, the new one
+    /// moved in, then the old one deleted; if the move in fails, the old one goes back. A kill in between leaves the old
+    /// package aside (restored by the next run's <see cref="DeleteLeftovers"/>), never a half-written one.
+    /// </summary>
+    private static void Replace(string target, string staging)
+    {
+        string aside = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.old");
+        bool had = Directory.Exists(target);
+        if (had)
+        {
+            if (Directory.EnumerateFileSystemEntries(target).Any() && !RunFolder.IsOwned(target) && !PackageFolder.IsPackage(target))
+                RunFolder.Delete(target, "package folder"); // refuses, naming the folder: not one of s2d's
+            Directory.Move(target, aside);
+        }
+        try { Directory.Move(staging, target); }
+        catch
+        {
+            if (had) Directory.Move(aside, target);
+            throw;
+        }
+        if (had) Directory.Delete(aside, recursive: true);
+    }
+
+    /// <summary>
+    /// What a killed packaging left in models/: its staging folders (deleted) and an old package moved aside while no
+    /// package is in place (moved back; deleted when there is one).
+    /// </summary>
+    private void DeleteLeftovers()
+    {
+        if (!Directory.Exists(_models)) return;
+        // Exactly this run's: ".<run>.<32 hex digits>.tmp" (not another run's whose name starts with this one's).
+        IEnumerable<string> Mine(string suffix) => Directory.GetDirectories(_models, $".{RunName}.*{suffix}")
+            .Where(d => Path.GetFileName(d).Length == RunName.Length + 34 + suffix.Length);
+        foreach (string d in Mine(".tmp")) Directory.Delete(d, recursive: true);
+        foreach (string d in Mine(".old"))
+            if (Directory.Exists(PackageDir)) Directory.Delete(d, recursive: true);
+            else Directory.Move(d, PackageDir);
     }
 
     private GenotypeDocument Genotype()

@@ -8,17 +8,9 @@ using SearchToDeploy.Pipeline;
 
 namespace SearchToDeploy.Tests.Pipeline;
 
-/// <summary>One uninterrupted smoke chain ("whole"), shared by the pipeline tests.</summary>
-public sealed class SmokeChainFixture : IDisposable
-{
-    public SmokeChainFixture() => PipelineTests.Runner(Dir, PipelineTests.Inputs(), TextWriter.Null, "whole").RunThrough(Stage.Package);
-
-    public TempDir Dir { get; } = new();
-    public void Dispose() => Dir.Dispose();
-}
-
 /// <summary>The smoke Deploy chain (a DARTS-space search on real CIFAR-10, the cell retrained on Imagenette at 64 px): packaging, skipping, gates and interruption.</summary>
-public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<SmokeChainFixture>
+[Collection(SmokeChainCollection.Name)]
+public sealed class PipelineTests(SmokeChainFixture chain)
 {
     internal static PipelineInputs Inputs(double? gate1 = null) => new(TestPaths.DataRoot, GateTop1: gate1, Threads: 0);
 
@@ -41,10 +33,14 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         Assert.Contains("datasets: [cifar10, imagenette]", card);
         Assert.Contains("random-features", card);
         Assert.Matches(@"name: top-1 accuracy, value: \d+\.\d\d\}", card);
+        Assert.Contains("split: validation subset}", card); // 500 of Imagenette's 3,925 validation images
+        Assert.Contains("| validated on | 500 of the 3,925 images of imagenette's evaluation split", card);
         Assert.Contains("## Intended use and limitations", card);
         Assert.Contains("title     = {Differentiable Architecture Search with Random Features}", card);
         Assert.DoesNotContain(TestPaths.DataRoot, card);
         Assert.DoesNotContain(dir.Path, card);
+        Assert.DoesNotContain(dir.Path, File.ReadAllText(dir["models/whole/validation.json"]));
+        Assert.DoesNotContain(TestPaths.DataRoot, File.ReadAllText(dir["models/whole/validation.json"]));
         Assert.True(File.Exists(dir["runs/whole/validate/gates.junit.xml"]), "the validate stage wrote no JUnit XML");
         var report = System.Text.Json.JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(dir["models/whole/validation.json"]), ValidationReport.Json)!;
         Assert.Equal(10, report.PerClass.Count);
@@ -78,7 +74,7 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         // --selection is a runtime setting of the search, but it decides the stage's genotype: the stage is redone, from
         // its trained supernet, without training it again; and back to alpha the same way.
         var dir = chain.Dir;
-        CopyFolder(dir["runs/whole"], dir["runs/selected"]);
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/selected"]);
         var inputs = Inputs();
         var alpha = PipelineProfile.Create("smoke", inputs);
         var perturbation = alpha with { Search = alpha.Search with { Selection = "perturbation", SelectionImages = 32 } };
@@ -110,7 +106,7 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
     public void A_changed_gate_redoes_validation_and_a_failed_gate_writes_nothing_under_models()
     {
         var dir = chain.Dir;
-        CopyFolder(dir["runs/whole"], dir["runs/gated"]);
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/gated"]);
         var log = new StringWriter();
         var runner = Runner(dir, Inputs(gate1: 99), log, "gated");
         var e = Assert.Throws<GateFailedException>(() => runner.RunThrough(Stage.Package));
@@ -122,16 +118,6 @@ public sealed class PipelineTests(SmokeChainFixture chain) : IClassFixture<Smoke
         Assert.Contains("under the gate of 99", failed.Error);
         Assert.Throws<GateFailedException>(() => runner.Run(Stage.Package));
         Assert.False(Directory.Exists(dir["models/gated"]));
-    }
-
-    private static void CopyFolder(string from, string to)
-    {
-        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-        {
-            string target = Path.Combine(to, Path.GetRelativePath(from, f));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(f, target);
-        }
     }
 
     [Fact]

@@ -1,0 +1,107 @@
+using SearchToDeploy.Pipeline;
+
+namespace SearchToDeploy.Tests.Pipeline;
+
+/// <summary>
+/// What a stage may run on: every stage before it complete and up to date; a training stopped early (stop-after) is
+/// not complete; bad settings touch nothing; a finished stage whose outputs changed writes them again from its
+/// checkpoint; a package is replaced by renames only.
+/// </summary>
+[Collection(SmokeChainCollection.Name)]
+public sealed class StageOrderTests(SmokeChainFixture chain)
+{
+    [Fact]
+    public void A_stage_refuses_to_run_on_an_earlier_stage_that_changed_since_it_ran()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/stale"]);
+        // Another model exported after validation: packaging it would ship a model nothing validated.
+        File.AppendAllText(dir["runs/stale/export/model.onnx"], " ");
+        var runner = PipelineTests.Runner(dir, PipelineTests.Inputs(), TextWriter.Null, "stale");
+        var e = Assert.Throws<InputException>(() => runner.Run(Stage.Package));
+        Assert.Contains("the export stage is out of date (its outputs changed since it ran)", e.Message);
+        Assert.False(Directory.Exists(dir["models/stale"]));
+        // A stage that has not run at all.
+        Directory.Delete(dir["runs/stale/validate"], recursive: true);
+        File.Copy(dir["runs/whole/export/model.onnx"], dir["runs/stale/export/model.onnx"], overwrite: true);
+        Assert.Contains("the validate stage has not run", Assert.Throws<InputException>(() => runner.Run(Stage.Package)).Message);
+        Assert.False(Directory.Exists(dir["models/stale"]));
+    }
+
+    [Fact]
+    public void A_training_stopped_early_is_not_exported_and_the_next_run_resumes_it_to_the_same_model()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/stopped"]);
+        var inputs = PipelineTests.Inputs();
+        var profile = PipelineProfile.Create("smoke", inputs);
+        var stopping = profile with { Train = profile.Train with { StopAfterEpochs = 1 } };
+        var log = new StringWriter();
+        Assert.False(new PipelineRunner(stopping, inputs, dir["runs/stopped"], dir["models"], log).Run(Stage.Train, force: true));
+        Assert.Contains($"[train] stopped before its end (1 of {profile.Train.Epochs} epochs)", log.ToString());
+        Assert.Equal("stopped", StageManifest.TryLoad(dir["runs/stopped/train"])!.Status);
+        // Run through, a stopped training goes on (one more epoch here) and the chain stops after it.
+        log = new StringWriter();
+        new PipelineRunner(stopping, inputs, dir["runs/stopped"], dir["models"], log).RunThrough(Stage.Package);
+        Assert.Contains($"[train] stopped before its end (2 of {profile.Train.Epochs} epochs)", log.ToString());
+        Assert.DoesNotContain("[export]", log.ToString());
+        var e = Assert.Throws<InputException>(() => new PipelineRunner(profile, inputs, dir["runs/stopped"], dir["models"], TextWriter.Null).Run(Stage.Export));
+        Assert.Contains($"the train stage stopped before its end (2 of {profile.Train.Epochs} epochs)", e.Message);
+
+        log = new StringWriter();
+        new PipelineRunner(profile, inputs, dir["runs/stopped"], dir["models"], log).RunThrough(Stage.Export);
+        Assert.Contains("[train] resuming", log.ToString());
+        Assert.Equal(File.ReadAllBytes(dir["runs/whole/export/model.onnx"]), File.ReadAllBytes(dir["runs/stopped/export/model.onnx"]));
+    }
+
+    [Fact]
+    public void Bad_settings_are_refused_before_a_stage_folder_is_cleared()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/typo"]);
+        var inputs = PipelineTests.Inputs();
+        var profile = PipelineProfile.Create("smoke", inputs);
+        var typo = profile with { Train = profile.Train with { WarmupEpochs = 999 } };
+        var e = Assert.Throws<InputException>(() => new PipelineRunner(typo, inputs, dir["runs/typo"], dir["models"], TextWriter.Null).Run(Stage.Train));
+        Assert.Contains("--warmup-epochs 999", e.Message);
+        Assert.True(File.Exists(dir["runs/typo/train/best.s2d"]), "a refused setting cleared the trained stage");
+        Assert.Equal("complete", StageManifest.TryLoad(dir["runs/typo/train"])!.Status);
+    }
+
+    [Fact]
+    public void A_finished_search_or_training_whose_outputs_were_deleted_writes_them_again_from_its_checkpoint()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/deleted"]);
+        File.Delete(dir["runs/deleted/search/summary.json"]);
+        File.Delete(dir["runs/deleted/train/metrics.json"]);
+        var log = new StringWriter();
+        PipelineTests.Runner(dir, PipelineTests.Inputs(), log, "deleted").RunThrough(Stage.Export);
+        Assert.Contains("[search] resuming", log.ToString());
+        Assert.Contains("[train] resuming", log.ToString());
+        Assert.DoesNotContain("epoch 0:", log.ToString());
+        Assert.Equal(File.ReadAllText(dir["runs/whole/search/summary.json"]), File.ReadAllText(dir["runs/deleted/search/summary.json"]));
+        Assert.Equal(File.ReadAllText(dir["runs/whole/train/metrics.json"]), File.ReadAllText(dir["runs/deleted/train/metrics.json"]));
+        Assert.Contains("[export] up to date", log.ToString());
+    }
+
+    [Fact]
+    public void Packaging_again_replaces_the_package_and_clears_what_a_killed_packaging_left()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/again"]);
+        var runner = PipelineTests.Runner(dir, PipelineTests.Inputs(), TextWriter.Null, "again");
+        runner.Run(Stage.Package, force: true);
+        // What a kill mid-packaging leaves: a staging folder, and the old package moved aside.
+        string staging = dir[$"models/.again.{Guid.NewGuid():N}.tmp"], aside = dir[$"models/.again.{Guid.NewGuid():N}.old"];
+        Directory.CreateDirectory(staging);
+        Directory.Move(dir["models/again"], aside);
+        // Another run whose name starts with this one's keeps its staging folder.
+        string other = dir[$"models/.again.b.{Guid.NewGuid():N}.tmp"];
+        Directory.CreateDirectory(other);
+        runner.Run(Stage.Package, force: true);
+        Assert.True(File.Exists(dir["models/again/model.onnx"]));
+        Assert.Equal([other], Directory.GetDirectories(dir["models"], ".again.*"));
+        Directory.Delete(other);
+    }
+}
