@@ -133,6 +133,11 @@ public sealed class SearchRunTests
         new SearchRunner(o, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
         Assert.Equal(2, File.ReadAllLines(dir["metrics.csv"]).Length);
         Assert.True(File.Exists(dir["summary.json"]) && File.Exists(dir["curves.png"]));
+
+        // A checkpoint in the file format whose header is not a search's is refused, naming the file.
+        CheckpointFile.Save(dir["checkpoint.s2d"], "{}", new Dictionary<string, Tensor>());
+        var wrong = Assert.Throws<InputException>(() => new SearchRunner(o, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true));
+        Assert.Contains($"{dir["checkpoint.s2d"]}: not a search checkpoint", wrong.Message);
     }
 
     [Fact]

@@ -17,7 +17,8 @@ namespace SearchToDeploy.Nas.Supernets;
 /// batches; the op whose removal raises the loss most is kept and the edge becomes that op alone (weight 1). Then,
 /// in DARTS-style cells, node by node in a seeded random order, the input edge whose removal raises the loss least
 /// is removed until two remain. Unlike DARTS-PT there is no supernet fine-tuning between decisions. The supernet
-/// runs in training mode (batch statistics, as DARTS-PT measures), its BN running statistics are restored after.
+/// runs in training mode (batch statistics, as DARTS-PT measures) without drop-path, its BN running statistics are
+/// restored after.
 /// "none" is never a candidate in DARTS-style cells (as in the DARTS rule); in NAS-Bench-201 it is unless
 /// <see cref="SupernetConfig.DeriveWithoutNone"/>.
 /// </summary>
@@ -53,6 +54,7 @@ public static class PerturbationSelection
         var inv = CultureInfo.InvariantCulture;
         var previous = net.ArchMixing;
         bool wasTraining = net.training;
+        double dropPath = net.DropPathProb;
         using var mixing = new PerturbedMixing();
         var saved = net.named_buffers().Select(b => (b.buffer, Copy: b.buffer.clone())).ToList();
         int done = 0;
@@ -60,6 +62,9 @@ public static class PerturbationSelection
         {
             net.ArchMixing = mixing;
             net.train();
+            // Batch statistics, but no random masks: every loss of the comparison is measured on the same function
+            // (and a resumed selection measures what the first run did).
+            if (dropPath > 0) net.DropPathProb = 0;
             double Loss()
             {
                 if (done < replayed) return known[done++];
@@ -140,6 +145,7 @@ public static class PerturbationSelection
         {
             net.ArchMixing = previous;
             net.train(wasTraining);
+            if (dropPath > 0) net.DropPathProb = dropPath;
             using (torch.no_grad())
                 foreach (var (buffer, copy) in saved)
                 {

@@ -371,12 +371,23 @@ public sealed class SearchRunner
         var (json, tensors) = CheckpointFile.Load(path);
         try
         {
-            var header = JsonSerializer.Deserialize<CheckpointHeader>(json, Json) ?? throw new InputException($"{path}: empty checkpoint header");
+            CheckpointHeader? read;
+            try { read = JsonSerializer.Deserialize<CheckpointHeader>(json, Json); }
+            catch (JsonException e) { throw new InputException($"{path}: not a search checkpoint ({e.Message})"); }
+            if (read is not { Options: not null, History: not null } header)
+                throw new InputException($"{path}: not a search checkpoint (its header holds no search options or history; a training checkpoint? expected the checkpoint.s2d of s2d search)");
             var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), SpaceKindJsonConverter.Normalise(header.Options), OptionsJson(_o));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             Sync.CheckResumeRanks(header.Ranks, path);
             var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
-            using (torch.no_grad()) session.Net.load_state_dict(model, strict: true);
+            try
+            {
+                using (torch.no_grad()) session.Net.load_state_dict(model, strict: true);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                throw new InputException($"{path}: its weights do not fit the supernet its options describe ({e.Message})");
+            }
             session.Sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
             session.Strategy.LoadState(tensors.Where(kv => kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[5..], kv => kv.Value));
             history.AddRange(header.History);

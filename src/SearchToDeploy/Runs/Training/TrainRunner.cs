@@ -103,7 +103,6 @@ public sealed class TrainRunner
             ResizeShorter = preprocessing.ResizeShorter, Mean = preprocessing.Mean, Std = preprocessing.Std, Options = OptionsJson(_o),
             Genotype = genotype.ToJson(), Ranks = Sync.Size,
         };
-        if (Sync.IsMain) GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), genotype);
         var size = CheckSize(net, trainTf.Height);
         net.to(_compute.Device); // before anything holds its parameters: moving replaces the Parameter objects
         var sgd = new Sgd([new ParamGroup([.. net.parameters()], _o.WeightDecay)], _o.Momentum, _o.Nesterov);
@@ -125,6 +124,8 @@ public sealed class TrainRunner
                            $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
             if (Sync.Size > 1) _log.WriteLine($"data-parallel: {Sync.Size} MPI ranks, {_o.BatchSize / Sync.Size} images of each batch per rank");
         }
+        // Only now that a checkpoint to resume has been checked against this cell.
+        if (Sync.IsMain) GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), genotype);
         if (Sync.IsMain) CellDrawings.Draw(_dir, _arch);
 
         var watch = Stopwatch.StartNew();
@@ -140,12 +141,16 @@ public sealed class TrainRunner
             if (Sync.Report(trainLoader.BatchesPerEpoch * (epoch + 1 - start), history.Skip(start).Sum(r => r.Seconds)) is { } exchange) _log.WriteLine($"epoch {epoch}: {exchange}");
             double perEpoch = watch.Elapsed.TotalSeconds / (epoch + 1 - start);
             if (!Sync.IsMain) continue;
-            Save(last, h, net, sgd);
+            // The best first: a run killed between the two redoes this epoch from the last checkpoint, and sees it improve again.
             if (improved) Save(best, h, net, null);
+            Save(last, h, net, sgd);
             TrainArtifacts.Write(_dir, h, size, history);
             _log.WriteLine($"epoch {epoch}: checkpoint written{(improved ? " (new best)" : "")}; " +
                            $"{ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
         }
+        // A finished run resumed (killed after its last checkpoint, or its metrics deleted): its artifacts once more.
+        if (start == _o.Epochs && history.Count > 0 && Sync.IsMain)
+            TrainArtifacts.Write(_dir, header with { EpochsDone = history.Count, History = history }, size, history);
         if (history.Count == _o.Epochs)
         {
             var b = history.MaxBy(h => h.ValidTop1)!;
