@@ -22,10 +22,15 @@ public sealed class IdleCollector : IDisposable
 
     public void RequestStarted() => Interlocked.Increment(ref _inFlight);
 
-    public void RequestEnded()
+    /// <param name="probe">A health check or metrics scrape: it allocates little, so it asks for no collection after it
+    /// (a probe every few seconds would otherwise collect after each one while the server is idle).</param>
+    public void RequestEnded(bool probe = false)
     {
-        Interlocked.Exchange(ref _lastEnd, Environment.TickCount64);
-        Interlocked.Increment(ref _served);
+        if (!probe)
+        {
+            Interlocked.Exchange(ref _lastEnd, Environment.TickCount64);
+            Interlocked.Increment(ref _served);
+        }
         Interlocked.Decrement(ref _inFlight);
     }
 

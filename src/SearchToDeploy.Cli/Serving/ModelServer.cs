@@ -75,7 +75,8 @@ public static class ModelServer
             }
             finally
             {
-                idle.RequestEnded();
+                idle.RequestEnded(probe: context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/metrics") ||
+                                         context.Request.Path.StartsWithSegments("/v2/health"));
                 double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 string route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
                 metrics.Request(route, context.Response.StatusCode, seconds);
@@ -134,9 +135,9 @@ public static class ModelServer
             if (e.Status == 503) request.HttpContext.Response.Headers.RetryAfter = "1";
             return Error(e.Status, e.Message);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e)
         {
-            return Error(StatusCodes.Status413PayloadTooLarge, $"the image is over the limit of {s.Options.MaxBodyBytes:N0} bytes");
+            return Error(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the image is over the limit of {s.Options.MaxBodyBytes:N0} bytes" : $"bad request: {e.Message}");
         }
     }
 
@@ -145,7 +146,10 @@ public static class ModelServer
     {
         IFormCollection form;
         try { form = await request.ReadFormAsync(); }
-        catch (InvalidDataException e) { throw new ServingException(400, $"malformed multipart/form-data: {e.Message}"); }
+        catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException)
+        {
+            throw new ServingException(400, $"malformed multipart/form-data: {e.Message}");
+        }
         var file = form.Files.FirstOrDefault() ?? throw new ServingException(400, "the multipart/form-data upload holds no file; send the image as a file field");
         using var stream = file.OpenReadStream();
         var bytes = new byte[file.Length];
@@ -154,8 +158,9 @@ public static class ModelServer
     }
 
     /// <summary>
-    /// The request body in one array of its announced length (no growing copies), or read to the end when no length is
-    /// announced. A body announced over the limit is never buffered: the first read makes Kestrel refuse it (413).
+    /// The request body. A body announced over the limit is never buffered: the first read makes Kestrel refuse it (413).
+    /// Memory is taken as the bytes arrive, not for the announced length at once: a slow sender announcing the limit
+    /// holds only what it has sent.
     /// </summary>
     internal static async Task<byte[]> ReadBody(HttpRequest request, long limit)
     {
@@ -164,15 +169,18 @@ public static class ModelServer
             await request.Body.ReadExactlyAsync(new byte[1]);
             throw new BadHttpRequestException("over the limit", StatusCodes.Status413PayloadTooLarge);
         }
-        if (request.ContentLength is { } length)
+        const int chunk = 64 * 1024;
+        long announced = request.ContentLength ?? -1;
+        if (announced is >= 0 and <= chunk)
         {
-            var body = new byte[length];
-            await request.Body.ReadExactlyAsync(body);
-            return body;
+            var small = new byte[announced];
+            await request.Body.ReadExactlyAsync(small);
+            return small;
         }
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer);
-        return buffer.Length <= limit ? buffer.ToArray() : throw new BadHttpRequestException("over the limit", StatusCodes.Status413PayloadTooLarge);
+        using var buffer = new MemoryStream(chunk);
+        await request.Body.CopyToAsync(buffer, chunk);
+        if (buffer.Length > limit) throw new BadHttpRequestException("over the limit", StatusCodes.Status413PayloadTooLarge);
+        return buffer.Capacity == buffer.Length ? buffer.GetBuffer() : buffer.ToArray();
     }
 
     private static IResult Error(int status, string message) => Results.Json(new { error = message, status }, Json, statusCode: status);

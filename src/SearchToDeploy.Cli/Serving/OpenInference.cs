@@ -27,6 +27,7 @@ public static class OpenInference
         app.MapGet("/v2/models/{model}", (string model) => Known(model, name) ?? Results.Json(Metadata(serving)));
         app.MapGet("/v2/models/{model}/versions/{version}", (string model, string version) => Known(model, name, version) ?? Results.Json(Metadata(serving)));
         app.MapGet("/v2/models/{model}/ready", (string model) => Known(model, name) ?? Results.Json(new { name, ready = true }));
+        app.MapGet("/v2/models/{model}/versions/{version}/ready", (string model, string version) => Known(model, name, version) ?? Results.Json(new { name, ready = true }));
         app.MapPost("/v2/models/{model}/infer", (string model, HttpRequest request) => Infer(model, null, request, serving));
         app.MapPost("/v2/models/{model}/versions/{version}/infer", (string model, string version, HttpRequest request) => Infer(model, version, request, serving));
     }
@@ -56,97 +57,133 @@ public static class OpenInference
         try
         {
             byte[] body = await ModelServer.ReadBody(request, s.Options.MaxBodyBytes);
-            JsonObject root;
-            try { root = JsonNode.Parse(body) as JsonObject ?? throw new ServingException(400, "expected a JSON object with \"inputs\""); }
+            // A JsonDocument, not a tree of nodes: a few bytes per number of a large FP32 tensor, read in place.
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(body); }
             catch (JsonException e) { throw new ServingException(400, $"malformed JSON: {e.Message}"); }
-            var inputs = root["inputs"] as JsonArray ?? throw new ServingException(400, "expected \"inputs\": a list with one tensor");
-            if (inputs.Count != 1 || inputs[0] is not JsonObject input) throw new ServingException(400, $"expected one input tensor, got {inputs.Count}");
-            var (images, n) = await Images(input, s);
-            var logits = await s.LogitsAsync(images, n, arrival);
-            int classes = s.Model.Classes.Count;
-            var outputs = new JsonArray();
-            var requestedOutputs = root["outputs"] as JsonArray ?? [new JsonObject { ["name"] = "logits" }];
-            foreach (var o in requestedOutputs)
+            using (doc)
             {
-                string outName = o?["name"]?.GetValue<string>() ?? throw new ServingException(400, "each requested output needs a \"name\"");
-                if (outName is not ("logits" or "probabilities")) throw new ServingException(400, $"output '{outName}': expected \"logits\" or \"probabilities\"");
-                float[] values = outName == "logits" ? logits : Softmax(logits, n, classes);
-                int? k = o["parameters"]?["classification"] is { } c ? Classification(c, classes) : null;
-                outputs.Add(k is { } top ? Classified(outName, values, n, classes, top, s.Model.Classes)
-                    : new JsonObject { ["name"] = outName, ["datatype"] = "FP32", ["shape"] = new JsonArray(n, classes), ["data"] = new JsonArray([.. values.Select(v => (JsonNode)v)]) });
+                var root = doc.RootElement;
+                if (root.ValueKind != JsonValueKind.Object) throw new ServingException(400, "expected a JSON object with \"inputs\"");
+                var inputs = Member(root, "inputs", JsonValueKind.Array, "\"inputs\": a list with one tensor") ?? throw new ServingException(400, "expected \"inputs\": a list with one tensor");
+                if (inputs.GetArrayLength() != 1 || inputs[0].ValueKind != JsonValueKind.Object) throw new ServingException(400, $"expected one input tensor, got {inputs.GetArrayLength()}");
+                var wanted = Outputs(root, s.Model.Classes.Count);
+                var (images, n) = await Images(inputs[0], s);
+                var logits = await s.LogitsAsync(images, n, arrival);
+                if (!Array.TrueForAll(logits, float.IsFinite))
+                    throw new ServingException(400, "the model's outputs are not finite numbers for this input; FP32 inputs are preprocessed images (normalised values of a few units)");
+                int classes = s.Model.Classes.Count;
+                var outputs = new JsonArray();
+                foreach (var (outName, k) in wanted)
+                {
+                    float[] values = outName == "logits" ? logits : Softmax(logits, n, classes);
+                    outputs.Add(k is { } top ? Classified(outName, values, n, classes, top, s.Model.Classes)
+                        : new JsonObject { ["name"] = outName, ["datatype"] = "FP32", ["shape"] = new JsonArray(n, classes), ["data"] = new JsonArray([.. values.Select(v => (JsonNode)v)]) });
+                }
+                var response = new JsonObject { ["model_name"] = s.Options.ModelName, ["model_version"] = "1", ["outputs"] = outputs };
+                if (root.TryGetProperty("id", out var id) && id.ValueKind is JsonValueKind.String or JsonValueKind.Number) response["id"] = JsonNode.Parse(id.GetRawText());
+                return Results.Content(response.ToJsonString(), "application/json");
             }
-            var response = new JsonObject { ["model_name"] = s.Options.ModelName, ["model_version"] = "1", ["outputs"] = outputs };
-            if (root["id"] is JsonValue id) response["id"] = id.DeepClone();
-            return Results.Content(response.ToJsonString(), "application/json");
         }
         catch (ServingException e)
         {
             if (e.Status == 503) request.HttpContext.Response.Headers.RetryAfter = "1";
             return Error(e.Status, e.Message);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e)
         {
-            return Error(413, $"the request body is over the limit of {s.Options.MaxBodyBytes:N0} bytes");
+            return Error(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the request body is over the limit of {s.Options.MaxBodyBytes:N0} bytes" : $"bad request: {e.Message}");
         }
     }
 
-    /// <summary>The input tensor as preprocessed images: FP32 as given (shape checked), BYTES decoded and preprocessed.</summary>
-    private static async Task<(float[] Images, int N)> Images(JsonObject input, ServingContext s)
+    /// <summary>A member of an object, null when absent; 400 when it has another JSON type than <paramref name="kind"/>.</summary>
+    private static JsonElement? Member(JsonElement obj, string name, JsonValueKind kind, string expected) =>
+        !obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == kind ? v : throw new ServingException(400, $"\"{name}\": expected {expected}, got {v.ValueKind.ToString().ToLowerInvariant()}");
+
+    private static string? Text(JsonElement obj, string name, string expected) => Member(obj, name, JsonValueKind.String, expected)?.GetString();
+
+    /// <summary>The requested outputs (name, classification k or null), checked before any inference; logits without a list.</summary>
+    private static List<(string Name, int? K)> Outputs(JsonElement root, int classes)
     {
-        string datatype = input["datatype"]?.GetValue<string>() ?? throw new ServingException(400, "the input needs a \"datatype\" (FP32 or BYTES)");
-        var shape = (input["shape"] as JsonArray ?? throw new ServingException(400, "the input needs a \"shape\"")).Select(d => d is JsonValue v && v.TryGetValue(out long x) ? x : -1).ToArray();
-        var data = input["data"] as JsonArray ?? throw new ServingException(400, "the input needs \"data\"");
+        if (Member(root, "outputs", JsonValueKind.Array, "a list of {\"name\": \"logits\" or \"probabilities\"}") is not { } list) return [("logits", null)];
+        var wanted = new List<(string, int?)>();
+        foreach (var o in list.EnumerateArray())
+        {
+            if (o.ValueKind != JsonValueKind.Object) throw new ServingException(400, $"each requested output is an object with a \"name\", not {o.ValueKind.ToString().ToLowerInvariant()}");
+            string name = Text(o, "name", "\"logits\" or \"probabilities\"") ?? throw new ServingException(400, "each requested output needs a \"name\"");
+            if (name is not ("logits" or "probabilities")) throw new ServingException(400, $"output '{name}': expected \"logits\" or \"probabilities\"");
+            int? k = Member(o, "parameters", JsonValueKind.Object, "an object") is { } p && p.TryGetProperty("classification", out var c) ? Classification(c, classes) : null;
+            wanted.Add((name, k));
+        }
+        return wanted.Count > 0 ? wanted : throw new ServingException(400, "\"outputs\": an empty list; leave it out for the logits");
+    }
+
+    /// <summary>The input tensor as preprocessed images: FP32 as given (shape checked), BYTES decoded and preprocessed.</summary>
+    private static async Task<(float[] Images, int N)> Images(JsonElement input, ServingContext s)
+    {
+        string datatype = Text(input, "datatype", "FP32 or BYTES") ?? throw new ServingException(400, "the input needs a \"datatype\" (FP32 or BYTES)");
+        string? name = Text(input, "name", "\"input\" (FP32) or \"image\" (BYTES)");
+        if (name is not (null or "input" or "image")) throw new ServingException(400, $"input '{name}': this model takes \"input\" (FP32, preprocessed images) or \"image\" (BYTES, encoded images)");
+        var shapeElement = Member(input, "shape", JsonValueKind.Array, "a list of whole numbers") ?? throw new ServingException(400, "the input needs a \"shape\"");
+        long[] shape = [.. shapeElement.EnumerateArray().Select(d => d.ValueKind == JsonValueKind.Number && d.TryGetInt64(out long x) ? x : -1)];
+        var data = Member(input, "data", JsonValueKind.Array, "a list") is { } d ? d : throw new ServingException(400, "the input needs \"data\"");
         int size = s.Model.InputSize, max = s.Options.MaxImagesPerRequest;
+        string shapeText = $"[{string.Join(", ", shape)}]";
         switch (datatype)
         {
             case "FP32":
             {
                 if (shape.Length != 4 || shape[1] != 3 || shape[2] != size || shape[3] != size || shape[0] < 1)
-                    throw new ServingException(400, $"FP32 input shape [{string.Join(", ", shape)}]: expected [N, 3, {size}, {size}] (preprocessed images)");
+                    throw new ServingException(400, $"FP32 input shape {shapeText}: expected [N, 3, {size}, {size}] (preprocessed images)");
                 if (shape[0] > max) throw new ServingException(413, $"{shape[0]} images in one request; at most {max}");
                 int n = (int)shape[0];
                 var values = new float[n * s.Model.ImageFloats];
                 int at = 0;
                 foreach (var x in Flatten(data))
                 {
-                    if (at == values.Length) throw new ServingException(400, $"more data than the shape [{string.Join(", ", shape)}] holds");
-                    values[at++] = x is JsonValue v && v.TryGetValue(out float f) && float.IsFinite(f) ? f : throw new ServingException(400, $"FP32 data element {at}: expected a finite number");
+                    if (at == values.Length) throw new ServingException(400, $"more data than the shape {shapeText} holds");
+                    if (x.ValueKind != JsonValueKind.Number || !x.TryGetSingle(out float f) || !float.IsFinite(f))
+                        throw new ServingException(400, $"FP32 data element {at}: expected a finite number");
+                    values[at++] = f;
                 }
-                if (at != values.Length) throw new ServingException(400, $"{at} values for the shape [{string.Join(", ", shape)}], which holds {values.Length}");
+                if (at != values.Length) throw new ServingException(400, $"{at} values for the shape {shapeText}, which holds {values.Length}");
                 return (values, n);
             }
             case "BYTES":
             {
-                if (shape.Length is not (1 or 2) || shape[0] < 1 || shape.Length == 2 && shape[1] != 1 || shape[0] != data.Count)
-                    throw new ServingException(400, $"BYTES input shape [{string.Join(", ", shape)}] with {data.Count} elements: expected [N] and N encoded images");
-                if (data.Count > max) throw new ServingException(413, $"{data.Count} images in one request; at most {max}");
-                var values = new float[data.Count * s.Model.ImageFloats];
-                for (int i = 0; i < data.Count; i++)
+                var items = Flatten(data).ToList();
+                if (shape.Length is not (1 or 2) || shape[0] < 1 || shape.Length == 2 && shape[1] != 1 || shape[0] != items.Count)
+                    throw new ServingException(400, $"BYTES input shape {shapeText} with {items.Count} elements: expected [N] and N encoded images");
+                if (items.Count > max) throw new ServingException(413, $"{items.Count} images in one request; at most {max}");
+                var values = new float[items.Count * s.Model.ImageFloats];
+                for (int i = 0; i < items.Count; i++)
                 {
-                    string text = data[i] is JsonValue v && v.TryGetValue(out string? t) ? t : throw new ServingException(400, $"BYTES element {i}: expected a base64 string of a JPEG or PNG");
+                    if (items[i].ValueKind != JsonValueKind.String) throw new ServingException(400, $"BYTES element {i}: expected a base64 string of a JPEG or PNG");
                     byte[] bytes;
-                    try { bytes = Convert.FromBase64String(text); }
+                    try { bytes = Convert.FromBase64String(items[i].GetString()!); }
                     catch (FormatException) { throw new ServingException(400, $"BYTES element {i}: not base64 text"); }
                     var image = await s.DecodeAsync(bytes, $"image {i}");
                     s.Preprocess(image).CopyTo(values, i * s.Model.ImageFloats);
                 }
-                return (values, data.Count);
+                return (values, items.Count);
             }
             default:
                 throw new ServingException(400, $"datatype '{datatype}': expected FP32 (preprocessed images) or BYTES (encoded images)");
         }
     }
 
-    private static IEnumerable<JsonNode?> Flatten(JsonArray a)
+    /// <summary>A tensor's data, flat or nested row-major as the protocol allows.</summary>
+    private static IEnumerable<JsonElement> Flatten(JsonElement a)
     {
-        foreach (var x in a)
-            if (x is JsonArray inner) foreach (var y in Flatten(inner)) yield return y;
+        foreach (var x in a.EnumerateArray())
+            if (x.ValueKind == JsonValueKind.Array) foreach (var y in Flatten(x)) yield return y;
             else yield return x;
     }
 
-    private static int Classification(JsonNode c, int classes) =>
-        c is JsonValue v && v.TryGetValue(out int k) && k >= 1 && k <= classes ? k
-        : throw new ServingException(400, $"classification {c.ToJsonString()}: expected a whole number from 1 to {classes}");
+    private static int Classification(JsonElement c, int classes) =>
+        c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out int k) && k >= 1 && k <= classes ? k
+        : throw new ServingException(400, $"classification {c.GetRawText()}: expected a whole number from 1 to {classes}");
 
     private static JsonObject Classified(string name, float[] values, int n, int classes, int k, IReadOnlyList<string> labels)
     {

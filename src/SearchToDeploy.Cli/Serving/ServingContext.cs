@@ -54,12 +54,36 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
     /// <summary>Tells the batcher a request is on its way (null without batching); pass it to <see cref="LogitsAsync"/>.</summary>
     public IDisposable? Arrive() => Batcher?.Arrive();
 
-    /// <summary>Logits [n, classes] of n preprocessed images; 503 when the batching queue is full.</summary>
+    /// <summary>
+    /// Logits [n, classes] of n preprocessed images: 413 for more images than the queue holds (no retry would help),
+    /// 503 when it is full. Without batching, the queue's bound is on the images being run at once.
+    /// </summary>
     public async Task<float[]> LogitsAsync(float[] images, int n, IDisposable? arrival)
     {
-        arrival?.Dispose();
-        if (Batcher is null) return Model.Logits(images, n);
-        try { return await Batcher.InferAsync(images, n); }
-        catch (QueueFullException e) { throw new ServingException(503, e.Message); }
+        try
+        {
+            int bound = Batcher?.Settings.QueueImages ?? Options.Batching.QueueImages;
+            if (n > bound) throw new ServingException(413, $"{n} images in one request; this server queues at most {bound} (--queue)");
+            if (Batcher is null) return RunAlone(images, n, bound);
+            Task<float[]> done;
+            try { done = Batcher.InferAsync(images, n); }
+            catch (QueueFullException e) { throw new ServingException(503, e.Message); }
+            arrival?.Dispose(); // queued: the batcher need not wait for it any more
+            return await done;
+        }
+        finally { arrival?.Dispose(); }
+    }
+
+    private int _running;
+
+    private float[] RunAlone(float[] images, int n, int bound)
+    {
+        try
+        {
+            if (Interlocked.Add(ref _running, n) > bound)
+                throw new ServingException(503, $"{bound} images are being run already; retry shortly");
+            return Model.Logits(images, n);
+        }
+        finally { Interlocked.Add(ref _running, -n); }
     }
 }

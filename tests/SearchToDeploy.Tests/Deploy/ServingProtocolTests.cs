@@ -100,11 +100,24 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
     [InlineData("tiny", "CLASSIFY0", 400, "classification 0: expected a whole number from 1 to 10")]
     [InlineData("tiny", "CLASSIFY11", 400, "classification 11")]
     [InlineData("tiny", "HUGE", 413, "over the limit of 400,000 bytes")]
-    public Task Bad_v2_requests_get_a_4xx_json_error_and_the_server_stays_healthy(string model, string body, int status, string message) => With(Options(), async (http, _) =>
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,3,32,32],\"data\":[\"x\"]}]}", 400, "FP32 data element 0: expected a finite number")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"input\",\"datatype\":1,\"shape\":[1],\"data\":[1]}]}", 400, "\"datatype\": expected FP32 or BYTES, got number")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"foo\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}", 400, "input 'foo': this model takes")]
+    [InlineData("tiny", "{\"inputs\": {\"name\":\"input\"}}", 400, "\"inputs\": expected")]
+    [InlineData("tiny", "OUTPUTS[\"logits\"]", 400, "each requested output is an object")]
+    [InlineData("tiny", "OUTPUTS[{\"name\":5}]", 400, "\"name\": expected")]
+    [InlineData("tiny", "OUTPUTS[{\"name\":\"logits\",\"parameters\":\"x\"}]", 400, "\"parameters\": expected an object, got string")]
+    [InlineData("tiny", "OVERFLOW", 400, "not finite numbers for this input")]
+    [InlineData("tiny", "QUEUE", 413, "this server queues at most 2 (--queue)")]
+    public Task Bad_v2_requests_get_a_4xx_json_error_and_the_server_stays_healthy(string model, string body, int status, string message) => With(Options(maxBatch: 2, queue: 2), async (http, _) =>
     {
         string image = Convert.ToBase64String(Png(1));
+        string Fp32(int n, string value) => $$"""{"inputs":[{"name":"input","datatype":"FP32","shape":[{{n}},3,32,32],"data":[{{string.Join(",", Enumerable.Repeat(value, n * 3 * 32 * 32))}}]}]}""";
         body = body switch
         {
+            _ when body.StartsWith("OUTPUTS", StringComparison.Ordinal) => $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{image}}"]}],"outputs":{{body[7..]}}}""",
+            "OVERFLOW" => Fp32(1, "3e38"),
+            "QUEUE" => Fp32(3, "0"),
             "BOMB" => $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{Convert.ToBase64String(DeploymentTests.PngHeader(20000, 20000))}}"]}]}""",
             "CLASSIFY0" or "CLASSIFY11" => $$$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{{image}}}"]}],"outputs":[{"name":"logits","parameters":{"classification":{{{body[8..]}}}}}]}""",
             "HUGE" => $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{new string('A', 500_000)}}"]}]}""",
@@ -171,7 +184,28 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         Assert.Equal(BatchSettings.GpuBatch, new BatchSettings().For(OnnxExecutionProvider.Cuda).MaxBatch);
         Assert.Equal(8, new BatchSettings(8).For(OnnxExecutionProvider.Cpu).MaxBatch);
         Assert.Contains("--max-batch -1", Assert.Throws<InputException>(() => new BatchSettings(-1).Validate()).Message);
+        Assert.Equal(TimeSpan.Zero, new BatchSettings(8, TimeSpan.Zero).MaxDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(2), new BatchSettings(8).MaxDelay);
     }
+
+    [Fact]
+    public Task Versioned_readiness_nested_bytes_and_a_truncated_upload_are_answered() => With(Options(), async (http, _) =>
+    {
+        Assert.Contains("\"ready\":true", await http.GetStringAsync("/v2/models/tiny/versions/1/ready"));
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/v2/models/tiny/versions/2/ready")).StatusCode);
+        // BYTES of shape [N, 1] nested row-major, as clients write a two-dimensional tensor.
+        string nested = $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[2,1],"data":[["{{Convert.ToBase64String(Png(3))}}"],["{{Convert.ToBase64String(Png(4))}}"]]}]}""";
+        var ok = await PostJson(http, "/v2/models/tiny/infer", nested);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Contains("\"shape\":[2,10]", await ok.Content.ReadAsStringAsync());
+        // A multipart body cut off before its closing boundary.
+        var cut = new ByteArrayContent("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\n\r\nabc"u8.ToArray());
+        cut.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+        var truncated = await http.PostAsync("/v1/classify", cut);
+        Assert.Equal(HttpStatusCode.BadRequest, truncated.StatusCode);
+        Assert.Contains("malformed multipart/form-data", await truncated.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+    });
 
     [Fact]
     public async Task The_batcher_runs_a_lone_request_at_once_and_waits_only_for_announced_ones()

@@ -4,8 +4,20 @@ namespace SearchToDeploy.Deploy.Inference;
 /// How <see cref="InferenceBatcher"/> groups requests: images per run (0: chosen by the execution provider, see
 /// <see cref="For"/>), the longest wait for others, the queue's bound (images).
 /// </summary>
-public sealed record BatchSettings(int MaxBatch = 0, TimeSpan MaxDelay = default, int QueueImages = 512)
+public sealed record BatchSettings
 {
+    /// <param name="maxDelay">2 ms when not given; zero runs what is queued at once.</param>
+    public BatchSettings(int maxBatch = 0, TimeSpan? maxDelay = null, int queueImages = 512)
+    {
+        MaxBatch = maxBatch;
+        MaxDelay = maxDelay ?? TimeSpan.FromMilliseconds(2);
+        QueueImages = queueImages;
+    }
+
+    public int MaxBatch { get; init; }
+    public TimeSpan MaxDelay { get; init; }
+    public int QueueImages { get; init; }
+
     /// <summary>Images per run on a GPU when the maximum batch is left to the provider.</summary>
     public const int GpuBatch = 32;
 
@@ -16,8 +28,6 @@ public sealed record BatchSettings(int MaxBatch = 0, TimeSpan MaxDelay = default
     /// </summary>
     public BatchSettings For(OnnxExecutionProvider provider) =>
         MaxBatch > 0 ? this : this with { MaxBatch = provider == OnnxExecutionProvider.Cuda ? GpuBatch : 1, QueueImages = Math.Max(QueueImages, GpuBatch) };
-
-    public TimeSpan MaxDelay { get; init; } = MaxDelay == default ? TimeSpan.FromMilliseconds(2) : MaxDelay;
 
     public void Validate()
     {
