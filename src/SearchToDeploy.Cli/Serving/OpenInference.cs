@@ -65,7 +65,7 @@ public static class OpenInference
             {
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) throw new ServingException(400, "expected a JSON object with \"inputs\"");
-                var inputs = Member(root, "inputs", JsonValueKind.Array, "\"inputs\": a list with one tensor") ?? throw new ServingException(400, "expected \"inputs\": a list with one tensor");
+                var inputs = Member(root, "inputs", JsonValueKind.Array, "a list with one tensor") ?? throw new ServingException(400, "expected \"inputs\": a list with one tensor");
                 if (inputs.GetArrayLength() != 1 || inputs[0].ValueKind != JsonValueKind.Object) throw new ServingException(400, $"expected one input tensor, got {inputs.GetArrayLength()}");
                 var wanted = Outputs(root, s.Model.Classes.Count);
                 var (images, n) = await Images(inputs[0], s);

@@ -138,11 +138,13 @@ public static class ModelCard
         return sb.ToString();
     }
 
-    /// <summary>The dataset's name without the folder it was read from (a card names no path of the machine that built it).</summary>
     /// <summary>Whether fewer images were validated than the split holds (reports of earlier builds: the ImageNet sample's rule).</summary>
     private static bool IsSubset(ValidationReport report, string dataset) =>
         report.SplitImages > 0 ? report.Images < report.SplitImages : report.Images < 10_000 && dataset == "imagenet";
 
-    /// <summary>A validation report's dataset without its location ("imagenette (/data/imagenette-64)" is "imagenette").</summary>
+    /// <summary>
+    /// A validation report's dataset without the folder it was read from ("imagenette (/data/imagenette-64)" is
+    /// "imagenette"): a package names no path of the machine that built it.
+    /// </summary>
     internal static string DatasetName(string described) => described.Split(" (")[0].Trim();
 }

@@ -176,7 +176,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         {
             var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
             var supernet = SearchConfig();
-            return (Selected(supernet), supernet, new() { ["dataset"] = StageManifest.FingerprintFolder(searchData.Location) });
+            return (Selected(supernet), supernet, new() { ["dataset"] = Fingerprint(searchData.Location) });
         }
         var (config, inputsNow) = DescribeAfterSearch(stage);
         return (config, config, inputsNow);
@@ -187,11 +187,11 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         stage switch
         {
             Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) }),
-                new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
+                new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = Fingerprint(profile.TrainData.Location) }),
             Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
                 new() { ["checkpoint"] = HashOf(Stage.Train, TrainRunFolder.Best), ["metrics"] = HashOf(Stage.Train, TrainRunFolder.MetricsJson) }),
             Stage.Validate => (new { dataset = profile.TrainData.Location, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
-                new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["dataset"] = StageManifest.FingerprintFolder(profile.TrainData.Location) }),
+                new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["dataset"] = Fingerprint(profile.TrainData.Location) }),
             _ => (new { models = _models, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5 },
                 new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["report"] = HashOf(Stage.Validate, PackageFolder.Validation) }),
         };
@@ -351,6 +351,18 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         if (!File.Exists(path)) throw new InputException($"{path}: no searched genotype yet; run the Search stage first");
         return GenotypeFile.LoadDocument(path);
     }
+
+    /// <summary>
+    /// A dataset folder's fingerprint, taken once per runner: every stage checks the stages before it, and listing the
+    /// full ImageNet's 1.3 million files each time would cost more than the check.
+    /// </summary>
+    private string Fingerprint(string dir)
+    {
+        if (!_fingerprints.TryGetValue(dir, out var f)) _fingerprints[dir] = f = StageManifest.FingerprintFolder(dir);
+        return f;
+    }
+
+    private readonly Dictionary<string, string> _fingerprints = [];
 
     private string HashOf(Stage stage, string file)
     {
