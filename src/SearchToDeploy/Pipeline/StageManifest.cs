@@ -16,6 +16,7 @@ public sealed record StageManifest
 
     public string Stage { get; init; } = "";
     public string Profile { get; init; } = "";
+    /// <summary>running, complete, failed, or stopped (a training's stop-after: resumed by the next run).</summary>
     public string Status { get; init; } = "complete";
     public string ConfigHash { get; init; } = "";
     public JsonElement Config { get; init; }
