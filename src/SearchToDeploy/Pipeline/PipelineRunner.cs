@@ -43,17 +43,20 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// </summary>
     public void RunThrough(Stage last, bool force = false, CancellationToken cancel = default)
     {
+        // Each stage here runs right after the ones before it completed or were found up to date: no need to check them again.
         foreach (var s in All)
-            if (!Run(s, force, cancel) || s == last) break;
+            if (!Run(s, force, cancel, checkEarlier: false) || s == last) break;
     }
 
     /// <summary>
     /// Runs one stage; false when it stopped before its end (a training's <c>stop-after</c>: its manifest says
     /// "stopped" and the next run resumes it). Every stage before it must be complete and up to date.
     /// </summary>
-    public bool Run(Stage stage, bool force = false, CancellationToken cancel = default)
+    public bool Run(Stage stage, bool force = false, CancellationToken cancel = default) => Run(stage, force, cancel, checkEarlier: true);
+
+    private bool Run(Stage stage, bool force, CancellationToken cancel, bool checkEarlier)
     {
-        RequireEarlierStages(stage);
+        if (checkEarlier) RequireEarlierStages(stage);
         string dir = StageDir(stage);
         var (config, checkpointConfig, inputsNow) = Describe(stage);
         string configJson = JsonSerializer.Serialize(config, StageManifest.Json);
@@ -72,9 +75,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         // it: an interrupted or stopped one, one whose configuration changed only elsewhere (a search's cell selection: it
         // selects again from its supernet), or a finished one whose outputs its checkpoint writes again. Anything else
         // starts over.
-        string checkpoint = ReferenceEquals(checkpointConfig, config) ? hash : StageManifest.HashText(JsonSerializer.Serialize(checkpointConfig, StageManifest.Json));
-        bool fits = !force && manifest is not null && (manifest.CheckpointHash ?? manifest.ConfigHash) == checkpoint &&
-                    manifest.Inputs.Count == inputsNow.Count && inputsNow.All(kv => manifest.Inputs.GetValueOrDefault(kv.Key) == kv.Value);
+        string checkpoint = ReferenceEquals(checkpointConfig, config) ? hash : StageManifest.HashConfig(checkpointConfig);
+        bool fits = !force && manifest is not null && (manifest.CheckpointHash ?? manifest.ConfigHash) == checkpoint && manifest.HasInputs(inputsNow);
         bool reuse = fits && manifest!.ConfigHash != hash;
         bool resume = reuse || fits && (manifest!.Status != "complete" || RewritesOutputs(stage, dir, manifest));
         RunFolder.Prepare(dir, $"stage {name}", clear: !resume, option: "stage folder");
@@ -127,11 +129,10 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             string dir = StageDir(s), name = s.ToString().ToLowerInvariant();
             var m = StageManifest.TryLoad(dir);
             var (config, _, inputsNow) = Describe(s);
-            string hash = StageManifest.HashText(JsonSerializer.Serialize(config, StageManifest.Json));
+            string hash = StageManifest.HashConfig(config);
             if (m is not null && m.IsUpToDate(dir, hash, inputsNow)) continue;
             string state = m is null ? "has not run"
-                : m.ConfigHash != hash || m.Inputs.Count != inputsNow.Count || inputsNow.Any(kv => m.Inputs.GetValueOrDefault(kv.Key) != kv.Value)
-                    ? "is out of date (its configuration or inputs changed since it ran)"
+                : m.ConfigHash != hash || !m.HasInputs(inputsNow) ? "is out of date (its configuration or inputs changed since it ran)"
                 : m.Status switch
                 {
                     "complete" => "is out of date (its outputs changed since it ran)",
@@ -265,9 +266,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     private IReadOnlyList<string> Package()
     {
         string reportPath = Path.Combine(StageDir(Stage.Validate), PackageFolder.Validation);
+        // The validate stage is complete and up to date (its gates are in its configuration): this report passed them.
         var report = JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(reportPath), ValidationReport.Json)!;
-        if (!report.Passed || report.GateTop1 != profile.GateTop1 || report.GateTop5 != profile.GateTop5)
-            throw new GateFailedException($"{reportPath}: the model did not pass the gates top-1 >= {profile.GateTop1}%, top-5 >= {profile.GateTop5}%; nothing is packaged");
         DeleteLeftovers();
         string staging = Path.Combine(_models, $".{RunName}.{Guid.NewGuid():N}.tmp");
         RunFolder.Prepare(staging, "package", clear: false);
@@ -316,8 +316,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         bool had = Directory.Exists(target);
         if (had)
         {
-            if (Directory.EnumerateFileSystemEntries(target).Any() && !RunFolder.IsOwned(target) && !PackageFolder.IsPackage(target))
-                RunFolder.Delete(target, "package folder"); // refuses, naming the folder: not one of s2d's
+            RunFolder.RequireOwned(target, "package folder", PackageFolder.IsPackage);
             Directory.Move(target, aside);
         }
         try { Directory.Move(staging, target); }

@@ -56,8 +56,18 @@ public sealed record StageManifest
 
     /// <summary>True when this manifest describes a completed stage made from the same configuration and inputs whose outputs are unchanged.</summary>
     public bool IsUpToDate(string dir, string configHash, IReadOnlyDictionary<string, string> inputs) =>
-        Status == "complete" && ConfigHash == configHash && Inputs.Count == inputs.Count && inputs.All(kv => Inputs.GetValueOrDefault(kv.Key) == kv.Value) &&
+        Status == "complete" && ConfigHash == configHash && HasInputs(inputs) && OutputsUnchanged(dir);
+
+    /// <summary>Whether the stage ran on exactly these inputs (their hashes).</summary>
+    public bool HasInputs(IReadOnlyDictionary<string, string> inputs) =>
+        Inputs.Count == inputs.Count && inputs.All(kv => Inputs.GetValueOrDefault(kv.Key) == kv.Value);
+
+    /// <summary>Whether every output is still there with the hash it was written with.</summary>
+    public bool OutputsUnchanged(string dir) =>
         Outputs.All(kv => File.Exists(Path.Combine(dir, kv.Key)) && HashFile(Path.Combine(dir, kv.Key)) == kv.Value);
+
+    /// <summary>The hash of a stage's configuration object, as <see cref="ConfigHash"/> holds it.</summary>
+    public static string HashConfig(object config) => HashText(JsonSerializer.Serialize(config, Json));
 
     public static string HashText(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

@@ -42,8 +42,15 @@ public static class RunFolder
     {
         string full = Path.GetFullPath(dir);
         if (!Directory.Exists(full)) return;
-        if (!IsEmpty(full) && !IsOwned(full) && recognise?.Invoke(full) != true) throw NotOurs(dir, option, clear: true);
+        RequireOwned(dir, option, recognise);
         Directory.Delete(full, recursive: true);
+    }
+
+    /// <summary>Refuses (as <see cref="Delete"/> would) an existing non-empty folder that is not s2d's.</summary>
+    public static void RequireOwned(string dir, string option, Func<string, bool>? recognise = null)
+    {
+        string full = Path.GetFullPath(dir);
+        if (Directory.Exists(full) && !IsEmpty(full) && !IsOwned(full) && recognise?.Invoke(full) != true) throw NotOurs(dir, option, clear: true);
     }
 
     /// <summary>

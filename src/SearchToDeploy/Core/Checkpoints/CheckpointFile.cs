@@ -105,6 +105,23 @@ public static class CheckpointFile
         return (header, tensors);
     });
 
+    /// <summary>
+    /// Loads a checkpoint's "model." tensors into <paramref name="module"/> (strictly: every name and shape); tensors
+    /// that do not fit are an input error naming the file and <paramref name="what"/> they were expected to fit.
+    /// </summary>
+    public static void LoadModel(string path, nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string what)
+    {
+        var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
+        try
+        {
+            using (torch.no_grad()) module.load_state_dict(model, strict: true);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new InputException($"{path}: its weights do not fit {what} ({e.Message})");
+        }
+    }
+
     /// <summary>The names of a checkpoint's tensors, in file order, without reading their data.</summary>
     public static IReadOnlyList<string> TensorNames(string path) => Read(path, r =>
     {

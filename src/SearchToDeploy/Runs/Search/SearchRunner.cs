@@ -379,15 +379,7 @@ public sealed class SearchRunner
             var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), SpaceKindJsonConverter.Normalise(header.Options), OptionsJson(_o));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             Sync.CheckResumeRanks(header.Ranks, path);
-            var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
-            try
-            {
-                using (torch.no_grad()) session.Net.load_state_dict(model, strict: true);
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-            {
-                throw new InputException($"{path}: its weights do not fit the supernet its options describe ({e.Message})");
-            }
+            CheckpointFile.LoadModel(path, session.Net, tensors, "the supernet its options describe");
             session.Sgd.LoadState(tensors.Where(kv => kv.Key.StartsWith("sgd.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
             session.Strategy.LoadState(tensors.Where(kv => kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[5..], kv => kv.Value));
             history.AddRange(header.History);

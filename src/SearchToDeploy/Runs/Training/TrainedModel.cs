@@ -47,18 +47,8 @@ public sealed class TrainedModel(RetrainNetwork network, TrainHeader header) : I
         return h;
     }
 
-    internal static void LoadWeights(string path, RetrainNetwork net, IReadOnlyDictionary<string, Tensor> tensors)
-    {
-        var model = tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
-        try
-        {
-            using (torch.no_grad()) net.load_state_dict(model, strict: true);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            throw new InputException($"{path}: its weights do not fit the network its header describes ({e.Message})");
-        }
-    }
+    internal static void LoadWeights(string path, RetrainNetwork net, IReadOnlyDictionary<string, Tensor> tensors) =>
+        CheckpointFile.LoadModel(path, net, tensors, "the network its header describes");
 
     public void Dispose() => Network.Dispose();
 }
