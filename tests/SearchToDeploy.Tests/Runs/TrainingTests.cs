@@ -3,6 +3,7 @@ using SearchToDeploy.Core.Checkpoints;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
+using SearchToDeploy.Data.Transforms;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
 using SearchToDeploy.Reporting;
@@ -65,6 +66,34 @@ public sealed class TrainingTests
     };
 
     private static DatasetRef Cifar => DatasetRef.Resolve("cifar10", TestPaths.DataRoot);
+
+    [Fact]
+    public void Imagenet_training_jitters_hue_as_darts_does_and_the_cpu_recipe_does_not()
+    {
+        using var dir = new TempDir();
+        var arch = Architecture.ParseText(NetworkTests.DartsV2);
+        var imagenette = DatasetRef.Resolve("imagenette", TestPaths.DataRoot);
+        (IImageTransform Train, IImageTransform, EvalPreprocessing) Of(string preset, NetworkKind kind) =>
+            new TrainRunner(TrainPresets.Create(preset, kind), arch, imagenette, dir.Path, TextWriter.Null, TestCompute.Cpu).Transforms();
+        var paper = Assert.IsType<ImageNetTrainTransform>(Of("paper-imagenet", NetworkKind.ImageNet).Train);
+        Assert.Equal(new ColorJitter(0.4f, 0.4f, 0.4f, 0.2f), paper.Jitter);
+        var cpu = Assert.IsType<ImageNetTrainTransform>(Of("cpu", NetworkKind.ImageNet64).Train);
+        Assert.True(cpu.Jitter.IsIdentity);
+    }
+
+    [Fact]
+    public void Size_check_leaves_batchnorm_statistics_as_they_were()
+    {
+        using var dir = new TempDir();
+        var arch = Architecture.ParseText(NetworkTests.DartsV2);
+        var o = Tiny();
+        using var net = NetworkFactory.Create(arch, new NetworkConfig(o.Network, o.Channels, o.Layers, 10, Auxiliary: true));
+        Assert.True(net.HasAuxiliary);
+        var before = net.buffers().Select(b => b.clone()).ToList();
+        new TrainRunner(o, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).CheckSize(net, 32);
+        foreach (var (after, was) in net.buffers().Zip(before))
+            Assert.True(after.eq(was).all().item<bool>(), "a buffer changed");
+    }
 
     [Fact]
     public void Training_writes_a_complete_run_folder_and_the_best_checkpoint_loads()

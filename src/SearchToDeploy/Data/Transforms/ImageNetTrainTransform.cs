@@ -10,7 +10,7 @@ namespace SearchToDeploy.Data.Transforms;
 public sealed class ImageNetTrainTransform(Normalization norm, int size = 224, ColorJitter? jitter = null,
     double minScale = 0.08, double maxScale = 1.0) : IImageTransform
 {
-    public ColorJitter Jitter { get; } = jitter ?? new ColorJitter(0.4f, 0.4f, 0.4f, 0f);
+    public ColorJitter Jitter { get; } = jitter ?? new ColorJitter(0.4f, 0.4f, 0.4f, 0.2f);
     public int Height => size;
     public int Width => size;
 

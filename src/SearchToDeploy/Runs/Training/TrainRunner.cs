@@ -164,12 +164,12 @@ public sealed class TrainRunner
     /// The training augmentation, the evaluation transform of the training's own validation, and the evaluation
     /// preprocessing every later stage uses (for 32x32 datasets the same function: their images are already 32x32).
     /// </summary>
-    private (IImageTransform Train, IImageTransform Eval, EvalPreprocessing Preprocessing) Transforms()
+    internal (IImageTransform Train, IImageTransform Eval, EvalPreprocessing Preprocessing) Transforms()
     {
         var norm = _dataset.Normalization;
         if (_dataset.IsSmallImage) return (CifarTransform.Train(norm, _o.Cutout), CifarTransform.Eval(norm), new EvalPreprocessing(32, 0, norm.Mean, norm.Std));
         int size = _o.ImageSize, resize = size * 8 / 7;
-        var jitter = new ColorJitter(_o.ColorJitter, _o.ColorJitter, _o.ColorJitter, 0);
+        var jitter = new ColorJitter(_o.ColorJitter, _o.ColorJitter, _o.ColorJitter, _o.Hue);
         var eval = new EvalPreprocessing(size, resize, norm.Mean, norm.Std);
         return (new ImageNetTrainTransform(norm, size, jitter, _o.CropScaleMin), eval.Transform(), eval);
     }
@@ -196,7 +196,7 @@ public sealed class TrainRunner
         ["producer"] = $"s2d {typeof(TrainRunner).Assembly.GetName().Version}",
     };
 
-    private ModelSize CheckSize(RetrainNetwork net, int inputSize)
+    internal ModelSize CheckSize(RetrainNetwork net, int inputSize)
     {
         ModelSize size;
         try
@@ -204,11 +204,15 @@ public sealed class TrainRunner
             size = ModelSize.Measure(net, inputSize);
             if (net.HasAuxiliary)
             {
-                net.train();
+                // The auxiliary head runs in training mode only, where BatchNorm takes the batch into its running
+                // statistics: they are put back, so that the check leaves the network as it found it.
                 using var _ = torch.no_grad();
+                var saved = net.buffers().Select(b => b.clone()).ToList();
+                net.train();
                 using var x = torch.zeros(2, 3, inputSize, inputSize);
                 var (l, a) = net.ForwardWithAux(x);
                 l.Dispose(); a?.Dispose();
+                foreach (var (buffer, before) in net.buffers().Zip(saved)) { buffer.copy_(before); before.Dispose(); }
             }
         }
         catch (Exception e) when (e is not InputException)
