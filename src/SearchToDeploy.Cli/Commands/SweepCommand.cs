@@ -46,7 +46,7 @@ public static class SweepCommand
             if (r.GetValue(slurm))
             {
                 string script = Path.Combine(dir, SlurmScript.FileName);
-                Core.Io.AtomicFile.WriteAllText(script, SlurmScript.Create(plan, dir, dataRoot, self, c, mc, Words(r.GetValue(sbatch))));
+                Core.Io.AtomicFile.WriteAllText(script, SlurmScript.Create(plan, dir, dataRoot, self, c, mc, Words(r.GetValue(sbatch)), t));
                 if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, File.GetUnixFileMode(script) | UnixFileMode.UserExecute);
                 io.Out.WriteLine($"wrote {script}: {plan.Runs.Count} array tasks; submit with: sbatch {script}");
                 io.Out.WriteLine($"then: s2d sweep report {dir}");

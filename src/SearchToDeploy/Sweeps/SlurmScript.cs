@@ -14,7 +14,8 @@ public static class SlurmScript
     /// <param name="self">How to start s2d on the cluster's nodes (its executable, or dotnet and its dll).</param>
     /// <param name="concurrent">At most this many tasks at once (the array's %limit; 0: no limit).</param>
     /// <param name="sbatch">Extra #SBATCH lines (e.g. "--partition=gpu", "--time=04:00:00"), as given.</param>
-    public static string Create(SweepPlan plan, string sweepDir, string dataRoot, IReadOnlyList<string> self, int cpus, int concurrent, IReadOnlyList<string> sbatch)
+    /// <param name="threads">Torch threads per task (0: the task's CPUs).</param>
+    public static string Create(SweepPlan plan, string sweepDir, string dataRoot, IReadOnlyList<string> self, int cpus, int concurrent, IReadOnlyList<string> sbatch, int threads = 0)
     {
         string dir = Path.GetFullPath(sweepDir);
         var sb = new StringBuilder();
@@ -35,7 +36,7 @@ public static class SlurmScript
         sb.AppendLine("RUN=\"${RUNS[$SLURM_ARRAY_TASK_ID]}\"");
         string s2d = string.Join(' ', self.Select(Quote));
         sb.AppendLine($"exec {s2d} search --config {Quote(dir)}/\"$RUN\"/{SweepRun.SettingsFileName} --data-root {Quote(Path.GetFullPath(dataRoot))} " +
-                      $"--out {Quote(dir)}/\"$RUN\" --resume --threads \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"");
+                      $"--out {Quote(dir)}/\"$RUN\" --resume --threads {(threads > 0 ? threads.ToString(CultureInfo.InvariantCulture) : $"\"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"")}");
         return sb.ToString();
     }
 

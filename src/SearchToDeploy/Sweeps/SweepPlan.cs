@@ -41,6 +41,9 @@ public sealed record SweepPlan(IReadOnlyList<SweepRun> Runs)
             DatasetRef.Resolve(dataset, dataRoot); // a clear error now rather than in every task
             runs.Add(new SweepRun($"{method.Name}-{o.SearchSpace.Name}-{DatasetRef.CanonicalName(dataset)}-{preset}-s{seed}", SettingsFile.Of(o)));
         }
+        // Two spellings of one value (nb201 and nas-bench-201, cifar-10 and cifar10) would make two tasks of one run folder.
+        if (runs.GroupBy(r => r.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new InputException($"the lists name run {twice.Key} {twice.Count()} times (two spellings of one method, space or dataset); give each once");
         return new SweepPlan(runs);
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using SearchToDeploy.Data;
 using SearchToDeploy.Data.Transforms;
+using SearchToDeploy.Sweeps;
 
 namespace SearchToDeploy.Tests.Cli;
 
@@ -185,6 +186,18 @@ public sealed class ScaleOutTests
     }
 
     [Fact]
+    public void A_sweep_refuses_two_spellings_of_one_run_and_gives_slurm_tasks_the_threads_asked_for()
+    {
+        foreach (var (spaces, datasets) in new[] { (new[] { "nas-bench-201", "nb201" }, new[] { "cifar10" }), (["nas-bench-201"], ["cifar10", "cifar-10"]) })
+        {
+            var e = Assert.Throws<InputException>(() => SweepPlan.Create(["rf-pcdarts"], spaces, datasets, ["smoke"], [0], [], TestPaths.DataRoot));
+            Assert.Contains("rf-pcdarts-nas-bench-201-cifar10-smoke-s0 2 times", e.Message);
+        }
+        var plan = SweepPlan.Create(["rf-pcdarts"], ["nas-bench-201"], ["cifar10"], ["smoke"], [0], [], TestPaths.DataRoot);
+        Assert.Contains("--threads 2\n", SlurmScript.Create(plan, "/tmp/sw", TestPaths.DataRoot, ["s2d"], 4, 0, [], threads: 2).ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public void The_slurm_array_script_runs_each_combination_as_its_own_task()
     {
         using var dir = new TempDir();
@@ -196,6 +209,7 @@ public sealed class ScaleOutTests
         Assert.Contains("#SBATCH --array=0-1%1", script);
         Assert.Contains("#SBATCH --requeue", script);
         Assert.Contains("#SBATCH --time=00:30:00", script);
+        Assert.Contains("--threads \"${SLURM_CPUS_PER_TASK:-1}\"", script);
         // Not under Slurm here: run task 1 as Slurm would, with its array index.
         var psi = new ProcessStartInfo("bash", [dir["sw/sweep.sbatch"]]) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.Environment["SLURM_ARRAY_TASK_ID"] = "1";
