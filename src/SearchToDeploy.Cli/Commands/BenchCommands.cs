@@ -79,6 +79,7 @@ public static class BenchCommands
             string path = r.GetValue(image)!;
             if (!File.Exists(path)) throw new InputException($"--image {path}: file not found");
             string type = path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "image/png" : "image/jpeg";
+            CheckServer(r.GetValue(url)!);
             if (r.GetValue(soak))
             {
                 var mix = ServeSoak.Mix(File.ReadAllBytes(path), type, r.GetValue(maxBytes));
@@ -88,6 +89,23 @@ public static class BenchCommands
             return Report(io, table, r.GetValue(output));
         }));
         return cmd;
+    }
+
+    /// <summary>Bad input unless <paramref name="url"/> is an http(s) address where a server answers its health check.</summary>
+    private static void CheckServer(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new InputException($"--url {url}: expected an http:// or https:// address of a running s2d serve");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            using var response = http.GetAsync(new Uri(uri, "/healthz")).GetAwaiter().GetResult();
+            if (!response.IsSuccessStatusCode) throw new InputException($"--url {url}: GET /healthz answered {(int)response.StatusCode}; expected a running s2d serve");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            throw new InputException($"--url {url}: no server answers there ({e.Message}); start one with s2d serve");
+        }
     }
 
     private static Command Train(CliIo io)
@@ -121,7 +139,7 @@ public static class BenchCommands
                 int size = r.GetValue(imageSize) ?? Nas.Networks.NetworkConfig.DesignSize(kind);
                 workloads = [new($"{Nas.Networks.RetrainNetwork.KindName(kind)} network (C={cfg.Channels}, {cfg.Layers} cells{(cfg.Auxiliary ? ", aux" : "")})",
                     Nas.Networks.RetrainNetwork.IsNb201(kind) ? n : d, cfg, size, r.GetValue(batch),
-                    Nas.Networks.RetrainNetwork.IsImageNet(kind) ? TrainBenchmark.ImagenetteEpochImages : TrainBenchmark.CifarEpochImages)];
+                    TrainBenchmark.EpochImages(kind))];
             }
             var table = TrainBenchmark.Run(workloads, r.GetValue(steps), io.Out, TorchDevices.Resolve(r.GetValue(device) ?? "auto"));
             return Report(io, table, r.GetValue(output));

@@ -24,7 +24,7 @@ public static class OnnxBenchmark
         using var model = TrainedModel.Load(run);
         var h = model.Header;
         int s = h.InputSize;
-        torch.set_num_threads(threads);
+        if (threads > 0) torch.set_num_threads(threads); // 0: torch's default, all cores
         // The exporter reads the weights on the CPU; the TorchSharp side then moves to the device measured.
         var proto = BenchInputs.Onnx(model);
         model.Network.to(device);

@@ -18,6 +18,14 @@ public static class TrainBenchmark
 {
     public const int CifarEpochImages = 50_000, ImageNetEpochImages = 1_281_167, ImagenetteEpochImages = 9_469;
 
+    /// <summary>The images of one epoch on the data each network is made for: ImageNet's for the mobile network, Imagenette's for the 64-px one, CIFAR's for the rest.</summary>
+    public static int EpochImages(NetworkKind kind) => kind switch
+    {
+        NetworkKind.ImageNet => ImageNetEpochImages,
+        NetworkKind.ImageNet64 or NetworkKind.Nb201x64 => ImagenetteEpochImages,
+        _ => CifarEpochImages,
+    };
+
     public sealed record Workload(string Name, Architecture Arch, NetworkConfig Config, int ImageSize, int Batch, int EpochImages);
 
     /// <summary>The default workloads: a DARTS cell (CIFAR and ImageNet networks) and a NAS-Bench-201 cell, paper and cpu sizes.</summary>

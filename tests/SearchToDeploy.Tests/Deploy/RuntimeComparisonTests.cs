@@ -1,6 +1,7 @@
 using SearchToDeploy.Benchmarks;
 using SearchToDeploy.Cli;
 using SearchToDeploy.Deploy.Inference;
+using SearchToDeploy.Nas.Networks;
 using TorchSharp;
 
 namespace SearchToDeploy.Tests.Deploy;
@@ -38,6 +39,22 @@ public sealed class RuntimeComparisonTests(TrainedModelFixture fixture) : IClass
         Assert.Equal(["batch 1", "batch 4"], table.Rows.Select(r => r.Name));
         if (OnnxCudaProvider.WhyNot() is not null)
             Assert.Throws<InputException>(() => OnnxBenchmark.Run(fixture.TrainDir, [1], 1, 0.05, TextWriter.Null, [OnnxExecutionProvider.Cuda], torch.CPU));
+    }
+
+    [Fact]
+    public void The_serving_benchmark_without_a_server_is_bad_input_and_epochs_count_each_networks_data()
+    {
+        string image = Directory.EnumerateFiles(TestPaths.ImageNetSample, "*.JPEG", SearchOption.AllDirectories).First();
+        foreach (var (url, message) in new[] { ("notaurl", "expected an http:// or https:// address"), ("http://127.0.0.1:1", "no server answers there") })
+        {
+            var error = new StringWriter();
+            Assert.Equal(S2dApp.BadInput, S2dApp.Run(["bench", "serve", "--url", url, "--image", image, "--requests", "1"], TextWriter.Null, error));
+            Assert.Contains(message, error.ToString());
+        }
+        // The epoch hours of bench train --network: ImageNet's 1.28M images for the mobile network, not Imagenette's.
+        Assert.Equal(TrainBenchmark.ImageNetEpochImages, TrainBenchmark.EpochImages(NetworkKind.ImageNet));
+        Assert.Equal(TrainBenchmark.ImagenetteEpochImages, TrainBenchmark.EpochImages(NetworkKind.Nb201x64));
+        Assert.Equal(TrainBenchmark.CifarEpochImages, TrainBenchmark.EpochImages(NetworkKind.Cifar));
     }
 
     [Fact]
