@@ -108,8 +108,12 @@ public static class CommonOptions
         Given(r, option) ? r.GetValue(option)?.ToString() : file?[option.Name.TrimStart('-')]?.ToString() ?? r.GetValue(option)?.ToString();
 
     /// <summary>Whether --print-config was given, and in which format (json unless "yaml").</summary>
-    public static string? PrintFormat(ParseResult r, Option<string?> print) =>
-        r.GetResult(print) is { Implicit: false } ? r.GetValue(print) ?? "json" : null;
+    public static string? PrintFormat(ParseResult r, Option<string?> print)
+    {
+        if (r.GetResult(print) is not { Implicit: false }) return null;
+        string format = (r.GetValue(print) ?? "json").ToLowerInvariant();
+        return format is "json" or "yaml" or "yml" ? format : throw new InputException($"--print-config {r.GetValue(print)}: expected json or yaml");
+    }
 
     /// <summary>The file's settings other than <paramref name="identity"/> (the options a command resolves itself), for the option table.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> TableSettings(System.Text.Json.Nodes.JsonObject file, string source, params string[] identity) =>

@@ -53,8 +53,17 @@ public static class PipelineCommand
             string? Text<T>(Option<T> o) => CommonOptions.Pick(r, o, file);
             bool Flag(Option<bool> o) => CommonOptions.Given(r, o) ? r.GetValue(o) : Text(o) is { } t && CommonOptions.ParseFlag(t, r.GetValue(config)!, o.Name);
             bool throughFlag = Flag(through), forceFlag = Flag(force);
-            var s = format is null ? PipelineRunner.ParseStage(r.GetValue(stage) ?? throw new InputException("--stage: required (search, train, export, validate or package), except with --print-config"))
+            var s = format is null ? PipelineRunner.ParseStage(Text(stage) ?? throw new InputException("--stage: required (search, train, export, validate or package), except with --print-config"))
                 : Stage.Package;
+            // The search and train switches given on the command line come after the file's search and train
+            // settings (which --print-config writes in full), then --set: the command line overrides the file.
+            string Inv(object v) => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!.ToLowerInvariant();
+            var switches = new List<string>();
+            if (CommonOptions.Given(r, seed)) switches.Add($"search.seed={Inv(r.GetValue(seed)!)}");
+            if (CommonOptions.Given(r, threads)) switches.AddRange([$"search.threads={Inv(r.GetValue(threads))}", $"train.threads={Inv(r.GetValue(threads))}"]);
+            if (CommonOptions.Given(r, parallel)) switches.Add($"search.parallel-steps={Inv(r.GetValue(parallel))}");
+            if (CommonOptions.Given(r, withoutNone)) switches.Add($"search.derive-without-none={Inv(r.GetValue(withoutNone))}");
+            if (CommonOptions.Given(r, precision)) switches.Add($"search.precision={r.GetValue(precision)}");
             var inputs = new PipelineInputs(DataRoot.Resolve(Text(root)), Text(imagenet), Text(transfer), CommonOptions.ParseNumber(Text(gate1), "--gate-top1"),
                 CommonOptions.ParseNumber(Text(gate5), "--gate-top5"), (int)(CommonOptions.ParseNumber(Text(threads), "--threads") ?? 0))
             {
@@ -67,18 +76,20 @@ public static class PipelineCommand
                     : throw new InputException($"--ranks {Text(ranks)}: expected a whole number of processes, 1 or more"),
                 Launcher = Text(launcher)!, SelfCommand = CommonOptions.SelfCommand(),
                 SettingsSource = file is null ? "--set" : $"{r.GetValue(config)} or --set",
-                Settings = [.. FileSettings(file, r.GetValue(config)), .. (r.GetValue(set) ?? []).SelectMany(v => v.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+                Settings = [.. FileSettings(file, r.GetValue(config)), .. switches, .. (r.GetValue(set) ?? []).SelectMany(v => v.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
             };
             if (inputs.Ranks > 1) MpiStage.Launcher(inputs.Launcher, inputs.Ranks); // a bad launcher is bad input before any stage runs
             var p = PipelineProfile.Create(Text(profile)!, inputs);
-            if (format is not null)
-            {
-                io.Out.Write(Runs.SettingsFile.Write(Resolved(p, inputs), format));
-                return S2dApp.Success;
-            }
             string name = Text(run) ?? p.Name;
             if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.StartsWith('.'))
                 throw new InputException($"--run '{name}': expected a plain folder name");
+            if (format is not null)
+            {
+                var resolved = Resolved(p, inputs);
+                resolved["run"] = name; resolved["runs"] = Text(runs); resolved["models"] = Text(models);
+                io.Out.Write(Runs.SettingsFile.Write(resolved, format));
+                return S2dApp.Success;
+            }
             var runner = new PipelineRunner(p, inputs, Path.Combine(Text(runs)!, name), Text(models)!, io.Out);
             if (throughFlag) runner.RunThrough(s, forceFlag);
             else runner.Run(s, forceFlag);

@@ -60,23 +60,28 @@ public static class TrainCommand
                 CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (preset, r.GetValue(preset), savedOptions.Preset),
                     (batch, r.GetValue(batch)?.ToString(CultureInfo.InvariantCulture), savedOptions.BatchSize.ToString(CultureInfo.InvariantCulture)));
             string dataRoot = DataRoot.Resolve(r.GetValue(root));
+            bool coarseLabels = CommonOptions.Given(r, coarse) ? r.GetValue(coarse)
+                : file?["coarse-labels"] is { } ct ? CommonOptions.ParseFlag(ct.ToString(), r.GetValue(config)!, coarse.Name)
+                : savedOptions?.CoarseLabels ?? false;
             var ds = savedOptions is not null && !CommonOptions.Given(r, dataset) && r.GetValue(data) is null
-                ? DatasetRef.Resolve(savedOptions.Dataset, dataRoot, savedOptions.DataPath, r.GetValue(coarse))
-                : DatasetRef.Resolve(datasetArg, dataRoot, dataArg, r.GetValue(coarse));
+                ? DatasetRef.Resolve(savedOptions.Dataset, dataRoot, savedOptions.DataPath, coarseLabels)
+                : DatasetRef.Resolve(datasetArg, dataRoot, dataArg, coarseLabels);
             // ImageNet-style images train at 224 px (the mobile network) with the paper recipe, at 64 px (the 64-px
             // network) with the cpu and smoke recipes and on Imagenette, unless --image-size says otherwise.
-            int? sizeArg = r.GetValue(imageSize) ?? (file?["image-size"] is { } fs ? int.Parse(fs.ToString(), CultureInfo.InvariantCulture) : null);
+            // (A file's value that is not a size is refused, naming the file, when the file is applied below.)
+            int? sizeArg = r.GetValue(imageSize) ?? (file?["image-size"] is { } fs && int.TryParse(fs.ToString(), CultureInfo.InvariantCulture, out int fileSize) ? fileSize : null);
             int size = sizeArg ?? (presetArg is "cpu" or "smoke" || ds.Kind == DatasetKind.Imagenette ? 64 : 224);
             var kind = networkArg is { } n ? RetrainNetwork.ParseKind(n) : savedOptions?.Network ?? NetworkConfig.DefaultKind(arch.Architecture, ds.IsSmallImage, size);
             string presetName = presetArg ?? kind switch { NetworkKind.ImageNet => "paper-imagenet", NetworkKind.ImageNet64 => "cpu", _ => "paper-cifar" };
-            var o = savedOptions ?? TrainPresets.Create(presetName, kind, batchSize);
+            // A resumed run's stop-after was that run's; only one given again stops this one.
+            var o = savedOptions is not null ? savedOptions with { StopAfterEpochs = 0 } : TrainPresets.Create(presetName, kind, batchSize);
             // A settings file, then the command line, over the preset.
             if (file is not null && savedOptions is null)
                 o = OptionTable.ApplyText(o, CommonOptions.TableSettings(file, r.GetValue(config)!, "genotype", "network", "dataset", "data", "coarse-labels", "preset", "batch-size", "max-madds", "device"), r.GetValue(config)!);
-            o = settings.Apply(r, o with { StopAfterEpochs = 0 }) with
+            o = settings.Apply(r, o) with
             {
-                Dataset = ds.Name, DataPath = dataArg is { } given ? Path.GetFullPath(given) : o.DataPath, Network = kind,
-                MaxMultiplyAdds = maddsArg is { } mm ? (long)(double.Parse(mm, CultureInfo.InvariantCulture) * 1e6) : o.MaxMultiplyAdds,
+                Dataset = ds.Name, DataPath = dataArg is { } given ? Path.GetFullPath(given) : o.DataPath, Network = kind, CoarseLabels = ds.Coarse,
+                MaxMultiplyAdds = maddsArg is { } mm ? (long)(CommonOptions.ParseNumber(mm, "--max-madds")!.Value * 1e6) : o.MaxMultiplyAdds,
                 Device = CommonOptions.Pick(r, device, file) ?? o.Device,
             };
             if (format is not null)

@@ -34,6 +34,7 @@ public sealed record OptionEntry(OptionAttribute Option, PropertyInfo Property)
         if (value is IConvertible c && ValueType.IsPrimitive && ValueType != typeof(bool))
         {
             double v = c.ToDouble(CultureInfo.InvariantCulture);
+            if (!double.IsFinite(v)) throw new InputException($"{Name} {Format(value)}: expected a finite number");
             var o = Option;
             bool below = o.MinExclusive ? !(v > o.Min) : !(v >= o.Min);
             bool above = o.MaxExclusive ? !(v < o.Max) : !(v <= o.Max);

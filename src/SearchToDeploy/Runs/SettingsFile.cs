@@ -25,7 +25,7 @@ public static class SettingsFile
         catch (YamlDotNet.Core.YamlException e) { throw new InputException($"{path}: not valid YAML ({e.Message})"); }
     }
 
-    /// <summary>The scalar settings of an object as key/text pairs (nested objects left out); bad input for a list.</summary>
+    /// <summary>The settings of an object as key/text pairs; bad input for a list or an object (settings are single values).</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Scalars(JsonObject o, string source)
     {
         var list = new List<KeyValuePair<string, string>>();
@@ -34,7 +34,7 @@ public static class SettingsFile
             switch (value)
             {
                 case null: break;
-                case JsonObject: break;
+                case JsonObject: throw new InputException($"{source}: setting '{key}' is an object; expected a single value (these settings are flat, e.g. {{\"epochs\": 30}})");
                 case JsonArray: throw new InputException($"{source}: setting '{key}' is a list; expected a single value");
                 case JsonValue v:
                     list.Add(new(key, v.GetValueKind() switch
@@ -70,6 +70,7 @@ public static class SettingsFile
         var s = new JsonObject
         {
             ["genotype"] = genotype, ["network"] = Nas.Networks.RetrainNetwork.KindName(o.Network), ["dataset"] = o.Dataset, ["data"] = o.DataPath,
+            ["coarse-labels"] = o.CoarseLabels ? true : null,
             ["preset"] = o.Preset, ["batch-size"] = o.BatchSize, ["max-madds"] = o.MaxMultiplyAdds > 0 ? o.MaxMultiplyAdds / 1e6 : null, ["device"] = o.Device,
         };
         foreach (var (k, v) in OptionTable.Settings(o)) s[k] = v?.DeepClone();
@@ -100,7 +101,9 @@ public static class SettingsFile
 
     private static JsonNode? Convert(YamlNode node) => node switch
     {
-        YamlMappingNode m => new JsonObject(m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", Convert(kv.Value)))),
+        YamlMappingNode m => new JsonObject(m.Children.Select(kv => KeyValuePair.Create(
+            kv.Key is YamlScalarNode k ? k.Value ?? "" : throw new YamlDotNet.Core.YamlException(kv.Key.Start, kv.Key.End, "a key that is not a plain name"),
+            Convert(kv.Value)))),
         YamlSequenceNode s => new JsonArray([.. s.Children.Select(Convert)]),
         YamlScalarNode v => Scalar(v),
         _ => null,

@@ -29,7 +29,11 @@ public sealed class SettingsFileTests
     public void Printed_settings_read_back_to_the_same_settings()
     {
         using var dir = new TempDir();
-        foreach (string[] args in new[] { new[] { "search", "--space", "s3", "--preset", "cpu", "--arch-lr", "0.003" }, ["pipeline", "--profile", "smoke", "--set", "train.epochs=3"] })
+        foreach (string[] args in new[]
+                 {
+                     new[] { "search", "--space", "s3", "--preset", "cpu", "--arch-lr", "0.003" }, ["pipeline", "--profile", "smoke", "--set", "train.epochs=3", "--run", "exp1"],
+                     ["train", "--genotype", "darts-v2", "--dataset", "cifar100", "--coarse-labels", "--stop-after", "1", "--max-madds", "600"],
+                 })
         {
             var first = Printed(args);
             File.WriteAllText(dir["c.json"], first.ToJsonString());
@@ -37,6 +41,43 @@ public sealed class SettingsFileTests
             Assert.Equal(first.ToJsonString(), again.ToJsonString());
         }
         Assert.Equal(0.003, (double)Printed("search", "--arch-lr", "0.003")["arch-lr"]!);
+        var train = Printed("train", "--genotype", "darts-v2", "--dataset", "cifar100", "--coarse-labels", "--stop-after", "1");
+        Assert.True((bool)train["coarse-labels"]!);
+        Assert.Equal(1, (int)train["stop-after"]!);
+        Assert.Equal("exp1", (string?)Printed("pipeline", "--profile", "smoke", "--run", "exp1")["run"]);
+    }
+
+    [Fact]
+    public void The_pipeline_command_line_overrides_the_search_and_train_settings_of_its_file()
+    {
+        using var dir = new TempDir();
+        // What --print-config writes holds search.seed and both threads; switches given again win over it.
+        File.WriteAllText(dir["p.yaml"], "profile: nb201\nsearch:\n  seed: 9\n  threads: 0\n  precision: fp32\ntrain:\n  threads: 0\n");
+        var p = Printed("pipeline", "--config", dir["p.yaml"], "--seed", "3", "--threads", "1", "--precision", "bf16");
+        Assert.Equal(3, (int)p["search"]!["seed"]!);
+        Assert.Equal(1, (int)p["search"]!["threads"]!);
+        Assert.Equal(1, (int)p["train"]!["threads"]!);
+        Assert.Equal("bf16", (string?)p["search"]!["precision"]);
+        // --set still has the last word.
+        Assert.Equal(4, (int)Printed("pipeline", "--config", dir["p.yaml"], "--seed", "3", "--set", "search.seed=4")["search"]!["seed"]!);
+        // The file's stage is read (it used to be accepted and ignored: "--stage: required").
+        File.WriteAllText(dir["s.json"], """{"profile": "nb201", "stage": "deploy"}""");
+        var (code, _, err) = CliTests.Run("pipeline", "--config", dir["s.json"], "--data-root", TestPaths.DataRoot, "--runs", dir["runs"], "--models", dir["models"]);
+        Assert.Equal(2, code);
+        Assert.Contains("deploy", err);
+    }
+
+    [Fact]
+    public void Bad_print_formats_and_file_numbers_outside_the_command_lines_checks_are_bad_input()
+    {
+        var toml = CliTests.Run("search", "--data-root", TestPaths.DataRoot, "--print-config", "toml");
+        Assert.Equal(2, toml.Code);
+        Assert.Contains("expected json or yaml", toml.Err);
+        using var dir = new TempDir();
+        File.WriteAllText(dir["t.json"], """{"genotype": "darts-v2", "max-madds": 0}""");
+        var madds = CliTests.Run("train", "--config", dir["t.json"], "--data-root", TestPaths.DataRoot, "--print-config");
+        Assert.Equal(2, madds.Code);
+        Assert.Contains("--max-madds", madds.Err);
     }
 
     [Fact]
@@ -68,6 +109,11 @@ public sealed class SettingsFileTests
     [InlineData("pipeline", "p.json", """{"train": 3}""", "'train' must be an object")]
     [InlineData("pipeline", "p.json", """{"train": {"epohcs": 3}}""", "unknown setting 'epohcs'")]
     [InlineData("pipeline", "p.json", """{"force": "yes"}""", "expected true or false")]
+    [InlineData("train", "t.json", """{"genotype": "darts-v2", "train": {"epochs": 3}}""", "'train' is an object")]
+    [InlineData("train", "t.json", """{"genotype": "darts-v2", "image-size": "big"}""", "image-size")]
+    [InlineData("train", "t.json", """{"genotype": "darts-v2", "coarse-labels": "yes"}""", "expected true or false")]
+    [InlineData("search", "s.json", """{"lr": 1e400}""", "expected a finite number")]
+    [InlineData("search", "s.yaml", "[epochs]: 3\n", "not a plain name")]
     public void A_bad_settings_file_is_bad_input_naming_the_file_and_setting(string command, string name, string text, string message)
     {
         using var dir = new TempDir();
