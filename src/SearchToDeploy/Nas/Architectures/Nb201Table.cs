@@ -28,7 +28,7 @@ public sealed class Nb201Table
             throw new InputException($"{path}: first column is '{header[0]}'; expected 'arch' then accuracy columns");
         var columns = header[1..];
         var rows = new Dictionary<string, Nb201Entry>(StringComparer.Ordinal);
-        int index = 0;
+        int index = 0, row = 0; // index: lines after the header (for messages); row: the architecture's index (blank lines skipped)
         for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine(), index++)
         {
             if (line.Length == 0) continue;
@@ -43,7 +43,7 @@ public sealed class Nb201Table
                     throw new InputException($"{path}: line {index + 2} column {columns[c]} is '{f[c + 1]}'; expected a number");
                 acc[columns[c]] = v;
             }
-            rows[f[0]] = new Nb201Entry(index, f[0], acc);
+            rows[f[0]] = new Nb201Entry(row++, f[0], acc);
         }
         return new Nb201Table(path, columns, rows);
     }

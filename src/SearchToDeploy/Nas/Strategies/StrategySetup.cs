@@ -13,5 +13,8 @@ namespace SearchToDeploy.Nas.Strategies;
 public sealed record StrategySetup(Supernet Net, Sgd Sgd, ArchitectureSettings Arch, double GradClip, bool Unrolled = false,
     bool Parallel = false, int ThreadsPerSide = 1, IGradientSync? Sync = null)
 {
+    /// <summary>The weight step before the architecture step (xautodl's order) instead of after it (DARTS's).</summary>
+    public bool WeightsFirst { get; init; }
+
     public IGradientSync GradientSync => Sync ?? IGradientSync.SingleProcess;
 }

@@ -82,6 +82,14 @@ public sealed record SearchOptions
     [Option("--parallel-steps", "First order: architecture and weight gradients side by side on two cores, then both updates (simultaneous instead of alternating; about 1.2x faster on 2 cores)")]
     public bool ParallelSteps { get; init; }
     /// <summary>
+    /// Take the weight step before the architecture step, as xautodl's NAS-Bench-201 DARTS-V1 and GDAS do (α's
+    /// gradient then sees the weights just updated); off: DARTS's train_search.py order, α first. Left out of
+    /// options.json when off, so runs written before the option existed still resume.
+    /// </summary>
+    [Option("--weights-first", "Weight step before the architecture step, as xautodl's NAS-Bench-201 DARTS-V1 and GDAS (default: α first, as DARTS's train_search.py)")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool WeightsFirst { get; init; }
+    /// <summary>
     /// The activations' number format (<see cref="SearchToDeploy.Core.Torch.Precision"/>); parameters and optimizer state stay float32.
     /// Left out of options.json when float32, so runs written before the option existed still resume.
     /// </summary>
@@ -155,6 +163,9 @@ public sealed record SearchOptions
         if (Precision != Precision.Float32 && Unrolled)
             throw new InputException($"--precision {Precision.Name()} works with first-order steps only: the second-order step differences two gradients taken 2ε apart, which {Precision.Name()} activations round away; drop --unrolled or use --precision fp32");
         if (ParallelSteps && DropPath > 0) throw new InputException("--parallel-steps needs --drop-path 0: drop-path masks drawn on two threads at once would not be reproducible");
+        if (ParallelSteps && WeightsFirst) throw new InputException("--parallel-steps takes both gradients at once, so neither step comes first: drop --weights-first or --parallel-steps");
+        if (ParallelSteps && SearchSpace.Normal.Concat(SearchSpace.Reduce).Any(edge => edge.Contains(SearchToDeploy.Nas.Ops.OpRegistry.Noise)))
+            throw new InputException($"--parallel-steps: space {Space}'s noise op would draw its random numbers on two threads at once, which is not reproducible; drop --parallel-steps");
         if (DropPath is < 0 or >= 1) throw new InputException($"--drop-path {DropPath}: expected 0 <= p < 1");
         if (Momentum is < 0 or >= 1) throw new InputException($"--momentum {Momentum}: expected 0 <= m < 1");
         if (PartialK < 1) throw new InputException($"--partial-k {PartialK}: expected 1 or more");

@@ -34,11 +34,12 @@ public static class SearchPresets
         var o = new SearchOptions { Space = space.Name, Method = method, Preset = "paper", Seed = 2, ValidImages = 10_000 };
         if (space.Kind == SpaceKind.Nb201)
         {
-            // xautodl DARTS-V1 on NAS-Bench-201: C=16, N=5, batch 64, nesterov SGD 0.025 -> 0.001, wd 5e-4, Adam 3e-4.
+            // xautodl DARTS-V1 on NAS-Bench-201: C=16, N=5, batch 64, nesterov SGD 0.025 -> 0.001, wd 5e-4, Adam 3e-4,
+            // the weight step before the α step.
             o = o with
             {
                 Layers = 5, BatchSize = 64, LearningRate = 0.025, LearningRateMin = 0.001, Nesterov = true,
-                WeightDecay = 5e-4, ArchLearningRate = 3e-4, ArchWarmupEpochs = pc ? 15 : 0,
+                WeightDecay = 5e-4, ArchLearningRate = 3e-4, ArchWarmupEpochs = pc ? 15 : 0, WeightsFirst = true,
             };
         }
         else if (space.Name == SearchSpaces.Darts.Name)
@@ -94,7 +95,7 @@ public static class SearchPresets
             ? o with
             {
                 Preset = "cpu", Layers = 2, Epochs = 15, BatchSize = 64, MaxImagesPerPart = pc ? 10_000 : 5_000, ValidImages = 5_000,
-                ArchWarmupEpochs = pc ? 4 : 0,
+                ArchWarmupEpochs = pc ? 4 : 0, WeightsFirst = false, // DARTS's α-first order, in which docs/search.md's figures were measured
             }
             : o with
             {
@@ -106,6 +107,6 @@ public static class SearchPresets
     private static SearchOptions Smoke(SearchOptions o, SearchSpace space) => o with
     {
         Preset = "smoke", Layers = space.Kind == SpaceKind.Nb201 ? 1 : 3, Channels = 8, Epochs = 2, BatchSize = 32,
-        MaxImagesPerPart = 256, ValidImages = 256, ArchWarmupEpochs = 0, Unrolled = false, Workers = 1,
+        MaxImagesPerPart = 256, ValidImages = 256, ArchWarmupEpochs = 0, Unrolled = false, Workers = 1, WeightsFirst = false,
     };
 }
