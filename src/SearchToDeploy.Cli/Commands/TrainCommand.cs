@@ -75,6 +75,8 @@ public static class TrainCommand
             string presetName = presetArg ?? kind switch { NetworkKind.ImageNet => "paper-imagenet", NetworkKind.ImageNet64 => "cpu", _ => "paper-cifar" };
             // A resumed run's stop-after was that run's; only one given again stops this one.
             var o = savedOptions is not null ? savedOptions with { StopAfterEpochs = 0 } : TrainPresets.Create(presetName, kind, batchSize);
+            // The ImageNet networks train at the size their kind was chosen for (paper-imagenet on Imagenette: the 64-px network at 64 px).
+            if (savedOptions is null && RetrainNetwork.IsImageNet(kind) && networkArg is null) o = o with { ImageSize = size };
             // A settings file, then the command line, over the preset.
             if (file is not null && savedOptions is null)
                 o = OptionTable.ApplyText(o, CommonOptions.TableSettings(file, r.GetValue(config)!, "genotype", "network", "dataset", "data", "coarse-labels", "preset", "batch-size", "max-madds", "device"), r.GetValue(config)!);

@@ -89,6 +89,11 @@ public sealed class SettingsFileTests
         Assert.Equal(5, (int)t["epochs"]!);
         Assert.Equal(20, (int)t["channels"]!);
         Assert.Equal("imagenet-64", (string?)t["network"]);
+        // The paper recipe on Imagenette: the 64-px network at 64 px (it took the preset's 224).
+        var paper = Printed("train", "--genotype", "darts-v2", "--dataset", "imagenette", "--preset", "paper-imagenet");
+        Assert.Equal("imagenet-64", (string?)paper["network"]);
+        Assert.Equal(64, (int)paper["image-size"]!);
+        Assert.Equal(224, (int)Printed("train", "--genotype", "darts-v2", "--dataset", "imagenet", "--preset", "paper-imagenet")["image-size"]!);
 
         File.WriteAllText(dir["p.yaml"], "profile: smoke\ngate-top1: 33\nsearch:\n  seed: 9\ntrain:\n  epochs: 6\n  lr: 0.02\n");
         var p = Printed("pipeline", "--config", dir["p.yaml"], "--set", "train.lr=0.03");
