@@ -130,14 +130,10 @@ public static class ModelServer
                 milliseconds = Math.Round(watch.Elapsed.TotalMilliseconds, 2),
             }, Json);
         }
-        catch (ServingException e)
+        catch (Exception e) when (ServingException.IsRefusal(e))
         {
-            if (e.Status == 503) request.HttpContext.Response.Headers.RetryAfter = "1";
-            return Error(e.Status, e.Message);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return Error(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the image is over the limit of {s.Options.MaxBodyBytes:N0} bytes" : $"bad request: {e.Message}");
+            var (status, message) = ServingException.Refusal(e, request, $"the image is over the limit of {s.Options.MaxBodyBytes:N0} bytes");
+            return Error(status, message);
         }
     }
 

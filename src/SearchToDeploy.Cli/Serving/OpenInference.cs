@@ -85,14 +85,10 @@ public static class OpenInference
                 return Results.Content(response.ToJsonString(), "application/json");
             }
         }
-        catch (ServingException e)
+        catch (Exception e) when (ServingException.IsRefusal(e))
         {
-            if (e.Status == 503) request.HttpContext.Response.Headers.RetryAfter = "1";
-            return Error(e.Status, e.Message);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return Error(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the request body is over the limit of {s.Options.MaxBodyBytes:N0} bytes" : $"bad request: {e.Message}");
+            var (status, message) = ServingException.Refusal(e, request, $"the request body is over the limit of {s.Options.MaxBodyBytes:N0} bytes");
+            return Error(status, message);
         }
     }
 
