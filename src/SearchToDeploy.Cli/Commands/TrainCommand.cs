@@ -37,7 +37,7 @@ public static class TrainCommand
         var print = CommonOptions.PrintConfig();
         foreach (var o in new Option[] { genotype, network, dataset, root, data, coarse, preset, outDir, resume, force, maxMadds, batch, device, config, print }) cmd.Options.Add(o);
         // Every other setting: the options TrainOptions declares, with their names, descriptions and ranges.
-        var settings = new OptionBinder<TrainOptions>(cmd);
+        var settings = new OptionBinder<TrainOptions>(cmd, "--batch-size"); // declared above: it picks the preset's learning rate
         var imageSize = (Option<int?>)settings["--image-size"];
 
         cmd.SetAction(r => MpiLaunch.Guard(io, (sync, io) =>

@@ -102,6 +102,8 @@ public sealed class SettingsFileTests
         Assert.Equal(9, (int)p["search"]!["seed"]!);
         Assert.Equal(6, (int)p["train"]!["epochs"]!);
         Assert.Equal(0.03, (double)p["train"]!["lr"]!, 6);
+        // The retraining's batch size is a setting like the others (it was refused as unknown).
+        Assert.Equal(48, (int)Printed("pipeline", "--profile", "smoke", "--set", "train.batch-size=48")["train"]!["batch-size"]!);
     }
 
     [Theory]

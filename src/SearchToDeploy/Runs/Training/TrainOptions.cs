@@ -39,6 +39,8 @@ public sealed record TrainOptions
     // Optimisation
     [Option("--epochs", "Epochs", Min = 1)]
     public int Epochs { get; init; } = 600;
+    /// <summary>Batch size; s2d train's own --batch-size also scales paper-imagenet's learning rate, a settings key (pipeline --set) does not.</summary>
+    [Option("--batch-size", "Batch size (the learning rate stays as set)", Min = 1)]
     public int BatchSize { get; init; } = 96;
     [Option("--lr", "Initial learning rate", Min = 0, MinExclusive = true)]
     public double LearningRate { get; init; } = 0.025;
