@@ -1,11 +1,13 @@
 # The whole chain (search, retraining, export, validation, packaging) and the tests, on CPU.
 #   docker build -f docker/pipeline.Dockerfile -t s2d .
 #   docker run -v /path/to/data:/data -v "$PWD/models:/src/models" -v "$PWD/runs:/src/runs" s2d
-#   docker run -v /path/to/data:/data s2d dotnet cake --target=Test --data-root=/data
-# /data holds cifar-10-batches-bin/ and imagenette-64/ (see the README's Data section); runs/ keeps checkpoints, so
+#   docker run -v /path/to/data:/data s2d bash -c 'scripts/slurm-one-node.sh up && dotnet cake --target=Test --data-root=/data'
+# (the one-node Slurm is for the job-array test). /data holds cifar-10-batches-bin/, imagenette-64/, imagenet-sample/
+# and nas-bench-201/ (see the README's Data section); runs/ keeps checkpoints, so
 # a stopped container's run resumes when started again with the same volumes.
 FROM mcr.microsoft.com/dotnet/sdk:10.0
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-onnx openmpi-bin libopenmpi-dev \
+    slurmctld slurmd slurm-client munge \
  && rm -rf /var/lib/apt/lists/*
 ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 WORKDIR /src
