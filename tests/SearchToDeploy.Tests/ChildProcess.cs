@@ -21,7 +21,12 @@ public static class ChildProcess
         catch (System.ComponentModel.Win32Exception e) { throw new InvalidOperationException($"{file}: {e.Message}{(installHint is null ? "" : $" ({installHint})")}", e); }
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        whileRunning?.Invoke(p);
+        try { whileRunning?.Invoke(p); }
+        catch
+        {
+            p.Kill(entireProcessTree: true); // a failed check must not leave mpirun and its ranks running
+            throw;
+        }
         if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(3)))
         {
             p.Kill(entireProcessTree: true);

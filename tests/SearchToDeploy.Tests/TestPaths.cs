@@ -38,6 +38,22 @@ public sealed class TempDir : IDisposable
     }
 
     public string Path { get; }
+
+    /// <summary>
+    /// Makes this folder the working directory until disposed, so that a command given relative paths (or ".") works
+    /// here and never in the test binaries' folder (the suite runs one class at a time: see AssemblyInfo).
+    /// </summary>
+    public IDisposable AsWorkingDirectory()
+    {
+        string before = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(Path);
+        return new Restore(() => Directory.SetCurrentDirectory(before));
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
 
     public void Dispose()

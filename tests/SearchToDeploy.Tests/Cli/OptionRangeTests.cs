@@ -28,9 +28,15 @@ public sealed class OptionRangeTests
     [InlineData("mpi check --batch 0", "--batch 0: expected a batch size of 1 or more")]
     public void An_out_of_range_number_is_bad_input_naming_the_option(string command, string message)
     {
-        var (code, _, err) = CliTests.Run(command.Split(' '));
-        Assert.Equal(2, code);
-        Assert.Contains(message, err);
+        // In a scratch working directory: the relative paths (r, s, m.onnx, runs/) must never be written, here or anywhere.
+        using var dir = new TempDir();
+        using (dir.AsWorkingDirectory())
+        {
+            var (code, _, err) = CliTests.Run(command.Split(' '));
+            Assert.Equal(2, code);
+            Assert.Contains(message, err);
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
 
     [Fact]

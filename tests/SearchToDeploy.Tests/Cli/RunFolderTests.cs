@@ -41,12 +41,17 @@ public sealed class RunFolderTests
     [Fact]
     public void Force_on_the_working_directory_is_refused()
     {
-        // The test host's working directory holds the test binaries: not an s2d run folder.
-        int before = Directory.GetFileSystemEntries(".").Length;
-        var search = CliTests.Run("search", "--preset", "smoke", "--data-root", TestPaths.DataRoot, "--out", ".", "--force");
-        Assert.Equal(2, search.Code);
-        Assert.Contains("--out .: the folder exists", search.Err);
-        Assert.Equal(before, Directory.GetFileSystemEntries(".").Length);
+        // A working directory of the user's files (a scratch copy, never the test binaries' folder): not an s2d run folder.
+        using var dir = new TempDir();
+        File.WriteAllText(dir["notes.txt"], "mine");
+        Directory.CreateDirectory(dir["photos"]);
+        using (dir.AsWorkingDirectory())
+        {
+            var search = CliTests.Run("search", "--preset", "smoke", "--data-root", TestPaths.DataRoot, "--out", ".", "--force");
+            Assert.Equal(2, search.Code);
+            Assert.Contains("--out .: the folder exists", search.Err);
+        }
+        Assert.Equal(["notes.txt", "photos"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
     }
 
     [Fact]

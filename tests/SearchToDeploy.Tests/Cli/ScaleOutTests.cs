@@ -211,13 +211,8 @@ public sealed class ScaleOutTests
         Assert.Contains("#SBATCH --time=00:30:00", script);
         Assert.Contains("--threads \"${SLURM_CPUS_PER_TASK:-1}\"", script);
         // Not under Slurm here: run task 1 as Slurm would, with its array index.
-        var psi = new ProcessStartInfo("bash", [dir["sw/sweep.sbatch"]]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["SLURM_ARRAY_TASK_ID"] = "1";
-        psi.Environment["SLURM_CPUS_PER_TASK"] = "1";
-        using var task = Process.Start(psi)!;
-        string err = task.StandardError.ReadToEnd();
-        task.WaitForExit();
-        Assert.True(task.ExitCode == 0, err);
+        var task = Run("bash", [dir["sw/sweep.sbatch"]], TimeSpan.FromMinutes(3), env: new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "1", ["SLURM_CPUS_PER_TASK"] = "1" });
+        Assert.True(task.Code == 0, task.Output);
         Assert.True(File.Exists(dir["sw/rf-darts-nas-bench-201-cifar10-smoke-s5/summary.json"]));
         Assert.False(File.Exists(dir["sw/rf-darts-nas-bench-201-cifar10-smoke-s3/summary.json"]));
         Assert.Contains("1 of 2 searches finished", Run(S2d, ["sweep", "report", dir["sw"]]).Output);
@@ -232,7 +227,14 @@ public sealed class ScaleOutTests
             "--cpus-per-task", "1"]);
         Assert.True(code == 0, output);
         // A one-node Slurm (CI starts one with scripts/slurm-one-node.sh up): submit the array and wait for it.
-        var submit = Run("sbatch", ["--wait", "--parsable", dir["sw/sweep.sbatch"]], TimeSpan.FromMinutes(5));
+        (int Code, string Output) submit;
+        try { submit = Run("sbatch", ["--wait", "--parsable", "--job-name", $"s2d-test-{Path.GetFileName(dir.Path)}", dir["sw/sweep.sbatch"]], TimeSpan.FromMinutes(5)); }
+        catch (TimeoutException)
+        {
+            // The array is Slurm's, not sbatch's child: cancel it, or it runs on against a deleted folder.
+            Run("scancel", ["--name", $"s2d-test-{Path.GetFileName(dir.Path)}"], TimeSpan.FromSeconds(30));
+            throw;
+        }
         Assert.True(submit.Code == 0, $"sbatch: {submit.Output} (is Slurm running? scripts/slurm-one-node.sh up starts a one-node cluster)");
         foreach (int s in new[] { 0, 1 })
             Assert.True(File.Exists(dir[$"sw/rf-pcdarts-nas-bench-201-cifar10-smoke-s{s}/summary.json"]), string.Join("\n", Directory.GetFiles(dir["sw"])));

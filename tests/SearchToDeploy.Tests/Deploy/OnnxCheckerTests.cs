@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SearchToDeploy.Deploy.Onnx;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Networks;
@@ -49,14 +48,9 @@ public sealed class OnnxCheckerTests
             }
         Assert.True(File.Exists(Python), $"{Python} not found: the ONNX checker runs on Debian's python3 with python3-onnx (apt-get install python3-onnx; .ci/run installs it)");
         File.WriteAllText(dir["check.py"], Check);
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dir["check.py"]);
-        foreach (var f in files) psi.ArgumentList.Add(f);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd(), error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.False(error.Contains("No module named 'onnx'"), "python3-onnx is not installed: apt-get install python3-onnx (.ci/run installs it)");
-        Assert.True(p.ExitCode == 0, $"the ONNX checker refused a model:\n{error}\n{output}");
+        var (code, output) = ChildProcess.Run(Python, [dir["check.py"], .. files], TimeSpan.FromMinutes(2));
+        Assert.False(output.Contains("No module named 'onnx'"), "python3-onnx is not installed: apt-get install python3-onnx (.ci/run installs it)");
+        Assert.True(code == 0, $"the ONNX checker refused a model:\n{output}");
         Assert.Equal(files.Count, output.Split('\n').Count(l => l.StartsWith("ok ", StringComparison.Ordinal)));
     }
 }

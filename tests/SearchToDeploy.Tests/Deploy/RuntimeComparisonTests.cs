@@ -32,7 +32,10 @@ public sealed class RuntimeComparisonTests(TrainedModelFixture fixture) : IClass
     [Fact]
     public void The_onnx_benchmark_measures_each_provider_asked_for_and_refuses_cuda_where_it_cannot_load()
     {
-        var table = OnnxBenchmark.Run(fixture.TrainDir, [1, 4], threads: 1, secondsPerVariant: 0.05, TextWriter.Null, [OnnxExecutionProvider.Cpu], torch.CPU);
+        int threads = torch.get_num_threads();
+        BenchTable table;
+        try { table = OnnxBenchmark.Run(fixture.TrainDir, [1, 4], threads: 1, secondsPerVariant: 0.05, TextWriter.Null, [OnnxExecutionProvider.Cpu], torch.CPU); }
+        finally { torch.set_num_threads(threads); } // the benchmark sets torch's threads; later tests keep theirs
         string md = table.ToMarkdown();
         Assert.Contains("ORT cpu images/s", md);
         Assert.Contains("TorchSharp cpu images/s", md);
