@@ -257,7 +257,11 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         byte[] png = Png(4);
         var inFlight = Enumerable.Range(0, 6).Select(_ =>
             http.PostAsync("/v1/classify", new ByteArrayContent(png) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } })).ToList();
-        await Task.Delay(150); // accepted, waiting in the batcher's 400 ms window
+        // Stop once all six are in the server (waiting in the batcher's 400 ms window), not after a guessed delay: a
+        // request not yet connected when stopping begins would be refused, which is not what this test is about.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Value(await http.GetStringAsync("/metrics"), "s2d_queue_images") < 6 && !inFlight.All(t => t.IsCompleted) && waited.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(5);
         await app.StopAsync(); // what SIGTERM starts
         foreach (var r in await Task.WhenAll(inFlight)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
     }
