@@ -103,7 +103,8 @@ public sealed class SecondOrderTests
             return peak.PeakAboveStart;
         }
         Peak(false); Peak(true); // warm-up: optimizer state, momentum-free first steps, libtorch's caches
-        long first = Peak(false), second = Peak(true);
+        // The peak is sampled in the background: the most of three runs each, so that a sample missing one short peak does not decide.
+        long first = Enumerable.Range(0, 3).Max(_ => Peak(false)), second = Enumerable.Range(0, 3).Max(_ => Peak(true));
         Assert.True(first > 16 << 20, $"first-order step peaked at only {first >> 20} MB: too small to compare");
         Assert.True(second < 1.4 * first, $"second-order step peaked at {second >> 20} MB against {first >> 20} MB for the first-order step");
     }
