@@ -33,8 +33,12 @@ elif git --git-dir="$ts" rev-parse --verify -q HEAD > /dev/null; then
 else
   die "--torchsharp $ts: neither a checkout (src/Native/LibTorchSharp) nor a git repository"
 fi
+# The sources' TorchSharp version, before any tool is restored or anything built (the Bundle target checks it again).
+ver() { sed -n "s/.*<$1Version>\([^<]*\)<\/$1Version>.*/\1/p" "$src/build/BranchInfo.props" | head -1; }
+have="$(ver Major).$(ver Minor).$(ver Patch)"
+want=$(sed -n 's/.*<S2DTorchSharpVersion>\([^<]*\)<.*/\1/p' Directory.Packages.props | head -1)
+[ "$have" = "$want" ] || die "--torchsharp $ts holds TorchSharp $have; s2d uses $want: check out TorchSharp $want's sources"
 dotnet tool restore > /dev/null
-# The Bundle target checks the sources' TorchSharp version before it builds anything.
 dotnet cake --target=Bundle --torchsharp-src="$src" --ort-cuda --cuda-arch="$arch" || die "no bundle built from --torchsharp $ts (see above)"
 rm -rf artifacts/data-slice
 scripts/data-slice.sh "$data" artifacts/data-slice
