@@ -95,7 +95,7 @@ public static class SearchPresets
             ? o with
             {
                 Preset = "cpu", Layers = 2, Epochs = 15, BatchSize = 64, MaxImagesPerPart = pc ? 10_000 : 5_000, ValidImages = 5_000,
-                ArchWarmupEpochs = pc ? 4 : 0, WeightsFirst = false, // DARTS's α-first order, in which docs/search.md's figures were measured
+                ArchWarmupEpochs = pc ? 4 : 0, WeightsFirst = false, // DARTS's α-first order: measured better at this budget (docs/search.md)
             }
             : o with
             {
