@@ -7,7 +7,8 @@ namespace SearchToDeploy.Nas.Strategies;
 /// from the supernet) and the weights, how α becomes the ops' mixing weights (it may set the supernet's
 /// <see cref="Supernets.Supernet.ArchMixing"/>), and the state a checkpoint keeps. Random features and partial channels
 /// are traits of the supernet, not of the strategy. A step is two calls, so that a caller can look at the losses
-/// before the weights change: <see cref="Gradients"/>, then <see cref="UpdateWeights"/>.
+/// before the weights change: <see cref="Gradients"/>, then <see cref="UpdateWeights"/> (in xautodl's weights-first
+/// order the weight step is taken inside <see cref="Gradients"/>, once its loss is known to be finite).
 /// </summary>
 public interface ISearchStrategy : IDisposable
 {

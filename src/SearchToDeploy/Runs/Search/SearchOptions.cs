@@ -83,10 +83,11 @@ public sealed record SearchOptions
     public bool ParallelSteps { get; init; }
     /// <summary>
     /// Take the weight step before the architecture step, as xautodl's NAS-Bench-201 DARTS-V1 and GDAS do (α's
-    /// gradient then sees the weights just updated); off: DARTS's train_search.py order, α first. Left out of
-    /// options.json when off, so runs written before the option existed still resume.
+    /// gradient then sees the weights just updated); off: DARTS's train_search.py order, α first. Parallel steps
+    /// take both gradients at the same point, so there it has nothing to order (the NAS-Bench-201 paper preset's
+    /// default then gives way). Left out of options.json when off, so runs written before the option existed still resume.
     /// </summary>
-    [Option("--weights-first", "Weight step before the architecture step, as xautodl's NAS-Bench-201 DARTS-V1 and GDAS (default: α first, as DARTS's train_search.py)")]
+    [Option("--weights-first", "Weight step before the architecture step, as xautodl's NAS-Bench-201 DARTS-V1 and GDAS (default: α first, as DARTS's train_search.py; with --parallel-steps neither comes first)")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool WeightsFirst { get; init; }
     /// <summary>
@@ -163,7 +164,6 @@ public sealed record SearchOptions
         if (Precision != Precision.Float32 && Unrolled)
             throw new InputException($"--precision {Precision.Name()} works with first-order steps only: the second-order step differences two gradients taken 2ε apart, which {Precision.Name()} activations round away; drop --unrolled or use --precision fp32");
         if (ParallelSteps && DropPath > 0) throw new InputException("--parallel-steps needs --drop-path 0: drop-path masks drawn on two threads at once would not be reproducible");
-        if (ParallelSteps && WeightsFirst) throw new InputException("--parallel-steps takes both gradients at once, so neither step comes first: drop --weights-first or --parallel-steps");
         if (ParallelSteps && SearchSpace.Normal.Concat(SearchSpace.Reduce).Any(edge => edge.Contains(SearchToDeploy.Nas.Ops.OpRegistry.Noise)))
             throw new InputException($"--parallel-steps: space {Space}'s noise op would draw its random numbers on two threads at once, which is not reproducible; drop --parallel-steps");
         if (DropPath is < 0 or >= 1) throw new InputException($"--drop-path {DropPath}: expected 0 <= p < 1");

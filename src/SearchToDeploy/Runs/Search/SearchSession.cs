@@ -36,7 +36,7 @@ public sealed class SearchSession : IDisposable
             net.DropPathProb = o.DropPath;
             net.to(compute.Device); // before anything holds its parameters: moving replaces the Parameter objects
             var sgd = new Sgd(WeightGroups(net, o), o.Momentum, o.Nesterov);
-            var strategy = o.Method.Strategy(new StrategySetup(net, sgd, o.Architecture, o.GradClip, o.Unrolled, o.ParallelSteps, ParallelSteps.ThreadsPerSide(compute.Threads), sync) { WeightsFirst = o.WeightsFirst });
+            var strategy = o.Method.Strategy(new StrategySetup(net, sgd, o.Architecture, o.GradClip, o.Unrolled, o.ParallelSteps, ParallelSteps.ThreadsPerSide(compute.Threads), sync) { WeightsFirst = o.WeightsFirst && !o.ParallelSteps });
             return new SearchSession(net, sgd, strategy);
         }
         catch
