@@ -97,7 +97,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                 var t = TrainPresets.Create("smoke", NetworkKind.ImageNet64) with
                 {
                     Channels = 8, Layers = 3, Epochs = 4, BatchSize = 32, MaxTrainImages = 1600, MaxValidImages = 200, LearningRate = 0.1, Nesterov = true,
-                    WarmupEpochs = 0, LabelSmoothing = 0.1, AuxWeight = 0.4, DropPath = 0.1, ColorJitter = 0, Hue = 0, CropScaleMin = 0.25, Workers = 2,
+                    WarmupEpochs = 0, LabelSmoothing = 0.1, AuxWeight = 0.4, DropPath = 0.1, ColorJitter = 0, CropScaleMin = 0.25, Workers = 2,
                 };
                 // The transfer path at a tiny budget: a correct chain clears SmokeGate on 500 validation images, a broken one
                 // stays near chance (10% / 50%).

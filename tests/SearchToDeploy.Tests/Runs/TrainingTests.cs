@@ -79,6 +79,10 @@ public sealed class TrainingTests
         Assert.Equal(new ColorJitter(0.4f, 0.4f, 0.4f, 0.2f), paper.Jitter);
         var cpu = Assert.IsType<ImageNetTrainTransform>(Of("cpu", NetworkKind.ImageNet64).Train);
         Assert.True(cpu.Jitter.IsIdentity);
+        // Runs from before the option (no hue) read back as they ran, and keep the options they were written with.
+        Assert.DoesNotContain("Hue", TrainRunner.OptionsJson(TrainPresets.Create("cpu", NetworkKind.ImageNet64)));
+        Assert.Contains("\"Hue\": 0.2", TrainRunner.OptionsJson(TrainPresets.Create("paper-imagenet", NetworkKind.ImageNet)));
+        Assert.Equal(0, JsonSerializer.Deserialize<TrainOptions>("{}", TrainHeader.Json)!.Hue);
     }
 
     [Fact]

@@ -68,8 +68,13 @@ public sealed record TrainOptions
     public int Cutout { get; init; } = 16;
     [Option("--color-jitter", "ImageNet-style datasets: brightness/contrast/saturation jitter (0.4)", Min = 0, Max = 1)]
     public float ColorJitter { get; init; } = 0.4f;
-    [Option("--hue", "ImageNet-style datasets: hue jitter (0.2, as DARTS's ImageNet training; 0 = off)", Min = 0, Max = 0.5)]
-    public float Hue { get; init; } = 0.2f;
+    /// <summary>
+    /// Hue jitter of ImageNet-style training (paper-imagenet: 0.2, as DARTS's). Off by default and then left out of
+    /// options.json, so that runs written before the option existed (which had none) read back as they ran.
+    /// </summary>
+    [Option("--hue", "ImageNet-style datasets: hue jitter (paper-imagenet 0.2, as DARTS's ImageNet training; 0 = off)", Min = 0, Max = 0.5)]
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public float Hue { get; init; }
     /// <summary>ImageNet-style datasets: the smallest share of the image area a random-resized crop takes (torchvision 0.08).</summary>
     [Option("--crop-scale", "ImageNet-style datasets: smallest share of the image area a random-resized crop takes (torchvision 0.08)", Min = 0, Max = 1, MinExclusive = true)]
     public double CropScaleMin { get; init; } = 0.08;

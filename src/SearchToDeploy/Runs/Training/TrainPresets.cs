@@ -43,7 +43,7 @@ public static class TrainPresets
         Preset = "paper-imagenet", Dataset = "imagenet", Network = NetworkKind.ImageNet, Channels = 48, Layers = 14,
         AuxWeight = 0.4, DropPath = 0, Epochs = 250, BatchSize = batch,
         LearningRate = 0.1 * batch / ImageNetReferenceBatch, Schedule = ScheduleKind.Step, StepGamma = 0.97,
-        WarmupEpochs = batch > 256 ? 5 : 0, WeightDecay = 3e-5, LabelSmoothing = 0.1, Cutout = 0, ImageSize = 224,
+        WarmupEpochs = batch > 256 ? 5 : 0, WeightDecay = 3e-5, LabelSmoothing = 0.1, Cutout = 0, ImageSize = 224, Hue = 0.2f,
         MaxMultiplyAdds = 600_000_000, EvalBatchSize = 100,
     };
 
@@ -62,7 +62,7 @@ public static class TrainPresets
         {
             Preset = "cpu", Dataset = "imagenette", Network = NetworkKind.ImageNet64, Channels = 16, Layers = 8, AuxWeight = 0.4, DropPath = 0.1,
             Epochs = 15, BatchSize = 64, LearningRate = 0.1, Nesterov = true, WarmupEpochs = 0, WeightDecay = 3e-4, LabelSmoothing = 0.1,
-            Cutout = 0, ColorJitter = 0, Hue = 0, CropScaleMin = 0.25, ImageSize = 64, EvalBatchSize = 128,
+            Cutout = 0, ColorJitter = 0, CropScaleMin = 0.25, ImageSize = 64, EvalBatchSize = 128,
         },
         // The same recipe for NAS-Bench-201's network at 64 px (the transfer study's ResNet), which has no auxiliary head or drop-path.
         NetworkKind.Nb201x64 => Cpu(NetworkKind.ImageNet64) with { Network = NetworkKind.Nb201x64, AuxWeight = 0, DropPath = 0, Layers = 2 },
