@@ -63,7 +63,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         string hash = StageManifest.HashText(configJson);
         var manifest = StageManifest.TryLoad(dir);
         string name = stage.ToString().ToLowerInvariant();
-        if (!force && manifest is { Status: "complete" } && manifest.IsUpToDate(dir, hash, inputsNow))
+        if (!force && manifest?.IsUpToDate(dir, hash, inputsNow) == true)
         {
             log.WriteLine($"[{name}] up to date ({dir}); skipped");
             return true;

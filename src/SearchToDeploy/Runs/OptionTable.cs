@@ -85,9 +85,10 @@ public static class OptionTable
         {
             var entry = table.FirstOrDefault(e => e.Key.Equals(key.TrimStart('-'), StringComparison.OrdinalIgnoreCase))
                         ?? throw new InputException($"{source}: unknown setting '{key}'; expected one of {string.Join(", ", table.Select(e => e.Key))}");
-            try { given.Add((entry, entry.Convert(entry.FromText(text)))); } // range-checked here, to name the source
+            try { given.Add((entry, entry.FromText(text))); }
             catch (InputException e) { throw new InputException($"{source}: {e.Message}"); }
         }
-        return Apply(options, given);
+        try { return Apply(options, given); } // where each value is range-checked
+        catch (InputException e) { throw new InputException($"{source}: {e.Message}"); }
     }
 }

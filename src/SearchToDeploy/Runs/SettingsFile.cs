@@ -71,7 +71,7 @@ public static class SettingsFile
         {
             ["genotype"] = genotype, ["network"] = Nas.Networks.RetrainNetwork.KindName(o.Network), ["dataset"] = o.Dataset, ["data"] = o.DataPath,
             ["coarse-labels"] = o.CoarseLabels ? true : null,
-            ["preset"] = o.Preset, ["batch-size"] = o.BatchSize, ["max-madds"] = o.MaxMultiplyAdds > 0 ? o.MaxMultiplyAdds / 1e6 : null, ["device"] = o.Device,
+            ["preset"] = o.Preset, ["max-madds"] = o.MaxMultiplyAdds > 0 ? o.MaxMultiplyAdds / 1e6 : null, ["device"] = o.Device,
         };
         foreach (var (k, v) in OptionTable.Settings(o)) s[k] = v?.DeepClone();
         return s;

@@ -65,7 +65,7 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
         using var scope = torch.NewDisposeScope();
         var w = optimizer.Parameters.ToList();
         var savedWeights = w.Select(p => p.detach().clone()).ToList();
-        var savedBuffers = net.buffers().Select(b => (b, b.detach().clone())).ToList();
+        using var buffers = new BufferSnapshot(net); // put back after the weights, at the end
         try
         {
             // Virtual step w' = w - eta * (momentum * buf + dL_train/dw + wd * w).
@@ -115,8 +115,6 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
         finally
         {
             Restore(w, savedWeights);
-            using (torch.no_grad())
-                foreach (var (b, saved) in savedBuffers) b.copy_(saved);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SearchToDeploy.Core.Io;
+using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Nas.Architectures;
 using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Spaces;
@@ -56,7 +57,7 @@ public static class PerturbationSelection
         bool wasTraining = net.training;
         double dropPath = net.DropPathProb;
         using var mixing = new PerturbedMixing();
-        var saved = net.named_buffers().Select(b => (b.buffer, Copy: b.buffer.clone())).ToList();
+        using var statistics = new BufferSnapshot(net); // the BN running statistics, put back at the end
         int done = 0;
         try
         {
@@ -146,12 +147,6 @@ public static class PerturbationSelection
             net.ArchMixing = previous;
             net.train(wasTraining);
             if (dropPath > 0) net.DropPathProb = dropPath;
-            using (torch.no_grad())
-                foreach (var (buffer, copy) in saved)
-                {
-                    buffer.copy_(copy);
-                    copy.Dispose();
-                }
         }
     }
 

@@ -207,12 +207,11 @@ public sealed class TrainRunner
                 // The auxiliary head runs in training mode only, where BatchNorm takes the batch into its running
                 // statistics: they are put back, so that the check leaves the network as it found it.
                 using var _ = torch.no_grad();
-                var saved = net.buffers().Select(b => b.clone()).ToList();
+                using var statistics = new BufferSnapshot(net);
                 net.train();
                 using var x = torch.zeros(2, 3, inputSize, inputSize);
                 var (l, a) = net.ForwardWithAux(x);
                 l.Dispose(); a?.Dispose();
-                foreach (var (buffer, before) in net.buffers().Zip(saved)) { buffer.copy_(before); before.Dispose(); }
             }
         }
         catch (Exception e) when (e is not InputException)
