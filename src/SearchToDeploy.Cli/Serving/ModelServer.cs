@@ -21,9 +21,11 @@ namespace SearchToDeploy.Cli.Serving;
 /// format and GET /openapi.json describes the API. Concurrent requests are batched into one ONNX Runtime run
 /// (<see cref="InferenceBatcher"/>) behind a bounded queue (503 with Retry-After when full). Bad requests get a JSON
 /// error with a 4xx status (400 empty or undecodable, 413 too large in bytes or pixels, 415 wrong content type, 503
-/// busy); any other failure is a JSON 500 with a log line; every request is one JSON line on the output. Memory stays
-/// bounded: images are decoded at the size the model needs, and at most <see cref="ServerOptions.LargeDecodes"/> large
-/// images at once. On SIGTERM the server stops listening, finishes the requests in flight, then exits.
+/// busy); any other failure is a JSON 500 with a log line; a request whose client went away is logged as 499 and dropped
+/// from the batcher's queue; every request is one JSON line on the output. Memory stays bounded: images are decoded at
+/// the size the model needs, at most <see cref="ServerOptions.Decodes"/> at once and of them at most
+/// <see cref="ServerOptions.LargeDecodes"/> large ones. On SIGTERM the server stops listening, finishes the requests in
+/// flight, then exits.
 /// </summary>
 public static class ModelServer
 {
@@ -48,7 +50,7 @@ public static class ModelServer
         var batching = o.Batching.For(model.Provider);
         var batcher = batching.MaxBatch > 1 ? new InferenceBatcher(model, batching) : null;
         var serving = new ServingContext(o, model, batcher);
-        var metrics = new ServerMetrics(modelLoadSeconds, () => batcher?.QueuedImages ?? 0);
+        var metrics = new ServerMetrics(modelLoadSeconds, () => serving.QueuedImages);
         if (batcher is not null) batcher.BatchRun += metrics.Batch;
         var access = TextWriter.Synchronized(log);
 
@@ -66,6 +68,10 @@ public static class ModelServer
             idle.RequestStarted();
             long start = Stopwatch.GetTimestamp();
             try { await next(context); }
+            catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+            {
+                context.Response.StatusCode = ClientClosedRequest; // no one to answer: counted and logged, not an error
+            }
             catch (Exception e) when (!context.Response.HasStarted)
             {
                 logger.LogError("{Method} {Path}: 500 {Type}: {Message}", context.Request.Method, context.Request.Path, e.GetType().Name, Core.Torch.NativeErrors.Message(e));
@@ -75,8 +81,7 @@ public static class ModelServer
             }
             finally
             {
-                idle.RequestEnded(probe: context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/metrics") ||
-                                         context.Request.Path.StartsWithSegments("/v2/health"));
+                idle.RequestEnded(probe: IsProbe(context.Request));
                 double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 string route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
                 metrics.Request(route, context.Response.StatusCode, seconds);
@@ -104,6 +109,14 @@ public static class ModelServer
         return app;
     }
 
+    /// <summary>The status logged for a request whose client closed the connection before the answer (nginx's 499).</summary>
+    public const int ClientClosedRequest = 499;
+
+    /// <summary>Health, readiness and metrics requests: polled by orchestrators, they do not count as work for the idle collector.</summary>
+    private static bool IsProbe(HttpRequest r) => HttpMethods.IsGet(r.Method) &&
+        (r.Path.StartsWithSegments("/healthz") || r.Path.StartsWithSegments("/metrics") || r.Path.StartsWithSegments("/v2/health") ||
+         r.Path.StartsWithSegments("/v2/models") && r.Path.Value!.EndsWith("/ready", StringComparison.Ordinal));
+
     private static async Task<IResult> Classify(HttpRequest request, ServingContext s)
     {
         using var arrival = s.Arrive();
@@ -119,7 +132,7 @@ public static class ModelServer
             byte[] body = multipart ? await Upload(request) : await ReadBody(request, s.Options.MaxBodyBytes);
             var watch = Stopwatch.StartNew();
             var image = await s.DecodeAsync(body, "request body");
-            var logits = await s.LogitsAsync(s.Preprocess(image), 1, arrival);
+            var logits = await s.LogitsAsync(s.Preprocess(image), 1, arrival, request.HttpContext.RequestAborted);
             var top = DeployedModel.TopK(logits, Math.Min(k, s.Model.Classes.Count));
             return Results.Json(new
             {

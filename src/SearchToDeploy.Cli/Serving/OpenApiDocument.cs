@@ -40,7 +40,7 @@ public static class OpenApiDocument
                             ["content"] = new JsonObject
                             {
                                 ["image/jpeg"] = image.DeepClone(), ["image/png"] = image.DeepClone(), ["application/octet-stream"] = image.DeepClone(),
-                                ["multipart/form-data"] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["file"] = new JsonObject { ["type"] = "string", ["format"] = "binary" } } } },
+                                ["multipart/form-data"] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "object", ["description"] = "the first file field, of any name", ["properties"] = new JsonObject { ["file"] = new JsonObject { ["type"] = "string", ["format"] = "binary" } } } },
                             },
                         },
                         ["responses"] = new JsonObject
@@ -109,6 +109,15 @@ public static class OpenApiDocument
                 },
             },
         };
+        // The versioned routes answer as the plain ones for the model's one version.
+        var paths = doc["paths"]!.AsObject();
+        var version = new JsonObject { ["name"] = "version", ["in"] = "path", ["required"] = true, ["schema"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("1") } };
+        foreach (string route in new[] { "", "/ready", "/infer" })
+        {
+            var copy = paths[$"/v2/models/{{name}}{route}"]!.DeepClone().AsObject();
+            foreach (var (_, operation) in copy) operation!["parameters"]!.AsArray().Add(version.DeepClone());
+            paths[$"/v2/models/{{name}}/versions/{{version}}{route}"] = copy;
+        }
         return doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using SearchToDeploy.Data;
 using SearchToDeploy.Deploy.Inference;
 
 namespace SearchToDeploy.Cli.Serving;
@@ -56,6 +57,9 @@ public static class OpenInference
         using var arrival = s.Arrive();
         try
         {
+            if (request.Headers.ContainsKey(BinaryHeader))
+                throw new ServingException(400, $"the binary tensor data extension ({BinaryHeader}) is not supported; send the tensor as JSON " +
+                                                "(with tritonclient.http: InferInput.set_data_from_numpy(x, binary_data=False))");
             byte[] body = await ModelServer.ReadBody(request, s.Options.MaxBodyBytes);
             // A JsonDocument, not a tree of nodes: a few bytes per number of a large FP32 tensor, read in place.
             JsonDocument doc;
@@ -69,7 +73,7 @@ public static class OpenInference
                 if (inputs.GetArrayLength() != 1 || inputs[0].ValueKind != JsonValueKind.Object) throw new ServingException(400, $"expected one input tensor, got {inputs.GetArrayLength()}");
                 var wanted = Outputs(root, s.Model.Classes.Count);
                 var (images, n) = await Images(inputs[0], s);
-                var logits = await s.LogitsAsync(images, n, arrival);
+                var logits = await s.LogitsAsync(images, n, arrival, request.HttpContext.RequestAborted);
                 if (!Array.TrueForAll(logits, float.IsFinite))
                     throw new ServingException(400, "the model's outputs are not finite numbers for this input; FP32 inputs are preprocessed images (normalised values of a few units)");
                 int classes = s.Model.Classes.Count;
@@ -91,6 +95,9 @@ public static class OpenInference
             return Error(status, message);
         }
     }
+
+    /// <summary>The header of a request in the binary tensor data extension: the length of its JSON part.</summary>
+    private const string BinaryHeader = "Inference-Header-Content-Length";
 
     /// <summary>A member of an object, null when absent; 400 when it has another JSON type than <paramref name="kind"/>.</summary>
     private static JsonElement? Member(JsonElement obj, string name, JsonValueKind kind, string expected) =>
@@ -116,7 +123,7 @@ public static class OpenInference
     }
 
     /// <summary>The input tensor as preprocessed images: FP32 as given (shape checked), BYTES decoded and preprocessed.</summary>
-    private static async Task<(float[] Images, int N)> Images(JsonElement input, ServingContext s)
+    internal static async Task<(float[] Images, int N)> Images(JsonElement input, ServingContext s)
     {
         string datatype = Text(input, "datatype", "FP32 or BYTES") ?? throw new ServingException(400, "the input needs a \"datatype\" (FP32 or BYTES)");
         string? name = Text(input, "name", "\"input\" (FP32) or \"image\" (BYTES)");
@@ -134,16 +141,18 @@ public static class OpenInference
                     throw new ServingException(400, $"FP32 input shape {shapeText}: expected [N, 3, {size}, {size}] (preprocessed images)");
                 if (shape[0] > max) throw new ServingException(413, $"{shape[0]} images in one request; at most {max}");
                 int n = (int)shape[0];
-                var values = new float[n * s.Model.ImageFloats];
+                // Counted before the tensor is allocated: a short request claiming a large shape costs nothing.
+                long count = Flatten(data).LongCount(), expected = (long)n * s.Model.ImageFloats;
+                if (count != expected)
+                    throw new ServingException(400, count > expected ? $"more data than the shape {shapeText} holds ({count} values for {expected})" : $"{count} values for the shape {shapeText}, which holds {expected}");
+                var values = new float[expected];
                 int at = 0;
                 foreach (var x in Flatten(data))
                 {
-                    if (at == values.Length) throw new ServingException(400, $"more data than the shape {shapeText} holds");
                     if (x.ValueKind != JsonValueKind.Number || !x.TryGetSingle(out float f) || !float.IsFinite(f))
                         throw new ServingException(400, $"FP32 data element {at}: expected a finite number");
                     values[at++] = f;
                 }
-                if (at != values.Length) throw new ServingException(400, $"{at} values for the shape {shapeText}, which holds {values.Length}");
                 return (values, n);
             }
             case "BYTES":
@@ -152,16 +161,18 @@ public static class OpenInference
                 if (shape.Length is not (1 or 2) || shape[0] < 1 || shape.Length == 2 && shape[1] != 1 || shape[0] != items.Count)
                     throw new ServingException(400, $"BYTES input shape {shapeText} with {items.Count} elements: expected [N] and N encoded images");
                 if (items.Count > max) throw new ServingException(413, $"{items.Count} images in one request; at most {max}");
-                var values = new float[items.Count * s.Model.ImageFloats];
+                // Every image decoded before the tensor is allocated: a bad element costs no tensor of the claimed size.
+                var decoded = new RgbImage[items.Count];
                 for (int i = 0; i < items.Count; i++)
                 {
                     if (items[i].ValueKind != JsonValueKind.String) throw new ServingException(400, $"BYTES element {i}: expected a base64 string of a JPEG or PNG");
                     byte[] bytes;
                     try { bytes = Convert.FromBase64String(items[i].GetString()!); }
                     catch (FormatException) { throw new ServingException(400, $"BYTES element {i}: not base64 text"); }
-                    var image = await s.DecodeAsync(bytes, $"image {i}");
-                    s.Preprocess(image).CopyTo(values, i * s.Model.ImageFloats);
+                    decoded[i] = await s.DecodeAsync(bytes, $"image {i}");
                 }
+                var values = new float[items.Count * s.Model.ImageFloats];
+                for (int i = 0; i < items.Count; i++) s.Model.Preprocess(decoded[i], values.AsSpan(i * s.Model.ImageFloats, s.Model.ImageFloats));
                 return (values, items.Count);
             }
             default:

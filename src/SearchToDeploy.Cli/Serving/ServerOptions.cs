@@ -15,6 +15,8 @@ public sealed record ServerOptions(string ModelPath, string Urls, long MaxBodyBy
     public const long LargePixels = 4_000_000;
 
     public int LargeDecodes { get; init; } = 2;
+    /// <summary>Images decoded at once, whatever their size (each holds the decoder's buffers): twice the cores, at least 4 and <see cref="LargeDecodes"/>.</summary>
+    public int Decodes { get; init; } = Math.Max(4, 2 * Environment.ProcessorCount);
     public TimeSpan DecodeWait { get; init; } = TimeSpan.FromSeconds(10);
     public BatchSettings Batching { get; init; } = new();
     /// <summary>Images one Open Inference Protocol request may carry.</summary>

@@ -10,6 +10,8 @@ namespace SearchToDeploy.Cli.Serving;
 public sealed class ServingContext(ServerOptions options, DeployedModel model, InferenceBatcher? batcher)
 {
     private readonly SemaphoreSlim _largeDecodes = new(options.LargeDecodes);
+    /// <summary>Decodes of any size at once: each holds the decoder's buffers, and more than the cores decode no faster.</summary>
+    private readonly SemaphoreSlim _decodes = new(Math.Max(options.Decodes, options.LargeDecodes));
 
     public ServerOptions Options { get; } = options;
     public DeployedModel Model { get; } = model;
@@ -27,17 +29,23 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
             var (w, h) = ImageDecoder.ReadSize(bytes, name);
             if ((long)w * h > Options.MaxPixels) throw new ImageTooLargeException(name, $"{w}x{h} pixels is over the limit of {Options.MaxPixels:N0}");
             bool large = (long)w * h > ServerOptions.LargePixels;
-            if (large && !await _largeDecodes.WaitAsync(Options.DecodeWait))
-                throw new ServingException(503, $"busy decoding other large images ({Options.LargeDecodes} at a time); retry shortly");
-            try { return ImageDecoder.Decode(bytes, name, Options.MaxPixels, Model.DecodeSide, orient: true); }
-            finally
+            if (!await _decodes.WaitAsync(Options.DecodeWait))
+                throw new ServingException(503, $"busy decoding other images ({Math.Max(Options.Decodes, Options.LargeDecodes)} at a time); retry shortly");
+            try
             {
-                if (large)
+                if (large && !await _largeDecodes.WaitAsync(Options.DecodeWait))
+                    throw new ServingException(503, $"busy decoding other large images ({Options.LargeDecodes} at a time); retry shortly");
+                try { return ImageDecoder.Decode(bytes, name, Options.MaxPixels, Model.DecodeSide, orient: true); }
+                finally
                 {
-                    _largeDecodes.Release();
-                    Core.Torch.NativeAllocator.Trim(); // give the decoder's freed pages back to the system now
+                    if (large)
+                    {
+                        _largeDecodes.Release();
+                        Core.Torch.NativeAllocator.Trim(); // give the decoder's freed pages back to the system now
+                    }
                 }
             }
+            finally { _decodes.Release(); }
         }
         catch (ImageTooLargeException e) { throw new ServingException(413, e.Message); }
         catch (ImageDecodeException e) { throw new ServingException(400, e.Message); }
@@ -56,9 +64,10 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
 
     /// <summary>
     /// Logits [n, classes] of n preprocessed images: 413 for more images than the queue holds (no retry would help),
-    /// 503 when it is full. Without batching, the queue's bound is on the images being run at once.
+    /// 503 when it is full. Without batching, the queue's bound is on the images being run at once. A request whose
+    /// client has gone (<paramref name="cancel"/>) is dropped from the queue.
     /// </summary>
-    public async Task<float[]> LogitsAsync(float[] images, int n, IDisposable? arrival)
+    public async Task<float[]> LogitsAsync(float[] images, int n, IDisposable? arrival, CancellationToken cancel)
     {
         try
         {
@@ -66,13 +75,16 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
             if (n > bound) throw new ServingException(413, $"{n} images in one request; this server queues at most {bound} (--queue)");
             if (Batcher is null) return RunAlone(images, n, bound);
             Task<float[]> done;
-            try { done = Batcher.InferAsync(images, n); }
+            try { done = Batcher.InferAsync(images, n, cancel); }
             catch (QueueFullException e) { throw new ServingException(503, e.Message); }
             arrival?.Dispose(); // queued: the batcher need not wait for it any more
             return await done;
         }
         finally { arrival?.Dispose(); }
     }
+
+    /// <summary>Images queued or being run now (the batcher's queue, or without batching the images being run).</summary>
+    public int QueuedImages => Batcher?.QueuedImages ?? Volatile.Read(ref _running);
 
     private int _running;
 

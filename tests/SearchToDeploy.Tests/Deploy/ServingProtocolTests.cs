@@ -100,7 +100,8 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
     [InlineData("tiny", "CLASSIFY0", 400, "classification 0: expected a whole number from 1 to 10")]
     [InlineData("tiny", "CLASSIFY11", 400, "classification 11")]
     [InlineData("tiny", "HUGE", 413, "over the limit of 400,000 bytes")]
-    [InlineData("tiny", "{\"inputs\": [{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,3,32,32],\"data\":[\"x\"]}]}", 400, "FP32 data element 0: expected a finite number")]
+    [InlineData("tiny", "{\"inputs\": [{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,3,32,32],\"data\":[\"x\"]}]}", 400, "1 values for the shape [1, 3, 32, 32], which holds 3072")]
+    [InlineData("tiny", "STRING", 400, "FP32 data element 0: expected a finite number")]
     [InlineData("tiny", "{\"inputs\": [{\"name\":\"input\",\"datatype\":1,\"shape\":[1],\"data\":[1]}]}", 400, "\"datatype\": expected FP32 or BYTES, got number")]
     [InlineData("tiny", "{\"inputs\": [{\"name\":\"foo\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}", 400, "input 'foo': this model takes")]
     [InlineData("tiny", "{\"inputs\": {\"name\":\"input\"}}", 400, "\"inputs\": expected")]
@@ -118,6 +119,7 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
             _ when body.StartsWith("OUTPUTS", StringComparison.Ordinal) => $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{image}}"]}],"outputs":{{body[7..]}}}""",
             "OVERFLOW" => Fp32(1, "3e38"),
             "QUEUE" => Fp32(3, "0"),
+            "STRING" => Fp32(1, "0").Replace("\"data\":[0", "\"data\":[\"x\"", StringComparison.Ordinal),
             "BOMB" => $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{Convert.ToBase64String(DeploymentTests.PngHeader(20000, 20000))}}"]}]}""",
             "CLASSIFY0" or "CLASSIFY11" => $$$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{{image}}}"]}],"outputs":[{"name":"logits","parameters":{"classification":{{{body[8..]}}}}}]}""",
             "HUGE" => $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["{{new string('A', 500_000)}}"]}]}""",
@@ -175,6 +177,8 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         using var openapi = JsonDocument.Parse(await http.GetStringAsync("/openapi.json"));
         Assert.Equal("3.0.3", openapi.RootElement.GetProperty("openapi").GetString());
         Assert.True(openapi.RootElement.GetProperty("paths").TryGetProperty("/v2/models/{name}/infer", out var _));
+        Assert.True(openapi.RootElement.GetProperty("paths").TryGetProperty("/v2/models/{name}/versions/{version}/infer", out var versioned));
+        Assert.Contains("\"version\"", versioned.GetRawText());
     });
 
     [Fact]
@@ -186,6 +190,95 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         Assert.Contains("--max-batch -1", Assert.Throws<InputException>(() => new BatchSettings(-1).Validate()).Message);
         Assert.Equal(TimeSpan.Zero, new BatchSettings(8, TimeSpan.Zero).MaxDelay);
         Assert.Equal(TimeSpan.FromMilliseconds(2), new BatchSettings(8).MaxDelay);
+        // An explicit queue under the automatic batch is kept; the batch fits it.
+        var small = new BatchSettings(0, null, 8).For(OnnxExecutionProvider.Cuda);
+        Assert.Equal((8, 8), (small.MaxBatch, small.QueueImages));
+    }
+
+    [Fact]
+    public async Task The_batcher_runs_a_request_larger_than_the_maximum_batch_in_parts()
+    {
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var batcher = new InferenceBatcher(model, new BatchSettings(2, TimeSpan.Zero, 64));
+        var runs = new List<int>();
+        batcher.BatchRun += n => { lock (runs) runs.Add(n); };
+        var rng = new Random(5);
+        var x = Enumerable.Range(0, 5 * model.ImageFloats).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var logits = await batcher.InferAsync(x, 5);
+        await batcher.DisposeAsync();
+        Assert.Equal([2, 2, 1], runs);
+        var expected = model.Logits(x, 5);
+        Assert.Equal(expected.Length, logits.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], logits[i], 4);
+        Assert.Equal(0, batcher.QueuedImages);
+    }
+
+    [Fact]
+    public async Task A_batch_waiting_for_an_announced_request_runs_as_soon_as_that_request_gives_up()
+    {
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var batcher = new InferenceBatcher(model, new BatchSettings(8, TimeSpan.FromSeconds(5), 64));
+        var coming = batcher.Arrive();
+        var queued = batcher.InferAsync(new float[model.ImageFloats], 1);
+        await Task.Delay(100);
+        Assert.False(queued.IsCompleted);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        coming.Dispose(); // refused, say, while it was being read: nothing more is on its way
+        await queued;
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"the batch waited {watch.Elapsed} after the announced request gave up (the delay is 5 s)");
+        await batcher.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_request_cancelled_while_it_waits_in_the_queue_is_not_run()
+    {
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var batcher = new InferenceBatcher(model, new BatchSettings(4, TimeSpan.Zero, 64));
+        var runs = new List<int>();
+        using var running = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        batcher.BatchRun += n =>
+        {
+            lock (runs) runs.Add(n);
+            running.Release();
+            release.Wait(TimeSpan.FromSeconds(10)); // holds the batcher's loop inside its first run
+        };
+        var x = new float[model.ImageFloats];
+        var first = batcher.InferAsync(x, 1);
+        Assert.True(await running.WaitAsync(TimeSpan.FromSeconds(10)));
+        using var client = new CancellationTokenSource();
+        var gone = batcher.InferAsync(x, 1, client.Token);
+        var kept = batcher.InferAsync(x, 1);
+        client.Cancel(); // its client went away while it was queued
+        release.Set();
+        await Task.WhenAll(first, kept);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gone);
+        // A request whose client is gone before it is queued is dropped too.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => batcher.InferAsync(x, 1, client.Token));
+        await batcher.DisposeAsync();
+        Assert.Equal([1, 1], runs); // the kept request ran alone, not in a batch of two with the cancelled one
+        Assert.Equal(0, batcher.QueuedImages);
+    }
+
+    [Fact]
+    public async Task A_short_v2_request_claiming_a_large_tensor_is_refused_before_the_tensor_is_allocated()
+    {
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var serving = new ServingContext(Options(), model, null);
+        long tensor = 64L * model.ImageFloats * sizeof(float);
+        foreach (string input in new[]
+        {
+            """{"name":"input","datatype":"FP32","shape":[64,3,32,32],"data":[]}""",
+            $$"""{"name":"image","datatype":"BYTES","shape":[64],"data":[{{string.Join(",", Enumerable.Repeat("\"\"", 64))}}]}""",
+        })
+        {
+            using var doc = JsonDocument.Parse(input);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var refused = await Assert.ThrowsAsync<ServingException>(() => OpenInference.Images(doc.RootElement, serving));
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(400, refused.Status);
+            Assert.True(allocated < tensor / 4, $"{allocated:N0} bytes allocated to refuse a {input.Length}-byte input (the claimed tensor: {tensor:N0})");
+        }
     }
 
     [Fact]
@@ -204,6 +297,12 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         var truncated = await http.PostAsync("/v1/classify", cut);
         Assert.Equal(HttpStatusCode.BadRequest, truncated.StatusCode);
         Assert.Contains("malformed multipart/form-data", await truncated.Content.ReadAsStringAsync());
+        // The binary tensor data extension (tritonclient's default) is named, not reported as malformed JSON.
+        var binary = new ByteArrayContent([.. "{\"inputs\":[]}"u8.ToArray(), 1, 2, 3, 4]);
+        binary.Headers.Add("Inference-Header-Content-Length", "13");
+        var refused = await http.PostAsync("/v2/models/tiny/infer", binary);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("binary tensor data extension", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
     });
 

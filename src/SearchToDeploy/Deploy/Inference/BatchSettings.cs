@@ -23,11 +23,11 @@ public sealed record BatchSettings
 
     /// <summary>
     /// The settings for a model on <paramref name="provider"/>: an automatic maximum batch becomes <see cref="GpuBatch"/> on
-    /// CUDA and 1 (no batching) on the CPU, where a request's decoding costs more than its share of a batched run and
-    /// batching measured no gain (docs/benchmarks.md, "HTTP serving").
+    /// CUDA (at most the queue's bound, which is kept as given) and 1 (no batching) on the CPU, where a request's decoding
+    /// costs more than its share of a batched run and batching measured no gain (docs/benchmarks.md, "HTTP serving").
     /// </summary>
     public BatchSettings For(OnnxExecutionProvider provider) =>
-        MaxBatch > 0 ? this : this with { MaxBatch = provider == OnnxExecutionProvider.Cuda ? GpuBatch : 1, QueueImages = Math.Max(QueueImages, GpuBatch) };
+        MaxBatch > 0 ? this : this with { MaxBatch = provider == OnnxExecutionProvider.Cuda ? Math.Clamp(QueueImages, 1, GpuBatch) : 1 };
 
     public void Validate()
     {
