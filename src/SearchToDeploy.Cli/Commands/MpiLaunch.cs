@@ -33,13 +33,21 @@ public static class MpiLaunch
         return code;
     }
 
-    /// <summary>Rank 0 prepares the run folder (and clears it with --force) while the others wait; then all log there through rank 0.</summary>
-    public static RunLog PrepareRunFolder(IGradientSync sync, CliIo io, string dir, string kind, bool clear, string logName)
+    /// <summary>
+    /// Rank 0 holds the run folder for the run (<see cref="RunFolder.Lease"/>: locked; with --force its earlier run is
+    /// replaced once the new one has a checkpoint) while the others wait; null on the other ranks. Dispose it after the
+    /// run's log (<see cref="OpenRunLog"/>).
+    /// </summary>
+    public static RunFolderLease? LeaseRunFolder(IGradientSync sync, CliIo io, string dir, string kind, bool force)
     {
-        if (sync.IsMain) RunFolder.Prepare(dir, kind, clear);
+        var lease = sync.IsMain ? RunFolder.Lease(dir, kind, force, io.Err) : null;
         sync.Barrier();
-        return new RunLog(io.Out, sync.IsMain ? Path.Combine(dir, logName) : null);
+        return lease;
     }
+
+    /// <summary>The run's log: every rank writes through rank 0, which keeps it in the run folder.</summary>
+    public static RunLog OpenRunLog(IGradientSync sync, CliIo io, string dir, string logName) =>
+        new(io.Out, sync.IsMain ? Path.Combine(dir, logName) : null);
 
     private sealed class PrefixedWriter(TextWriter inner, string prefix) : TextWriter
     {

@@ -26,7 +26,7 @@ public static class SearchCommand
         var preset = new Option<string>("--preset") { Description = "paper (published settings) or cpu (reduced budget for a 2-core CPU, under 30 minutes); smoke is a tiny CI budget", DefaultValueFactory = _ => "paper" };
         var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>); required unless --print-config" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the settings it was started with (options given again override runtime ones; others must match)" };
-        var force = new Option<bool>("--force") { Description = "Delete an existing run in --out and start over" };
+        var force = new Option<bool>("--force") { Description = "Start over in an --out that holds a run: the earlier run is kept aside and deleted once the new one has its first checkpoint (put back if it ends before)" };
 
         var device = CommonOptions.Device();
         var config = CommonOptions.Config();
@@ -67,7 +67,8 @@ public static class SearchCommand
             }
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
             var compute = Compute.Resolve(o.Device, o.Threads);
-            using var log = MpiLaunch.PrepareRunFolder(sync, io, dir, "search", r.GetValue(force), SearchRunFolder.Log);
+            using var lease = MpiLaunch.LeaseRunFolder(sync, io, dir, "search", r.GetValue(force));
+            using var log = MpiLaunch.OpenRunLog(sync, io, dir, SearchRunFolder.Log);
             try
             {
                 new SearchRunner(o, ds, dir, log, compute) { Sync = sync }.Run(r.GetValue(resume));

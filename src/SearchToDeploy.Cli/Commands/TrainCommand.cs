@@ -28,7 +28,7 @@ public static class TrainCommand
         var preset = new Option<string?>("--preset") { Description = $"{string.Join(", ", TrainPresets.Names)} (default: paper-imagenet for the ImageNet network, cpu for its 64-px variant, else paper-cifar)" };
         var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>); required unless --print-config" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the cell and settings it was started with (options given again override runtime ones; others must match)" };
-        var force = new Option<bool>("--force") { Description = "Delete an existing run in --out and start over" };
+        var force = new Option<bool>("--force") { Description = "Start over in an --out that holds a run: the earlier run is kept aside and deleted once the new one has its first checkpoint (put back if it ends before)" };
 
         var maxMadds = CommonOptions.MaxMadds();
         var batch = new Option<int?>("--batch-size") { Description = "Batch size (paper-imagenet scales the learning rate with it)" };
@@ -92,7 +92,8 @@ public static class TrainCommand
                 return S2dApp.Success;
             }
             var compute = Compute.Resolve(o.Device, o.Threads);
-            using var log = MpiLaunch.PrepareRunFolder(sync, io, dir, "train", r.GetValue(force), TrainRunFolder.Log);
+            using var lease = MpiLaunch.LeaseRunFolder(sync, io, dir, "train", r.GetValue(force));
+            using var log = MpiLaunch.OpenRunLog(sync, io, dir, TrainRunFolder.Log);
             try
             {
                 new TrainRunner(o, arch, ds, dir, log, compute) { Sync = sync }.Run(r.GetValue(resume));

@@ -56,6 +56,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
 
     private bool Run(Stage stage, bool force, CancellationToken cancel, bool checkEarlier)
     {
+        // One pipeline at a time in a run: a second would redo or delete the stages the first is writing.
+        using var held = RunFolder.Lock(_run, _run, "--run");
         if (checkEarlier) RequireEarlierStages(stage);
         string dir = StageDir(stage);
         var (config, checkpointConfig, inputsNow) = Describe(stage);

@@ -12,26 +12,124 @@ namespace SearchToDeploy.Runs;
 public static class RunFolder
 {
     public const string MarkerName = ".s2d-run";
+    /// <summary>The file a run holds locked (an exclusive flock, released when its process ends) while it writes the folder.</summary>
+    public const string LockName = ".s2d-lock";
+    /// <summary>Where <see cref="Lease"/> keeps a folder's earlier run while <c>--force</c> replaces it.</summary>
+    public const string ReplacedName = ".replaced";
 
     /// <summary>
     /// Makes <paramref name="dir"/> ready for a run of <paramref name="kind"/>: creates it, or checks that an existing one
-    /// is empty or s2d's own; with <paramref name="clear"/>, empties it first (only s2d's own). Writes the marker.
+    /// is empty or s2d's own, of the same kind; with <paramref name="clear"/>, empties it first (only s2d's own, and not
+    /// while another process writes it). Writes the marker.
     /// </summary>
     public static void Prepare(string dir, string kind, bool clear, string option = "--out")
     {
         string full = Path.GetFullPath(dir);
-        if (File.Exists(full)) throw new InputException($"{option} {dir}: is a file; expected a run folder");
-        if (Directory.Exists(full))
-        {
-            if (!IsEmpty(full) && !IsOwned(full))
-                throw NotOurs(dir, option, clear);
-            if (clear) Clear(full, option);
-        }
+        Check(full, dir, kind, option, clear);
         Directory.CreateDirectory(full);
+        if (clear)
+            using (Lock(full, dir, option))
+                Clear(full, option);
+        Finish(full, kind);
+    }
+
+    /// <summary>
+    /// Holds <paramref name="dir"/> for a run of <paramref name="kind"/> until disposed: checked as <see cref="Prepare"/>
+    /// does, then locked, so that a second process writing (or with --force deleting) the same folder is refused. With
+    /// <paramref name="replace"/> (--force) the folder's earlier run is moved aside, not deleted: it is deleted once the
+    /// new run has written a checkpoint (a *.s2d file), and put back if the new run ends before that (refused settings,
+    /// a failure, a stop), telling <paramref name="notes"/>. A replacement a killed process left is settled the same way.
+    /// </summary>
+    public static RunFolderLease Lease(string dir, string kind, bool replace, TextWriter notes, string option = "--out")
+    {
+        string full = Path.GetFullPath(dir);
+        Check(full, dir, kind, option, replace);
+        Directory.CreateDirectory(full);
+        var held = Lock(full, dir, option);
+        try
+        {
+            RunFolderLease.Settle(full, notes, dir);
+            string? aside = replace ? MoveAside(full) : null;
+            Finish(full, kind);
+            return new RunFolderLease(full, dir, held, aside, notes);
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Locks <paramref name="dir"/> (its <see cref="LockName"/> file, created if missing) for this process until the
+    /// returned stream is disposed; bad input naming the folder when another process holds it.
+    /// </summary>
+    public static FileStream Lock(string full, string dir, string option)
+    {
+        Directory.CreateDirectory(full);
+        string path = Path.Combine(full, LockName);
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new InputException($"{option} {dir}: another s2d process is writing this folder (it holds {path}); wait for it to end, or stop it");
+        }
+    }
+
+    /// <summary>Refuses a file, a folder that is not s2d's, and one of s2d's of another kind of run.</summary>
+    private static void Check(string full, string dir, string kind, string option, bool clear)
+    {
+        if (File.Exists(full)) throw new InputException($"{option} {dir}: is a file; expected a run folder");
+        if (!Directory.Exists(full) || IsEmpty(full)) return;
+        if (!IsOwned(full)) throw NotOurs(dir, option, clear);
+        if (KindOf(full) is { } other && Family(other) != Family(kind))
+            throw new InputException($"{option} {dir}: holds a {Family(other)} run; a {Family(kind)} run needs a folder of its own " +
+                                     $"(s2d does not {(clear ? "delete" : "write into")} another kind of run: choose another folder, or delete this one yourself)");
+    }
+
+    /// <summary>A pipeline's stage folder ("stage search") holds the run its command writes ("search"): one family.</summary>
+    private static string Family(string kind) => kind.StartsWith("stage ", StringComparison.Ordinal) ? kind[6..] : kind;
+
+    /// <summary>The kind the folder's marker names; null without a marker (a folder of a build before markers) or a readable kind.</summary>
+    public static string? KindOf(string dir)
+    {
+        string marker = Path.Combine(dir, MarkerName);
+        if (!File.Exists(marker)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(marker));
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+        }
+        catch (JsonException) { return null; }
+        catch (IOException) { return null; }
+    }
+
+    private static void Finish(string full, string kind)
+    {
         AtomicFile.DeleteStale(full); // what a killed run was writing when it died
         string marker = Path.Combine(full, MarkerName);
         if (!File.Exists(marker))
             AtomicFile.WriteAllText(marker, JsonSerializer.Serialize(new { kind, created = DateTime.UtcNow.ToString("o") }) + "\n");
+    }
+
+    /// <summary>Moves the folder's run (all but the marker and the lock) into <see cref="ReplacedName"/>; null when there was none.</summary>
+    private static string? MoveAside(string full)
+    {
+        var entries = RunEntries(full).ToList();
+        if (entries.Count == 0) return null;
+        string aside = Path.Combine(full, ReplacedName);
+        Directory.CreateDirectory(aside);
+        foreach (var e in entries) MoveEntry(e, Path.Combine(aside, Path.GetFileName(e)));
+        return aside;
+    }
+
+    /// <summary>The folder's entries that belong to its run: all but the marker, the lock and a replaced run.</summary>
+    internal static IEnumerable<string> RunEntries(string full) =>
+        Directory.EnumerateFileSystemEntries(full).Where(e => Path.GetFileName(e) is not (MarkerName or LockName or ReplacedName));
+
+    internal static void MoveEntry(string from, string to)
+    {
+        if (Directory.Exists(from)) Directory.Move(from, to);
+        else File.Move(from, to);
     }
 
     /// <summary>
@@ -76,7 +174,8 @@ public static class RunFolder
         if (IsSameOrInside(cwd, full))
             throw new InputException($"{option} {full}: is the working directory or holds it; s2d does not clear it");
         foreach (var sub in Directory.GetDirectories(full)) Directory.Delete(sub, recursive: true);
-        foreach (var file in Directory.GetFiles(full)) File.Delete(file);
+        foreach (var file in Directory.GetFiles(full))
+            if (Path.GetFileName(file) != LockName) File.Delete(file); // held while clearing
     }
 
     private static InputException NotOurs(string dir, string option, bool clear) =>

@@ -65,7 +65,7 @@ public sealed class RunFolderTests
         RunFolder.Prepare(dir["run"], "search", clear: false);
         Assert.True(File.Exists(dir["run/stale.txt"]));
         RunFolder.Prepare(dir["run"], "search", clear: true);
-        Assert.Equal([RunFolder.MarkerName], Directory.GetFileSystemEntries(dir["run"]).Select(Path.GetFileName));
+        Assert.Equal([RunFolder.LockName, RunFolder.MarkerName], Directory.GetFileSystemEntries(dir["run"]).Select(Path.GetFileName).Order());
 
         // An empty folder is taken (and marked); a file is not a folder.
         Directory.CreateDirectory(dir["empty"]);
@@ -73,6 +73,77 @@ public sealed class RunFolderTests
         Assert.True(RunFolder.IsOwned(dir["empty"]));
         File.WriteAllText(dir["file"], "x");
         Assert.Contains("is a file", Assert.Throws<InputException>(() => RunFolder.Prepare(dir["file"], "train", clear: true)).Message);
+    }
+
+    [Fact]
+    public void Force_with_refused_settings_keeps_the_earlier_run()
+    {
+        using var dir = new TempDir();
+        RunFolder.Prepare(dir["s"], "search", clear: false);
+        File.WriteAllText(dir["s/checkpoint.s2d"], "the finished search");
+        File.WriteAllText(dir["s/genotype.json"], "its cell");
+        // Refused only once the options are checked together (in the runner), after the folder was prepared.
+        var search = CliTests.Run("search", "--preset", "smoke", "--epochs", "5", "--arch-warmup", "5", "--data-root", TestPaths.DataRoot, "--out", dir["s"], "--force");
+        Assert.Equal(2, search.Code);
+        Assert.Contains("--arch-warmup 5: must be below --epochs 5", search.Err);
+        Assert.Contains("the run --force was replacing is back in place", search.Err);
+        Assert.Equal("the finished search", File.ReadAllText(dir["s/checkpoint.s2d"]));
+        Assert.Equal("its cell", File.ReadAllText(dir["s/genotype.json"]));
+        Assert.False(Directory.Exists(dir["s/" + RunFolder.ReplacedName]));
+    }
+
+    [Fact]
+    public void A_replaced_run_is_deleted_once_the_new_run_has_a_checkpoint_and_put_back_otherwise()
+    {
+        using var dir = new TempDir();
+        var notes = new StringWriter();
+        RunFolder.Prepare(dir["r"], "train", clear: false);
+        File.WriteAllText(dir["r/last.s2d"], "old");
+        Directory.CreateDirectory(dir["r/plots"]);
+        using (var lease = RunFolder.Lease(dir["r"], "train", replace: true, notes))
+        {
+            Assert.True(lease.Replacing);
+            Assert.False(File.Exists(dir["r/last.s2d"]));
+            File.WriteAllText(dir["r/log.txt"], "the new run failed");
+        }
+        Assert.Equal("old", File.ReadAllText(dir["r/last.s2d"]));
+        Assert.True(Directory.Exists(dir["r/plots"]));
+        Assert.False(File.Exists(dir["r/log.txt"]));
+        Assert.Contains("back in place", notes.ToString());
+
+        using (RunFolder.Lease(dir["r"], "train", replace: true, notes)) File.WriteAllText(dir["r/last.s2d"], "new");
+        Assert.Equal("new", File.ReadAllText(dir["r/last.s2d"]));
+        Assert.False(Directory.Exists(dir["r/plots"]));
+        Assert.False(Directory.Exists(dir["r/" + RunFolder.ReplacedName]));
+
+        // A replacement a killed process left (no checkpoint of the new run yet) is put back by the next run in the folder.
+        Directory.CreateDirectory(dir["r/" + RunFolder.ReplacedName]);
+        File.Move(dir["r/last.s2d"], dir["r/" + RunFolder.ReplacedName + "/last.s2d"]);
+        File.WriteAllText(dir["r/log.txt"], "killed before its first checkpoint");
+        using (RunFolder.Lease(dir["r"], "train", replace: false, notes)) Assert.Equal("new", File.ReadAllText(dir["r/last.s2d"]));
+        Assert.False(File.Exists(dir["r/log.txt"]));
+    }
+
+    [Fact]
+    public void A_folder_of_another_kind_of_run_or_one_another_process_writes_is_refused()
+    {
+        using var dir = new TempDir();
+        RunFolder.Prepare(dir["s"], "search", clear: false);
+        File.WriteAllText(dir["s/checkpoint.s2d"], "a search");
+        var e = Assert.Throws<InputException>(() => RunFolder.Prepare(dir["s"], "train", clear: true));
+        Assert.Contains($"--out {dir["s"]}: holds a search run; a train run needs a folder of its own", e.Message);
+        Assert.Throws<InputException>(() => RunFolder.Lease(dir["s"], "train", replace: false, TextWriter.Null));
+        Assert.Equal("a search", File.ReadAllText(dir["s/checkpoint.s2d"]));
+        RunFolder.Prepare(dir["s"], "stage search", clear: false); // a pipeline's search stage holds a search run
+
+        using (RunFolder.Lease(dir["s"], "search", replace: false, TextWriter.Null))
+        {
+            var busy = Assert.Throws<InputException>(() => RunFolder.Lease(dir["s"], "search", replace: true, TextWriter.Null));
+            Assert.Contains("another s2d process is writing this folder", busy.Message);
+            Assert.Throws<InputException>(() => RunFolder.Prepare(dir["s"], "search", clear: true));
+            Assert.Equal("a search", File.ReadAllText(dir["s/checkpoint.s2d"]));
+        }
+        using (RunFolder.Lease(dir["s"], "search", replace: false, TextWriter.Null)) { } // released with the first
     }
 
     [Fact]
