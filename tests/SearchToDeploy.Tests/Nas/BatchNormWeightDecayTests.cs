@@ -28,4 +28,14 @@ public sealed class BatchNormWeightDecayTests
         Assert.Equal(referenceBn, fusedBn);
         Assert.Equal(Decayed(fused: false, 5e-4), Decayed(fused: true, 5e-4));
     }
+
+    [Fact]
+    public void Sgd_finds_a_parameters_weight_decay_by_identity_not_by_equal_values()
+    {
+        using var a = new TorchSharp.Modules.Parameter(torch.ones(3));
+        using var b = new TorchSharp.Modules.Parameter(torch.ones(3));
+        var sgd = new SearchToDeploy.Core.Optim.Sgd([new([a], 0.1), new([b], 0.0)], 0.9);
+        Assert.Equal(0.1, sgd.WeightDecayOf(a));
+        Assert.Equal(0.0, sgd.WeightDecayOf(b)); // equal values, another group
+    }
 }

@@ -20,7 +20,21 @@ public sealed class Sgd(IReadOnlyList<ParamGroup> groups, double momentum, bool 
     /// <summary>The momentum buffer of a parameter, or null before its first step.</summary>
     public Tensor? MomentumBuffer(Parameter p) => _buffers.GetValueOrDefault(p);
 
-    public double WeightDecayOf(Parameter p) => Groups.First(g => g.Parameters.Contains(p)).WeightDecay;
+    /// <summary>
+    /// The weight decay of the parameter's group, found by identity: a tensor's Equals compares values (torch.equal, a
+    /// device synchronisation per call), so a list's Contains would be slow and could match another group's equal tensor.
+    /// </summary>
+    public double WeightDecayOf(Parameter p) => _decays[p];
+
+    private readonly Dictionary<Parameter, double> _decays = Decays(groups);
+
+    private static Dictionary<Parameter, double> Decays(IReadOnlyList<ParamGroup> groups)
+    {
+        var d = new Dictionary<Parameter, double>(ReferenceEqualityComparer.Instance);
+        foreach (var g in groups)
+            foreach (var q in g.Parameters) d.TryAdd(q, g.WeightDecay);
+        return d;
+    }
 
     public void Step(double lr)
     {
