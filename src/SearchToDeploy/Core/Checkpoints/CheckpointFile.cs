@@ -70,10 +70,13 @@ public static class CheckpointFile
 
     private static string ReadHeader(string path, BinaryReader r)
     {
-        if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
+        var magic = r.ReadBytes(Magic.Length);
+        if (magic.Length < Magic.Length && Magic.AsSpan().StartsWith(magic)) throw new EndOfStreamException(); // an empty or cut file
+        if (!magic.AsSpan().SequenceEqual(Magic))
             throw new InputException($"{path}: not a SearchToDeploy checkpoint (bad magic)");
         int length = r.ReadInt32();
         if (length < 0) throw Corrupt(path, $"a header of {length} bytes");
+        if (length > Remaining(r)) throw new EndOfStreamException(); // before allocating what a corrupt length claims
         var header = r.ReadBytes(length);
         if (header.Length != length) throw new EndOfStreamException();
         return Encoding.UTF8.GetString(header);
@@ -96,6 +99,7 @@ public static class CheckpointFile
                 var (name, t) = ReadTensor(path, r);
                 tensors[name] = t;
             }
+            if (Remaining(r) != 0) throw Corrupt(path, $"{Remaining(r)} bytes after its {count} tensors");
         }
         catch
         {
@@ -165,8 +169,11 @@ public static class CheckpointFile
         catch (OverflowException) { throw Corrupt(path, $"tensor {name} of shape [{string.Join(", ", shape)}]"); }
         if (length != expected) throw Corrupt(path, $"tensor {name} [{string.Join(", ", shape)}] {dtype} stored in {length} bytes, not {expected}");
         if (length > int.MaxValue) throw Corrupt(path, $"tensor {name} of {length} bytes (at most {int.MaxValue})");
+        if (length > Remaining(r)) throw new EndOfStreamException();
         return (name, dtype, shape, length);
     }
+
+    private static long Remaining(BinaryReader r) => r.BaseStream.Length - r.BaseStream.Position;
 
     private static long ElementSize(ScalarType dtype)
     {

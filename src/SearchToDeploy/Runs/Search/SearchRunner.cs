@@ -218,32 +218,35 @@ public sealed class SearchRunner
         IReadOnlyList<Tensor> trained = Sync.Size > 1 ? [.. net.WeightParameters, .. net.ArchParameters] : [];
         var watch = Stopwatch.StartNew();
         using var archBatches = archLoader.Epoch(epoch).GetEnumerator();
-        foreach (var wb in weightLoader.Epoch(epoch))
+        try
         {
-            if (n == steps || !archBatches.MoveNext()) { wb.Dispose(); break; }
-            cancel.ThrowIfCancellationRequested();
-            using var scope = torch.NewDisposeScope();
-            var (xt, yt) = wb.ToTensors(_compute.Device);
-            wb.Dispose();
-            var ab = archBatches.Current;
-            var (xa, ya) = ab.ToTensors(_compute.Device);
-            ab.Dispose();
+            foreach (var wb in weightLoader.Epoch(epoch))
+            {
+                if (n == steps || !archBatches.MoveNext()) { wb.Dispose(); break; }
+                cancel.ThrowIfCancellationRequested();
+                using var scope = torch.NewDisposeScope();
+                var (xt, yt) = wb.ToTensors(_compute.Device);
+                wb.Dispose();
+                var ab = archBatches.Current;
+                var (xa, ya) = ab.ToTensors(_compute.Device);
+                ab.Dispose();
 
-            var r = step.Gradients(xt, yt, xa, ya, lr, archTrains);
-            if (!double.IsFinite(r.ArchLoss)) Diverged(epoch, n, "architecture (validation) loss", r.ArchLoss);
-            if (!double.IsFinite(r.Loss)) Diverged(epoch, n, "training loss", r.Loss);
-            step.UpdateWeights(lr);
-            archLossSum += r.ArchLoss;
-            if (Sync.Size > 1) Sync.CheckIdentical(trained, $"the supernet's trained parameters and alpha after epoch {epoch} step {n}");
+                var r = step.Gradients(xt, yt, xa, ya, lr, archTrains);
+                if (!double.IsFinite(r.ArchLoss)) Diverged(epoch, n, "architecture (validation) loss", r.ArchLoss);
+                if (!double.IsFinite(r.Loss)) Diverged(epoch, n, "training loss", r.Loss);
+                step.UpdateWeights(lr);
+                archLossSum += r.ArchLoss;
+                if (Sync.Size > 1) Sync.CheckIdentical(trained, $"the supernet's trained parameters and alpha after epoch {epoch} step {n}");
 
-            using (var pred = r.Logits.argmax(1)) using (var eq = pred.eq(yt)) correct += eq.sum().item<long>();
-            lossSum += r.Loss * yt.shape[0];
-            seen += yt.shape[0];
-            n++;
-            meter.Report(n, $"loss {lossSum / seen:0.000}, acc {100.0 * correct / seen:0.0}%");
+                using (var pred = r.Logits.argmax(1)) using (var eq = pred.eq(yt)) correct += eq.sum().item<long>();
+                lossSum += r.Loss * yt.shape[0];
+                seen += yt.shape[0];
+                n++;
+                meter.Report(n, $"loss {lossSum / seen:0.000}, acc {100.0 * correct / seen:0.0}%");
+            }
         }
+        finally { _compute.ApplyThreads(); } // all threads again, also when a step failed or the run was cancelled
         double seconds = watch.Elapsed.TotalSeconds;
-        _compute.ApplyThreads();
         if (Sync.Size > 1)
         {
             double[] sums = [lossSum, correct, seen, archLossSum];
