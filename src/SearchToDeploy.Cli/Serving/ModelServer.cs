@@ -133,6 +133,8 @@ public static class ModelServer
             var watch = Stopwatch.StartNew();
             var image = await s.DecodeAsync(body, "request body");
             var logits = await s.LogitsAsync(s.Preprocess(image), 1, arrival, request.HttpContext.RequestAborted);
+            if (!DeployedModel.AllFinite(logits)) // the server preprocessed the image itself: the model is at fault (500, logged)
+                throw new InvalidOperationException("the model's outputs for this image are not finite numbers (NaN or infinity)");
             var top = DeployedModel.TopK(logits, Math.Min(k, s.Model.Classes.Count));
             return Results.Json(new
             {

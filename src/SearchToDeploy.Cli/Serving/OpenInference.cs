@@ -74,7 +74,7 @@ public static class OpenInference
                 var wanted = Outputs(root, s.Model.Classes.Count);
                 var (images, n) = await Images(inputs[0], s);
                 var logits = await s.LogitsAsync(images, n, arrival, request.HttpContext.RequestAborted);
-                if (!Array.TrueForAll(logits, float.IsFinite))
+                if (!DeployedModel.AllFinite(logits))
                     throw new ServingException(400, "the model's outputs are not finite numbers for this input; FP32 inputs are preprocessed images (normalised values of a few units)");
                 int classes = s.Model.Classes.Count;
                 var outputs = new JsonArray();

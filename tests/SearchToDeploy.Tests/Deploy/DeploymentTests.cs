@@ -124,6 +124,39 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void A_model_whose_outputs_are_not_finite_is_refused_and_such_logits_rank_no_class()
+    {
+        var model = SearchToDeploy.Deploy.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(fixture.ModelPath));
+        var gemm = model.Graph.Node.Last(n => n.OpType == "Gemm");
+        var weights = model.Graph.Initializer.Single(t => t.Name == gemm.Input[1]);
+        weights.RawData = Google.Protobuf.ByteString.CopyFrom(Enumerable.Repeat(BitConverter.GetBytes(float.NaN), weights.RawData.Length / 4).SelectMany(b => b).ToArray());
+        string path = fixture.Dir["nan-classifier.onnx"];
+        File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(model));
+        var e = Assert.Throws<OnnxFormatException>(() => new DeployedModel(path, OnnxExecutionProvider.Cpu));
+        Assert.Contains("not finite numbers", e.Message);
+        Assert.Throws<ArgumentException>(() => DeployedModel.TopK([float.NaN, 1f, 0f], 2));
+        Assert.False(DeployedModel.AllFinite([0f, float.PositiveInfinity]));
+    }
+
+    [Fact]
+    public void Gate_messages_tell_apart_an_accuracy_just_under_its_gate_and_one_rule_decides_everywhere()
+    {
+        var report = new ValidationReport { Model = "m.onnx", Dataset = "imagenet", Images = 50_000, Top1 = 74.598, Top1Correct = 37_299, Top5 = 93, Top5Correct = 46_500, GateTop1 = 74.6, GateTop5 = 90 };
+        var e = Assert.Throws<GateFailedException>(() => Validator.WriteAndGate(report, null, TextWriter.Null));
+        Assert.Contains("top-1 74.598% (37299/50000) is under the gate of 74.6%", e.Message);
+        var failure = Assert.Single(JUnitReport.Of(report).Descendants("failure"));
+        Assert.Contains("74.598% is under the gate of 74.6%", (string?)failure.Attribute("message"));
+        // A report that says it failed is not passed by a second reading of its gates.
+        Assert.Throws<GateFailedException>(() => Validator.WriteAndGate(report with { Top1 = 80, Passed = false }, null, TextWriter.Null));
+        Validator.WriteAndGate(report with { Top1 = 80, Passed = true }, null, TextWriter.Null);
+        Assert.False(ValidationReport.Meets(double.NaN, 10));
+        Assert.True(ValidationReport.Meets(double.NaN, null));
+        using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
+        var bad = Assert.Throws<InputException>(() => Validator.Run(model, TrainedModelFixture.Cifar.Open(Split.Test), "cifar10", 50, 100, double.NaN, null, TextWriter.Null));
+        Assert.Contains("the top-1 gate NaN: expected a percentage from 0 to 100", bad.Message);
+    }
+
+    [Fact]
     public void Validate_command_exits_3_under_the_gate_and_0_above_it()
     {
         string report = fixture.Dir["report.json"];

@@ -42,6 +42,14 @@ public sealed class OnnxInferenceTests
     }
 
     [Fact]
+    public void A_model_onnx_runtime_cannot_load_is_blamed_on_the_model_not_on_cuda()
+    {
+        byte[] broken = [0x08, 0x08, 0x12, 0x03, 0xFF, 0xFF, 0xFF, 0x3A, 0x02, 0x0A];
+        foreach (var provider in new[] { OnnxExecutionProvider.Cuda, OnnxExecutionProvider.Auto, OnnxExecutionProvider.Cpu })
+            Assert.Contains("could not load", Assert.Throws<OnnxFormatException>(() => new OnnxInference(broken, provider)).Message);
+    }
+
+    [Fact]
     public void Cpu_runs_the_batch_with_the_shape_from_the_model()
     {
         var (bytes, op) = Model();

@@ -64,9 +64,13 @@ public static class BatchPredictor
             var logits = model.Logits(n == batch ? input : input[..(n * floats)], n); // a copy for the last, shorter batch only
             int classes = model.Classes.Count;
             for (int i = 0; i < n; i++)
+            {
+                var row = logits.AsSpan(i * classes, classes);
+                if (errors[i] is null && !DeployedModel.AllFinite(row)) errors[i] = "the model's outputs for this image are not finite numbers (NaN or infinity)";
                 yield return errors[i] is { } error
                     ? new Prediction(files[start + i], [], error)
-                    : new Prediction(files[start + i], [.. DeployedModel.TopK(logits.AsSpan(i * classes, classes), top).Select(p => (p.Index, model.Classes[p.Index], p.Probability))]);
+                    : new Prediction(files[start + i], [.. DeployedModel.TopK(row, top).Select(p => (p.Index, model.Classes[p.Index], p.Probability))]);
+            }
             meter.Report(start + n);
         }
         meter.Finish();

@@ -64,6 +64,16 @@ public sealed class DeployedModel : IDisposable
         }
         if (logits.Length != Classes.Count)
             throw new OnnxFormatException($"{Path}: the model gives {logits.Length} outputs for one image but its metadata names {Classes.Count} classes");
+        if (!AllFinite(logits))
+            throw new OnnxFormatException($"{Path}: the model's outputs for a blank image are not finite numbers (NaN or infinity); its weights are broken");
+    }
+
+    /// <summary>Whether every logit is a finite number (a model with NaN or infinite weights gives NaN, which ranks no class).</summary>
+    public static bool AllFinite(ReadOnlySpan<float> logits)
+    {
+        foreach (var v in logits)
+            if (!float.IsFinite(v)) return false;
+        return true;
     }
 
     /// <summary>Logits [n, classes] of a preprocessed NCHW batch.</summary>
@@ -82,15 +92,18 @@ public sealed class DeployedModel : IDisposable
         var x = new float[ImageFloats];
         Preprocess(image, x);
         var logits = Logits(x, 1);
+        if (!AllFinite(logits)) throw new InvalidOperationException($"{Path}: the model's outputs for this image are not finite numbers (NaN or infinity)");
         return TopK(logits, k).Select(p => (p.Index, Classes[p.Index], p.Probability)).ToList();
     }
 
     /// <summary>
     /// The k classes of largest logit (ties to the lower index) with their softmax probabilities. Ranked on the logits
-    /// themselves: probabilities far under the top one underflow to the same 0.
+    /// themselves: probabilities far under the top one underflow to the same 0. The logits must be finite
+    /// (<see cref="AllFinite"/>): NaN ranks no class.
     /// </summary>
     public static List<(int Index, float Probability)> TopK(ReadOnlySpan<float> logits, int k)
     {
+        if (!AllFinite(logits)) throw new ArgumentException("logits that are not finite numbers (NaN or infinity) rank no class", nameof(logits));
         float max = float.NegativeInfinity;
         foreach (var v in logits) max = Math.Max(max, v);
         var l = logits.ToArray();

@@ -133,9 +133,13 @@ public sealed class OnnxInference : IDisposable
                 options.Dispose();
             }
             if (provider == OnnxExecutionProvider.Cuda)
+            {
+                // A model ONNX Runtime cannot load on the CPU either is the model's fault, not CUDA's: say so.
+                CpuSession(model, source, threads, memoryArena).Dispose();
                 throw new InputException(
                     $"execution provider 'cuda' was requested for {source}, but ONNX Runtime could not use CUDA here ({reason}). " +
                     "It needs an NVIDIA GPU with CUDA 13 and cuDNN 9 and the Microsoft.ML.OnnxRuntime.Gpu package (S2DOrt=gpu); use 'auto' or 'cpu' otherwise.");
+            }
             return (CpuSession(model, source, threads, memoryArena), OnnxExecutionProvider.Cpu, reason);
         }
         return (CpuSession(model, source, threads, memoryArena), OnnxExecutionProvider.Cpu, null);

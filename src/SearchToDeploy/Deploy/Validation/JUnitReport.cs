@@ -21,8 +21,8 @@ public static class JUnitReport
         {
             if (gate is not { } g) return;
             var c = Case($"{what} >= {F(g)}% on {r.Dataset}");
-            if (value < g) c.Add(new XElement("failure", new XAttribute("type", "AccuracyGate"),
-                new XAttribute("message", $"{what} {F(value)}% is under the gate of {F(g)}%; the model must not be deployed")));
+            if (!ValidationReport.Meets(value, g)) c.Add(new XElement("failure", new XAttribute("type", "AccuracyGate"),
+                new XAttribute("message", $"{what} {ValidationReport.Percent(value)} is under the gate of {ValidationReport.Percent(g)}; the model must not be deployed")));
             else c.Add(new XElement("system-out", $"{what} {F(value)}%"));
             cases.Add(c);
         }

@@ -26,9 +26,21 @@ public sealed record ValidationReport
     public double LatencyP99Ms { get; init; }
     public double? GateTop1 { get; init; }
     public double? GateTop5 { get; init; }
+    /// <summary>Images whose logits were not finite numbers (NaN or infinity): counted as misses; absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long NonFiniteImages { get; init; }
     public bool Passed { get; init; }
     public List<ClassAccuracy> PerClass { get; init; } = [];
     public string Created { get; init; } = "";
+
+    /// <summary>
+    /// Whether an accuracy meets its gate (at or above it; no gate is met). The one rule the report, the gate check and
+    /// the JUnit XML share; a NaN accuracy meets no gate.
+    /// </summary>
+    public static bool Meets(double value, double? gate) => gate is not { } g || value >= g;
+
+    /// <summary>An accuracy or gate as the gate messages print it: enough decimals that two different numbers never read alike.</summary>
+    public static string Percent(double value) => value.ToString("0.0###", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
     public static readonly JsonSerializerOptions Json = new()
     {

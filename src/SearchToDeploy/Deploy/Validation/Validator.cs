@@ -17,6 +17,9 @@ public static class Validator
     public static ValidationReport Run(DeployedModel model, IImageDataset data, string datasetName, int batchSize, int maxImages,
         double? gateTop1, double? gateTop5, TextWriter log, int workers = 2)
     {
+        foreach (var (name, gate) in new[] { ("top-1", gateTop1), ("top-5", gateTop5) })
+            if (gate is { } g && !(g is >= 0 and <= 100))
+                throw new InputException($"the {name} gate {g}: expected a percentage from 0 to 100");
         if (data.Classes.Count != model.Classes.Count)
             throw new InputException($"{datasetName}: {data.Classes.Count} classes, but {model.Path} classifies {model.Classes.Count}; validate on the dataset the model was trained for");
         // The dataset's label i is the model's class map[i]: the same index, or the same name where the dataset lists
@@ -37,7 +40,7 @@ public static class Validator
         int classes = model.Classes.Count;
         var perClassSeen = new int[classes];
         var perClassHit = new int[classes];
-        long top1 = 0, top5 = 0, seen = 0;
+        long top1 = 0, top5 = 0, seen = 0, nonFinite = 0;
         var latencies = new List<double>();
         var meter = new ProgressMeter("validate", loader.Count, "images", log, TimeSpan.FromSeconds(15));
         foreach (var b in loader.Epoch(0))
@@ -51,8 +54,10 @@ public static class Validator
                 for (int i = 0; i < b.Count; i++)
                 {
                     int label = map[(int)b.Labels[i]];
-                    var top = DeployedModel.TopK(logits.AsSpan(i * classes, classes), 5);
                     perClassSeen[label]++;
+                    var row = logits.AsSpan(i * classes, classes);
+                    if (!DeployedModel.AllFinite(row)) { nonFinite++; continue; } // a miss: NaN ranks no class first
+                    var top = DeployedModel.TopK(row, 5);
                     if (top[0].Index == label) { top1++; perClassHit[label]++; }
                     if (top.Any(t => t.Index == label)) top5++;
                 }
@@ -64,13 +69,15 @@ public static class Validator
         latencies.Sort();
         double P(double q) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
         double t1 = 100.0 * top1 / seen, t5 = 100.0 * top5 / seen;
-        bool passed = (gateTop1 is null || t1 >= gateTop1) && (gateTop5 is null || t5 >= gateTop5);
+        bool passed = ValidationReport.Meets(t1, gateTop1) && ValidationReport.Meets(t5, gateTop5);
+        if (nonFinite > 0)
+            log.WriteLine($"warning: {nonFinite} of {seen} images gave logits that are not finite numbers (NaN or infinity); counted as misses");
         var report = new ValidationReport
         {
             Model = model.Path, Dataset = datasetName, ExecutionProvider = model.Provider.Name(), CudaFallbackReason = model.FallbackReason is { } r ? FirstLine(r) : null,
             Images = (int)seen, SplitImages = data.Count, BatchSize = batchSize, Top1 = t1, Top5 = t5, Top1Correct = top1, Top5Correct = top5,
             ImagesPerSecond = seen / (latencies.Sum() / 1000), LatencyP50Ms = P(0.5), LatencyP90Ms = P(0.9), LatencyP99Ms = P(0.99),
-            GateTop1 = gateTop1, GateTop5 = gateTop5, Passed = passed,
+            GateTop1 = gateTop1, GateTop5 = gateTop5, Passed = passed, NonFiniteImages = nonFinite,
             PerClass = [.. Enumerable.Range(0, classes).Select(c => new ClassAccuracy(model.Classes[c], perClassSeen[c], perClassSeen[c] == 0 ? double.NaN : 100.0 * perClassHit[c] / perClassSeen[c]))
                 .Where(c => c.Images > 0)],
             Created = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
@@ -97,9 +104,12 @@ public static class Validator
             log.WriteLine($"JUnit XML: {Path.GetFullPath(junitPath)}");
         }
         var failures = new List<string>();
-        if (report.GateTop1 is { } g1 && report.Top1 < g1) failures.Add(string.Format(CultureInfo.InvariantCulture, "top-1 {0:0.00}% is under the gate of {1:0.00}%", report.Top1, g1));
-        if (report.GateTop5 is { } g5 && report.Top5 < g5) failures.Add(string.Format(CultureInfo.InvariantCulture, "top-5 {0:0.00}% is under the gate of {1:0.00}%", report.Top5, g5));
-        if (failures.Count > 0) throw new GateFailedException($"{report.Model}: {string.Join("; ", failures)}; the model must not be deployed");
+        if (!ValidationReport.Meets(report.Top1, report.GateTop1))
+            failures.Add($"top-1 {ValidationReport.Percent(report.Top1)} ({report.Top1Correct}/{report.Images}) is under the gate of {ValidationReport.Percent(report.GateTop1!.Value)}");
+        if (!ValidationReport.Meets(report.Top5, report.GateTop5))
+            failures.Add($"top-5 {ValidationReport.Percent(report.Top5)} ({report.Top5Correct}/{report.Images}) is under the gate of {ValidationReport.Percent(report.GateTop5!.Value)}");
+        if (failures.Count > 0 || !report.Passed)
+            throw new GateFailedException($"{report.Model}: {(failures.Count > 0 ? string.Join("; ", failures) : "the report says the gates were not met")}; the model must not be deployed");
         if (report.GateTop1 is not null || report.GateTop5 is not null) log.WriteLine("gates passed");
     }
 
