@@ -109,4 +109,52 @@ public sealed class DownloadTests
         Assert.True(File.Exists(root["cifar-10-batches-bin/batches.meta.txt"]));
         Assert.True(File.Exists(root["cifar-10-binary.tar.gz"]), "a copy placed by hand is kept");
     }
+
+    [Fact]
+    public async Task A_folder_an_interrupted_extraction_left_is_not_taken_for_the_dataset()
+    {
+        using var root = new TempDir();
+        Directory.CreateDirectory(root["cifar-10-batches-bin"]);
+        File.WriteAllLines(root["cifar-10-batches-bin/batches.meta.txt"], ["a", "b"]);
+        var spec = new DownloadSpec("cifar10", "cifar-10-batches-bin", [new RemoteFile("http://127.0.0.1:1/x.tar.gz", "cifar-10-binary.tar.gz", new string('0', 32))], true,
+            Expected: ["test_batch.bin", "batches.meta.txt"]);
+        using var http = DatasetDownloader.CreateClient();
+        var e = await Assert.ThrowsAsync<DatasetFormatException>(() => new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path));
+        Assert.Contains($"{root["cifar-10-batches-bin"]}: incomplete (no test_batch.bin); delete the folder", e.Message);
+        Assert.Equal(["test_batch.bin", "batches.meta.txt"], DownloadSpec.Cifar10.MissingFrom(root.Path + "/none").Where(f => f is "test_batch.bin" or "batches.meta.txt"));
+    }
+
+    [Fact]
+    public async Task A_verified_download_whose_extraction_failed_is_used_again_without_fetching()
+    {
+        var archive = CifarLikeArchive();
+        using var server = new LoopbackServer(archive);
+        using var root = new TempDir();
+        bool refuse = true;
+        var spec = new DownloadSpec("cifar10", "cifar-10-batches-bin", [new RemoteFile(server.Url, "cifar-10-binary.tar.gz", Md5(archive))], true,
+            Finish: _ => { if (refuse) throw new DatasetFormatException("refused once"); });
+        using var http = DatasetDownloader.CreateClient();
+        await Assert.ThrowsAsync<DatasetFormatException>(() => new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path));
+        refuse = false;
+        var log = new StringWriter();
+        await new DatasetDownloader(http, log).EnsureAsync(spec, root.Path);
+        Assert.Equal(1, server.Requests);
+        Assert.Contains("downloaded before", log.ToString());
+        Assert.True(File.Exists(root["cifar-10-batches-bin/test_batch.bin"]));
+        Assert.Empty(Directory.GetFiles(root[".downloads"]));
+    }
+
+    [Fact]
+    public async Task A_plain_file_placed_by_hand_is_copied_into_place_through_a_rename()
+    {
+        using var root = new TempDir();
+        byte[] mat = [.. Enumerable.Range(0, 5000).Select(i => (byte)i)];
+        File.WriteAllBytes(root["train_32x32.mat"], mat);
+        var spec = new DownloadSpec("svhn", "svhn", [new RemoteFile("http://127.0.0.1:1/train_32x32.mat", "train_32x32.mat", Md5(mat))], false);
+        using var http = DatasetDownloader.CreateClient();
+        await new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path);
+        Assert.Equal(mat, File.ReadAllBytes(root["svhn/train_32x32.mat"]));
+        Assert.True(File.Exists(root["train_32x32.mat"]), "a copy placed by hand is kept");
+        Assert.Empty(Directory.GetFiles(root[".downloads"]));
+    }
 }

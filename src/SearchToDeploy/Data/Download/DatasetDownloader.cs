@@ -18,10 +18,20 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
+    /// <summary>
+    /// Whether the dataset is in place. An extracted folder that lacks what the spec expects (a manual extraction cut
+    /// short: this downloader moves a folder into place only whole) is bad input naming what is missing.
+    /// </summary>
     public static bool IsPresent(DownloadSpec spec, string root)
     {
         string target = Path.Combine(root, spec.Target);
-        return spec.IsTarGz ? Directory.Exists(target) : spec.Files.All(f => File.Exists(Path.Combine(target, f.FileName)));
+        if (!spec.IsTarGz) return spec.Files.All(f => File.Exists(Path.Combine(target, f.FileName)));
+        if (!Directory.Exists(target)) return false;
+        var missing = spec.MissingFrom(target);
+        if (missing.Count > 0)
+            throw new DatasetFormatException($"{target}: incomplete (no {string.Join(", ", missing.Take(5))}); delete the folder and run " +
+                                             $"s2d data download --dataset {spec.Dataset} again, or complete it from the official archive");
+        return true;
     }
 
     public async Task EnsureAsync(DownloadSpec spec, string root, CancellationToken ct = default)
@@ -44,9 +54,16 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
             else
             {
                 Directory.CreateDirectory(target);
-                if (downloaded) File.Move(archive, final);
-                else File.Copy(archive, final);
+                if (!downloaded)
+                {
+                    // A copy, then a rename: an interrupted copy never stands in place as the file.
+                    string copying = Path.Combine(staging, file.FileName + ".copying");
+                    File.Copy(archive, copying, overwrite: true);
+                    archive = copying;
+                }
+                File.Move(archive, final);
             }
+            // A verified download stays in .downloads until it is in place, so a failed extraction is retried without fetching again.
             if (downloaded && File.Exists(archive)) File.Delete(archive);
             log.WriteLine($"{spec.Dataset}: {file.FileName} ready at {final}");
         }
@@ -63,6 +80,18 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
             if (!md5.Equals(file.Md5, StringComparison.OrdinalIgnoreCase))
                 throw new DatasetFormatException($"{placed}: MD5 {md5}; expected the official {file.Md5}. Delete or replace the file.");
             return (placed, false);
+        }
+
+        // A verified download an earlier, failed extraction left behind.
+        string done = Path.Combine(staging, file.FileName);
+        if (File.Exists(done))
+        {
+            if (Md5Of(done).Equals(file.Md5, StringComparison.OrdinalIgnoreCase))
+            {
+                log.WriteLine($"using {done} (downloaded before)");
+                return (done, true);
+            }
+            AtomicFile.TryDelete(done);
         }
 
         string partial = Path.Combine(staging, file.FileName + ".partial");
@@ -105,7 +134,6 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
             AtomicFile.TryDelete(partial);
             throw new DatasetFormatException($"{file.Url}: downloaded file has MD5 {got}; expected the official {file.Md5}");
         }
-        string done = Path.Combine(staging, file.FileName);
         File.Move(partial, done, overwrite: true);
         return (done, true);
     }
@@ -124,9 +152,13 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
                 using var gz = new GZipStream(fs, CompressionMode.Decompress);
                 TarFile.ExtractToDirectory(gz, temp, overwriteFiles: false);
             }
-            catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
+            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
             {
                 throw new DatasetFormatException($"{archive}: not a readable .tar.gz archive ({e.Message})");
+            }
+            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+            {
+                throw new IOException($"could not extract {archive} into {root}: {e.Message} (is the disk full?)", e);
             }
             string extracted = Path.Combine(temp, topFolder);
             if (!Directory.Exists(extracted))
