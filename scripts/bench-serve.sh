@@ -21,7 +21,9 @@ serve() { # extra options...; starts the server, waits until it answers
   for _ in $(seq 100); do up && return 0; sleep 0.2; done
   echo "server did not start: $(cat "$OUT/server.log")" >&2; exit 1
 }
-stop() { kill "$PID"; wait "$PID" || true; }
+PID=
+stop() { [ -n "$PID" ] || return 0; kill "$PID" 2> /dev/null || true; wait "$PID" || true; PID=; }
+trap stop EXIT # a failed step never leaves a server holding the port
 
 for r in $(seq 1 "$ROUNDS"); do
   for mode in off on; do

@@ -190,7 +190,10 @@ public static class BenchCommands
         {
             string dataRoot = DataRoot.Resolve(r.GetValue(root));
             var cifar = DatasetRef.Resolve("cifar10", dataRoot).Open(Split.Train);
-            string? folderPath = r.GetValue(folder) ?? Path.Combine(dataRoot, "imagenet-sample", "val");
+            string? given = r.GetValue(folder);
+            if (given is not null && !Directory.Exists(given))
+                throw new InputException($"--imagefolder {given}: no such folder; expected a folder of class folders of images");
+            string folderPath = given ?? Path.Combine(dataRoot, "imagenet-sample", "val");
             IImageDataset? images = Directory.Exists(folderPath) ? ImageFolderDataset.Open(folderPath) : null;
             if (images is null) io.Out.WriteLine($"no image folder at {folderPath}: ImageFolder pipeline skipped (pass --imagefolder)");
             return Report(io, DataBenchmark.Run(cifar, images, r.GetValue(workers)!, r.GetValue(seconds), io.Out), r.GetValue(output));

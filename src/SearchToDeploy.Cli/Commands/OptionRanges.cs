@@ -44,18 +44,27 @@ public static class OptionRanges
         ["--queue"] = new(1, 1_000_000, "1 or more images"),
     };
 
+    /// <summary>Where one command's option has another range than the table's: by the command's path and the option's name.</summary>
+    private static readonly Dictionary<string, Range> Scoped = new()
+    {
+        // Zero steps measures the supernet's memory alone (docs/benchmarks.md); a training step count of 0 measures nothing.
+        ["bench search --steps"] = new(0, 1_000_000, "0 (memory only) or more steps"),
+    };
+
     /// <summary>Adds the range check to every option of <paramref name="command"/> and its subcommands that the table names.</summary>
-    public static void Apply(Command command)
+    public static void Apply(Command command) => Apply(command, "");
+
+    private static void Apply(Command command, string path)
     {
         // Options bound to a settings table (OptionBinder) parse and range-check their values themselves.
         foreach (var option in command.Options.Where(o => o.GetType().GetProperty("CustomParser")?.GetValue(o) is null))
-            if (Ranges.TryGetValue(option.Name, out var range))
+            if (Scoped.TryGetValue($"{path} {option.Name}", out var range) || Ranges.TryGetValue(option.Name, out range))
                 option.Validators.Add(result =>
                 {
                     foreach (var token in result.Tokens)
                         if (Error(option.Name, token.Value, range) is { } message) result.AddError(message);
                 });
-        foreach (var sub in command.Subcommands) Apply(sub);
+        foreach (var sub in command.Subcommands) Apply(sub, $"{path} {sub.Name}".Trim());
     }
 
     /// <summary>Bad input unless <paramref name="text"/>, the value of <paramref name="option"/> (from a settings file), is in its range.</summary>

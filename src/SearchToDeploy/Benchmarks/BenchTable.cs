@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace SearchToDeploy.Benchmarks;
@@ -24,5 +25,7 @@ public sealed class BenchTable(string title, params string[] figureNames)
         return sb.ToString();
     }
 
-    private static string Format(double v) => Math.Abs(v) >= 100 ? v.ToString("N0") : v.ToString("0.###");
+    /// <summary>A figure as the tables in docs print it, whatever the machine's locale; a figure not measured (NaN) is blank.</summary>
+    internal static string Format(double v) =>
+        double.IsNaN(v) ? "" : Math.Abs(v) >= 100 ? v.ToString("N0", CultureInfo.InvariantCulture) : v.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -33,7 +33,7 @@ public static class OnnxBenchmark
         {
             string torchName = $"TorchSharp {TorchDevices.Describe(device)}";
             var names = sessions.Select(o => $"ORT {o.Provider.Name()}").Append(torchName).ToList();
-            var table = new BenchTable($"Evaluation throughput, {Nas.Networks.RetrainNetwork.KindName(h.Network)} network ({h.Architecture}), {s}x{s}, {threads} CPU threads; host batch in, host logits out",
+            var table = new BenchTable($"Evaluation throughput, {Nas.Networks.RetrainNetwork.KindName(h.Network)} network ({h.Architecture}), {s}x{s}, {(threads > 0 ? $"{threads} CPU threads" : "all CPU cores")}; host batch in, host logits out",
                 [.. names.Select(n => $"{n} images/s"), .. sessions.Select(o => $"ORT {o.Provider.Name()} / TorchSharp")]);
             foreach (int n in batches)
             {

@@ -38,11 +38,16 @@ public static class ServeBenchmark
         return table;
     }
 
+    /// <summary>Whether the request was answered with success; a reset connection or a timeout is an error of the run, not its end.</summary>
     private static async Task<bool> Post(HttpClient http, byte[] image, string contentType)
     {
-        using var content = new ByteArrayContent(image);
-        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
-        using var r = await http.PostAsync("/v1/classify", content);
-        return r.IsSuccessStatusCode;
+        try
+        {
+            using var content = new ByteArrayContent(image);
+            content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+            using var r = await http.PostAsync("/v1/classify", content);
+            return r.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
     }
 }

@@ -96,10 +96,11 @@ public static class ServeSoak
         string answers = string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{(kv.Key == 0 ? "no answer" : kv.Key.ToString())}: {kv.Value}"));
         log.WriteLine($"soak: {requests} requests at concurrency {concurrency} in {seconds:0.0} s ({requests / seconds:0.0}/s), p99 {p99:0} ms; answers {answers}" +
                       (serverPid is null ? "" : $"; server memory {before / 1e6:0} MB before, {peak / 1e6:0} MB peak, {after / 1e6:0} MB after"));
+        string[] memory = serverPid is null ? [] : ["memory before (MB)", "peak (MB)", "after (MB)"]; // measured only with --server-pid
         var table = new BenchTable($"HTTP soak, {url}: {string.Join(", ", mix.Select(k => $"{k.Name} {k.Weight}/{mix.Sum(x => x.Weight)}"))}, concurrency {concurrency}",
-            "requests/s", "p99 ms", "5xx", "memory before (MB)", "peak (MB)", "after (MB)");
-        table.Add($"{requests} requests", answers, ("requests/s", requests / seconds), ("p99 ms", p99), ("5xx", fiveXx),
-            ("memory before (MB)", before / 1e6), ("peak (MB)", peak / 1e6), ("after (MB)", after / 1e6));
+            ["requests/s", "p99 ms", "5xx", .. memory]);
+        table.Add($"{requests} requests", answers, [("requests/s", requests / seconds), ("p99 ms", p99), ("5xx", fiveXx),
+            .. memory.Zip(new[] { before / 1e6, peak / 1e6, after / 1e6 })]);
         return table;
     }
 
@@ -113,6 +114,6 @@ public static class ServeSoak
             using var r = await http.PostAsync("/v1/classify", content);
             return (int)r.StatusCode;
         }
-        catch (HttpRequestException) { return 0; }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return 0; } // no answer, or none in time: counted, not fatal
     }
 }

@@ -24,6 +24,7 @@ public sealed class OptionRangeTests
     [InlineData("train --genotype darts-v2 --max-madds -600 --out r", "--max-madds -600: expected a positive number of millions")]
     [InlineData("sweep --out s --jobs 0", "--jobs 0: expected 1 or more searches at a time")]
     [InlineData("bench train --steps 0", "--steps 0: expected 1 or more steps")]
+    [InlineData("bench search --steps -1", "--steps -1: expected 0 (memory only) or more steps")]
     [InlineData("bench serve --image x.jpg --concurrency 0", "--concurrency 0: expected 1 or more clients")]
     [InlineData("mpi check --batch 0", "--batch 0: expected a batch size of 1 or more")]
     public void An_out_of_range_number_is_bad_input_naming_the_option(string command, string message)
