@@ -27,6 +27,10 @@ public static class DeployCommands
         cmd.SetAction(r => io.Guard(() =>
         {
             string runPath = r.GetValue(run)!;
+            if (r.GetValue(format) == "safetensors")
+                foreach (var onnxOnly in new Option[] { keepBn, images, root, data })
+                    if (CommonOptions.Given(r, onnxOnly))
+                        throw new InputException($"{onnxOnly.Name}: applies to --format onnx (the graph and its parity check); safetensors holds the trained weights as they are");
             using var model = TrainedModel.Load(runPath);
             if (r.GetValue(format) == "safetensors")
             {
@@ -36,8 +40,11 @@ public static class DeployCommands
             var h = model.Header;
             string? path = r.GetValue(data) ?? JsonSerializer.Deserialize<TrainOptions>(h.Options, TrainHeader.Json)?.DataPath;
             IImageDataset? parityImages = null;
-            try { parityImages = DatasetRef.Resolve(h.Dataset, DataRoot.Resolve(r.GetValue(root)), path).Open(Split.Test); }
-            catch (InputException e) { io.Out.WriteLine($"warning: no real images for the parity check ({e.Message}); random inputs only"); }
+            if (r.GetValue(images) > 0)
+            {
+                try { parityImages = DatasetRef.Resolve(h.Dataset, DataRoot.Resolve(r.GetValue(root)), path).Open(Split.Test); }
+                catch (InputException e) { io.Out.WriteLine($"warning: no real images for the parity check ({e.Message}); random inputs only"); }
+            }
             ModelExporter.Export(model, runPath, r.GetValue(output)!, io.Out, r.GetValue(keepBn), parityImages, r.GetValue(images));
             return S2dApp.Success;
         }));

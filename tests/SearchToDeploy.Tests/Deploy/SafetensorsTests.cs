@@ -14,6 +14,17 @@ public sealed class SafetensorsTests(TrainedModelFixture fixture) : IClassFixtur
     private static readonly Regex DartsName = new(
         @"^(stem|stem0|stem1)\.\d+\.|^cells\.\d+\.(preprocess[01]\.(op\.[12]|conv_[12]|bn)|_ops\.\d+\.(op\.[1235-7]|conv_[12]|bn))\.|^auxiliary_head\.(features\.\d+|classifier)\.|^classifier\.");
 
+    [Theory]
+    [InlineData("--keep-bn")]
+    [InlineData("--parity-images", "8")]
+    public void Onnx_only_options_with_safetensors_are_bad_input_not_ignored(params string[] option)
+    {
+        using var dir = new TempDir();
+        var (code, _, err) = SearchToDeploy.Tests.Cli.CliTests.Run(["export", "--run", dir["run"], "--out", dir["m.safetensors"], "--format", "safetensors", .. option]);
+        Assert.Equal(2, code);
+        Assert.Contains($"{option[0]}: applies to --format onnx", err);
+    }
+
     [Fact]
     public void A_darts_network_gets_the_reference_names_one_for_one()
     {

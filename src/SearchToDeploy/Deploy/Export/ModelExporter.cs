@@ -37,7 +37,7 @@ public static class ModelExporter
         string? metricsPath = Directory.Exists(run) ? Path.Combine(run, TrainRunFolder.MetricsJson) : null;
         string? metrics = metricsPath is not null && File.Exists(metricsPath) ? File.ReadAllText(metricsPath) : null;
         var proto = OnnxModelFile.CreateModel(graph, NetworkExporter.Metadata(h, metrics, keepBatchNorm, run).ToDictionary(),
-            $"{h.ParseArchitecture().Space} cell {h.Architecture} in the {h.Network} network, trained on {h.Dataset}");
+            $"{h.ParseArchitecture().Space} cell {h.Architecture} in the {Nas.Networks.RetrainNetwork.KindName(h.Network)} network, trained on {h.Dataset}");
         byte[] bytes = proto.ToByteArray();
         log.WriteLine($"export: {graph.Graph.Node.Count} ONNX nodes, {bytes.Length / 1e6:0.00} MB, batch norm {(keepBatchNorm ? "kept" : "folded")} ({watch.Elapsed.TotalSeconds:0.0}s)");
 
@@ -65,6 +65,8 @@ public static class ModelExporter
             using var input = torch.tensor(x, [n, 3, s, s]);
             using var logits = model.Network.call(input);
             var reference = logits.data<float>().ToArray();
+            if (ort.Length != reference.Length)
+                throw new ParityException($"ONNX Runtime gives {ort.Length} logits for {n} inputs, TorchSharp {reference.Length}: the exported graph's output is not the network's");
             double max = 0;
             for (int i = 0; i < ort.Length; i++) max = Math.Max(max, Math.Abs(ort[i] - reference[i]));
             for (int i = 0; i < n; i++)
@@ -77,7 +79,7 @@ public static class ModelExporter
         double randomDiff = Compare(random, randomInputs);
         double imageDiff = 0;
         int count = 0;
-        if (images is not null && images.Count > 0)
+        if (images is not null && images.Count > 0 && imageCount > 0) // --parity-images 0: random inputs only
         {
             count = Math.Min(imageCount, images.Count);
             var tf = h.Preprocessing.Transform();

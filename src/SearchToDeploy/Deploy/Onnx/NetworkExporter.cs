@@ -7,7 +7,8 @@ namespace SearchToDeploy.Deploy.Onnx;
 /// <summary>
 /// Writes a trained evaluation network as an ONNX graph (opset 17): input <c>input</c> [N,3,H,W] float32 with a dynamic
 /// batch, output <c>logits</c> [N,classes]. Cells become their ops (grouped/dilated Conv, Slice for FactorizedReduce,
-/// AveragePool without padding, zeros for <c>none</c>), Add and Concat; the head is GlobalAveragePool, Flatten, Gemm.
+/// AveragePool with padding 1 that does not count the padding, MaxPool, zeros for <c>none</c>), Add and Concat; the head is
+/// GlobalAveragePool, Flatten, Gemm.
 /// BatchNorm is folded into the preceding convolution unless <c>keepBatchNorm</c>; drop-path and the auxiliary head are
 /// training-only and left out. The network is exported as evaluation mode computes it (BN running statistics).
 /// </summary>

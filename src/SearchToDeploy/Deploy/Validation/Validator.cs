@@ -33,6 +33,8 @@ public static class Validator
             log.WriteLine($"{datasetName}: the dataset lists the model's classes in another order; matching them by name");
         }
         else if (differing > 0) log.WriteLine($"warning: {differing} of the dataset's class names differ from the model's labels; matching classes by index");
+        if (gateTop5 is not null && model.Classes.Count <= 5)
+            log.WriteLine($"warning: with {model.Classes.Count} classes every label is in the top 5: the top-5 gate checks nothing here");
         int[]? indices = Subsets.Stratified(data, maxImages, seed: 0);
         var loader = new DataLoader(data, indices, model.Transform, new LoaderOptions(batchSize, false, 0, Workers: workers));
         log.WriteLine($"validate: {model.Path} on {datasetName} ({loader.Count} images, batch {batchSize}), execution provider {model.Provider.Name()}" +
