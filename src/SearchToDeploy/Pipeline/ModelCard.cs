@@ -34,7 +34,7 @@ public static class ModelCard
                       $"{profile.Search.Method.Name}, {profile.Search.Space}-space, onnx, searchtodeploy]");
         sb.AppendLine($"datasets: [{string.Join(", ", new[] { profile.Search.Dataset, dataset }.Distinct())}]");
         sb.AppendLine("model-index:");
-        sb.AppendLine($"  - name: {run}");
+        sb.AppendLine($"  - name: {JsonSerializer.Serialize(run)}"); // quoted: a run name may hold ': ' or '#', which plain YAML would read otherwise
         sb.AppendLine("    results:");
         sb.AppendLine("      - task: {type: image-classification}");
         sb.AppendLine($"        dataset: {{name: {dataset}, type: {dataset}, split: {(IsSubset(report, dataset) ? "validation subset" : "validation")}}}");

@@ -104,16 +104,39 @@ public sealed record CellGraph(string Title, IReadOnlyList<(string Id, string La
         TryRenderPng(stem + ".dot", stem + ".png");
     }
 
+    /// <summary>
+    /// The PNG drawing through Graphviz's dot where it is installed: written under a temporary name and renamed, dot
+    /// stopped after 10 s; when it fails, no PNG of an earlier cell is left under the name.
+    /// </summary>
     private static void TryRenderPng(string dot, string png)
     {
+        string tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(png))!, $".{Path.GetFileName(png)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        bool drawn = false;
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("dot", ["-Tpng", dot, "-o", png])
+            using var p = Process.Start(new ProcessStartInfo("dot", ["-Tpng", dot, "-o", tmp])
             {
                 RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
             });
-            p?.WaitForExit(10_000);
+            if (p is null) return;
+            _ = p.StandardOutput.ReadToEndAsync(); // drained, so that dot never blocks on a full pipe
+            _ = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(10_000))
+            {
+                p.Kill(entireProcessTree: true);
+                return;
+            }
+            if (p.ExitCode == 0 && File.Exists(tmp))
+            {
+                File.Move(tmp, png, overwrite: true);
+                drawn = true;
+            }
         }
         catch (System.ComponentModel.Win32Exception) { /* Graphviz not installed: the SVG is the drawing */ }
+        finally
+        {
+            Core.Io.AtomicFile.TryDelete(tmp);
+            if (!drawn) Core.Io.AtomicFile.TryDelete(png);
+        }
     }
 }

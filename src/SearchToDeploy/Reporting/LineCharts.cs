@@ -16,7 +16,7 @@ public static class LineCharts
             var plot = new Plot();
             foreach (var line in panels[i].Lines)
             {
-                var keep = Enumerable.Range(0, line.X.Length).Where(k => !double.IsNaN(line.Y[k])).ToArray();
+                var keep = Enumerable.Range(0, line.X.Length).Where(k => double.IsFinite(line.Y[k])).ToArray(); // NaN and infinities: not drawable, they break the scale
                 if (keep.Length == 0) continue;
                 var s = plot.Add.Scatter(keep.Select(k => line.X[k]).ToArray(), keep.Select(k => line.Y[k]).ToArray());
                 s.LegendText = line.Label;

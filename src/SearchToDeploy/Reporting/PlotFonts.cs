@@ -21,7 +21,7 @@ public static class PlotFonts
             if (!Directory.Exists(dir)) continue;
             foreach (var n in names)
             {
-                var hit = Directory.EnumerateFiles(dir, n, SearchOption.AllDirectories).FirstOrDefault();
+                var hit = Directory.EnumerateFiles(dir, n, new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true }).FirstOrDefault(); // an unreadable folder must not break every plot
                 if (hit is not null) candidates.Add(hit);
             }
         }

@@ -57,7 +57,7 @@ public static class RunsTable
                 return string.Format(inv, "{0:0.00} ± {1:0.00} ({2:0.00}-{3:0.00})", mean, sd, v.Min(), v.Max());
             }
             var first = list[0];
-            sb.AppendLine(string.Format(inv, "| {0} | {1} | {2} | {3} | {4:0.000} | {5:0.0} | {6} | {7:0.0} |", g.Key.Label,
+            sb.AppendLine(string.Format(inv, "| {0} | {1} | {2} | {3} | {4:0.000} | {5:0.0} | {6} | {7:0.0} |", g.Key.Label.Replace("|", "\\|", StringComparison.Ordinal),
                 string.Join(", ", list.Select(r => r.Seed)), Stat(r => r.Top1), Stat(r => r.Top5), first.Parameters / 1e6, first.MultiplyAdds / 1e6,
                 first.Epochs, list.Average(r => r.Seconds) / 60));
         }
