@@ -22,13 +22,17 @@ public sealed class DownloadTests
         return ms.ToArray();
     }
 
+    /// <summary>What .downloads holds besides the datasets' lock files (which stay, as lock files do).</summary>
+    private static string[] Staged(TempDir root) => [.. Directory.GetFiles(root[".downloads"]).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal))];
+
     private static string Md5(byte[] b) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(b));
 
     /// <summary>Serves one body at http://127.0.0.1:port/file until disposed.</summary>
     private sealed class LoopbackServer : IDisposable
     {
         private readonly HttpListener _listener = new();
-        public LoopbackServer(byte[] body)
+        /// <param name="stallAfter">Sends only this many bytes of the body, then nothing (a stalled connection), when given.</param>
+        public LoopbackServer(byte[] body, int? stallAfter = null)
         {
             int port = FreePort();
             Url = $"http://127.0.0.1:{port}/archive.tar.gz";
@@ -42,6 +46,12 @@ public sealed class DownloadTests
                     try { ctx = await _listener.GetContextAsync(); } catch { return; }
                     Requests++;
                     ctx.Response.ContentLength64 = body.Length;
+                    if (stallAfter is { } sent)
+                    {
+                        await ctx.Response.OutputStream.WriteAsync(body.AsMemory(0, sent));
+                        await ctx.Response.OutputStream.FlushAsync();
+                        continue; // the rest never comes; closed with the listener
+                    }
                     await ctx.Response.OutputStream.WriteAsync(body);
                     ctx.Response.Close();
                 }
@@ -90,7 +100,7 @@ public sealed class DownloadTests
         var e = await Assert.ThrowsAsync<DatasetFormatException>(() => new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path));
         Assert.Contains("expected the official 00000000", e.Message);
         Assert.False(Directory.Exists(root["cifar-10-batches-bin"]));
-        Assert.Empty(Directory.GetFiles(root[".downloads"]));
+        Assert.Empty(Staged(root));
     }
 
     [Fact]
@@ -141,7 +151,7 @@ public sealed class DownloadTests
         Assert.Equal(1, server.Requests);
         Assert.Contains("downloaded before", log.ToString());
         Assert.True(File.Exists(root["cifar-10-batches-bin/test_batch.bin"]));
-        Assert.Empty(Directory.GetFiles(root[".downloads"]));
+        Assert.Empty(Staged(root));
     }
 
     [Fact]
@@ -155,6 +165,34 @@ public sealed class DownloadTests
         await new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path);
         Assert.Equal(mat, File.ReadAllBytes(root["svhn/train_32x32.mat"]));
         Assert.True(File.Exists(root["train_32x32.mat"]), "a copy placed by hand is kept");
-        Assert.Empty(Directory.GetFiles(root[".downloads"]));
+        Assert.Empty(Staged(root));
+    }
+
+    [Fact]
+    public async Task A_connection_that_stops_sending_fails_after_the_stall_timeout_instead_of_hanging()
+    {
+        var archive = CifarLikeArchive();
+        using var server = new LoopbackServer(archive, stallAfter: 100);
+        using var root = new TempDir();
+        var spec = new DownloadSpec("cifar10", "cifar-10-batches-bin", [new RemoteFile(server.Url, "cifar-10-binary.tar.gz", Md5(archive))], true);
+        using var http = DatasetDownloader.CreateClient();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<DatasetNotFoundException>(() =>
+            new DatasetDownloader(http, TextWriter.Null) { StallTimeout = TimeSpan.FromSeconds(1) }.EnsureAsync(spec, root.Path));
+        Assert.Contains("(no data for 1 s)", e.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+        Assert.Empty(Directory.GetFiles(root[".downloads"], "*.partial"));
+    }
+
+    [Fact]
+    public async Task A_second_download_of_the_same_dataset_is_refused_while_the_first_runs()
+    {
+        using var root = new TempDir();
+        Directory.CreateDirectory(root[".downloads"]);
+        using var first = new FileStream(root[".downloads/cifar10.lock"], FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var spec = new DownloadSpec("cifar10", "cifar-10-batches-bin", [new RemoteFile("http://127.0.0.1:1/x.tar.gz", "cifar-10-binary.tar.gz", new string('0', 32))], true);
+        using var http = DatasetDownloader.CreateClient();
+        var e = await Assert.ThrowsAsync<InputException>(() => new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path));
+        Assert.Contains("another s2d data download is fetching it", e.Message);
     }
 }

@@ -13,6 +13,9 @@ namespace SearchToDeploy.Data.Download;
 /// </summary>
 public sealed class DatasetDownloader(HttpClient http, TextWriter log)
 {
+    /// <summary>How long a download may go without receiving a byte before it fails.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public static HttpClient CreateClient() => new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(30) })
     {
         Timeout = Timeout.InfiniteTimeSpan,
@@ -45,6 +48,11 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
         Directory.CreateDirectory(root);
         string staging = Path.Combine(root, ".downloads");
         Directory.CreateDirectory(staging);
+        // One download of a dataset at a time: a second would write (and on failure delete) the first's files.
+        FileStream held;
+        try { held = new FileStream(Path.Combine(staging, spec.Dataset + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException) { throw new InputException($"{spec.Dataset}: another s2d data download is fetching it into {root}; wait for it to end"); }
+        using var _ = held;
         foreach (var file in spec.Files)
         {
             string final = spec.IsTarGz ? target : Path.Combine(target, file.FileName);
@@ -95,21 +103,26 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
         }
 
         string partial = Path.Combine(staging, file.FileName + ".partial");
+        // A connection that stops sending fails after StallTimeout instead of hanging (the client has no overall timeout).
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        stall.CancelAfter(StallTimeout);
         try
         {
-            using var response = await http.GetAsync(file.Url, HttpCompletionOption.ResponseHeadersRead, ct);
+            using var response = await http.GetAsync(file.Url, HttpCompletionOption.ResponseHeadersRead, stall.Token);
             response.EnsureSuccessStatusCode();
             long? length = response.Content.Headers.ContentLength;
             var meter = new ProgressMeter($"downloading {file.FileName}", (length ?? 0) / 1e6, "MB", log,
                 TimeSpan.FromSeconds(5), v => v.ToString("0.0"));
-            await using (var source = await response.Content.ReadAsStreamAsync(ct))
+            await using (var source = await response.Content.ReadAsStreamAsync(stall.Token))
             await using (var dest = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 var buffer = new byte[1 << 20];
                 long total = 0;
                 int n;
-                while ((n = await source.ReadAsync(buffer, ct)) > 0)
+                stall.CancelAfter(StallTimeout);
+                while ((n = await source.ReadAsync(buffer, stall.Token)) > 0)
                 {
+                    stall.CancelAfter(StallTimeout);
                     await dest.WriteAsync(buffer.AsMemory(0, n), ct);
                     total += n;
                     meter.Report(total / 1e6);
@@ -119,12 +132,13 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
                     throw new DatasetFormatException($"{file.Url}: received {total} bytes; the server announced {expected} (connection cut)");
             }
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException or IOException or TaskCanceledException
+        catch (Exception e) when (e is HttpRequestException or SocketException or IOException or OperationCanceledException
                                       && !ct.IsCancellationRequested)
         {
             AtomicFile.TryDelete(partial);
+            string why = e is OperationCanceledException ? $"no data for {StallTimeout.TotalSeconds:0} s" : e.Message;
             throw new DatasetNotFoundException(
-                $"could not download {file.Url} ({e.Message}). Without network access, fetch {file.FileName} " +
+                $"could not download {file.Url} ({why}). Without network access, fetch {file.FileName} " +
                 $"(MD5 {file.Md5}) elsewhere and put it at {placed}; it is checked and unpacked from there.");
         }
 
