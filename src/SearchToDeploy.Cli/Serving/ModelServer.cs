@@ -58,8 +58,13 @@ public static class ModelServer
         // collection that decommits what it frees, then the C heap's free pages.
         var idle = new IdleCollector(TimeSpan.FromSeconds(2));
         app.Lifetime.ApplicationStopping.Register(idle.Dispose);
-        // After the requests in flight are answered: finish what the batcher holds.
-        app.Lifetime.ApplicationStopped.Register(() => batcher?.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        // After the requests in flight are answered: finish what the batcher holds, and let any request still running the
+        // model alone end before the caller disposes the model.
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            batcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            if (!serving.WaitIdle(TimeSpan.FromSeconds(30))) logger.LogWarning("requests still running the model 30 s after the server stopped");
+        });
 
         // Every request: timed, counted by route and status, one JSON log line; any failure no handler turned into a
         // 4xx becomes a JSON 500 and a log line, never an empty body.
@@ -102,7 +107,7 @@ public static class ModelServer
         app.MapGet("/openapi.json", () => Results.Content(OpenApiDocument.Json(o.ModelName, model), "application/json"));
         app.MapPost("/v1/classify", (HttpRequest request) => Classify(request, serving));
         OpenInference.Map(app, serving);
-        app.MapFallback((HttpContext c) => Error(StatusCodes.Status404NotFound, $"no route {c.Request.Method} {c.Request.Path}; see GET / and GET /openapi.json for the API"));
+        app.MapFallback((HttpContext c, EndpointDataSource routes) => NoRoute(c, routes));
         log.WriteLine($"serving {model.Path} as '{o.ModelName}' ({model.Classes.Count} classes, {model.Provider.Name()}, " +
                       $"{(batcher is null ? "no batching" : $"batches of up to {batching.MaxBatch} within {batching.MaxDelay.TotalMilliseconds} ms")}) on {o.Urls}: " +
                       "POST /v1/classify, /v2/models/{name}/infer; GET /v1/model, /v2/models/{name}, /healthz, /v2/health/ready, /metrics, /openapi.json, /");
@@ -192,6 +197,24 @@ public static class ModelServer
         await request.Body.CopyToAsync(buffer, chunk);
         if (buffer.Length > limit) throw new BadHttpRequestException("over the limit", StatusCodes.Status413PayloadTooLarge);
         return buffer.Capacity == buffer.Length ? buffer.GetBuffer() : buffer.ToArray();
+    }
+
+    /// <summary>
+    /// A request no endpoint took: 405 with Allow when its path is a route of other methods (GET on an infer route),
+    /// else 404.
+    /// </summary>
+    private static IResult NoRoute(HttpContext c, EndpointDataSource routes)
+    {
+        var path = c.Request.Path;
+        var allowed = routes.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>() is not null && e.RoutePattern.RawText is { } raw &&
+                        new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(raw.TrimStart('/')), new())
+                            .TryMatch(path, new()))
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods).Distinct().Order().ToList();
+        if (allowed.Count == 0)
+            return Error(StatusCodes.Status404NotFound, $"no route {c.Request.Method} {path}; see GET / and GET /openapi.json for the API");
+        c.Response.Headers.Allow = string.Join(", ", allowed);
+        return Error(StatusCodes.Status405MethodNotAllowed, $"{c.Request.Method} {path}: this route takes {string.Join(" or ", allowed)}");
     }
 
     private static IResult Error(int status, string message) => Results.Json(new { error = message, status }, Json, statusCode: status);

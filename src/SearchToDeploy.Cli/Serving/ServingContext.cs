@@ -88,6 +88,21 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
 
     private int _running;
 
+    /// <summary>
+    /// Waits until no request runs the model on its own (batching off), at most <paramref name="limit"/>: the model is
+    /// disposed after the server stops, and a request the host's shutdown timeout left running must not outlive it.
+    /// </summary>
+    public bool WaitIdle(TimeSpan limit)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref _running) > 0)
+        {
+            if (watch.Elapsed > limit) return false;
+            Thread.Sleep(10);
+        }
+        return true;
+    }
+
     private float[] RunAlone(float[] images, int n, int bound)
     {
         try

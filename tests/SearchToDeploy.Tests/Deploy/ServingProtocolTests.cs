@@ -286,6 +286,13 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
     {
         Assert.Contains("\"ready\":true", await http.GetStringAsync("/v2/models/tiny/versions/1/ready"));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/v2/models/tiny/versions/2/ready")).StatusCode);
+        // A route asked with another method: 405 and what it takes; a path that is no route: 404.
+        var wrongMethod = await http.GetAsync("/v2/models/tiny/infer");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal(["POST"], wrongMethod.Content.Headers.Allow);
+        Assert.Contains("this route takes POST", await wrongMethod.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await http.PostAsync("/healthz", new StringContent(""))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/v3/nothing")).StatusCode);
         // BYTES of shape [N, 1] nested row-major, as clients write a two-dimensional tensor.
         string nested = $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[2,1],"data":[["{{Convert.ToBase64String(Png(3))}}"],["{{Convert.ToBase64String(Png(4))}}"]]}]}""";
         var ok = await PostJson(http, "/v2/models/tiny/infer", nested);
