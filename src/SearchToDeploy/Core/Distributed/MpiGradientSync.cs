@@ -60,9 +60,13 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
     {
         var grads = new List<Tensor>();
         foreach (var p in parameters) if (p.grad is { } g) grads.Add(g);
-        if (grads.Count == 0) return;
         long start = Stopwatch.GetTimestamp(), count = grads.Sum(g => g.numel());
-        try { MeanInPlace(grads, "gradient allreduce"); }
+        try
+        {
+            CheckSameLength(count, "the gradients"); // also with none here: a rank that has some would wait for this one
+            if (count == 0) return;
+            MeanInPlace(grads, "gradient allreduce");
+        }
         finally { foreach (var g in grads) g.Dispose(); } // the handles p.grad gave; the gradients stay
         GradientSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
         GradientBytes += count * sizeof(double);
@@ -71,7 +75,24 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
 
     public void AverageValues(IReadOnlyList<Tensor> tensors)
     {
-        if (tensors.Count > 0) MeanInPlace(tensors, "buffer allreduce");
+        long count = tensors.Sum(t => t.numel());
+        CheckSameLength(count, "the averaged buffers");
+        if (count > 0) MeanInPlace(tensors, "buffer allreduce");
+    }
+
+    /// <summary>
+    /// Every rank is about to reduce <paramref name="count"/> values: an allreduce of different lengths would be
+    /// undefined (a hang, or values summed out of place), so a difference is an error naming both lengths.
+    /// </summary>
+    private void CheckSameLength(long count, string what)
+    {
+        Span<double> bounds = [count, -count]; // one allreduce gives the largest and the smallest
+        Enter("length check");
+        try { MpiNative.Allreduce(bounds, MpiNative.Max); }
+        finally { Exit(); }
+        if (bounds[0] != count || -bounds[1] != count)
+            throw new InvalidOperationException($"rank {Rank}: {what} hold {count} values here but {(bounds[0] != count ? bounds[0] : -bounds[1])} on another rank " +
+                                                "(the ranks' models or settings differ)");
     }
 
     public void Sum(Span<double> values)
