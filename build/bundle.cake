@@ -70,8 +70,8 @@ Task("Bundle")
             if (pr != 0) throw new Exception($"scripts/prune-cuda-archs.py failed (exit code {pr})");
             provider = pruned;
         }
-        int xz = StartProcess("bash", new ProcessSettings { Arguments = $"-c \"xz -6 -T0 -c '{provider}' | split -b 60M -d - '{ortCuda}/ort-cuda.xz.part'\"" });
-        if (xz != 0) throw new Exception($"xz/split failed (exit code {xz})");
+        int xz = StartProcess("bash", new ProcessSettings { Arguments = $"-o pipefail -c \"xz -6 -T0 -c '{provider}' | split -b 60M -d - '{ortCuda}/ort-cuda.xz.part'\"" });
+        if (xz != 0 || !GetFiles($"{ortCuda}/ort-cuda.xz.part*").Any()) throw new Exception($"xz/split failed (exit code {xz}); no parts in {ortCuda}");
         foreach (var part in GetFiles($"{ortCuda}/ort-cuda.xz.part*")) Information($"{part}: {new System.IO.FileInfo(part.FullPath).Length / 1048576.0:0.0} MiB");
     }
     foreach (var dir in new[] { stage, heldBack }) DeleteDirectory(dir, new DeleteDirectorySettings { Recursive = true });

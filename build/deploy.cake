@@ -13,14 +13,17 @@
 string PipelineArgs(string stage)
 {
     string Opt(string name) => HasArgument(name) ? $" --{name} \"{Argument<string>(name)}\"" : "";
+    // A switch is on when given bare or =true, off when =false (Cake reads a bare --force as no boolean value).
+    string Flag(string name) => HasArgument(name) && !string.Equals(Argument<string>(name, ""), "false", StringComparison.OrdinalIgnoreCase) ? $" --{name}" : "";
+    // --set may be repeated: every one goes through, joined as s2d reads them (;-separated).
+    string settings = HasArgument("set") ? $" --set \"{string.Join(";", Arguments<string>("set"))}\"" : "";
     string Path(string name) => HasArgument(name) ? $" --{name} \"{MakeAbsolute(Directory(Argument<string>(name))).FullPath}\"" : "";
     // Only what is given goes through, so that a --config file's settings hold where the command line is silent.
     string dataRoot = HasArgument("data-root") || EnvironmentVariable("S2D_DATA_ROOT") is not null ? $" --data-root \"{MakeAbsolute(Directory(Parameters.DataRoot)).FullPath}\"" : "";
     string config = HasArgument("config") ? $" --config \"{MakeAbsolute(File(Argument<string>("config"))).FullPath}\"" : "";
     return $"pipeline --stage {stage}" + Opt("profile") + dataRoot + config +
-           Opt("run") + Opt("set") + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") + Opt("device") + Opt("space") + Opt("method") + Opt("seed") + Opt("precision") + Opt("ranks") + Opt("launcher") +
-           (HasArgument("force") ? " --force" : "") + (HasArgument("parallel-steps") ? " --parallel-steps" : "") +
-           (HasArgument("derive-without-none") ? " --derive-without-none" : "");
+           Opt("run") + settings + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") + Opt("device") + Opt("space") + Opt("method") + Opt("seed") + Opt("precision") + Opt("ranks") + Opt("launcher") +
+           Flag("force") + Flag("parallel-steps") + Flag("derive-without-none");
 }
 
 void Stage(string stage)

@@ -7,7 +7,7 @@
 # a stopped container's run resumes when started again with the same volumes.
 FROM mcr.microsoft.com/dotnet/sdk:10.0
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-onnx openmpi-bin libopenmpi-dev \
-    slurmctld slurmd slurm-client munge \
+    slurmctld slurmd slurm-client munge g++ xz-utils fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 WORKDIR /src

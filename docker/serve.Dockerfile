@@ -1,7 +1,7 @@
 # s2d serve on ONNX Runtime only (no libtorch): about 55 MB of program on the ASP.NET runtime image.
 #   docker build -f docker/serve.Dockerfile -t s2d-serve .
 #   docker run -p 8080:8080 -v "$PWD/models:/models:ro" s2d-serve --model /models/imagenet/model.onnx
-# For CUDA: base the last stage on an image with the CUDA 12 and cuDNN 9 runtimes and the .NET runtime, pass
+# For CUDA: base the last stage on an image with the CUDA 13 and cuDNN 9 runtimes and the .NET runtime, pass
 # --keep-cuda to the prune script, and run with --gpus all (the server picks the CUDA provider when it loads).
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src

@@ -5,7 +5,7 @@
 #
 #   scripts/prune-for-serve.sh <publish folder> [--keep-cuda]
 set -euo pipefail
-DIR=$1; KEEP_CUDA=${2:-}
+DIR=${1:?usage: scripts/prune-for-serve.sh <publish folder> [--keep-cuda]}; KEEP_CUDA=${2:-}
 [ -x "$DIR/s2d" ] || { echo "error: $DIR/s2d not found: expected the output of dotnet publish src/SearchToDeploy.Cli" >&2; exit 2; }
 cd "$DIR"
 rm -f libtorch*.so* libc10*.so* libLibTorchSharp.so libgomp*.so* libnnapi_backend.so libbackend_with_compiler.so \

@@ -3,7 +3,6 @@
 # Debian; no systemd or cgroups needed). Usage: scripts/slurm-one-node.sh up|down|test. Every command can be rerun.
 # It writes /etc/slurm/slurm.conf; short credential expiry and scheduler intervals make a requeued task restart in
 # seconds rather than minutes.
-# Usage: slurm-ci.sh up | down | test      (idempotent)
 set -euo pipefail
 SLURM_DIR=${SLURM_DIR:-/tmp/s2d-slurm}
 H=$(hostname -s)
@@ -56,7 +55,8 @@ NodeName=$H NodeAddr=127.0.0.1 CPUs=$NCPU RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=$H Default=YES MaxTime=INFINITE State=UP
 EOF
   # 4. daemons (they daemonize themselves; pgrep -x matches the exact process name)
-  pgrep -x slurmctld >/dev/null || slurmctld
+  # -c: a clean start, without the jobs a killed earlier run left in the state folder.
+  pgrep -x slurmctld >/dev/null || slurmctld -c
   pgrep -x slurmd    >/dev/null || slurmd
   for _ in $(seq 60); do
     st=$(sinfo -h -n "$H" -o %T 2>/dev/null || true)
