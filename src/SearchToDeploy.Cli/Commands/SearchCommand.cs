@@ -50,8 +50,9 @@ public static class SearchCommand
                     (method, m.Name, saved.Method.Name), (preset, presetName, saved.Preset), (dataset, DatasetRef.CanonicalName(datasetName), DatasetRef.CanonicalName(saved.Dataset)));
             var o = saved ?? SearchPresets.Create(presetName, spaceName, m);
             string dataRoot = DataRoot.Resolve(r.GetValue(root));
-            // A settings file, then the command line, over the preset.
-            if (file is not null && saved is null)
+            // A settings file, then the command line, over the preset (on resume over the run's options: the file's
+            // runtime settings apply, as an MPI stage's ranks get theirs; any other change is refused by name).
+            if (file is not null)
                 o = OptionTable.ApplyText(o, CommonOptions.TableSettings(file, r.GetValue(config)!, "space", "method", "preset", "dataset", "data", "device"), r.GetValue(config)!);
             o = settings.Apply(r, o) with
             {

@@ -77,8 +77,9 @@ public static class TrainCommand
             var o = savedOptions is not null ? savedOptions with { StopAfterEpochs = 0 } : TrainPresets.Create(presetName, kind, batchSize);
             // The ImageNet networks train at the size their kind was chosen for (paper-imagenet on Imagenette: the 64-px network at 64 px).
             if (savedOptions is null && RetrainNetwork.IsImageNet(kind) && networkArg is null) o = o with { ImageSize = size };
-            // A settings file, then the command line, over the preset.
-            if (file is not null && savedOptions is null)
+            // A settings file, then the command line, over the preset (on resume over the run's options: the file's
+            // runtime settings apply, as an MPI stage's ranks get theirs; any other change is refused by name).
+            if (file is not null)
                 o = OptionTable.ApplyText(o, CommonOptions.TableSettings(file, r.GetValue(config)!, "genotype", "network", "dataset", "data", "coarse-labels", "preset", "batch-size", "max-madds", "device"), r.GetValue(config)!);
             o = settings.Apply(r, o) with
             {

@@ -43,6 +43,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// </summary>
     public void RunThrough(Stage last, bool force = false, CancellationToken cancel = default)
     {
+        // One lock for the whole chain: no other pipeline changes a stage between two of this one's.
+        using var held = LockRun();
         // Each stage here runs right after the ones before it completed or were found up to date: no need to check them again.
         foreach (var s in All)
             if (!Run(s, force, cancel, checkEarlier: false) || s == last) break;
@@ -52,12 +54,17 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// Runs one stage; false when it stopped before its end (a training's <c>stop-after</c>: its manifest says
     /// "stopped" and the next run resumes it). Every stage before it must be complete and up to date.
     /// </summary>
-    public bool Run(Stage stage, bool force = false, CancellationToken cancel = default) => Run(stage, force, cancel, checkEarlier: true);
+    public bool Run(Stage stage, bool force = false, CancellationToken cancel = default)
+    {
+        using var held = LockRun();
+        return Run(stage, force, cancel, checkEarlier: true);
+    }
+
+    /// <summary>One pipeline at a time in a run: a second would redo or delete the stages the first is writing.</summary>
+    private FileStream LockRun() => RunFolder.Lock(_run, _run, "--run");
 
     private bool Run(Stage stage, bool force, CancellationToken cancel, bool checkEarlier)
     {
-        // One pipeline at a time in a run: a second would redo or delete the stages the first is writing.
-        using var held = RunFolder.Lock(_run, _run, "--run");
         if (checkEarlier) RequireEarlierStages(stage);
         string dir = StageDir(stage);
         var (config, checkpointConfig, inputsNow) = Describe(stage);
@@ -87,7 +94,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         {
             Stage = name, Profile = profile.Name, Status = "running", ConfigHash = hash, Config = JsonDocument.Parse(configJson).RootElement.Clone(),
             CheckpointHash = checkpoint == hash ? null : checkpoint, Inputs = new(inputsNow), Versions = Versions(),
-            SourceCommit = StageManifest.SourceCommitOf(Environment.CurrentDirectory) ?? StageManifest.SourceCommitOf(AppContext.BaseDirectory),
+            // The s2d that runs: its own folder's repository first (the working directory may be another repository).
+            SourceCommit = StageManifest.SourceCommitOf(AppContext.BaseDirectory) ?? StageManifest.SourceCommitOf(Environment.CurrentDirectory),
             Started = started.ToString("o", CultureInfo.InvariantCulture),
         };
         if (!resume) record.Save(dir);
@@ -251,6 +259,9 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 return [PackageFolder.Model];
             case Stage.Validate:
             {
+                // A report of an earlier attempt must not outlive this one: if this run fails before writing its own,
+                // the stage's failure is what it is, not the earlier gate's (RequireEarlierStages reads the report's presence).
+                AtomicFile.TryDelete(Path.Combine(dir, PackageFolder.Validation));
                 using var model = new DeployedModel(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), OnnxExecutionProvider.Auto, inputs.Threads);
                 var report = Validator.Run(model, profile.TrainData.Open(Split.Test), $"{profile.TrainData.Name} ({profile.TrainData.Location})", 100,
                     profile.ValidateMaxImages, profile.GateTop1, profile.GateTop5, log);
@@ -268,8 +279,13 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     private IReadOnlyList<string> Package()
     {
         string reportPath = Path.Combine(StageDir(Stage.Validate), PackageFolder.Validation);
-        // The validate stage is complete and up to date (its gates are in its configuration): this report passed them.
+        // The validate stage is complete and up to date (its gates are in its configuration), so this report passed the
+        // profile's gates; checked again here, as packaging is what ships.
         var report = JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(reportPath), ValidationReport.Json)!;
+        if (report.GateTop1 != profile.GateTop1 || report.GateTop5 != profile.GateTop5)
+            throw new InputException($"{reportPath}: validated under gates {report.GateTop1}/{report.GateTop5}, the profile's are {profile.GateTop1}/{profile.GateTop5}; run the validate stage again");
+        if (!report.Passed)
+            throw new GateFailedException($"{reportPath}: the model did not pass its gates; nothing is packaged");
         DeleteLeftovers();
         string staging = Path.Combine(_models, $".{RunName}.{Guid.NewGuid():N}.tmp");
         RunFolder.Prepare(staging, "package", clear: false);

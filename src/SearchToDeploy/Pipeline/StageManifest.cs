@@ -90,22 +90,32 @@ public sealed record StageManifest
         return HashText(sb.ToString());
     }
 
-    /// <summary>The commit of the repository above <paramref name="start"/> (read from .git, no git needed), or null.</summary>
+    /// <summary>
+    /// The commit of the repository above <paramref name="start"/> (read from .git, no git needed; a worktree's or
+    /// submodule's .git file followed to its folder), or null.
+    /// </summary>
     public static string? SourceCommitOf(string start)
     {
         for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
         {
             string git = Path.Combine(d.FullName, ".git");
+            if (File.Exists(git) && File.ReadAllText(git).Trim() is var link && link.StartsWith("gitdir: ", StringComparison.Ordinal))
+                git = Path.GetFullPath(link[8..].Trim(), d.FullName);
             if (!Directory.Exists(git)) continue;
             string head = File.ReadAllText(Path.Combine(git, "HEAD")).Trim();
             if (!head.StartsWith("ref: ", StringComparison.Ordinal)) return head;
             string refName = head[5..];
-            string refPath = Path.Combine(git, refName);
-            if (File.Exists(refPath)) return File.ReadAllText(refPath).Trim();
-            string packed = Path.Combine(git, "packed-refs");
-            if (File.Exists(packed))
-                foreach (var line in File.ReadLines(packed))
-                    if (line.EndsWith(" " + refName, StringComparison.Ordinal)) return line.Split(' ')[0];
+            // A worktree keeps its HEAD; branches live in the common folder its commondir file names.
+            string common = File.Exists(Path.Combine(git, "commondir")) ? Path.GetFullPath(File.ReadAllText(Path.Combine(git, "commondir")).Trim(), git) : git;
+            foreach (var folder in new[] { git, common }.Distinct())
+            {
+                string refPath = Path.Combine(folder, refName);
+                if (File.Exists(refPath)) return File.ReadAllText(refPath).Trim();
+                string packed = Path.Combine(folder, "packed-refs");
+                if (File.Exists(packed))
+                    foreach (var line in File.ReadLines(packed))
+                        if (line.EndsWith(" " + refName, StringComparison.Ordinal)) return line.Split(' ')[0];
+            }
             return null;
         }
         return null;

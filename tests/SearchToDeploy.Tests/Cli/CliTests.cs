@@ -167,4 +167,23 @@ public sealed class CliTests
         Assert.Contains("not |nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|avg_pool_3x3~0|", other.Err);
         Assert.Equal(2, Run("train", "--out", dir["u"], "--data-root", TestPaths.DataRoot).Code);
     }
+
+    [Fact]
+    public void Resume_with_a_settings_file_applies_its_runtime_settings_and_refuses_its_other_changes()
+    {
+        // As an MPI stage's ranks resume: the settings file and --resume, nothing else on the command line.
+        using var dir = new TempDir();
+        const string cell = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+        File.WriteAllText(dir["t.json"], $$"""{"genotype": "{{cell}}", "preset": "smoke", "epochs": 3, "stop-after": 1, "seed": 3}""");
+        var first = Run("train", "--config", dir["t.json"], "--data-root", TestPaths.DataRoot, "--out", dir["t"]);
+        Assert.True(first.Code == 0, first.Err);
+        var second = Run("train", "--config", dir["t.json"], "--resume", "--data-root", TestPaths.DataRoot, "--out", dir["t"]);
+        Assert.True(second.Code == 0, second.Err);
+        Assert.Contains("epoch 1:", second.Out);
+        Assert.DoesNotContain("epoch 2:", second.Out); // the file's stop-after holds on resume too
+        File.WriteAllText(dir["u.json"], File.ReadAllText(dir["t.json"]).Replace("\"seed\": 3", "\"seed\": 4", StringComparison.Ordinal));
+        var changed = Run("train", "--config", dir["u.json"], "--resume", "--data-root", TestPaths.DataRoot, "--out", dir["t"]);
+        Assert.Equal(2, changed.Code);
+        Assert.Contains("Seed: 3 -> 4", changed.Err);
+    }
 }

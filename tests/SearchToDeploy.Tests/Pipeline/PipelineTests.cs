@@ -121,6 +121,23 @@ public sealed class PipelineTests(SmokeChainFixture chain)
     }
 
     [Fact]
+    public void Packaging_refuses_a_report_that_did_not_pass_even_when_its_stage_reads_complete()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/forged"]);
+        string report = dir["runs/forged/validate/validation.json"];
+        string text = File.ReadAllText(report);
+        Assert.Contains("\"passed\": true", text);
+        File.WriteAllText(report, text.Replace("\"passed\": true", "\"passed\": false", StringComparison.Ordinal));
+        var m = StageManifest.TryLoad(dir["runs/forged/validate"])!;
+        m.Outputs["validation.json"] = StageManifest.HashFile(report); // the stage reads complete and up to date
+        m.Save(dir["runs/forged/validate"]);
+        var e = Assert.Throws<GateFailedException>(() => Runner(dir, Inputs(), TextWriter.Null, "forged").Run(Stage.Package));
+        Assert.Contains("did not pass its gates", e.Message);
+        Assert.False(Directory.Exists(dir["models/forged"]));
+    }
+
+    [Fact]
     public void Interrupted_during_search_and_training_the_chain_finishes_with_the_same_model()
     {
         var dir = chain.Dir;
