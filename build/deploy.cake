@@ -26,16 +26,26 @@ string PipelineArgs(string stage)
            Flag("force") + Flag("parallel-steps") + Flag("derive-without-none");
 }
 
+// Set when a stage stopped before its end (a training's stop-after, s2d exit code 4): the later stages are skipped and
+// the target succeeds, so a time-limited job that made progress ends well; running the target again goes on.
+bool stageStopped = false;
+
 void Stage(string stage)
 {
     int code = S2d(Context, PipelineArgs(stage));
     if (code == 3) throw new Exception($"the model is under its accuracy gate (s2d exit code 3): not deployed");
+    if (code == 4)
+    {
+        stageStopped = true;
+        Information($"the {stage} stage stopped before its end (stop-after): the later stages wait; run the target again to go on");
+        return;
+    }
     if (code != 0) throw new Exception($"s2d pipeline --stage {stage} failed (exit code {code})");
 }
 
-Task("Search").IsDependentOn("Build").Does(() => Stage("search"));
-Task("Train").IsDependentOn("Search").Does(() => Stage("train"));
-Task("Export").IsDependentOn("Train").Does(() => Stage("export"));
-Task("Validate").IsDependentOn("Export").Does(() => Stage("validate"));
-Task("Package").IsDependentOn("Validate").Does(() => Stage("package"));
+Task("Search").IsDependentOn("Build").WithCriteria(() => !stageStopped).Does(() => Stage("search"));
+Task("Train").IsDependentOn("Search").WithCriteria(() => !stageStopped).Does(() => Stage("train"));
+Task("Export").IsDependentOn("Train").WithCriteria(() => !stageStopped).Does(() => Stage("export"));
+Task("Validate").IsDependentOn("Export").WithCriteria(() => !stageStopped).Does(() => Stage("validate"));
+Task("Package").IsDependentOn("Validate").WithCriteria(() => !stageStopped).Does(() => Stage("package"));
 Task("Deploy").IsDependentOn("Package");

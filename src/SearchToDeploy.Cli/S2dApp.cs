@@ -10,6 +10,8 @@ namespace SearchToDeploy.Cli;
 public static class S2dApp
 {
     public const int Success = 0, Failure = 1, BadInput = 2, GateFailed = 3;
+    /// <summary>s2d pipeline: a stage stopped before its end (a training's stop-after); running it again goes on.</summary>
+    public const int Stopped = 4;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {

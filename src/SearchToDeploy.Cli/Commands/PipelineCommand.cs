@@ -92,9 +92,8 @@ public static class PipelineCommand
             }
             var runner = new PipelineRunner(p, inputs, Path.Combine(Text(runs)!, name), Text(models)!, io.Out);
             using var stop = StopOnSignal(io);
-            if (throughFlag) runner.RunThrough(s, forceFlag, stop.Token);
-            else runner.Run(s, forceFlag, stop.Token);
-            return S2dApp.Success;
+            bool finished = throughFlag ? runner.RunThrough(s, forceFlag, stop.Token) : runner.Run(s, forceFlag, stop.Token);
+            return finished ? S2dApp.Success : S2dApp.Stopped; // stopped: a time-limited run made progress; running again goes on
         }));
         return cmd;
     }

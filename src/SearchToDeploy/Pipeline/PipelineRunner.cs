@@ -39,15 +39,19 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
 
     /// <summary>
     /// Runs the stages up to and including <paramref name="last"/>, skipping those that are up to date; stops early after
-    /// a stage that stopped before its end (a training's <c>stop-after</c>).
+    /// a stage that stopped before its end (a training's <c>stop-after</c>), and then returns false.
     /// </summary>
-    public void RunThrough(Stage last, bool force = false, CancellationToken cancel = default)
+    public bool RunThrough(Stage last, bool force = false, CancellationToken cancel = default)
     {
         // One lock for the whole chain: no other pipeline changes a stage between two of this one's.
         using var held = LockRun();
         // Each stage here runs right after the ones before it completed or were found up to date: no need to check them again.
         foreach (var s in All)
-            if (!Run(s, force, cancel, checkEarlier: false) || s == last) break;
+        {
+            if (!Run(s, force, cancel, checkEarlier: false)) return false;
+            if (s == last) break;
+        }
+        return true;
     }
 
     /// <summary>

@@ -42,14 +42,14 @@ public sealed class StageOrderTests(SmokeChainFixture chain)
         Assert.Equal("stopped", StageManifest.TryLoad(dir["runs/stopped/train"])!.Status);
         // Run through, a stopped training goes on (one more epoch here) and the chain stops after it.
         log = new StringWriter();
-        new PipelineRunner(stopping, inputs, dir["runs/stopped"], dir["models"], log).RunThrough(Stage.Package);
+        Assert.False(new PipelineRunner(stopping, inputs, dir["runs/stopped"], dir["models"], log).RunThrough(Stage.Package));
         Assert.Contains($"[train] stopped before its end (2 of {profile.Train.Epochs} epochs)", log.ToString());
         Assert.DoesNotContain("[export]", log.ToString());
         var e = Assert.Throws<InputException>(() => new PipelineRunner(profile, inputs, dir["runs/stopped"], dir["models"], TextWriter.Null).Run(Stage.Export));
         Assert.Contains($"the train stage stopped before its end (2 of {profile.Train.Epochs} epochs)", e.Message);
 
         log = new StringWriter();
-        new PipelineRunner(profile, inputs, dir["runs/stopped"], dir["models"], log).RunThrough(Stage.Export);
+        Assert.True(new PipelineRunner(profile, inputs, dir["runs/stopped"], dir["models"], log).RunThrough(Stage.Export));
         Assert.Contains("[train] resuming", log.ToString());
         Assert.Equal(File.ReadAllBytes(dir["runs/whole/export/model.onnx"]), File.ReadAllBytes(dir["runs/stopped/export/model.onnx"]));
     }
@@ -103,5 +103,17 @@ public sealed class StageOrderTests(SmokeChainFixture chain)
         Assert.True(File.Exists(dir["models/again/model.onnx"]));
         Assert.Equal([other], Directory.GetDirectories(dir["models"], ".again.*"));
         Directory.Delete(other);
+    }
+
+    [Fact]
+    public void The_pipeline_command_exits_4_when_a_stage_stopped_before_its_end()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/stopped-cli"]);
+        var output = new StringWriter();
+        int code = SearchToDeploy.Cli.S2dApp.Run(["pipeline", "--stage", "train", "--profile", "smoke", "--runs", dir["runs"], "--run", "stopped-cli",
+            "--models", dir["models"], "--data-root", TestPaths.DataRoot, "--force", "--set", "train.stop-after=1"], output, output);
+        Assert.True(code == SearchToDeploy.Cli.S2dApp.Stopped, $"exit code {code}:\n{output}");
+        Assert.Contains("[train] stopped before its end (1 of", output.ToString());
     }
 }
