@@ -91,43 +91,11 @@ public static class PipelineCommand
                 return S2dApp.Success;
             }
             var runner = new PipelineRunner(p, inputs, Path.Combine(Text(runs)!, name), Text(models)!, io.Out);
-            using var stop = StopOnSignal(io);
+            using var stop = SignalStop.Create(io, "the stage");
             bool finished = throughFlag ? runner.RunThrough(s, forceFlag, stop.Token) : runner.Run(s, forceFlag, stop.Token);
             return finished ? S2dApp.Success : S2dApp.Stopped; // stopped: a time-limited run made progress; running again goes on
         }));
         return cmd;
-    }
-
-    /// <summary>
-    /// SIGTERM or Ctrl+C stops the stage through its cancellation: a search or training stops between steps, an MPI
-    /// stage's job is killed with it (a plain kill would leave mpirun and its ranks running, holding the stage folder).
-    /// A stage that does not stop within 15 s is ended as the signal would have ended it.
-    /// </summary>
-    private static SignalStop StopOnSignal(CliIo io)
-    {
-        var stop = new SignalStop();
-        void OnSignal(System.Runtime.InteropServices.PosixSignalContext c)
-        {
-            c.Cancel = true;
-            if (stop.IsCancellationRequested) return;
-            io.Err.WriteLine($"{c.Signal}: stopping the stage (a rerun resumes it)");
-            stop.Cancel();
-            _ = Task.Delay(TimeSpan.FromSeconds(15)).ContinueWith(_ => Environment.Exit(128 + 15));
-        }
-        stop.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal));
-        stop.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal));
-        return stop;
-    }
-
-    private sealed class SignalStop : CancellationTokenSource
-    {
-        private readonly List<IDisposable> _registrations = [];
-        public void Add(IDisposable registration) => _registrations.Add(registration);
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) foreach (var r in _registrations) r.Dispose();
-            base.Dispose(disposing);
-        }
     }
 
     /// <summary>A pipeline settings file's keys: the command's options by name, and the search and train objects.</summary>

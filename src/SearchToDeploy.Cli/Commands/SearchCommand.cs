@@ -26,7 +26,7 @@ public static class SearchCommand
         var preset = new Option<string>("--preset") { Description = "paper (published settings) or cpu (reduced budget for a 2-core CPU, under 30 minutes); smoke is a tiny CI budget", DefaultValueFactory = _ => "paper" };
         var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>); required unless --print-config" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the settings it was started with (options given again override runtime ones; others must match)" };
-        var force = new Option<bool>("--force") { Description = "Start over in an --out that holds a run: the earlier run is kept aside and deleted once the new one has its first checkpoint (put back if it ends before)" };
+        var force = new Option<bool>("--force") { Description = "Start over in an --out that holds a run: the earlier run is kept aside until the new one ends, then deleted if the new one wrote a checkpoint, else put back" };
 
         var device = CommonOptions.Device();
         var config = CommonOptions.Config();
@@ -44,6 +44,12 @@ public static class SearchCommand
             var m = SearchMethod.Parse(CommonOptions.Pick(r, method, file)!);
             // Resuming starts from the run's own options.json: only what is given again (runtime settings such as
             // --threads, or a change the checkpoint then refuses by name) overrides it.
+            // What an interrupted --force left is settled (rank 0, under the folder's lock) before the folder's run is read.
+            if (format is null && dir.Length > 0)
+            {
+                if (sync.IsMain) RunFolder.SettleReplacement(dir, io.Err);
+                sync.Barrier();
+            }
             var saved = r.GetValue(resume) && !r.GetValue(force) ? SearchRunner.SavedOptions(dir) : null;
             if (saved is not null)
                 CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (space, SearchSpaces.Get(spaceName).Name, saved.SearchSpace.Name),
@@ -68,11 +74,12 @@ public static class SearchCommand
             }
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
             var compute = Compute.Resolve(o.Device, o.Threads);
+            using var stop = SignalStop.Create(io, "the run");
             using var lease = MpiLaunch.LeaseRunFolder(sync, io, dir, "search", r.GetValue(force));
             using var log = MpiLaunch.OpenRunLog(sync, io, dir, SearchRunFolder.Log);
             try
             {
-                new SearchRunner(o, ds, dir, log, compute) { Sync = sync }.Run(r.GetValue(resume));
+                new SearchRunner(o, ds, dir, log, compute) { Sync = sync }.Run(r.GetValue(resume), stop.Token);
             }
             catch (DivergedException e)
             {

@@ -28,7 +28,7 @@ public static class TrainCommand
         var preset = new Option<string?>("--preset") { Description = $"{string.Join(", ", TrainPresets.Names)} (default: paper-imagenet for the ImageNet network, cpu for its 64-px variant, else paper-cifar)" };
         var outDir = new Option<string>("--out") { Description = "Run folder (runs/<name>); required unless --print-config" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the cell and settings it was started with (options given again override runtime ones; others must match)" };
-        var force = new Option<bool>("--force") { Description = "Start over in an --out that holds a run: the earlier run is kept aside and deleted once the new one has its first checkpoint (put back if it ends before)" };
+        var force = new Option<bool>("--force") { Description = "Start over in an --out that holds a run: the earlier run is kept aside until the new one ends, then deleted if the new one wrote a checkpoint, else put back" };
 
         var maxMadds = CommonOptions.MaxMadds();
         var batch = new Option<int?>("--batch-size") { Description = "Batch size (paper-imagenet scales the learning rate with it)" };
@@ -52,6 +52,12 @@ public static class TrainCommand
             int? batchSize = batchArg is null ? null : int.TryParse(batchArg, CultureInfo.InvariantCulture, out int b) && b > 0 ? b : throw new InputException($"--batch-size {batchArg}: expected a positive whole number");
             // Resuming starts from the run's own settings and cell (its last checkpoint): only what is given again
             // overrides them (runtime settings; any other change the checkpoint refuses by name).
+            // What an interrupted --force left is settled (rank 0, under the folder's lock) before the folder's run is read.
+            if (format is null && dir.Length > 0)
+            {
+                if (sync.IsMain) RunFolder.SettleReplacement(dir, io.Err);
+                sync.Barrier();
+            }
             var saved = r.GetValue(resume) && !r.GetValue(force) ? TrainRunner.Saved(dir) : null;
             var arch = genotypeArg is { } g ? CommonOptions.LoadGenotype(g)
                 : saved?.Genotype ?? throw new InputException("--genotype: required (a genotype.json file or a genotype string), except with --resume of a run folder that holds a checkpoint");
@@ -93,11 +99,12 @@ public static class TrainCommand
                 return S2dApp.Success;
             }
             var compute = Compute.Resolve(o.Device, o.Threads);
+            using var stop = SignalStop.Create(io, "the run");
             using var lease = MpiLaunch.LeaseRunFolder(sync, io, dir, "train", r.GetValue(force));
             using var log = MpiLaunch.OpenRunLog(sync, io, dir, TrainRunFolder.Log);
             try
             {
-                new TrainRunner(o, arch, ds, dir, log, compute) { Sync = sync }.Run(r.GetValue(resume));
+                new TrainRunner(o, arch, ds, dir, log, compute) { Sync = sync }.Run(r.GetValue(resume), stop.Token);
             }
             catch (DivergedException e)
             {

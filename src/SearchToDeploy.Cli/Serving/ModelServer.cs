@@ -73,7 +73,7 @@ public static class ModelServer
             idle.RequestStarted();
             long start = Stopwatch.GetTimestamp();
             try { await next(context); }
-            catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+            catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
             {
                 context.Response.StatusCode = ClientClosedRequest; // no one to answer: counted and logged, not an error
             }

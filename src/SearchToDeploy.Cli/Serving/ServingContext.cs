@@ -87,6 +87,7 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
     public int QueuedImages => Batcher?.QueuedImages ?? Volatile.Read(ref _running);
 
     private int _running;
+    private bool _closed;
 
     /// <summary>
     /// Waits until no request runs the model on its own (batching off), at most <paramref name="limit"/>: the model is
@@ -94,6 +95,7 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
     /// </summary>
     public bool WaitIdle(TimeSpan limit)
     {
+        Volatile.Write(ref _closed, true); // a request that gets here later is refused, not run on a disposed model
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (Volatile.Read(ref _running) > 0)
         {
@@ -109,6 +111,7 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
         {
             if (Interlocked.Add(ref _running, n) > bound)
                 throw new ServingException(503, $"{bound} images are being run already; retry shortly");
+            if (Volatile.Read(ref _closed)) throw new ServingException(503, "the server is shutting down");
             return Model.Logits(images, n);
         }
         finally { Interlocked.Add(ref _running, -n); }

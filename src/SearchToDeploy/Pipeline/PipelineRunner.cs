@@ -69,6 +69,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
 
     private bool Run(Stage stage, bool force, CancellationToken cancel, bool checkEarlier)
     {
+        cancel.ThrowIfCancellationRequested(); // stopped between stages: the next one does not start
         if (checkEarlier) RequireEarlierStages(stage);
         string dir = StageDir(stage);
         var (config, checkpointConfig, inputsNow) = Describe(stage);

@@ -15,7 +15,7 @@ public static class RunFolder
     /// <summary>The file a run holds locked (an exclusive flock, released when its process ends) while it writes the folder.</summary>
     public const string LockName = ".s2d-lock";
     /// <summary>Where <see cref="Lease"/> keeps a folder's earlier run while <c>--force</c> replaces it.</summary>
-    public const string ReplacedName = ".replaced";
+    public const string ReplacedName = ".s2d-replaced";
 
     /// <summary>
     /// Makes <paramref name="dir"/> ready for a run of <paramref name="kind"/>: creates it, or checks that an existing one
@@ -36,9 +36,10 @@ public static class RunFolder
     /// <summary>
     /// Holds <paramref name="dir"/> for a run of <paramref name="kind"/> until disposed: checked as <see cref="Prepare"/>
     /// does, then locked, so that a second process writing (or with --force deleting) the same folder is refused. With
-    /// <paramref name="replace"/> (--force) the folder's earlier run is moved aside, not deleted: it is deleted once the
-    /// new run has written a checkpoint (a *.s2d file), and put back if the new run ends before that (refused settings,
-    /// a failure, a stop), telling <paramref name="notes"/>. A replacement a killed process left is settled the same way.
+    /// <paramref name="replace"/> (--force) the folder's earlier run is moved aside, not deleted: when the new run ends,
+    /// it is deleted if the new run has written a checkpoint (a *.s2d file), and put back if not (refused settings, a
+    /// failure, a stop), telling <paramref name="notes"/>. A replacement a killed process left is settled the same way
+    /// by the next run in the folder.
     /// </summary>
     public static RunFolderLease Lease(string dir, string kind, bool replace, TextWriter notes, string option = "--out")
     {
@@ -118,8 +119,23 @@ public static class RunFolder
         if (entries.Count == 0) return null;
         string aside = Path.Combine(full, ReplacedName);
         Directory.CreateDirectory(aside);
+        // A journal while the entries move: a kill in the middle leaves a half-moved run, which the next settle moves back.
+        string moving = Path.Combine(aside, RunFolderLease.MovingJournal);
+        File.WriteAllText(moving, "");
         foreach (var e in entries) MoveEntry(e, Path.Combine(aside, Path.GetFileName(e)));
+        File.Delete(moving);
         return aside;
+    }
+
+    /// <summary>
+    /// Settles what an interrupted <c>--force</c> left in <paramref name="dir"/> (see <see cref="Lease"/>), under the
+    /// folder's lock, before anything reads the folder's run (a resume's saved options and checkpoint).
+    /// </summary>
+    public static void SettleReplacement(string dir, TextWriter notes, string option = "--out")
+    {
+        string full = Path.GetFullPath(dir);
+        if (!Directory.Exists(Path.Combine(full, ReplacedName)) || !IsOwned(full)) return; // only in s2d's own folders
+        using (Lock(full, dir, option)) RunFolderLease.Settle(full, notes, dir);
     }
 
     /// <summary>The folder's entries that belong to its run: all but the marker, the lock and a replaced run.</summary>
@@ -182,7 +198,8 @@ public static class RunFolder
         new($"{option} {dir}: the folder exists, is not empty and is not an s2d run folder (it has no {MarkerName} marker); " +
             $"s2d {(clear ? "deletes" : "writes into")} only new, empty or its own run folders: choose another folder");
 
-    private static bool IsEmpty(string dir) => !Directory.EnumerateFileSystemEntries(dir).Any();
+    /// <summary>Nothing in it but perhaps a lock file (a run killed right after locking, or refused after it).</summary>
+    private static bool IsEmpty(string dir) => !Directory.EnumerateFileSystemEntries(dir).Any(e => Path.GetFileName(e) != LockName);
 
     private static bool IsSameOrInside(string path, string folder)
     {

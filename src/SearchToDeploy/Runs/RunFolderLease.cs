@@ -32,25 +32,37 @@ public sealed class RunFolderLease : IDisposable
         finally { _lock.Dispose(); }
     }
 
+    /// <summary>Journal files in <see cref="RunFolder.ReplacedName"/> while its entries move (not entries of the run).</summary>
+    internal const string MovingJournal = ".s2d-moving", RestoringJournal = ".s2d-restoring";
+
     /// <summary>
     /// A replaced run kept aside in <paramref name="full"/>: deleted when the folder holds a checkpoint of the new run,
-    /// else put back in place of what the new run wrote.
+    /// else put back in place of what the new run wrote. The moves are journalled, so that a kill in the middle of one
+    /// is finished by the next settle: a move aside cut short is moved back; a restore cut short goes on.
     /// </summary>
     internal static void Settle(string full, TextWriter notes, string dir)
     {
         string aside = Path.Combine(full, RunFolder.ReplacedName);
         if (!Directory.Exists(aside)) return;
-        if (Directory.EnumerateFiles(full, "*.s2d").Any())
+        bool movingAside = File.Exists(Path.Combine(aside, MovingJournal)), restoring = File.Exists(Path.Combine(aside, RestoringJournal));
+        if (!movingAside && !restoring)
         {
-            Directory.Delete(aside, recursive: true);
-            return;
+            if (Directory.EnumerateFiles(full, "*.s2d").Any())
+            {
+                Directory.Delete(aside, recursive: true);
+                return;
+            }
+            // What the new run wrote goes first, then the journal, then the earlier run comes back.
+            foreach (var e in RunFolder.RunEntries(full))
+                if (Directory.Exists(e)) Directory.Delete(e, recursive: true);
+                else File.Delete(e);
+            File.WriteAllText(Path.Combine(aside, RestoringJournal), "");
         }
-        foreach (var e in RunFolder.RunEntries(full))
-            if (Directory.Exists(e)) Directory.Delete(e, recursive: true);
-            else File.Delete(e);
-        foreach (var e in Directory.EnumerateFileSystemEntries(aside).ToList())
+        foreach (var e in Directory.EnumerateFileSystemEntries(aside).Where(e => Path.GetFileName(e) is not (MovingJournal or RestoringJournal)).ToList())
             RunFolder.MoveEntry(e, Path.Combine(full, Path.GetFileName(e)));
-        Directory.Delete(aside);
-        notes.WriteLine($"{dir}: the new run ended before its first checkpoint; the run --force was replacing is back in place");
+        Directory.Delete(aside, recursive: true);
+        notes.WriteLine(movingAside
+            ? $"{dir}: a --force was cut short while it moved the earlier run aside; the earlier run is back in place"
+            : $"{dir}: the new run ended before its first checkpoint; the run --force was replacing is back in place");
     }
 }

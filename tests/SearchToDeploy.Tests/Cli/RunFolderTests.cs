@@ -125,6 +125,69 @@ public sealed class RunFolderTests
     }
 
     [Fact]
+    public void A_replacement_cut_short_in_either_move_is_finished_by_the_next_run()
+    {
+        using var dir = new TempDir();
+        string aside = RunFolder.ReplacedName;
+        // Killed while moving the earlier run aside: half of it moved, with the journal. It all comes back.
+        RunFolder.Prepare(dir["a"], "search", clear: false);
+        File.WriteAllText(dir["a/checkpoint.s2d"], "old checkpoint");
+        Directory.CreateDirectory(dir[$"a/{aside}"]);
+        File.WriteAllText(dir[$"a/{aside}/.s2d-moving"], "");
+        File.WriteAllText(dir[$"a/{aside}/options.json"], "old options");
+        var notes = new StringWriter();
+        RunFolder.SettleReplacement(dir["a"], notes);
+        Assert.Equal("old checkpoint", File.ReadAllText(dir["a/checkpoint.s2d"]));
+        Assert.Equal("old options", File.ReadAllText(dir["a/options.json"]));
+        Assert.False(Directory.Exists(dir[$"a/{aside}"]));
+        Assert.Contains("cut short while it moved the earlier run aside", notes.ToString());
+
+        // Killed while putting the earlier run back: the new run's files are gone and some old ones are back
+        // (a checkpoint among them, which must not be taken for the new run's). The rest comes back too.
+        RunFolder.Prepare(dir["b"], "search", clear: false);
+        File.WriteAllText(dir["b/checkpoint.s2d"], "old checkpoint, back already");
+        Directory.CreateDirectory(dir[$"b/{aside}"]);
+        File.WriteAllText(dir[$"b/{aside}/.s2d-restoring"], "");
+        File.WriteAllText(dir[$"b/{aside}/genotype.json"], "old cell");
+        using (RunFolder.Lease(dir["b"], "search", replace: false, TextWriter.Null)) { }
+        Assert.Equal("old cell", File.ReadAllText(dir["b/genotype.json"]));
+        Assert.Equal("old checkpoint, back already", File.ReadAllText(dir["b/checkpoint.s2d"]));
+        Assert.False(Directory.Exists(dir[$"b/{aside}"]));
+
+        // A folder that is not s2d's is never settled, whatever it holds; one holding only a lock file is empty.
+        Directory.CreateDirectory(dir[$"mine/{aside}"]);
+        File.WriteAllText(dir["mine/notes.txt"], "mine");
+        RunFolder.SettleReplacement(dir["mine"], TextWriter.Null);
+        Assert.Equal("mine", File.ReadAllText(dir["mine/notes.txt"]));
+        Directory.CreateDirectory(dir["locked"]);
+        File.WriteAllText(dir[$"locked/{RunFolder.LockName}"], "");
+        RunFolder.Prepare(dir["locked"], "train", clear: false);
+        Assert.True(RunFolder.IsOwned(dir["locked"]));
+    }
+
+    [Fact]
+    public void Resume_after_a_force_cut_short_puts_the_earlier_run_back_before_reading_it()
+    {
+        using var dir = new TempDir();
+        var train = CliTests.Run("train", "--genotype", Nb201Cell, "--preset", "smoke", "--epochs", "1", "--max-train-images", "256", "--max-valid-images", "128",
+            "--data-root", TestPaths.DataRoot, "--out", dir["t"]);
+        Assert.True(train.Code == 0, train.Err);
+        // What a kill of `s2d train --force` in its first epoch leaves: the run aside, the new run's first files in place.
+        string aside = dir["t/" + RunFolder.ReplacedName];
+        Directory.CreateDirectory(aside);
+        foreach (var e in Directory.GetFileSystemEntries(dir["t"]).Where(e => !Path.GetFileName(e).StartsWith('.')))
+            if (Directory.Exists(e)) Directory.Move(e, Path.Combine(aside, Path.GetFileName(e)));
+            else File.Move(e, Path.Combine(aside, Path.GetFileName(e)));
+        File.WriteAllText(dir["t/options.json"], "{\"Preset\": \"smoke\", \"Seed\": 99}");
+        File.WriteAllText(dir["t/log.txt"], "the new run, killed");
+        var resumed = CliTests.Run("train", "--out", dir["t"], "--resume", "--data-root", TestPaths.DataRoot);
+        Assert.True(resumed.Code == 0, resumed.Err);
+        Assert.Contains("the run --force was replacing is back in place", resumed.Err);
+        Assert.Contains("(1/1 epochs done)", resumed.Out);
+        Assert.False(Directory.Exists(aside));
+    }
+
+    [Fact]
     public void A_folder_of_another_kind_of_run_or_one_another_process_writes_is_refused()
     {
         using var dir = new TempDir();

@@ -116,4 +116,15 @@ public sealed class StageOrderTests(SmokeChainFixture chain)
         Assert.True(code == SearchToDeploy.Cli.S2dApp.Stopped, $"exit code {code}:\n{output}");
         Assert.Contains("[train] stopped before its end (1 of", output.ToString());
     }
+
+    [Fact]
+    public void A_cancelled_pipeline_starts_no_further_stage()
+    {
+        using var dir = new TempDir();
+        using var stopped = new CancellationTokenSource();
+        stopped.Cancel();
+        var runner = PipelineTests.Runner(dir, PipelineTests.Inputs(), TextWriter.Null, "cancelled");
+        Assert.ThrowsAny<OperationCanceledException>(() => runner.RunThrough(Stage.Package, cancel: stopped.Token));
+        Assert.False(Directory.Exists(dir["runs/cancelled/search"]));
+    }
 }

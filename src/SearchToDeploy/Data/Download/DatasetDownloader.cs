@@ -53,6 +53,11 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
         try { held = new FileStream(Path.Combine(staging, spec.Dataset + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
         catch (IOException) { throw new InputException($"{spec.Dataset}: another s2d data download is fetching it into {root}; wait for it to end"); }
         using var _ = held;
+        if (IsPresent(spec, root)) // another download may have finished between the check above and the lock
+        {
+            log.WriteLine($"{spec.Dataset}: present at {target}");
+            return;
+        }
         foreach (var file in spec.Files)
         {
             string final = spec.IsTarGz ? target : Path.Combine(target, file.FileName);

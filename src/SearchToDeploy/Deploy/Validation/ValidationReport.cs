@@ -40,7 +40,7 @@ public sealed record ValidationReport
     public static bool Meets(double value, double? gate) => gate is not { } g || value >= g;
 
     /// <summary>An accuracy or gate as the gate messages print it: enough decimals that two different numbers never read alike.</summary>
-    public static string Percent(double value) => value.ToString("0.0###", System.Globalization.CultureInfo.InvariantCulture) + "%";
+    public static string Percent(double value) => value.ToString("0.0#####", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
     public static readonly JsonSerializerOptions Json = new()
     {
