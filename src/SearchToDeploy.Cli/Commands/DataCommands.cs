@@ -87,6 +87,9 @@ public static class DataCommands
                 : $"--dataset {name}: nothing to download for an image folder; point --data at it");
             using var http = DatasetDownloader.CreateClient();
             new DatasetDownloader(http, io.Out).EnsureAsync(spec, dataRoot).GetAwaiter().GetResult();
+            // Where several copies sit in the root, say which one --dataset reads (Imagenette: the 64-px one first).
+            if (kind == DatasetKind.Imagenette && Imagenette.Locate(dataRoot) is var used && Path.GetFileName(used) != spec.Target)
+                io.Out.WriteLine($"note: --dataset imagenette reads {used}, which is also here and comes first; pass --data {Path.Combine(dataRoot, spec.Target)} for the download");
             return S2dApp.Success;
         }));
         return cmd;
