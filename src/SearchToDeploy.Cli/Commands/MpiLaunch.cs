@@ -34,9 +34,9 @@ public static class MpiLaunch
     }
 
     /// <summary>
-    /// Rank 0 holds the run folder for the run (<see cref="RunFolder.Lease"/>: locked; with --force its earlier run is
-    /// replaced once the new one has a checkpoint) while the others wait; null on the other ranks. Dispose it after the
-    /// run's log (<see cref="OpenRunLog"/>).
+    /// Rank 0 holds the run folder for the run (<see cref="RunFolder.Lease"/>: locked; with --force its earlier run kept
+    /// aside until the run ends) while the others wait; null on the other ranks. Dispose it after the run's log
+    /// (<see cref="OpenRunLog"/>).
     /// </summary>
     public static RunFolderLease? LeaseRunFolder(IGradientSync sync, CliIo io, string dir, string kind, bool force)
     {
