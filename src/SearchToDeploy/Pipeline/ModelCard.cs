@@ -12,8 +12,13 @@ namespace SearchToDeploy.Pipeline;
 /// <summary>The README.md of a packaged model: what it is, how good, how it was made, how to serve it.</summary>
 public static class ModelCard
 {
-    public static string Write(string run, PipelineProfile profile, ValidationReport report, PackageFolder package, TrainRunFolder train)
+    /// <param name="runDir">The run's folder and <paramref name="packageDir"/> the package's, as the card names them
+    /// (<see cref="Shown"/>: relative, never this machine's absolute paths).</param>
+    public static string Write(string run, PipelineProfile profile, ValidationReport report, PackageFolder package, TrainRunFolder train,
+        string? runDir = null, string? packageDir = null)
     {
+        runDir ??= $"runs/{run}";
+        packageDir ??= $"models/{run}";
         var inv = CultureInfo.InvariantCulture;
         var meta = OnnxModelFile.ReadMetadata(package[PackageFolder.Model]);
         JsonElement metrics = File.Exists(train[TrainRunFolder.MetricsJson])
@@ -89,14 +94,14 @@ public static class ModelCard
                       string.Format(inv, "{0} lr {1}, weight decay {2}, seed {3}; best top-1 during training {4}% (epoch {5}); the packaged weights are that epoch's, chosen on the evaluation split the figures above come from, so they are slightly optimistic.", t.Schedule.ToString().ToLowerInvariant(), t.LearningRate, t.WeightDecay, t.Seed, M("best_top1"), M("best_epoch", "0")));
         sb.AppendLine($"- Export: ONNX opset {OnnxGraphBuilder.Opset}, batch norm {meta.GetValueOrDefault(ModelMetadata.Keys.BatchNorm)}, parity with TorchSharp checked to 1e-4; " +
                       $"preprocessing: {meta.GetValueOrDefault(ModelMetadata.Keys.Preprocessing)}.");
-        sb.AppendLine($"- Producer: {meta.GetValueOrDefault(ModelMetadata.Keys.Producer)}; run folders and manifests (configuration, input hashes, versions, commit) in `runs/{run}/`.");
+        sb.AppendLine($"- Producer: {meta.GetValueOrDefault(ModelMetadata.Keys.Producer)}; run folders and manifests (configuration, input hashes, versions, commit) in `{runDir}/`.");
         sb.AppendLine();
         if (File.Exists(package[PackageFolder.TrainingCurves])) sb.AppendLine($"![training curves]({PackageFolder.TrainingCurves})").AppendLine();
         if (File.Exists(package[PackageFolder.SearchCurves])) sb.AppendLine($"![search curves]({PackageFolder.SearchCurves})").AppendLine();
         sb.AppendLine("## Serve it");
         sb.AppendLine();
         sb.AppendLine("```sh");
-        sb.AppendLine($"s2d serve --model models/{run}/model.onnx --urls http://127.0.0.1:5000");
+        sb.AppendLine($"s2d serve --model {packageDir}/model.onnx --urls http://127.0.0.1:5000");
         sb.AppendLine("curl -X POST -H 'Content-Type: image/jpeg' --data-binary @image.jpg http://127.0.0.1:5000/v1/classify");
         sb.AppendLine("```");
         sb.AppendLine();
@@ -147,4 +152,16 @@ public static class ModelCard
     /// "imagenette"): a package names no path of the machine that built it.
     /// </summary>
     internal static string DatasetName(string described) => described.Split(" (")[0].Trim();
+
+    /// <summary>
+    /// A folder as a card may name it: relative to the working directory where it lies below it, else its parent's
+    /// name and its own (a card travels with its model; absolute paths of the machine that built it stay out).
+    /// </summary>
+    public static string Shown(string folder)
+    {
+        string full = Path.GetFullPath(folder);
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, full);
+        return (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative)
+            ? relative : Path.Combine(Path.GetFileName(Path.GetDirectoryName(full)) ?? "", Path.GetFileName(full))).Replace('\\', '/');
+    }
 }

@@ -315,7 +315,7 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 (search[SearchRunFolder.Curves], PackageFolder.SearchCurves) };
             foreach (var (from, to) in copies.Concat(CellDrawings.SvgFiles.Select(f => (train[f], f))))
                 if (File.Exists(from)) File.Copy(from, package[to]);
-            File.WriteAllText(package[PackageFolder.Card], ModelCard.Write(RunName, profile, report, package, train));
+            File.WriteAllText(package[PackageFolder.Card], ModelCard.Write(RunName, profile, report, package, train, ModelCard.Shown(_run), ModelCard.Shown(PackageDir)));
             files = [.. Directory.GetFiles(staging).Select(f => Path.GetFileName(f)).Where(f => !f.StartsWith('.')).Order(StringComparer.Ordinal)];
             Replace(PackageDir, staging);
         }

@@ -39,6 +39,8 @@ public sealed class PipelineTests(SmokeChainFixture chain)
         Assert.Contains("title     = {Differentiable Architecture Search with Random Features}", card);
         Assert.DoesNotContain(TestPaths.DataRoot, card);
         Assert.DoesNotContain(dir.Path, card);
+        Assert.Contains("s2d serve --model models/whole/model.onnx", card); // the folders as given (--runs, --models), never absolute
+        Assert.Contains("in `runs/whole/`", card);
         Assert.DoesNotContain(dir.Path, File.ReadAllText(dir["models/whole/validation.json"]));
         Assert.DoesNotContain(TestPaths.DataRoot, File.ReadAllText(dir["models/whole/validation.json"]));
         Assert.True(File.Exists(dir["runs/whole/validate/gates.junit.xml"]), "the validate stage wrote no JUnit XML");
