@@ -82,6 +82,10 @@ public sealed class TrainingTests
         // Runs from before the option (no hue) read back as they ran, and keep the options they were written with.
         Assert.DoesNotContain("Hue", TrainRunner.OptionsJson(TrainPresets.Create("cpu", NetworkKind.ImageNet64)));
         Assert.Contains("\"Hue\": 0.2", TrainRunner.OptionsJson(TrainPresets.Create("paper-imagenet", NetworkKind.ImageNet)));
+        // NAS-Bench-201's protocol trains without gradient clipping (DARTS's clips at 5); 0 is a valid --grad-clip.
+        Assert.Equal(0, TrainPresets.Create("paper-cifar", NetworkKind.Nb201).GradClip);
+        Assert.Equal(5, TrainPresets.Create("paper-cifar", NetworkKind.Cifar).GradClip);
+        Assert.Equal(0, SearchToDeploy.Runs.OptionTable.ApplyText(TrainPresets.Create("cpu", NetworkKind.Nb201), [new("grad-clip", "0")], "test").GradClip);
         Assert.Equal(0, JsonSerializer.Deserialize<TrainOptions>("{}", TrainHeader.Json)!.Hue);
     }
 

@@ -60,7 +60,7 @@ public sealed record TrainOptions
     public double WeightDecay { get; init; } = 3e-4;
     [Option("--label-smoothing", "Label smoothing of the training loss (ImageNet 0.1)", Min = 0, Max = 1, MaxExclusive = true)]
     public double LabelSmoothing { get; init; }
-    [Option("--grad-clip", "Gradient norm clip (5)", Min = 0, MinExclusive = true)]
+    [Option("--grad-clip", "Gradient norm clip (5; 0: none)", Min = 0)]
     public double GradClip { get; init; } = 5;
 
     // Data

@@ -36,6 +36,7 @@ public static class TrainPresets
     {
         Preset = "paper-cifar", Network = NetworkKind.Nb201, Channels = 16, Layers = 5, AuxWeight = 0, DropPath = 0,
         Epochs = 200, BatchSize = 256, LearningRate = 0.1, Nesterov = true, WeightDecay = 5e-4, Cutout = 0,
+        GradClip = 0, // the benchmark's training loop does not clip (DARTS's does)
     };
 
     private static TrainOptions ImageNet(int batch) => new()

@@ -255,7 +255,7 @@ public sealed class TrainRunner
                 throw DivergedException.At(epoch, step, "training loss", l, "training", 0, "Lower --lr or check the data.");
             loss.backward();
             Sync.Average(parameters);
-            Gradients.ClipNorm(parameters, _o.GradClip);
+            if (_o.GradClip > 0) Gradients.ClipNorm(parameters, _o.GradClip);
             sgd.Step(lr);
             if (Sync.Size > 1) Sync.CheckIdentical(parameters, $"the network's parameters after epoch {epoch} step {step}");
             correct += Losses.TopKCorrect(logits, y, 1)[0];
