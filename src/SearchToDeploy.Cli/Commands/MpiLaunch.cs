@@ -34,6 +34,16 @@ public static class MpiLaunch
     }
 
     /// <summary>
+    /// Settles what an interrupted --force left in <paramref name="dir"/> (rank 0, under the folder's lock; the others
+    /// wait), before any rank reads the folder's run (a resume's saved options and checkpoint).
+    /// </summary>
+    public static void SettleRunFolder(IGradientSync sync, CliIo io, string dir)
+    {
+        if (sync.IsMain) RunFolder.SettleReplacement(dir, io.Err);
+        sync.Barrier();
+    }
+
+    /// <summary>
     /// Rank 0 holds the run folder for the run (<see cref="RunFolder.Lease"/>: locked; with --force its earlier run kept
     /// aside until the run ends) while the others wait; null on the other ranks. Dispose it after the run's log
     /// (<see cref="OpenRunLog"/>).

@@ -42,12 +42,7 @@ public static class SearchCommand
             string dir = r.GetValue(outDir) ?? (format is null ? throw new InputException("--out: required (the run folder), except with --print-config") : "");
             string spaceName = CommonOptions.Pick(r, space, file)!, presetName = CommonOptions.Pick(r, preset, file)!, datasetName = CommonOptions.Pick(r, dataset, file)!;
             var m = SearchMethod.Parse(CommonOptions.Pick(r, method, file)!);
-            // What an interrupted --force left is settled (rank 0, under the folder's lock) before the folder's run is read.
-            if (format is null && dir.Length > 0)
-            {
-                if (sync.IsMain) RunFolder.SettleReplacement(dir, io.Err);
-                sync.Barrier();
-            }
+            if (format is null && dir.Length > 0) MpiLaunch.SettleRunFolder(sync, io, dir); // what an interrupted --force left, before the run is read
             // Resuming starts from the run's own options.json: only what is given again (runtime settings such as
             // --threads, or a change the checkpoint then refuses by name) overrides it.
             var saved = r.GetValue(resume) && !r.GetValue(force) ? SearchRunner.SavedOptions(dir) : null;

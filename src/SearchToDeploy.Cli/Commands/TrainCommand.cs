@@ -50,12 +50,7 @@ public static class TrainCommand
             string? presetArg = CommonOptions.Pick(r, preset, file), batchArg = CommonOptions.Pick(r, batch, file), maddsArg = CommonOptions.Pick(r, maxMadds, file);
             string datasetArg = CommonOptions.Pick(r, dataset, file)!;
             int? batchSize = batchArg is null ? null : int.TryParse(batchArg, CultureInfo.InvariantCulture, out int b) && b > 0 ? b : throw new InputException($"--batch-size {batchArg}: expected a positive whole number");
-            // What an interrupted --force left is settled (rank 0, under the folder's lock) before the folder's run is read.
-            if (format is null && dir.Length > 0)
-            {
-                if (sync.IsMain) RunFolder.SettleReplacement(dir, io.Err);
-                sync.Barrier();
-            }
+            if (format is null && dir.Length > 0) MpiLaunch.SettleRunFolder(sync, io, dir); // what an interrupted --force left, before the run is read
             // Resuming starts from the run's own settings and cell (its last checkpoint): only what is given again
             // overrides them (runtime settings; any other change the checkpoint refuses by name).
             var saved = r.GetValue(resume) && !r.GetValue(force) ? TrainRunner.Saved(dir) : null;

@@ -45,8 +45,7 @@ public static class RunFolder
     {
         string full = Path.GetFullPath(dir);
         Check(full, dir, kind, option, replace);
-        Directory.CreateDirectory(full);
-        var held = Lock(full, dir, option);
+        var held = Lock(full, dir, option); // creates the folder
         try
         {
             RunFolderLease.Settle(full, notes, dir);
