@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -107,7 +108,8 @@ public static class ModelServer
         app.MapGet("/openapi.json", () => Results.Content(OpenApiDocument.Json(o.ModelName, model), "application/json"));
         app.MapPost("/v1/classify", (HttpRequest request) => Classify(request, serving));
         OpenInference.Map(app, serving);
-        app.MapFallback((HttpContext c, EndpointDataSource routes) => NoRoute(c, routes));
+        List<RouteMethods>? routeMethods = null; // parsed at the first unrouted request: the routes are fixed by then
+        app.MapFallback((HttpContext c, EndpointDataSource routes) => NoRoute(c, routeMethods ??= Routes(routes)));
         log.WriteLine($"serving {model.Path} as '{o.ModelName}' ({model.Classes.Count} classes, {model.Provider.Name()}, " +
                       $"{(batcher is null ? "no batching" : $"batches of up to {batching.MaxBatch} within {batching.MaxDelay.TotalMilliseconds} ms")}) on {o.Urls}: " +
                       "POST /v1/classify, /v2/models/{name}/infer; GET /v1/model, /v2/models/{name}, /healthz, /v2/health/ready, /metrics, /openapi.json, /");
@@ -203,19 +205,23 @@ public static class ModelServer
     /// A request no endpoint took: 405 with Allow when its path is a route of other methods (GET on an infer route),
     /// else 404.
     /// </summary>
-    private static IResult NoRoute(HttpContext c, EndpointDataSource routes)
+    private static IResult NoRoute(HttpContext c, List<RouteMethods> routes)
     {
         var path = c.Request.Path;
-        var allowed = routes.Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>() is not null && e.RoutePattern.RawText is { } raw &&
-                        new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(raw.TrimStart('/')), new())
-                            .TryMatch(path, new()))
-            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods).Distinct().Order().ToList();
+        var allowed = routes.Where(r => r.Matcher.TryMatch(path, new())).SelectMany(r => r.Methods).Distinct().Order().ToList();
         if (allowed.Count == 0)
             return Error(StatusCodes.Status404NotFound, $"no route {c.Request.Method} {path}; see GET / and GET /openapi.json for the API");
         c.Response.Headers.Allow = string.Join(", ", allowed);
         return Error(StatusCodes.Status405MethodNotAllowed, $"{c.Request.Method} {path}: this route takes {string.Join(" or ", allowed)}");
     }
+
+    private sealed record RouteMethods(TemplateMatcher Matcher, IReadOnlyList<string> Methods);
+
+    private static List<RouteMethods> Routes(EndpointDataSource routes) =>
+        [.. routes.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>() is not null && e.RoutePattern.RawText is not null)
+            .Select(e => new RouteMethods(new TemplateMatcher(TemplateParser.Parse(e.RoutePattern.RawText!.TrimStart('/')), new()),
+                                          e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods))];
 
     private static IResult Error(int status, string message) => Results.Json(new { error = message, status }, Json, statusCode: status);
 
