@@ -42,10 +42,12 @@ public static class SearchCommand
             string dir = r.GetValue(outDir) ?? (format is null ? throw new InputException("--out: required (the run folder), except with --print-config") : "");
             string spaceName = CommonOptions.Pick(r, space, file)!, presetName = CommonOptions.Pick(r, preset, file)!, datasetName = CommonOptions.Pick(r, dataset, file)!;
             var m = SearchMethod.Parse(CommonOptions.Pick(r, method, file)!);
+            if (r.GetValue(resume) && r.GetValue(force))
+                throw new InputException("--resume and --force: --resume continues the run in --out, --force starts it over; give one");
             if (format is null && dir.Length > 0) MpiLaunch.SettleRunFolder(sync, io, dir); // what an interrupted --force left, before the run is read
             // Resuming starts from the run's own options.json: only what is given again (runtime settings such as
             // --threads, or a change the checkpoint then refuses by name) overrides it.
-            var saved = r.GetValue(resume) && !r.GetValue(force) ? SearchRunner.SavedOptions(dir) : null;
+            var saved = r.GetValue(resume) ? SearchRunner.SavedOptions(dir) : null;
             if (saved is not null)
                 CommonOptions.RefuseChangeOnResume(r, Path.Combine(dir, CheckpointFile.OptionsFileName), (space, SearchSpaces.Get(spaceName).Name, saved.SearchSpace.Name),
                     (method, m.Name, saved.Method.Name), (preset, presetName, saved.Preset), (dataset, DatasetRef.CanonicalName(datasetName), DatasetRef.CanonicalName(saved.Dataset)));

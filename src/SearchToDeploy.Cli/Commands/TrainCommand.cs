@@ -50,10 +50,12 @@ public static class TrainCommand
             string? presetArg = CommonOptions.Pick(r, preset, file), batchArg = CommonOptions.Pick(r, batch, file), maddsArg = CommonOptions.Pick(r, maxMadds, file);
             string datasetArg = CommonOptions.Pick(r, dataset, file)!;
             int? batchSize = batchArg is null ? null : int.TryParse(batchArg, CultureInfo.InvariantCulture, out int b) && b > 0 ? b : throw new InputException($"--batch-size {batchArg}: expected a positive whole number");
+            if (r.GetValue(resume) && r.GetValue(force))
+                throw new InputException("--resume and --force: --resume continues the run in --out, --force starts it over; give one");
             if (format is null && dir.Length > 0) MpiLaunch.SettleRunFolder(sync, io, dir); // what an interrupted --force left, before the run is read
             // Resuming starts from the run's own settings and cell (its last checkpoint): only what is given again
             // overrides them (runtime settings; any other change the checkpoint refuses by name).
-            var saved = r.GetValue(resume) && !r.GetValue(force) ? TrainRunner.Saved(dir) : null;
+            var saved = r.GetValue(resume) ? TrainRunner.Saved(dir) : null;
             var arch = genotypeArg is { } g ? CommonOptions.LoadGenotype(g)
                 : saved?.Genotype ?? throw new InputException("--genotype: required (a genotype.json file or a genotype string), except with --resume of a run folder that holds a checkpoint");
             var savedOptions = saved?.Options;
@@ -64,8 +66,9 @@ public static class TrainCommand
             bool coarseLabels = CommonOptions.Given(r, coarse) ? r.GetValue(coarse)
                 : file?["coarse-labels"] is { } ct ? CommonOptions.ParseFlag(ct.ToString(), r.GetValue(config)!, coarse.Name)
                 : savedOptions?.CoarseLabels ?? false;
-            var ds = savedOptions is not null && !CommonOptions.Given(r, dataset) && r.GetValue(data) is null
-                ? DatasetRef.Resolve(savedOptions.Dataset, dataRoot, savedOptions.DataPath, coarseLabels)
+            // On resume the run's dataset, at its folder unless --data moves it.
+            var ds = savedOptions is not null && !CommonOptions.Given(r, dataset) && file?["dataset"] is null
+                ? DatasetRef.Resolve(savedOptions.Dataset, dataRoot, dataArg ?? savedOptions.DataPath, coarseLabels)
                 : DatasetRef.Resolve(datasetArg, dataRoot, dataArg, coarseLabels);
             // ImageNet-style images train at 224 px (the mobile network) with the paper recipe, at 64 px (the 64-px
             // network) with the cpu and smoke recipes and on Imagenette, unless --image-size says otherwise.

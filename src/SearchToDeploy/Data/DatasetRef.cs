@@ -34,6 +34,8 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
     {
         var kind = ParseKind(name);
         if (coarse && kind != DatasetKind.Cifar100) throw new InputException("--coarse-labels applies to cifar100 only");
+        if (path is not null && kind is DatasetKind.Cifar10 or DatasetKind.Cifar100 or DatasetKind.Svhn)
+            throw new InputException($"--data {path}: applies to imagenet, imagenette and imagefolder; {name} is read from its folder under --data-root");
         string location = kind switch
         {
             DatasetKind.Cifar10 => Path.Combine(dataRoot, CifarLayout.Cifar10.Folder),

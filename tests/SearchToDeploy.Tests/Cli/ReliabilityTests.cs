@@ -56,4 +56,20 @@ public sealed class ReliabilityTests
         Assert.True(code == 0, err);
         Assert.Contains($"\"DataPath\": \"{dir["data"]}\"", File.ReadAllText(dir["t/options.json"]));
     }
+    [Fact]
+    public void A_resumed_training_reads_its_dataset_from_where_data_moved_it()
+    {
+        using var dir = new TempDir();
+        RealFormats.WriteImageFolder(dir["data/train"], ["a", "b"], 8, size: 36);
+        RealFormats.WriteImageFolder(dir["data/val"], ["a", "b"], 4, size: 36);
+        var (code, _, err) = CliTests.Run("train", "--genotype", SearchToDeploy.Nas.Architectures.KnownGenotypes.Nb201Best, "--dataset", "imagefolder",
+            "--data", dir["data"], "--preset", "smoke", "--epochs", "2", "--stop-after", "1", "--batch-size", "4", "--out", dir["t"]);
+        Assert.True(code == 0, err);
+        Directory.Move(dir["data"], dir["moved"]);
+        // Without --dataset the run's own (imagefolder), at the folder --data names now; before, the default cifar10.
+        var resumed = CliTests.Run("train", "--out", dir["t"], "--resume", "--data", dir["moved"]);
+        Assert.True(resumed.Code == 0, resumed.Err);
+        Assert.Contains("epoch 1:", resumed.Out);
+        Assert.Contains($"\"DataPath\": \"{dir["moved"]}\"", File.ReadAllText(dir["t/options.json"]));
+    }
 }

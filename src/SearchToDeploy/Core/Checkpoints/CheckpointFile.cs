@@ -211,10 +211,14 @@ public static class CheckpointFile
     /// Nested settings are followed down to what changed ("SearchSpace.Normal[3][1]: "max_pool_3x3" -> ..."); an
     /// object whose "Name" changed is named by it ("SearchSpace: "s1" -> "darts""); long values are shortened.
     /// </summary>
-    public static IReadOnlyList<string> OptionDifferences(Type optionsType, string savedJson, string nowJson)
+    /// <param name="locations">Settings that say where something is, not what it is (the data folder, which a resume
+    /// may point elsewhere when the data moved): left out too.</param>
+    public static IReadOnlyList<string> OptionDifferences(Type optionsType, string savedJson, string nowJson, params string[] locations)
     {
         var found = new List<string>();
-        Differences("", Comparable(optionsType, savedJson), Comparable(optionsType, nowJson), found);
+        JsonObject saved = Comparable(optionsType, savedJson), now = Comparable(optionsType, nowJson);
+        foreach (string key in locations) { saved.Remove(key); now.Remove(key); }
+        Differences("", saved, now, found);
         return found;
     }
 

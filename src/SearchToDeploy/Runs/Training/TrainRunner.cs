@@ -110,6 +110,8 @@ public sealed class TrainRunner
         if (File.Exists(last) && resume)
         {
             Resume(last, header, net, sgd, history);
+            // What the next checkpoints record (a moved data folder, this resume's runtime settings), for a person reading the folder.
+            if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"resumed {_dir} after epoch {history.Count - 1} ({history.Count}/{_o.Epochs} epochs done)");
         }
         else
@@ -315,7 +317,8 @@ public sealed class TrainRunner
                                          "resume without --genotype (--resume alone reads the run's own) or start a new run folder");
             // Compared as this build reads them: a setting added since the checkpoint takes its default, which is what
             // the checkpoint's build did.
-            var changed = CheckpointFile.OptionDifferences(typeof(TrainOptions), Normalised(path, saved.Options), now.Options);
+            // The data folder may have moved (--data on resume): the classes above say whether it holds the same dataset.
+            var changed = CheckpointFile.OptionDifferences(typeof(TrainOptions), Normalised(path, saved.Options), now.Options, nameof(TrainOptions.DataPath));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             Sync.CheckResumeRanks(saved.Ranks, path);
             TrainedModel.LoadWeights(path, net, tensors);
