@@ -76,9 +76,12 @@ public static class BenchCommands
         foreach (var o in new Option[] { url, image, levels, requests, output, soak, pid, maxBytes }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
+            CommonOptions.OnlyWith(r, r.GetValue(soak), "--soak", pid, maxBytes);
             string path = r.GetValue(image)!;
             if (!File.Exists(path)) throw new InputException($"--image {path}: file not found");
             string type = path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "image/png" : "image/jpeg";
+            if (r.GetValue(pid) is int serverPid && !Directory.Exists($"/proc/{serverPid}"))
+                throw new InputException($"--server-pid {serverPid}: no such process here (expected the process id of the running s2d serve)");
             CheckServer(r.GetValue(url)!);
             if (r.GetValue(soak))
             {
@@ -128,6 +131,7 @@ public static class BenchCommands
         foreach (var o in new Option[] { darts, nb201, imagenetBatch, steps, threads, output, network, channels, layers, imageSize, batch, aux, device }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
+            CommonOptions.OnlyWith(r, r.GetValue(network) is not null, "--network", channels, layers, imageSize, batch, aux);
             if (r.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(r.GetValue(threads));
             var d = CommonOptions.LoadGenotype(r.GetValue(darts) ?? "darts-v2").Architecture;
             var n = CommonOptions.LoadGenotype(r.GetValue(nb201) ?? SearchToDeploy.Nas.Architectures.KnownGenotypes.Nb201Best).Architecture;

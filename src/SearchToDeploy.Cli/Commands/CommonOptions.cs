@@ -70,6 +70,14 @@ public static class CommonOptions
     /// <summary>Whether the command line names <paramref name="option"/> (rather than leaving it to its default).</summary>
     public static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
 
+    /// <summary>Bad input when an option that means something only with another (--server-pid with --soak) is given without it.</summary>
+    public static void OnlyWith(ParseResult r, bool on, string with, params Option[] options)
+    {
+        if (on) return;
+        foreach (var o in options)
+            if (Given(r, o)) throw new InputException($"{o.Name}: applies only with {with}");
+    }
+
     /// <summary>
     /// Resuming a run starts from its saved settings; an option given again that picks what the run is (its space,
     /// method, preset, dataset...) and differs from the saved value is a mistake, named here. Values compare as given

@@ -37,6 +37,8 @@ public static class SweepCommand
             string dir = Path.GetFullPath(r.GetValue(outDir)!), dataRoot = DataRoot.Resolve(r.GetValue(root));
             int j = r.GetValue(jobs), t = r.GetValue(threads), c = r.GetValue(cpus), mc = r.GetValue(concurrent);
             // --jobs, --threads, --cpus-per-task and --max-concurrent are range-checked at parse time (OptionRanges).
+            CommonOptions.OnlyWith(r, r.GetValue(slurm), "--slurm", cpus, concurrent, sbatch);
+            if (r.GetValue(slurm) && CommonOptions.Given(r, jobs)) throw new InputException("--jobs: applies without --slurm (with --slurm, Slurm runs the tasks; --max-concurrent limits them)");
             var settings = Words(r.GetValue(set)).Select(s => s.IndexOf('=') is int eq and > 0 ? new KeyValuePair<string, string>(s[..eq], s[(eq + 1)..])
                 : throw new InputException($"--set '{s}': expected key=value with a key of s2d search")).ToList();
             var plan = SweepPlan.Create(Words(r.GetValue(methods)), Words(r.GetValue(spaces)), Words(r.GetValue(datasets)), Words(r.GetValue(presets)),

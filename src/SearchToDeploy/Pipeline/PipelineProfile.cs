@@ -61,6 +61,12 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
             inputs.SettingsOf("train"), $"{inputs.SettingsSource}: train");
         string profile = name.ToLowerInvariant() == "quick" ? "nb201" : name.ToLowerInvariant(); // quick: the nb201 chain's former name
         bool nb201 = inputs.Space is not null && !SearchSpaces.Get(inputs.Space).Kind.Transfers;
+        if (inputs.ImageNet is not null && profile is "nb201" or "smoke")
+            throw new InputException($"--imagenet: --profile {profile} does not retrain on ImageNet; --imagenet applies to --profile imagenet and paper");
+        if (inputs.Transfer is not null && profile == "paper")
+            throw new InputException("--transfer: --profile paper retrains on the ImageNet of --imagenet; to retrain on an image folder use --profile imagenet --transfer");
+        if (inputs.Transfer is not null && inputs.ImageNet is not null)
+            throw new InputException("--imagenet and --transfer: each names the data to retrain on; give one");
         switch (profile)
         {
             case "imagenet":
@@ -69,7 +75,7 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
                     throw new InputException("--profile imagenet transfers a DARTS-space cell to the ImageNet network; NAS-Bench-201 cells build only their own network: use --profile nb201");
                 // The cell is selected by perturbation: at this budget those cells retrain better than α's (docs/transfer.md).
                 var s = Search("cpu", "darts", CellSelection.Perturbation);
-                if (inputs.ImageNet is not null && inputs.Transfer is null)
+                if (inputs.ImageNet is not null)
                 {
                     var imagenet = OpenBoth(DatasetRef.Resolve("imagenet", inputs.DataRoot, inputs.ImageNet));
                     var full = TrainPresets.Create("paper-imagenet", NetworkKind.ImageNet);

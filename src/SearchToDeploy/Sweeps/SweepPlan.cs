@@ -25,6 +25,8 @@ public sealed record SweepPlan(IReadOnlyList<SweepRun> Runs)
         foreach (var (name, list) in new[] { ("--methods", methods), ("--spaces", spaces), ("--datasets", datasets), ("--presets", presets) })
             if (list.Count == 0 || list.Distinct().Count() != list.Count) throw new InputException($"{name}: expected one or more different values");
         if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count) throw new InputException("--seeds: expected one or more different seeds");
+        if (settings.FirstOrDefault(s => s.Key.Equals("seed", StringComparison.OrdinalIgnoreCase)) is { Key: not null } seedSetting)
+            throw new InputException($"--set {seedSetting.Key}={seedSetting.Value}: each search's seed comes from --seeds (e.g. --seeds {seedSetting.Value})");
         string table = Path.Combine(dataRoot, "nas-bench-201", "accuracy.tsv");
         var runs = new List<SweepRun>();
         foreach (string m in methods)
