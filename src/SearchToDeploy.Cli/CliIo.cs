@@ -34,6 +34,11 @@ public sealed class CliIo(TextWriter output, TextWriter error)
             Err.WriteLine("error: cancelled");
             return S2dApp.Failure;
         }
+        catch (UnauthorizedAccessException e)
+        {
+            Err.WriteLine($"error: {e.Message}"); // a path this user may not read or write: its name is in the message
+            return S2dApp.BadInput;
+        }
         catch (Exception e) when (SearchToDeploy.Core.Torch.TorchBackend.MissingHostLibTorch(e) is { } message)
         {
             Err.WriteLine($"error: {message}");

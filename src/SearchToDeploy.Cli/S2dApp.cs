@@ -48,6 +48,8 @@ public static class S2dApp
         root.Subcommands.Add(DoctorCommand.Create(io));
 
         OptionRanges.Apply(root);
+        OutputFiles.Apply(root);
+        OptionAliases.Apply(root);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !WantsHelp(args))
         {

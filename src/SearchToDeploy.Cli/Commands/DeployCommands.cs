@@ -111,7 +111,11 @@ public static class DeployCommands
             var load = System.Diagnostics.Stopwatch.StartNew();
             using var m = new DeployedModel(options.ModelPath, options.Provider, options.Threads, memoryArena: options.MemoryArena);
             var app = ModelServer.Build(options, m, io.Out, load.Elapsed.TotalSeconds);
-            app.Run();
+            try { app.Run(); }
+            catch (IOException e) when (e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+            {
+                throw new InputException($"--urls {options.Urls}: {e.Message} (another process listens there; pick another port)");
+            }
             return S2dApp.Success;
         }));
         return cmd;

@@ -42,6 +42,7 @@ public static class OptionRanges
         ["--max-batch"] = new(0, 1024, "0 (by execution provider), 1 (no batching) to 1024 images"),
         ["--max-delay-ms"] = new(0, 10_000, "0 to 10000 milliseconds"),
         ["--queue"] = new(1, 1_000_000, "1 or more images"),
+        ["--top"] = new(1, int.MaxValue, "1 or more classes"),
     };
 
     /// <summary>Where one command's option has another range than the table's: by the command's path and the option's name.</summary>

@@ -13,7 +13,7 @@ public static class PredictCommand
         var input = new Option<string[]>("--input") { Description = "Image files or folders (searched recursively); may be given several times", Required = true, AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--out") { Description = "File to write (written whole or not at all); default: standard output, with progress on standard error" };
         var format = new Option<string?>("--format") { Description = "csv or jsonl (default: by the --out extension, .jsonl/.json for JSON Lines, else csv)" };
-        var top = new Option<int>("--top") { Description = "Classes per image, most probable first", DefaultValueFactory = _ => 5 };
+        var top = new Option<int>("--top") { Description = "Classes per image, most probable first (at most the model's classes)", DefaultValueFactory = _ => 5 };
         var batch = new Option<int>("--batch") { Description = "Images per ONNX Runtime run", DefaultValueFactory = _ => 32 };
         var ep = CommonOptions.ExecutionProvider();
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = its default)" };
@@ -26,9 +26,9 @@ public static class PredictCommand
             string? outPath = r.GetValue(output);
             string fmt = PredictionFile.Resolve(r.GetValue(format), outPath);
             var files = BatchPredictor.FindImages(r.GetValue(input)!);
-            int k = r.GetValue(top);
             var progress = outPath is null ? io.Err : io.Out;
             using var m = new DeployedModel(r.GetValue(model)!, OnnxExecutionProviders.Parse(r.GetValue(ep)!), r.GetValue(threads));
+            int k = Math.Min(r.GetValue(top), m.Classes.Count); // a model ranks only its own classes
             var predictions = BatchPredictor.Run(m, files, k, r.GetValue(batch), r.GetValue(workers), progress);
             progress.WriteLine($"predict: {files.Count} images with {m.Path} ({m.Classes.Count} classes, {m.InputSize}x{m.InputSize}, ONNX Runtime {m.Provider.ToString().ToUpperInvariant()})");
             int failed = 0;

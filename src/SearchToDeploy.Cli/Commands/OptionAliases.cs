@@ -1,0 +1,24 @@
+using System.CommandLine;
+
+namespace SearchToDeploy.Cli.Commands;
+
+/// <summary>
+/// One concept, two spellings across the commands (--out and --output for a written file, --batch and --batch-size):
+/// each command that has one spelling also takes the other, so a name that works in one command works in the next.
+/// </summary>
+public static class OptionAliases
+{
+    private static readonly (string Name, string Alias)[] Pairs = [("--output", "--out"), ("--batch", "--batch-size"), ("--batch-size", "--batch")];
+
+    public static void Apply(Command command)
+    {
+        var names = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
+        foreach (var (name, alias) in Pairs)
+            if (!names.Contains(alias) && command.Options.FirstOrDefault(o => o.Name == name) is { } option)
+            {
+                option.Aliases.Add(alias);
+                names.Add(alias);
+            }
+        foreach (var sub in command.Subcommands) Apply(sub);
+    }
+}
