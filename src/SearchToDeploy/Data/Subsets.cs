@@ -29,7 +29,14 @@ public static class Subsets
             remainder[c] = share - quota[c];
         }
         int left = max - quota.Sum();
-        foreach (int c in Enumerable.Range(0, byClass.Length).OrderByDescending(c => remainder[c]).ThenBy(c => c).Take(left)) quota[c]++;
+        // Equal remainders (every class, when max is under the number of classes) go to classes in a seeded order, not
+        // to the first classes: a small subset of ImageNet's validation set must not be its fish and birds.
+        var tieOrder = Enumerable.Range(0, byClass.Length).ToArray();
+        var tieRng = Rng.For(seed, 0x71E5);
+        tieRng.Shuffle(tieOrder.AsSpan());
+        var rank = new int[byClass.Length];
+        for (int i = 0; i < tieOrder.Length; i++) rank[tieOrder[i]] = i;
+        foreach (int c in Enumerable.Range(0, byClass.Length).OrderByDescending(c => remainder[c]).ThenBy(c => rank[c]).Take(left)) quota[c]++;
         var pick = new List<int>(max);
         for (int c = 0; c < byClass.Length; c++)
         {

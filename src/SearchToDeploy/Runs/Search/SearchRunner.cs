@@ -87,7 +87,8 @@ public sealed class SearchRunner
             throw new InputException($"--parallel-steps splits a step over two CPU cores; on {_compute.DeviceName} drop it (or use --device cpu)");
         _compute.ApplyThreads();
         var train = _dataset.Open(Split.Train);
-        var (weightIdx, archIdx) = SearchSplit.Create(train.Count, _o.TrainPortion, _o.MaxImagesPerPart);
+        // An image folder lists its images class by class: its split is drawn (one fixed order for every search seed).
+        var (weightIdx, archIdx) = SearchSplit.Create(train.Count, _o.TrainPortion, _o.MaxImagesPerPart, _dataset.IsSmallImage ? null : 0);
         var norm = _dataset.Normalization;
         var trainTf = CifarTransform.Train(norm, _o.Cutout);
         var evalTf = CifarTransform.Eval(norm);
