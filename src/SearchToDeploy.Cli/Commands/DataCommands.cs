@@ -29,9 +29,9 @@ public static class DataCommands
             {
                 IImageDataset set;
                 try { set = ds.Open(split); }
-                catch (DatasetNotFoundException e) when (split == Split.Test && ds.Kind == DatasetKind.ImageFolder)
+                catch (DatasetNotFoundException e) when (ds.MayLack(split))
                 {
-                    io.Out.WriteLine($"test: none ({e.Message})");
+                    io.Out.WriteLine($"{split.ToString().ToLowerInvariant()}: none ({e.Message})");
                     continue;
                 }
                 any ??= set;

@@ -59,6 +59,12 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
     /// <summary>True for the fixed-size 32x32 datasets.</summary>
     public bool IsSmallImage => Kind is DatasetKind.Cifar10 or DatasetKind.Cifar100 or DatasetKind.Svhn;
 
+    /// <summary>
+    /// Whether the dataset is whole without <paramref name="split"/>: an image folder without a test split (it trains
+    /// only), an ImageNet folder without train/ (it validates only, as the ImageNet sample does).
+    /// </summary>
+    public bool MayLack(Split split) => Kind == DatasetKind.ImageFolder && split == Split.Test || Kind == DatasetKind.ImageNet && split == Split.Train;
+
     public IImageDataset Open(Split split) => Kind switch
     {
         DatasetKind.Cifar10 => CifarBinary.Read(CifarLayout.Cifar10, Location, split == Split.Train),

@@ -43,6 +43,11 @@ public static class DatasetVerifier
         {
             IImageDataset ds;
             try { ds = dataset.Open(split); }
+            catch (DatasetNotFoundException e) when (dataset.MayLack(split))
+            {
+                report.Lines.Add($"{split.ToString().ToLowerInvariant()}: none ({e.Message})");
+                continue;
+            }
             catch (InputException e) { report.Problems.Add(e.Message); continue; }
             opened.Add(ds);
             var counts = ds.ClassCounts();

@@ -19,6 +19,7 @@ public static class ImageDecoder
         try { bytes = File.ReadAllBytes(path); }
         catch (FileNotFoundException) { throw new DatasetNotFoundException($"{path}: image file not found"); }
         catch (DirectoryNotFoundException) { throw new DatasetNotFoundException($"{path}: image file not found"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageDecodeException(path, $"not readable ({e.Message})"); }
         return Decode(bytes, path);
     }
 
@@ -39,16 +40,17 @@ public static class ImageDecoder
     /// </param>
     /// <param name="orient">
     /// Turn the pixels upright by the image's EXIF orientation (photos from phones and cameras), as viewers show them.
-    /// Off by default: torchvision's ImageFolder reads datasets without it, and training and validation follow it.
+    /// Datasets, validation, predict and serving all read images this way, so the gate measures the pixels a served
+    /// model sees (torchvision's ImageFolder does not turn them; ImageNet's and Imagenette's files carry no turn).
     /// </param>
-    public static RgbImage Decode(ReadOnlySpan<byte> bytes, string name, long maxPixels = long.MaxValue, int fitSide = 0, bool orient = false)
+    public static RgbImage Decode(ReadOnlySpan<byte> bytes, string name, long maxPixels = long.MaxValue, int fitSide = 0, bool orient = true)
     {
-        if (!orient) return DecodeStored(bytes, name, maxPixels, fitSide);
-        SKEncodedOrigin origin;
-        using (var data = SKData.CreateCopy(bytes))
-        using (var codec = SKCodec.Create(data))
-            origin = codec?.EncodedOrigin ?? SKEncodedOrigin.TopLeft;
-        var image = DecodeStored(bytes, name, maxPixels, fitSide);
+        if (bytes.Length == 0) throw new ImageDecodeException(name, "empty");
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data);
+        if (codec is null) throw new ImageDecodeException(name, "not a recognised image format");
+        var origin = orient ? codec.EncodedOrigin : SKEncodedOrigin.TopLeft;
+        var image = DecodeStored(codec, name, maxPixels, fitSide);
         return origin == SKEncodedOrigin.TopLeft ? image : Orient(image, origin);
     }
 
@@ -83,12 +85,8 @@ public static class ImageDecoder
         return new RgbImage(rgb, ow, oh);
     }
 
-    private static RgbImage DecodeStored(ReadOnlySpan<byte> bytes, string name, long maxPixels, int fitSide)
+    private static RgbImage DecodeStored(SKCodec codec, string name, long maxPixels, int fitSide)
     {
-        if (bytes.Length == 0) throw new ImageDecodeException(name, "empty");
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data);
-        if (codec is null) throw new ImageDecodeException(name, "not a recognised image format");
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0) throw new ImageDecodeException(name, $"image size {info.Width}x{info.Height}");
         if ((long)info.Width * info.Height > maxPixels)

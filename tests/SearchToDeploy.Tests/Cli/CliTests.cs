@@ -44,6 +44,19 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void A_validation_only_imagenet_folder_can_be_inspected_and_verified()
+    {
+        string sample = Path.Combine(TestPaths.DataRoot, "imagenet-sample"); // val/ only
+        var info = Run("data", "info", "--dataset", "imagenet", "--data", sample);
+        Assert.True(info.Code == 0, info.Err);
+        Assert.Contains("train: none", info.Out);
+        Assert.Contains("test: 1000 images, 1000 classes", info.Out);
+        var verify = Run("data", "verify", "--dataset", "imagenet", "--data", sample);
+        Assert.True(verify.Code == 0, verify.Err);
+        Assert.Contains("test: all 1000 images decode", verify.Out);
+    }
+
+    [Fact]
     public void Bad_input_gives_exit_code_2_with_a_message_naming_it()
     {
         using var dir = new TempDir();

@@ -152,10 +152,17 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         Assert.Equal(24, json.RootElement.GetProperty("width").GetInt32());
         Assert.Equal(40, json.RootElement.GetProperty("height").GetInt32());
         // The pixels turned as a viewer shows them: the stored top-left (red) corner is at the top right.
-        var stored = ImageDecoder.Decode(jpeg, "t");
+        var stored = ImageDecoder.Decode(jpeg, "t", orient: false);
         var shown = ImageDecoder.Decode(jpeg, "t", orient: true);
         Assert.Equal((stored.Width, stored.Height), (shown.Height, shown.Width));
         Assert.True(shown[0, shown.Width - 1].R > 200 && shown[0, 0].R < 60, $"{shown[0, shown.Width - 1]} {shown[0, 0]}");
+        // Datasets (training, validation) read the file as the server does, so the gate measures the served pixels.
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["c"]);
+        File.WriteAllBytes(dir["c/a.jpg"], jpeg);
+        var fromFolder = ImageFolderDataset.Open(dir.Path).Load(0);
+        Assert.Equal((shown.Width, shown.Height), (fromFolder.Width, fromFolder.Height));
+        Assert.Equal(shown.Pixels.ToArray(), fromFolder.Pixels.ToArray());
     });
 
     [Fact]
