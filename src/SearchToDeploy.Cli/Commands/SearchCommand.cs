@@ -69,6 +69,7 @@ public static class SearchCommand
                 io.Out.Write(SettingsFile.Write(SettingsFile.Of(o), format));
                 return S2dApp.Success;
             }
+            o.Validate(); // bad settings are refused before the run folder is touched
             var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
             var compute = Compute.Resolve(o.Device, o.Threads);
             using var stop = SignalStop.Create(io, "the run");

@@ -96,6 +96,7 @@ public static class TrainCommand
                 io.Out.Write(SettingsFile.Write(SettingsFile.Of(o, arch.Architecture.Text), format));
                 return S2dApp.Success;
             }
+            o.Validate(); // bad settings are refused before the run folder is touched
             var compute = Compute.Resolve(o.Device, o.Threads);
             using var stop = SignalStop.Create(io, "the run");
             using var lease = MpiLaunch.LeaseRunFolder(sync, io, dir, "train", r.GetValue(force));

@@ -81,6 +81,20 @@ public sealed class PerturbationSelectionTests
     }
 
     /// <summary>A tiny supernet of the space, its parameters drawn from the seed, on one CPU thread.</summary>
+    [Fact]
+    public void Selection_on_a_space_with_noise_measures_the_same_losses_every_time()
+    {
+        // S4's noise op draws random numbers in every forward pass: each measurement draws the same ones.
+        using var session = TinySession("s4", SearchMethod.Darts, 4, seed: 3);
+        var batches = Enumerable.Range(0, 2).Select(i => Patterns(8, 200 + i)).ToList();
+        List<double> first = [], second = [];
+        var a = PerturbationSelection.Select(session.Net, batches, seed: 0, TextWriter.Null, measured: first.Add);
+        using (torch.randn(10)) { } // the global generator moved on, as between an interrupted selection and its resume
+        var b = PerturbationSelection.Select(session.Net, batches, seed: 0, TextWriter.Null, measured: second.Add);
+        Assert.Equal(first, second);
+        Assert.Equal(a, b);
+    }
+
     private static SearchSession TinySession(string space, SearchMethod method, int classes, int seed)
     {
         var o = SearchRunTests.Tiny(space, method);
@@ -145,7 +159,7 @@ public sealed class PerturbationSelectionTests
     public void A_search_selects_by_perturbation_and_a_finished_run_selects_again_by_alpha()
     {
         using var dir = new TempDir();
-        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = CellSelection.Perturbation, SelectionImages = 32 };
+        var o = SearchRunTests.Tiny("s1", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = CellSelection.Perturbation, SelectionImages = 16, MaxImagesPerPart = 32, ValidImages = 16 };
         var log = new StringWriter();
         var arch = new SearchRunner(o, Cifar, dir.Path, log, TestCompute.Cpu).Run(resume: false);
         var g = arch.Cell!;
@@ -155,7 +169,7 @@ public sealed class PerturbationSelectionTests
             Assert.DoesNotContain(cell, e => e.Op == OpRegistry.None);
             for (int node = 0; node < 4; node++) Assert.NotEqual(cell[2 * node].Input, cell[2 * node + 1].Input);
         }
-        Assert.Contains("perturbation selection: 32 held-out images", log.ToString());
+        Assert.Contains("perturbation selection: 16 held-out images", log.ToString());
         Assert.Contains("\"selection\": \"perturbation\"", File.ReadAllText(dir["genotype.json"]));
         Assert.Equal(arch.Text, GenotypeFile.Load(dir["genotype.json"]).Text);
 
@@ -168,7 +182,7 @@ public sealed class PerturbationSelectionTests
     [Fact]
     public void An_interrupted_selection_resumes_from_its_journal_to_the_same_cell()
     {
-        var o = SearchRunTests.Tiny("darts", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = CellSelection.Perturbation, SelectionImages = 32 };
+        var o = SearchRunTests.Tiny("s1", SearchMethod.RfPcDarts) with { Epochs = 1, Selection = CellSelection.Perturbation, SelectionImages = 16, MaxImagesPerPart = 32, ValidImages = 16 };
         using var whole = new TempDir();
         var arch = new SearchRunner(o, Cifar, whole.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
         var losses = File.ReadAllLines(whole[SearchRunFolder.SelectionJournal]).Skip(1).ToList();

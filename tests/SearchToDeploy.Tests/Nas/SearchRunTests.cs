@@ -3,6 +3,7 @@ using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
 using SearchToDeploy.Reporting;
@@ -18,7 +19,8 @@ public sealed class SearchRunTests
     internal static SearchOptions Tiny(string space = "nas-bench-201", SearchMethod? method = null) =>
         SearchPresets.Create("smoke", space, method ?? SearchMethod.RfPcDarts) with
         {
-            Channels = 8, Layers = 1, Epochs = 2, BatchSize = 16, MaxImagesPerPart = 64, ValidImages = 32, Workers = 0,
+            // DARTS-style supernets need 3 cells (two reduce); NAS-Bench-201's 1 cell per stage is 3 cells.
+            Channels = 8, Layers = SearchSpaces.Get(space).Kind == SpaceKind.Nb201 ? 1 : 3, Epochs = 2, BatchSize = 16, MaxImagesPerPart = 64, ValidImages = 32, Workers = 0,
             ArchLearningRate = 3e-3, Nb201Table = TestPaths.Nb201Table, Threads = 0,
         };
 
@@ -99,7 +101,7 @@ public sealed class SearchRunTests
         // DARTS-space searches from builds before the fused cell: their checkpoints hold per-edge parameters.
         using var full = new TempDir();
         using var split = new TempDir();
-        var o = Tiny("darts", SearchMethod.RfPcDarts);
+        var o = Tiny("darts", SearchMethod.RfPcDarts) with { MaxImagesPerPart = 32, ValidImages = 16 };
         new SearchRunner(o, Cifar, full.Path, TextWriter.Null, TestCompute.Cpu) { ReferenceCells = true }.Run(resume: false);
         using (var cts = new CancellationTokenSource())
         {

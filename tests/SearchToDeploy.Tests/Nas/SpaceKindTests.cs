@@ -41,10 +41,20 @@ public sealed class SpaceKindTests
     [Fact]
     public void A_darts_space_refuses_a_node_count_that_does_not_match_its_edges()
     {
-        SpaceKind.DartsCell.CheckShape(SearchSpaces.Darts, 4);
-        var e = Assert.Throws<InputException>(() => SpaceKind.DartsCell.CheckShape(SearchSpaces.Darts, 3));
+        SpaceKind.DartsCell.CheckShape(SearchSpaces.Darts, 4, 3);
+        var e = Assert.Throws<InputException>(() => SpaceKind.DartsCell.CheckShape(SearchSpaces.Darts, 3, 3));
         Assert.Contains("14 edges per cell; 3 nodes need 9", e.Message);
-        SpaceKind.Nb201.CheckShape(SearchSpaces.Nb201, 3);
+        SpaceKind.Nb201.CheckShape(SearchSpaces.Nb201, 4, 1);
+    }
+
+    [Fact]
+    public void A_darts_supernet_needs_a_normal_cell_and_nb201_cells_have_four_nodes()
+    {
+        // Two cells both reduce (at layers/3 and 2*layers/3): the normal cell's α would be trained by nothing.
+        var e = Assert.Throws<InputException>(() => SpaceKind.DartsCell.CheckShape(SearchSpaces.Darts, 4, 2));
+        Assert.Contains("--layers 2", e.Message);
+        var nodes = Assert.Throws<InputException>(() => SpaceKind.Nb201.CheckShape(SearchSpaces.Nb201, 3, 5));
+        Assert.Contains("--nodes 3: NAS-Bench-201 cells have 4 nodes", nodes.Message);
     }
 
     [Fact]

@@ -33,9 +33,13 @@ public sealed class DartsCellKind : SpaceKind
     public override bool DerivationMayKeepNone => false;
     public override bool Transfers => true;
 
-    public override void CheckShape(SearchSpace space, int steps)
+    public override void CheckShape(SearchSpace space, int steps, int layers)
     {
         if (space.Edges != SearchSpace.DartsEdgeCount(steps))
             throw new InputException($"space {space.Name} has {space.Edges} edges per cell; {steps} nodes need {SearchSpace.DartsEdgeCount(steps)}");
+        // The cells at layers/3 and 2*layers/3 reduce: with fewer than 3 every cell reduces, and α of the normal cell
+        // would be searched by nothing (its derived cell read from the random initial values).
+        if (layers < 3)
+            throw new InputException($"--layers {layers}: a {space.Name} supernet needs 3 or more cells (two of them reduce; fewer leave no normal cell to search)");
     }
 }

@@ -23,4 +23,9 @@ public sealed class Nb201CellKind : SpaceKind
     public override bool HasBenchmarkTable => true;
     public override bool DerivationMayKeepNone => true;
     public override bool Transfers => false;
+
+    public override void CheckShape(SearchSpace space, int steps, int layers)
+    {
+        if (steps != 4) throw new InputException($"--nodes {steps}: NAS-Bench-201 cells have 4 nodes (3 besides the input); drop --nodes");
+    }
 }

@@ -42,8 +42,8 @@ public abstract class SpaceKind
     /// <summary>Whether its cells build networks other than their own (the CIFAR and ImageNet networks).</summary>
     public abstract bool Transfers { get; }
 
-    /// <summary>Throws when a space of this kind cannot be searched with <paramref name="steps"/> nodes per cell.</summary>
-    public virtual void CheckShape(SearchSpace space, int steps) { }
+    /// <summary>Throws when a space of this kind cannot be searched with <paramref name="steps"/> nodes per cell and <paramref name="layers"/> cells.</summary>
+    public abstract void CheckShape(SearchSpace space, int steps, int layers);
 
     public override string ToString() => Name;
 }

@@ -72,6 +72,9 @@ public static class PerturbationSelection
                 cancel.ThrowIfCancellationRequested();
                 foreach (var (cell, (alpha, beta)) in cells) mixing.Set(alpha, beta, weights[cell], masks[cell]);
                 using var _ = torch.no_grad();
+                // Ops that draw random numbers (S4's noise) draw the same ones in every measurement: the losses then
+                // differ by the masked op alone, and a resumed selection measures what the first run would have.
+                torch.random.manual_seed(seed);
                 double sum = 0; long n = 0;
                 foreach (var (x, y) in batches)
                 {

@@ -40,6 +40,6 @@ public sealed record SupernetConfig(
             throw new InputException($"supernet: channels {Channels}, layers {Layers}, steps {Steps}, classes {Classes}: expected positive sizes and at least 2 classes");
         if (PartialK < 1 || Channels % PartialK != 0)
             throw new InputException($"--partial-k {PartialK}: must divide the channel count {Channels}");
-        Space.Kind.CheckShape(Space, Steps);
+        Space.Kind.CheckShape(Space, Steps, Layers);
     }
 }

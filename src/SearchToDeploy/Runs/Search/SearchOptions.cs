@@ -114,7 +114,7 @@ public sealed record SearchOptions
     public FrozenInit FrozenInit { get; init; } = FrozenInit.Default;
     [Option("--train-classifier", "RF: whether the final linear classifier trains (default true; false keeps it a random feature too)")]
     public bool TrainClassifier { get; init; }
-    [Option("--bn-running-stats", "BN tracks running statistics (evaluation uses them); false = always batch statistics")]
+    [Option("--bn-running-stats", "The cells' BN tracks running statistics (evaluation uses them); false = the cells' BN always uses batch statistics (the stem's keeps tracking, as in xautodl)")]
     public bool TrackRunningStats { get; init; } = true;
     [Option("--bn-momentum", "BN running-statistics momentum (0.1)", Min = 0, Max = 1)]
     public double BnMomentum { get; init; } = 0.1;
@@ -174,6 +174,7 @@ public sealed record SearchOptions
         if (SelectionImages < 1) throw new InputException($"--selection-images {SelectionImages}: expected 1 or more");
         if (DeriveWithoutNone && !SearchSpace.Kind.DerivationMayKeepNone)
             throw new InputException($"--derive-without-none applies to NAS-Bench-201 only; the DARTS rule of space {Space} always leaves 'none' out");
+        SupernetConfig(classes: 2).Validate(); // the supernet's shape (cells, nodes, partial channels), before any data is read
     }
 
     /// <summary>
