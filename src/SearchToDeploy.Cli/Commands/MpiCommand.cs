@@ -15,7 +15,7 @@ public static class MpiCommand
         check.SetAction(r => MpiLaunch.Guard(io, (sync, io) =>
         {
             if (!MpiGradientSync.Launched())
-                throw new InputException("not launched by an MPI launcher: run it as mpirun -np 2 s2d mpi check (or srun -n 2 s2d mpi check)");
+                throw new InputException("not launched by an MPI launcher: run it as mpirun -np 2 s2d mpi check (or srun --mpi=pmix -n 2 s2d mpi check)");
             var result = DataParallelCheck.Run(sync, r.GetValue(batch));
             io.Out.WriteLine($"MPI: {sync.Size} rank{(sync.Size == 1 ? "" : "s")}");
             io.Out.WriteLine(DataParallelCheck.Describe(result, sync.Size, r.GetValue(batch)));

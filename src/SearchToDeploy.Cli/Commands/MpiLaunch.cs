@@ -14,6 +14,12 @@ public static class MpiLaunch
     /// <summary>Runs <paramref name="body"/> in this process's rank (one process when not launched by MPI).</summary>
     public static int Guard(CliIo io, Func<IGradientSync, CliIo, int> body)
     {
+        try { MpiGradientSync.CheckNotAloneInStep(); }
+        catch (InputException e)
+        {
+            io.Err.WriteLine($"error: {e.Message}");
+            return S2dApp.BadInput;
+        }
         if (!MpiGradientSync.Launched()) return io.Guard(() => body(IGradientSync.SingleProcess, io));
         MpiGradientSync sync;
         try { sync = MpiGradientSync.Start(io.Err); }

@@ -36,7 +36,7 @@ public static class PipelineCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var ranks = new Option<int>("--ranks") { Description = "Run the Search and Train stages as MPI jobs of this many data-parallel processes (see README: Scale-out)", DefaultValueFactory = _ => 1 };
-        var launcher = new Option<string>("--launcher") { Description = "The command that starts --ranks processes, {ranks} standing for their number (e.g. 'srun -n {ranks}')", DefaultValueFactory = _ => PipelineInputs.DefaultLauncher };
+        var launcher = new Option<string>("--launcher") { Description = "The command that starts --ranks processes, {ranks} standing for their number (e.g. 'srun --mpi=pmix -n {ranks}')", DefaultValueFactory = _ => PipelineInputs.DefaultLauncher };
         var config = CommonOptions.Config();
         config.Description = "Settings file (JSON, or YAML by its .yaml/.yml extension): the options above by name without dashes, and \"search\" and \"train\" " +
                              "objects of the settings --set changes, e.g. {\"profile\": \"imagenet\", \"train\": {\"epochs\": 30}}; the command line overrides it";

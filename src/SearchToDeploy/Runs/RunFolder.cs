@@ -22,7 +22,10 @@ public static class RunFolder
     /// is empty or s2d's own, of the same kind; with <paramref name="clear"/>, empties it first (only s2d's own, and not
     /// while another process writes it). Writes the marker.
     /// </summary>
-    public static void Prepare(string dir, string kind, bool clear, string option = "--out")
+    /// <param name="deleteStale">Delete the temporary files of writers that no longer run. False where a process on
+    /// another machine may be writing the folder now (a sweep's run folders while its array tasks run): whether a
+    /// writer runs is known only on its own machine, and the run that leases the folder deletes them itself.</param>
+    public static void Prepare(string dir, string kind, bool clear, string option = "--out", bool deleteStale = true)
     {
         string full = Path.GetFullPath(dir);
         Check(full, dir, kind, option, clear);
@@ -30,7 +33,7 @@ public static class RunFolder
         if (clear)
             using (Lock(full, dir, option))
                 Clear(full, option);
-        Finish(full, kind);
+        Finish(full, kind, deleteStale);
     }
 
     /// <summary>
@@ -103,9 +106,9 @@ public static class RunFolder
         catch (IOException) { return null; }
     }
 
-    private static void Finish(string full, string kind)
+    private static void Finish(string full, string kind, bool deleteStale = true)
     {
-        AtomicFile.DeleteStale(full); // what a killed run was writing when it died
+        if (deleteStale) AtomicFile.DeleteStale(full); // what a killed run was writing when it died
         string marker = Path.Combine(full, MarkerName);
         if (!File.Exists(marker))
             AtomicFile.WriteAllText(marker, JsonSerializer.Serialize(new { kind, created = DateTime.UtcNow.ToString("o") }) + "\n");

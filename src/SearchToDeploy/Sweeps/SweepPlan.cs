@@ -64,7 +64,7 @@ public sealed record SweepPlan(IReadOnlyList<SweepRun> Runs)
         foreach (var r in Runs)
         {
             string runDir = Path.Combine(dir, r.Name);
-            RunFolder.Prepare(runDir, "search", clear: false);
+            RunFolder.Prepare(runDir, "search", clear: false, deleteStale: false); // its array task may be writing it on another node
             AtomicFile.WriteAllText(Path.Combine(runDir, SweepRun.SettingsFileName), SettingsFile.Write(r.Settings, "json"));
         }
     }

@@ -38,4 +38,23 @@ public sealed class OptionCombinationTests
         }
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
+    [Fact]
+    public void A_task_of_a_slurm_step_without_pmi_is_refused_instead_of_running_alone()
+    {
+        // srun -n 4 without --mpi=pmix where Slurm's default is none: four tasks, each one process of one.
+        using var dir = new TempDir();
+        Environment.SetEnvironmentVariable("SLURM_STEP_NUM_TASKS", "4");
+        try
+        {
+            using (dir.AsWorkingDirectory())
+            {
+                var (code, _, err) = CliTests.Run("search", "--out", "r", "--preset", "smoke");
+                Assert.Equal(2, code);
+                Assert.Contains("one of 4 tasks of a Slurm step (SLURM_STEP_NUM_TASKS=4)", err);
+                Assert.Contains("srun --mpi=pmix", err);
+            }
+        }
+        finally { Environment.SetEnvironmentVariable("SLURM_STEP_NUM_TASKS", null); }
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
 }

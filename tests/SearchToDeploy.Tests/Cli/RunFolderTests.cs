@@ -82,10 +82,16 @@ public sealed class RunFolderTests
         RunFolder.Prepare(dir["s"], "search", clear: false);
         File.WriteAllText(dir["s/checkpoint.s2d"], "the finished search");
         File.WriteAllText(dir["s/genotype.json"], "its cell");
-        // Refused only once the options are checked together (in the runner), after the folder was prepared.
+        // Settings refused together are refused before the folder is touched.
         var search = CliTests.Run("search", "--preset", "smoke", "--epochs", "5", "--arch-warmup", "5", "--data-root", TestPaths.DataRoot, "--out", dir["s"], "--force");
         Assert.Equal(2, search.Code);
         Assert.Contains("--arch-warmup 5: must be below --epochs 5", search.Err);
+        Assert.Equal("the finished search", File.ReadAllText(dir["s/checkpoint.s2d"]));
+        // Data found missing only by the run, after the earlier run was moved aside: it is put back.
+        Directory.CreateDirectory(dir["empty"]);
+        search = CliTests.Run("search", "--preset", "smoke", "--data-root", dir["empty"], "--out", dir["s"], "--force");
+        Assert.Equal(2, search.Code);
+        Assert.Contains("cifar-10-batches-bin: folder not found", search.Err);
         Assert.Contains("the run --force was replacing is back in place", search.Err);
         Assert.Equal("the finished search", File.ReadAllText(dir["s/checkpoint.s2d"]));
         Assert.Equal("its cell", File.ReadAllText(dir["s/genotype.json"]));

@@ -195,6 +195,15 @@ public sealed class ScaleOutTests
         }
         var plan = SweepPlan.Create(["rf-pcdarts"], ["nas-bench-201"], ["cifar10"], ["smoke"], [0], [], TestPaths.DataRoot);
         Assert.Contains("--threads 2\n", SlurmScript.Create(plan, "/tmp/sw", TestPaths.DataRoot, ["s2d"], 4, 0, [], threads: 2).ReplaceLineEndings("\n"));
+
+        // Writing the plan again (to continue the sweep) leaves the run folders' temporary files alone: their writer may
+        // be an array task on another node, whose process id means nothing here.
+        using var dir = new TempDir();
+        plan.Write(dir.Path);
+        string writing = Path.Combine(dir.Path, plan.Runs[0].Name, $".checkpoint.s2d.{int.MaxValue}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(writing, "an array task on another node is writing this");
+        plan.Write(dir.Path);
+        Assert.True(File.Exists(writing));
     }
 
     [Fact]

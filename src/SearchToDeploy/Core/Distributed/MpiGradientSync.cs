@@ -49,6 +49,14 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
     {
         if (!MpiNative.TryLoad(out string? why)) throw new InputException($"launched by an MPI launcher, but {why}");
         MpiNative.Init();
+        // A launcher of another MPI than the library (MPICH's mpiexec, Open MPI's libmpi) starts each process alone.
+        if (AnnouncedSize() is var (announced, source) && announced != MpiNative.Size())
+        {
+            int size = MpiNative.Size();
+            MpiNative.Shutdown();
+            throw new InputException($"the launcher started {announced} processes ({source}={announced}) but MPI puts this one in a job of {size}: " +
+                                     "the launcher and the MPI library (Open MPI) do not belong together; launch with Open MPI's mpirun, or srun --mpi=pmix");
+        }
         string? t = Environment.GetEnvironmentVariable(TimeoutVariable);
         double seconds = 600;
         if (t is not null && (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) || seconds <= 0))
@@ -186,6 +194,25 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
 
     /// <summary>Ends the whole job at once (an error on this rank would leave the others waiting).</summary>
     public void Abort(int code) => MpiNative.Abort(code);
+
+    /// <summary>The number of processes the launcher says it started (Open MPI, PMI, or the Slurm step), and the variable that says it; null when none does.</summary>
+    public static (int Size, string Source)? AnnouncedSize()
+    {
+        foreach (string v in new[] { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS" })
+            if (int.TryParse(Environment.GetEnvironmentVariable(v), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0) return (n, v);
+        return null;
+    }
+
+    /// <summary>
+    /// Bad input when Slurm started this process as one of several tasks of a step without an MPI process-manager
+    /// interface (srun without --mpi=pmix where Slurm's default is none): each task would run the whole command alone.
+    /// </summary>
+    public static void CheckNotAloneInStep()
+    {
+        if (Launched() || !int.TryParse(Environment.GetEnvironmentVariable("SLURM_STEP_NUM_TASKS"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n <= 1) return;
+        throw new InputException($"this is one of {n} tasks of a Slurm step (SLURM_STEP_NUM_TASKS={n}), but no MPI process-manager interface (PMIx or PMI) " +
+                                 "was set up, so each task would run alone: launch with srun --mpi=pmix -n N (or mpirun)");
+    }
 
     /// <summary>Whether this process was started by an MPI launcher (mpirun, or srun with PMI/PMIx).</summary>
     public static bool Launched() =>
