@@ -10,9 +10,9 @@ namespace SearchToDeploy.Core.Torch;
 public sealed record Compute(Device Device, int Threads)
 {
     /// <summary>The device <paramref name="device"/> names on this machine (<see cref="TorchDevices.Resolve"/>) and
-    /// <paramref name="threads"/> CPU threads (0: all cores).</summary>
+    /// <paramref name="threads"/> CPU threads (0: all cores, shared out among the data-parallel ranks on this machine).</summary>
     public static Compute Resolve(string device, int threads) =>
-        new(TorchDevices.Resolve(device), threads > 0 ? threads : Environment.ProcessorCount);
+        new(TorchDevices.Resolve(device), threads > 0 ? threads : Distributed.NodeRanks.DefaultThreads);
 
     public bool IsCpu => Device.type == DeviceType.CPU;
 

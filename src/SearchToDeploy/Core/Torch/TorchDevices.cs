@@ -22,14 +22,20 @@ public static class TorchDevices
         var (kind, index) = Parse(name, argument);
         if (kind == "cpu") return torch.CPU;
         bool cuda = torch.cuda.is_available();
-        if (kind == "auto") return cuda ? torch.CUDA : torch.CPU;
+        if (kind == "auto" && !cuda) return torch.CPU;
         if (!cuda)
             throw new InputException($"{argument} {name}: TorchSharp cannot use CUDA here (this build has the CPU libtorch, or no NVIDIA GPU and " +
                                      "driver are present); build with -p:S2DTorch=cuda on a GPU machine, or use --device cpu or auto");
         int count = torch.cuda.device_count();
         if (index >= count) throw new InputException($"{argument} {name}: this machine has {count} CUDA device(s) (cuda:0..cuda:{count - 1})");
-        return new Device(DeviceType.CUDA, index);
+        return new Device(DeviceType.CUDA, index >= 0 ? index : DefaultIndex(Distributed.NodeRanks.LocalRank, count));
     }
+
+    /// <summary>
+    /// The GPU of "cuda" or "auto" without an index: the first, or in a data-parallel job the one of this rank's place on
+    /// its machine, so that N ranks on an N-GPU machine take one GPU each (more ranks than GPUs share them in turn).
+    /// </summary>
+    public static int DefaultIndex(int localRank, int devices) => devices <= 0 ? 0 : localRank % devices;
 
     /// <summary>Waits for <paramref name="device"/>'s queued kernels (a no-op on the CPU), so that a stopwatch measures work done, not launched.</summary>
     public static void Synchronize(Device device)
@@ -48,7 +54,7 @@ public static class TorchDevices
     {
         string n = name.Trim().ToLowerInvariant();
         if (n is "auto" or "cpu") return (n, -1);
-        if (n == "cuda") return (n, 0);
+        if (n == "cuda") return (n, -1);
         if (n.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(n[5..], out int i) && i >= 0) return ("cuda", i);
         throw new InputException($"{argument} '{name}': expected {Names}");
     }
