@@ -1,4 +1,5 @@
 using SearchToDeploy.Benchmarks;
+using SearchToDeploy.Core.Distributed;
 using SearchToDeploy.Core.Optim;
 using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Strategies;
@@ -74,6 +75,78 @@ public sealed class SecondOrderTests
         }
         Assert.True(scale > 1e-4, $"gradient too small to test ({scale})");
         Assert.True(worst < 1e-6 * scale, $"max |numeric - unrolled| = {worst:E3} against a gradient scale of {scale:E3}");
+    }
+
+    [Fact]
+    public void Two_ranks_give_the_unrolled_gradient_of_the_whole_batch()
+    {
+        // Evaluation-mode BN (running statistics): each image's loss is then independent of the others in its batch,
+        // so two ranks of 4 images each must give the 8-image gradient of one process.
+        var cfg = new SupernetConfig(SearchSpaces.Nb201, 3, Channels: 4, Layers: 1, Affine: false, Fused: false);
+        var o = SearchPresets.Create("smoke", "nas-bench-201", SearchMethod.Darts) with { WeightDecay = 3e-4, UnrolledEpsilon = 1e-4 };
+        torch.manual_seed(5);
+        using var xt = torch.randn(8, 3, 8, 8, dtype: ScalarType.Float64);
+        using var yt = torch.tensor(new long[] { 0, 1, 2, 0, 1, 2, 0, 1 });
+        using var xv = torch.randn(8, 3, 8, 8, dtype: ScalarType.Float64);
+        using var yv = torch.tensor(new long[] { 2, 1, 0, 0, 2, 1, 1, 0 });
+        using var alpha = torch.randn(6, 5, dtype: ScalarType.Float64);
+        Supernet Net()
+        {
+            torch.manual_seed(11);
+            var net = SupernetFactory.Create(cfg);
+            net.to(ScalarType.Float64);
+            net.eval();
+            using (torch.no_grad()) net.ArchParameters[0].copy_(alpha);
+            return net;
+        }
+        Tensor Gradient(Supernet net, IGradientSync? sync, Range rows)
+        {
+            var sgd = new Sgd([new ParamGroup(net.WeightParameters, o.WeightDecay)], o.Momentum);
+            var architect = new Architect(net, o.Architecture, sync);
+            architect.Optimizer.ZeroGrad();
+            architect.UnrolledGradient(xt[rows], yt[rows], xv[rows], yv[rows], 0.05, sgd);
+            sync?.Average(net.ArchParameters);
+            return net.ArchParameters[0].grad!.clone();
+        }
+        using var one = Net();
+        using var whole = Gradient(one, null, ..);
+        var nets = new[] { Net(), Net() };
+        var shared = new Tensor[2][];
+        using var barrier = new Barrier(2);
+        var results = new Tensor?[2];
+        var errors = new Exception?[2];
+        var threads = Enumerable.Range(0, 2).Select(r => new Thread(() =>
+        {
+            try { results[r] = Gradient(nets[r], new ThreadRank(r, barrier, shared), r == 0 ? ..4 : 4..); }
+            catch (Exception e) { errors[r] = e; barrier.RemoveParticipant(); }
+        }) { IsBackground = true }).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromMinutes(2)), "a rank did not finish");
+        Assert.All(errors, e => Assert.Null(e));
+        double scale = whole.abs().max().item<double>();
+        foreach (var rank in results)
+        {
+            double worst = (rank! - whole).abs().max().item<double>();
+            Assert.True(worst < 1e-9 * scale, $"max |ranks - one process| = {worst:E3} against a gradient scale of {scale:E3}");
+        }
+        foreach (var net in nets) net.Dispose();
+    }
+
+    /// <summary>One of two ranks on threads of this process: averages by meeting the other at a barrier.</summary>
+    private sealed class ThreadRank(int rank, Barrier barrier, Tensor[][] shared) : IGradientSync
+    {
+        public int Rank => rank;
+        public int Size => 2;
+        public void Average(IReadOnlyList<TorchSharp.Modules.Parameter> parameters) =>
+            AverageValues([.. parameters.Select(p => p.grad).OfType<Tensor>()]);
+        public void AverageValues(IReadOnlyList<Tensor> tensors)
+        {
+            shared[rank] = [.. tensors.Select(t => t.detach().clone())];
+            barrier.SignalAndWait();
+            using (torch.no_grad())
+                for (int i = 0; i < tensors.Count; i++) tensors[i].copy_((shared[0][i] + shared[1][i]) / 2);
+            barrier.SignalAndWait();
+        }
     }
 
     /// <summary>

@@ -14,7 +14,9 @@ namespace SearchToDeploy.Nas.Strategies;
 /// First order: ∇_α L_val(w, α). Second order (unrolled): ∇_α L_val(w', α) − η (∇_α L_train(w⁺) − ∇_α L_train(w⁻)) / 2ε
 /// with the virtual step w' = w − η(m·buf + ∇_w L_train + wd·w) and w± = w ± ε ∇_{w'} L_val, ε = e / ‖∇_{w'} L_val‖
 /// (e = 0.01 in DARTS; <see cref="ArchitectureSettings.UnrolledEpsilon"/>).
-/// The weights and BN running statistics are restored afterwards, so only α changes.
+/// The weights and BN running statistics are restored afterwards, so only α changes. Over several ranks the virtual
+/// step's gradient and v are averaged before they are used, and α's gradient at the end: each term of the unrolled
+/// gradient is then the mean of the ranks' terms at the same w', w⁺ and w⁻, which is the whole batch's.
 /// </summary>
 public sealed class Architect(Supernet net, ArchitectureSettings settings, IGradientSync? sync = null)
 {
@@ -68,8 +70,10 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
         using var buffers = new BufferSnapshot(net); // put back after the weights, at the end
         try
         {
-            // Virtual step w' = w - eta * (momentum * buf + dL_train/dw + wd * w).
+            // Virtual step w' = w - eta * (momentum * buf + dL_train/dw + wd * w). Over several ranks the gradient of the
+            // whole batch (the mean of theirs), so that w', and from it v and ε, are one process's.
             var (gTrain, _) = GradientsOf(xTrain, yTrain, [.. w]);
+            sync?.AverageValues([.. gTrain]);
             using (torch.no_grad())
             {
                 // Explicit scalars, alive until the end (see Sgd.Step).
@@ -89,6 +93,8 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
             var (grads, valid) = GradientsOf(xValid, yValid, [.. arch, .. w]);
             var dAlpha = grads.Take(arch.Count).ToList();
             var v = grads.Skip(arch.Count).ToList();
+            sync?.AverageValues(v); // the whole batch's direction: every rank then moves w by the same ±ε v
+
 
             // Finite-difference Hessian-vector product around the original w.
             using var vnorm = torch.stack(v.Select(t => t.norm()).ToArray()).norm();
