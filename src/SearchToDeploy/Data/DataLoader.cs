@@ -144,6 +144,6 @@ public sealed class DataLoader
             kept++;
         }
         if (kept < n) Array.Resize(ref labels, kept);
-        return new HostBatch(images, labels, c, h, w);
+        return new HostBatch(images, labels, c, h, w) { Offset = start - first, Whole = whole };
     }
 }

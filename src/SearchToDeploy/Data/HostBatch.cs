@@ -18,6 +18,10 @@ public sealed class HostBatch : IDisposable
     }
 
     public long[] Labels { get; }
+    /// <summary>In a data-parallel run: where this rank's share starts in the whole batch, and the whole batch's size
+    /// (0 and <see cref="Count"/> in one process).</summary>
+    public int Offset { get; init; }
+    public int Whole { get; init; }
     public int Count => Labels.Length;
     public int Channels { get; }
     public int Height { get; }

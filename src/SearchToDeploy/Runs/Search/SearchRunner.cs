@@ -10,6 +10,7 @@ using SearchToDeploy.Core.Torch;
 using SearchToDeploy.Data;
 using SearchToDeploy.Data.Transforms;
 using SearchToDeploy.Nas.Architectures;
+using SearchToDeploy.Nas.Ops;
 using SearchToDeploy.Nas.Spaces;
 using SearchToDeploy.Nas.Strategies;
 using SearchToDeploy.Nas.Supernets;
@@ -227,10 +228,12 @@ public sealed class SearchRunner
                 cancel.ThrowIfCancellationRequested();
                 using var scope = torch.NewDisposeScope();
                 var (xt, yt) = wb.ToTensors(_compute.Device);
-                wb.Dispose();
                 var ab = archBatches.Current;
                 var (xa, ya) = ab.ToTensors(_compute.Device);
                 ab.Dispose();
+                // Both loaders drop their last partial batch, so the two batches' shares are the same rows.
+                using var share = Sync.Size > 1 ? BatchShare.Enter(wb.Offset, wb.Whole) : null;
+                wb.Dispose();
 
                 var r = step.Gradients(xt, yt, xa, ya, lr, archTrains);
                 if (!double.IsFinite(r.ArchLoss)) Diverged(epoch, n, "architecture (validation) loss", r.ArchLoss);

@@ -243,6 +243,7 @@ public sealed class TrainRunner
             cancel.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
             var (x, y) = b.ToTensors(_compute.Device);
+            using var share = Sync.Size > 1 ? Nas.Ops.BatchShare.Enter(b.Offset, b.Whole) : null; // drop-path masks as one process draws them
             b.Dispose();
             Gradients.Zero(parameters);
             var (logits, aux) = net.ForwardWithAux(x);
