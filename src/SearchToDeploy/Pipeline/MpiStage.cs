@@ -56,12 +56,43 @@ public static class MpiStage
         }
     }
 
-    /// <summary>The launcher's words with {ranks} filled in; bad input without the placeholder.</summary>
+    /// <summary>
+    /// The launcher's words with {ranks} filled in, split as a shell splits them (whitespace outside quotes; '...' and
+    /// "..." quote, the quotes themselves dropped; \ escapes the next character outside single quotes); bad input
+    /// without the placeholder or with an unclosed quote.
+    /// </summary>
     public static IReadOnlyList<string> Launcher(string template, int ranks)
     {
         if (!template.Contains("{ranks}", StringComparison.Ordinal))
-            throw new InputException($"--launcher '{template}': expected a command with {{ranks}} where the number of processes goes, e.g. 'mpirun -np {{ranks}}' or 'srun -n {{ranks}}'");
-        var words = template.Replace("{ranks}", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            throw new InputException($"--launcher '{template}': expected a command with {{ranks}} where the number of processes goes, e.g. 'mpirun -np {{ranks}}' or 'srun --mpi=pmix -n {{ranks}}'");
+        return Words(template.Replace("{ranks}", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture)), template);
+    }
+
+    private static List<string> Words(string text, string template)
+    {
+        var words = new List<string>();
+        var word = new System.Text.StringBuilder();
+        bool inWord = false;
+        char quote = '\0';
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (quote == '\'') { if (c == '\'') quote = '\0'; else word.Append(c); continue; }
+            if (c == '\\' && i + 1 < text.Length && (quote == '\0' || text[i + 1] is '"' or '\\')) { word.Append(text[++i]); inWord = true; continue; }
+            if (quote == '"') { if (c == '"') quote = '\0'; else word.Append(c); continue; }
+            if (c is '\'' or '"') { quote = c; inWord = true; continue; }
+            if (char.IsWhiteSpace(c))
+            {
+                if (inWord) words.Add(word.ToString());
+                word.Clear();
+                inWord = false;
+                continue;
+            }
+            word.Append(c);
+            inWord = true;
+        }
+        if (quote != '\0') throw new InputException($"--launcher '{template}': a {quote} quote is not closed");
+        if (inWord) words.Add(word.ToString());
         return words;
     }
 }

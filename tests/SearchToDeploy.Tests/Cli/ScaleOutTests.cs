@@ -186,6 +186,15 @@ public sealed class ScaleOutTests
     }
 
     [Fact]
+    public void A_launcher_is_split_into_words_as_a_shell_splits_it()
+    {
+        Assert.Equal(["mpirun", "-np", "4", "--mca", "btl", "^openib", "-x", "A=b c", "--tag", "it's"],
+            SearchToDeploy.Pipeline.MpiStage.Launcher("mpirun  -np {ranks} --mca btl '^openib' -x \"A=b c\" --tag it\\'s", 4));
+        var e = Assert.Throws<InputException>(() => SearchToDeploy.Pipeline.MpiStage.Launcher("srun -n {ranks} --comment 'open", 2));
+        Assert.Contains("quote is not closed", e.Message);
+    }
+
+    [Fact]
     public void A_sweep_refuses_two_spellings_of_one_run_and_gives_slurm_tasks_the_threads_asked_for()
     {
         foreach (var (spaces, datasets) in new[] { (new[] { "nas-bench-201", "nb201" }, new[] { "cifar10" }), (["nas-bench-201"], ["cifar10", "cifar-10"]) })
