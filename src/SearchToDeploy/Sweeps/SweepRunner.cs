@@ -25,6 +25,8 @@ public static class SweepRunner
             var args = run.Arguments(sweepDir, dataRoot, threads);
             var psi = new ProcessStartInfo(self[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (string a in self.Skip(1).Concat(args)) psi.ArgumentList.Add(a);
+            // Each search is a process of its own, not a rank of a job the sweep may run in (srun --mpi=pmix s2d sweep).
+            foreach (string v in Core.Distributed.MpiGradientSync.LaunchVariables) psi.Environment.Remove(v);
             lock (gate) log.WriteLine($"[{run.Name}] started");
             var start = Stopwatch.StartNew();
             using var p = Process.Start(psi)!;

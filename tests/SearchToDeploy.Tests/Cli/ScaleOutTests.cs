@@ -163,7 +163,8 @@ public sealed class ScaleOutTests
         using var dir = new TempDir();
         string[] args = ["sweep", "--methods", "rf-pcdarts,pc-darts", "--spaces", "nas-bench-201", "--presets", "smoke", "--seeds", "0-1",
             "--set", "epochs=1", "--set", "max-images=64", "--set", "valid-images=32", "--set", "batch-size=32", "--out", dir["sw"], "--jobs", "2"];
-        var (code, output) = Run(S2d, args);
+        // Run inside a Slurm step of several tasks: the searches it starts are processes of their own, not its step's tasks.
+        var (code, output) = Run(S2d, args, env: new Dictionary<string, string> { ["SLURM_STEP_NUM_TASKS"] = "4" });
         Assert.True(code == 0, output);
         Assert.Contains("4 of 4 searches finished", output);
         Assert.Contains("| rf-pcdarts | nas-bench-201 | cifar10 | smoke | 0, 1 |", output);

@@ -214,6 +214,10 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
                                  "was set up, so each task would run alone: launch with srun --mpi=pmix -n N (or mpirun)");
     }
 
+    /// <summary>The variables by which s2d knows it runs in an MPI job (<see cref="Launched"/>, <see cref="CheckNotAloneInStep"/>):
+    /// a process s2d starts on its own (a sweep's search) is given an environment without them.</summary>
+    public static readonly IReadOnlyList<string> LaunchVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"];
+
     /// <summary>Whether this process was started by an MPI launcher (mpirun, or srun with PMI/PMIx).</summary>
     public static bool Launched() =>
         Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null || Environment.GetEnvironmentVariable("PMIX_RANK") is not null
