@@ -191,10 +191,11 @@ public static class SearchBenchmark
         return $"C={o.Channels}, {o.SearchSpace.Kind.DescribeLayers(o.Layers)}";
     }
 
-    /// <summary>Options of the paper preset with first-order steps (the benchmark compares step costs; its second-order
-    /// variants set <see cref="SearchOptions.Unrolled"/> themselves).</summary>
+    /// <summary>Options of the paper preset with first-order steps in DARTS's order, α first (the benchmark compares step
+    /// costs, in every space the same step as the PyTorch peer bench/nb201_step.py; its second-order variants set
+    /// <see cref="SearchOptions.Unrolled"/> themselves).</summary>
     public static SearchOptions OptionsFor(string space, SearchMethod method) =>
-        SearchPresets.Create("paper", space, method) with { Unrolled = false, DropPath = 0, ArchWarmupEpochs = 0 };
+        SearchPresets.Create("paper", space, method) with { Unrolled = false, DropPath = 0, ArchWarmupEpochs = 0, WeightsFirst = false };
 
     /// <summary>Multiply-accumulates of one supernet forward pass per image, counted on the reference (edge by edge)
     /// network so that implementation tricks (stacked or padded filters) do not change the figure.</summary>
