@@ -50,7 +50,7 @@ public sealed class DeployCliTests
         using var dir = new TempDir();
         Assert.Equal(2, Run("export", "--run", dir["nothing"], "--out", dir["m.onnx"]).Code);
         Assert.False(File.Exists(dir["m.onnx"]));
-        Assert.Equal(2, Run("serve", "--model", dir["nothing.onnx"]).Code);
+        Assert.Equal(2, Run("serve", "--model", dir["nothing.onnx"], "--urls", "http://192.0.2.1:5000").Code); // an address that cannot be bound: no hang on a regression
         Assert.Equal(2, Run("pipeline", "--stage", "train", "--profile", "smoke", "--runs", dir["runs"], "--data-root", TestPaths.DataRoot).Code);
         Assert.Equal(2, Run("pipeline", "--stage", "search", "--profile", "paper", "--runs", dir["runs"], "--data-root", TestPaths.DataRoot).Code);
         var (code, _, err) = Run("pipeline", "--stage", "deploy", "--profile", "smoke");

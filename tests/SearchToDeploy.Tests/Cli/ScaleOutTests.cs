@@ -71,9 +71,9 @@ public sealed class ScaleOutTests
         // Killed on rank 1 after its first checkpoint: the job ends (no rank waits), then resumes with 2 ranks.
         var killed = MpiRun(2, TinyTrain(dir["killed"], 3), whileRunning: p =>
         {
+            int rank1 = RankProcess(p.Id, 1); // found first: once the checkpoint is there, the kill follows at once
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (!File.Exists(dir["killed/last.s2d"]) && DateTime.UtcNow < deadline) Thread.Sleep(50);
-            int rank1 = RankProcess(p.Id, 1);
+            while (!File.Exists(dir["killed/last.s2d"]) && DateTime.UtcNow < deadline) Thread.Sleep(20);
             Process.GetProcessById(rank1).Kill();
         });
         Assert.NotEqual(0, killed.Code);
@@ -94,9 +94,10 @@ public sealed class ScaleOutTests
         using var dir = new TempDir();
         var (code, output) = MpiRun(2, TinyTrain(dir["hang"], 3), whileRunning: p =>
         {
+            int rank1 = RankProcess(p.Id, 1); // found first: once the checkpoint is there, the stop follows at once
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (!File.Exists(dir["hang/last.s2d"]) && DateTime.UtcNow < deadline) Thread.Sleep(50);
-            using var stop = Process.Start("kill", ["-STOP", RankProcess(p.Id, 1).ToString()]);
+            while (!File.Exists(dir["hang/last.s2d"]) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            using var stop = Process.Start("kill", ["-STOP", rank1.ToString()]);
             stop.WaitForExit();
         }, timeout: TimeSpan.FromMinutes(2), env: new Dictionary<string, string> { [SearchToDeploy.Core.Distributed.MpiGradientSync.TimeoutVariable] = "4" });
         Assert.NotEqual(0, code);

@@ -22,6 +22,8 @@ public sealed class ImplicitScalarTests
         Assert.Contains("TorchSharp.torch+Tensor::op_Multiply(Tensor,Double)", forbidden);
         Assert.DoesNotContain("TorchSharp.torch+Tensor::add(Tensor,Scalar)", forbidden);
 
+        var errors = SourceCompilation.Errors; // every call binds, or the scan would pass over what it cannot see
+        Assert.True(errors.Count == 0, string.Join("\n", errors.Take(10)));
         var found = new List<string>();
         var compilation = SourceCompilation.Sources;
         foreach (var tree in compilation.SyntaxTrees)

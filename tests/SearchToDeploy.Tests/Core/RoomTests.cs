@@ -65,6 +65,8 @@ public sealed class RoomTests
     /// <summary>(from room, to room) for every reference from a library file to a type of another room, with one place it happens.</summary>
     private static Dictionary<(string From, string To), string> Edges()
     {
+        var errors = SourceCompilation.Errors; // a reference that does not bind would be no edge
+        Assert.True(errors.Count == 0, string.Join("\n", errors.Take(10)));
         var compilation = SourceCompilation.Sources;
         var edges = new Dictionary<(string, string), string>();
         string library = SourceCompilation.Library + Path.DirectorySeparatorChar;

@@ -303,7 +303,8 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
         proto.MetadataProps.First(p => p.Key == key).Value = value;
         OnnxModelFile.Write(dir["bad.onnx"], proto);
         var validate = SearchToDeploy.Tests.Cli.CliTests.Run("validate", "--model", dir["bad.onnx"], "--dataset", "cifar10", "--data-root", TestPaths.DataRoot, "--ep", "cpu", "--max-images", "20");
-        var serve = SearchToDeploy.Tests.Cli.CliTests.Run("serve", "--model", dir["bad.onnx"], "--urls", "http://127.0.0.1:1", "--ep", "cpu");
+        // An address no interface here has (TEST-NET-1): should the model's check ever pass, binding fails at once instead of serving forever.
+        var serve = SearchToDeploy.Tests.Cli.CliTests.Run("serve", "--model", dir["bad.onnx"], "--urls", "http://192.0.2.1:5000", "--ep", "cpu");
         foreach (var (code, _, err) in new[] { validate, serve })
         {
             Assert.Equal(2, code);
@@ -311,6 +312,22 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
             Assert.Contains(message, err);
             Assert.DoesNotContain("   at ", err);
         }
+    }
+
+    [Fact]
+    public void Serve_on_a_port_another_process_holds_names_the_address()
+    {
+        var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            string url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+            var (code, _, err) = SearchToDeploy.Tests.Cli.CliTests.Run("serve", "--model", fixture.ModelPath, "--urls", url, "--ep", "cpu");
+            Assert.Equal(2, code);
+            Assert.Contains($"--urls {url}:", err);
+            Assert.DoesNotContain("   at ", err);
+        }
+        finally { taken.Stop(); }
     }
 
     internal static int FreePort()

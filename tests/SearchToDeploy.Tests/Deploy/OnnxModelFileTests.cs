@@ -126,6 +126,19 @@ public sealed class OnnxModelFileTests
         var init = model.Graph.Initializer[0];
         Assert.Equal((int)TensorProto.Types.DataType.Float, init.DataType);
         Assert.Empty(init.FloatData);
-        Assert.Contains((byte)0x4A, init.ToByteArray());
+        // Walk the tensor's fields: field 9, length-delimited, holds exactly the raw bytes.
+        var input = new Google.Protobuf.CodedInputStream(init.ToByteArray());
+        bool found = false;
+        for (uint tag; (tag = input.ReadTag()) != 0;)
+        {
+            if (Google.Protobuf.WireFormat.GetTagFieldNumber(tag) == 9)
+            {
+                Assert.Equal(Google.Protobuf.WireFormat.WireType.LengthDelimited, Google.Protobuf.WireFormat.GetTagWireType(tag));
+                Assert.Equal(init.RawData.ToByteArray(), input.ReadBytes().ToByteArray());
+                found = true;
+            }
+            else input.SkipLastField();
+        }
+        Assert.True(found && init.RawData.Length > 0, "no raw_data (field 9) on the wire");
     }
 }

@@ -143,18 +143,44 @@ public sealed class SearchRunTests
     }
 
     [Fact]
-    public void A_diverging_search_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint()
+    public void A_search_diverging_before_its_first_checkpoint_says_so()
     {
         using var dir = new TempDir();
         var o = Tiny(method: SearchMethod.Darts) with { Epochs = 3, LearningRate = 1e9, GradClip = 0, ArchWarmupEpochs = 0 };
         var runner = new SearchRunner(o, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu);
         var e = Assert.Throws<DivergedException>(() => runner.Run(resume: false));
-        Assert.Contains(File.Exists(dir["checkpoint.s2d"]) ? "the last good checkpoint" : "no checkpoint had been written yet", e.Message);
+        Assert.False(File.Exists(dir["checkpoint.s2d"]));
+        Assert.Contains("no checkpoint had been written yet", e.Message);
         Assert.Contains("Lower --lr", e.Message);
-        if (File.Exists(dir["checkpoint.s2d"]))
+    }
+
+    [Fact]
+    public void A_diverging_search_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint()
+    {
+        // Gradients turn to NaN once the first epoch (and its checkpoint) is done.
+        using var dir = new TempDir();
+        var poison = new NaNGradientsAfterEpoch();
+        var runner = new SearchRunner(Tiny(method: SearchMethod.Darts) with { Epochs = 3 }, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu) { Sync = poison };
+        runner.EpochCompleted += _ => poison.On = true;
+        var e = Assert.Throws<DivergedException>(() => runner.Run(resume: false));
+        Assert.Contains("the last good checkpoint", e.Message);
+        var (header, tensors) = CheckpointFile.Load(dir["checkpoint.s2d"]);
+        Assert.NotEmpty(tensors);
+        Assert.All(tensors.Values.Where(t => t.is_floating_point()), t => Assert.True(t.isfinite().all().item<bool>()));
+    }
+
+    /// <summary>One process whose gradient exchange fills every gradient with NaN once <see cref="On"/>.</summary>
+    private sealed class NaNGradientsAfterEpoch : SearchToDeploy.Core.Distributed.IGradientSync
+    {
+        public bool On { get; set; }
+        public int Rank => 0;
+        public int Size => 1;
+        public void Average(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
         {
-            var (header, tensors) = CheckpointFile.Load(dir["checkpoint.s2d"]);
-            Assert.All(tensors.Values.Where(t => t.is_floating_point()), t => Assert.True(t.isfinite().all().item<bool>()));
+            if (!On) return;
+            using var _ = torch.no_grad();
+            foreach (var p in parameters)
+                using (var g = p.grad) g?.fill_(double.NaN);
         }
     }
 
