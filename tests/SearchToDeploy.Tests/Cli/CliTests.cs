@@ -13,6 +13,23 @@ public sealed class CliTests
         return (code, o.ToString(), e.ToString());
     }
 
+    /// <summary>
+    /// Runs <paramref name="command"/> (words split at spaces) in a scratch working directory and checks that it is bad
+    /// input (exit code 2) with <paramref name="message"/>, and that nothing was written: its relative paths (r, s,
+    /// m.onnx, runs/) must never be created, here or anywhere.
+    /// </summary>
+    internal static void AssertBadInputWritingNothing(string command, string message)
+    {
+        using var dir = new TempDir();
+        using (dir.AsWorkingDirectory())
+        {
+            var (code, _, err) = Run(command.Split(' '));
+            Assert.Equal(2, code);
+            Assert.Contains(message, err);
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+
     [Fact]
     public void Data_info_prints_split_sizes_and_class_counts()
     {
