@@ -10,15 +10,19 @@ public static class OptionAliases
 {
     private static readonly (string Name, string Alias)[] Pairs = [("--output", "--out"), ("--batch", "--batch-size"), ("--batch-size", "--batch")];
 
-    public static void Apply(Command command)
+    public static void Apply(Command command) => Apply(command, "");
+
+    private static void Apply(Command command, string path)
     {
         var names = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
-        foreach (var (name, alias) in Pairs)
+        // --out names a written file in some commands (their --output too); elsewhere it is a run folder, which --output is not.
+        var pairs = OutputFiles.OutIsFile.Contains(path) ? [.. Pairs, ("--out", "--output")] : Pairs;
+        foreach (var (name, alias) in pairs)
             if (!names.Contains(alias) && command.Options.FirstOrDefault(o => o.Name == name) is { } option)
             {
                 option.Aliases.Add(alias);
                 names.Add(alias);
             }
-        foreach (var sub in command.Subcommands) Apply(sub);
+        foreach (var sub in command.Subcommands) Apply(sub, $"{path} {sub.Name}".Trim());
     }
 }

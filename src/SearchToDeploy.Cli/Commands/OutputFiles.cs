@@ -12,7 +12,7 @@ public static class OutputFiles
     private static readonly HashSet<string> Always = ["--output", "--report", "--junit"];
 
     /// <summary>Commands whose --out is a file (elsewhere --out is a run or sweep folder).</summary>
-    private static readonly HashSet<string> OutIsFile = ["export", "predict", "model random"];
+    internal static readonly HashSet<string> OutIsFile = ["export", "predict", "model random"];
 
     /// <summary>Adds the check to every such option of <paramref name="command"/> and its subcommands.</summary>
     public static void Apply(Command command) => Apply(command, "");

@@ -33,11 +33,16 @@ public sealed class AllocatedPeak : IDisposable
         }
     }
 
+    /// <summary>Samples the background thread has taken so far.</summary>
+    public long Samples => Interlocked.Read(ref _samples);
+    private long _samples;
+
     private void Sample()
     {
         while (!_stop)
         {
             Observe();
+            Interlocked.Increment(ref _samples);
             Thread.Sleep(1);
         }
     }

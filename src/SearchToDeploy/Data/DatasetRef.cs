@@ -29,6 +29,12 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
         _ => throw new InputException($"--dataset '{name}': unknown dataset; expected one of {string.Join(", ", Names)}"),
     };
 
+    /// <summary>
+    /// A folder a run's settings recorded for <paramref name="dataset"/>, as a resume passes it back: none for the datasets
+    /// read from the data root (runs of earlier builds recorded a --data that did nothing there).
+    /// </summary>
+    public static string? SavedPath(string dataset, string? path) => ParseKind(dataset) is DatasetKind.Cifar10 or DatasetKind.Cifar100 or DatasetKind.Svhn ? null : path;
+
     /// <param name="path">The dataset folder for imagenet/imagefolder (required for imagefolder).</param>
     public static DatasetRef Resolve(string name, string dataRoot, string? path = null, bool coarse = false)
     {

@@ -26,7 +26,11 @@ public sealed class NativeAllocatorTests
         using (var big = torch.ones(16 << 20))                                        // 64 MB: an mmapped block
         {
             Assert.InRange(NativeAllocator.AllocatedBytes() - before, 127 * MB, 136 * MB);
-            Assert.InRange(peak.PeakAboveStart, 127 * MB, 136 * MB); // read now (the getter samples too, whatever the thread did)
+            // The sampling thread, not this one, must see it: wait for two of its samples taken while the tensors live.
+            long seen = peak.Samples;
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (peak.Samples < seen + 2 && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(1);
+            Assert.True(peak.Samples >= seen + 2, "the sampling thread took no samples");
         }
         foreach (var t in heap) t.Dispose();
         Assert.InRange(NativeAllocator.AllocatedBytes() - before, -8 * MB, 8 * MB);

@@ -27,6 +27,12 @@ public sealed class NodeRanksTests
         Environment.SetEnvironmentVariable("SLURM_LOCALID", "1");
         try { Assert.Equal(1, NodeRanks.LocalRank); }
         finally { Environment.SetEnvironmentVariable("SLURM_LOCALID", null); }
+        // A rank bound to its own cores keeps them all; one that sees the whole machine takes its share.
+        Assert.Equal((8, 4, 1), (NodeRanks.DefaultThreadsOf(8, 16, 4), NodeRanks.DefaultThreadsOf(16, 16, 4), NodeRanks.DefaultThreadsOf(2, 2, 4)));
+        // Slurm's tasks per node: "2(x3),1" is three nodes of 2 tasks and one of 1.
+        Assert.Equal([2, 2, 2, 1, null], Enumerable.Range(0, 5).Select(n => NodeRanks.SlurmTasksOn("2(x3),1", n)));
+        Assert.Equal(4, NodeRanks.SlurmTasksOn("4", 0));
+        Assert.Null(NodeRanks.SlurmTasksOn(null, 0));
         // Rank 3 of a machine: its own GPU of 4, the second of 2 (ranks share GPUs in turn), the only one of 1.
         Assert.Equal((3, 1, 0), (TorchDevices.DefaultIndex(3, 4), TorchDevices.DefaultIndex(3, 2), TorchDevices.DefaultIndex(3, 1)));
     }

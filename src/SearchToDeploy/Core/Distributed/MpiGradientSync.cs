@@ -214,9 +214,14 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
                                  "was set up, so each task would run alone: launch with srun --mpi=pmix -n N (or mpirun)");
     }
 
-    /// <summary>The variables by which s2d knows it runs in an MPI job (<see cref="Launched"/>, <see cref="CheckNotAloneInStep"/>):
-    /// a process s2d starts on its own (a sweep's search) is given an environment without them.</summary>
-    public static readonly IReadOnlyList<string> LaunchVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"];
+    /// <summary>The variables by which s2d knows it runs in an MPI job (<see cref="Launched"/>, <see cref="CheckNotAloneInStep"/>)
+    /// and its place on its machine (<see cref="NodeRanks"/>): a process s2d starts on its own (a sweep's search) is given
+    /// an environment without them.</summary>
+    public static readonly IReadOnlyList<string> LaunchVariables =
+    [
+        "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "SLURM_STEP_NUM_TASKS",
+        "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS", "SLURM_LOCALID", "SLURM_STEP_TASKS_PER_NODE",
+    ];
 
     /// <summary>Whether this process was started by an MPI launcher (mpirun, or srun with PMI/PMIx).</summary>
     public static bool Launched() =>

@@ -4,8 +4,9 @@ using static TorchSharp.torch;
 namespace SearchToDeploy.Core.Torch;
 
 /// <summary>
-/// Where search and training run (<c>--device</c>): <c>auto</c> (the first CUDA GPU when TorchSharp can use one, else
-/// the CPU), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. TorchSharp sees a GPU only in a build with the CUDA libtorch
+/// Where search and training run (<c>--device</c>): <c>auto</c> (a CUDA GPU when TorchSharp can use one, else the CPU),
+/// <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>; without an index the first GPU, or in a data-parallel job the one of the
+/// rank's place on its machine (<see cref="DefaultIndex"/>). TorchSharp sees a GPU only in a build with the CUDA libtorch
 /// (<c>-p:S2DTorch=cuda</c>) on a machine with an NVIDIA driver; asking for CUDA elsewhere is an input error, not a
 /// silent fall back to the CPU.
 /// </summary>

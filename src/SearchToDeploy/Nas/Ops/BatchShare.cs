@@ -29,7 +29,8 @@ public static class BatchShare
     {
         if (_current is not { } share || share.Whole == rows || share.Offset + rows > share.Whole) return draw(rows);
         using var all = draw(share.Whole);
-        return all.narrow(0, share.Offset, rows).clone();
+        using var part = all.narrow(0, share.Offset, rows); // a view of the whole draw: copied, then both freed
+        return part.clone();
     }
 
     private sealed class Leave((long Offset, long Whole)? before) : IDisposable

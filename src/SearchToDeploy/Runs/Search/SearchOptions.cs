@@ -132,7 +132,7 @@ public sealed record SearchOptions
     public int SelectionImages { get; init; } = 1024;
 
     // Runtime.
-    [Option("--threads", "Torch threads (default: all cores)", Min = 0, Max = 1024)]
+    [Option("--threads", "Torch threads (default: all cores; under MPI, the cores the rank is bound to, or its share of the machine)", Min = 0, Max = 1024)]
     [RuntimeSetting]
     public int Threads { get; init; }
     /// <summary>auto, cpu, cuda or cuda:N (<see cref="SearchToDeploy.Core.Torch.TorchDevices"/>).</summary>

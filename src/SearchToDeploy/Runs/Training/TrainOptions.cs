@@ -92,7 +92,7 @@ public sealed record TrainOptions
     [Option("--workers", "Data loader threads", Min = 0, Max = 64)]
     [RuntimeSetting]
     public int Workers { get; init; } = 2;
-    [Option("--threads", "Torch threads (default: all cores)", Min = 0, Max = 1024)]
+    [Option("--threads", "Torch threads (default: all cores; under MPI, the cores the rank is bound to, or its share of the machine)", Min = 0, Max = 1024)]
     [RuntimeSetting]
     public int Threads { get; init; }
     /// <summary>auto, cpu, cuda or cuda:N (<see cref="SearchToDeploy.Core.Torch.TorchDevices"/>).</summary>
