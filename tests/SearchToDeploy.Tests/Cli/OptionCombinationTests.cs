@@ -27,6 +27,7 @@ public sealed class OptionCombinationTests
     [InlineData("predict --model m.onnx --input x --top 0", "--top 0: expected 1 or more classes")]
     [InlineData("predict --model m.onnx --input x --output .", "--out .: is a folder")] // --output: the other spelling of a file's --out
     [InlineData("search --space darts --layers 2 --out r", "--layers 2: a darts supernet needs 3 or more cells")]
+    [InlineData("train --genotype nb201-best --drop-path 0.2 --out r", "--drop-path 0.2: the NAS-Bench-201 network has no drop-path")]
     [InlineData("search --space nas-bench-201 --nodes 3 --out r", "--nodes 3: NAS-Bench-201 cells have 4 nodes")]
     public void A_contradicting_or_orphan_option_is_bad_input_naming_it(string command, string message) =>
         CliTests.AssertBadInputWritingNothing(command, message);

@@ -27,8 +27,10 @@ public sealed class TrainingTests
         var step = new LrSchedule(ScheduleKind.Step, 0.1, 250, Gamma: 0.97);
         Assert.Equal(0.1 * Math.Pow(0.97, 10), step.At(10), 12);
         var linear = new LrSchedule(ScheduleKind.Linear, 0.5, 250, WarmupEpochs: 5);
-        Assert.Equal(0.1, linear.At(0), 12);         // warm-up: 0.5 * 1/5
-        Assert.Equal(0.5, linear.At(4), 12);
+        Assert.Equal(0.1, linear.At(0), 12);         // warm-up: the schedule's 0.5 * 1/5
+        Assert.Equal(0.5 * 241 / 245.0, linear.At(4), 12); // the schedule's own rate of epoch 4 at its end
+        var warmStep = new LrSchedule(ScheduleKind.Step, 0.8, 250, Gamma: 0.97, WarmupEpochs: 5);
+        Assert.True(warmStep.At(4) > warmStep.At(5) && warmStep.At(5) / warmStep.At(4) > 0.96); // no jump where the warm-up ends
         Assert.Equal(0.5 * 145 / 245.0, linear.At(100), 12);
         Assert.Equal(0.5 * 3 / (245 * 5.0), linear.At(247), 12); // the last 5 epochs
     }

@@ -25,7 +25,7 @@ public static class DataParallelCheck
     public static Result Run(IGradientSync sync, int batch = 16, int seed = 7)
     {
         if (batch % sync.Size != 0) throw new InputException($"--batch {batch}: expected a multiple of the {sync.Size} ranks");
-        torch.manual_seed(seed);
+        Torch.TorchSeed.Set(seed);
         using var net = Sequential(
             ("conv1", Conv2d(3, 8, 3, padding: 1)), ("relu1", ReLU()), ("conv2", Conv2d(8, 16, 3, stride: 2, padding: 1)), ("relu2", ReLU()),
             ("pool", AdaptiveAvgPool2d(1)), ("flat", Flatten()), ("fc", Linear(16, 10)));

@@ -74,7 +74,7 @@ public static class PerturbationSelection
                 using var _ = torch.no_grad();
                 // Ops that draw random numbers (S4's noise) draw the same ones in every measurement: the losses then
                 // differ by the masked op alone, and a resumed selection measures what the first run would have.
-                torch.random.manual_seed(seed);
+                TorchSeed.Set(seed);
                 double sum = 0; long n = 0;
                 foreach (var (x, y) in batches)
                 {

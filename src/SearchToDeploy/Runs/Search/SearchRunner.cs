@@ -99,7 +99,7 @@ public sealed class SearchRunner
         var validLoader = new DataLoader(train, validIdx, evalTf, Sync.Shard(new LoaderOptions(256, false, _o.Seed, Workers: _o.Workers)));
         int steps = Math.Min(weightLoader.BatchesPerEpoch, archLoader.BatchesPerEpoch);
 
-        torch.manual_seed(_o.Seed);
+        TorchSeed.Set(_o.Seed);
         var cfg = _o.SupernetConfig(train.Classes.Count);
         if (cfg.Fused && (ReferenceCells || resume && File.Exists(ckpt) && HoldsReferenceCells(ckpt)))
         {
@@ -208,7 +208,7 @@ public sealed class SearchRunner
         DataLoader archLoader, DataLoader validLoader, Nb201Table? table, CancellationToken cancel)
     {
         // Everything random in an epoch is a function of (seed, epoch): resuming at an epoch boundary is exact.
-        torch.random.manual_seed(_o.Seed * 1_000_003 + epoch);
+        TorchSeed.Set(_o.Seed * 1_000_003 + epoch);
         double lr = LearningRate(epoch);
         bool archTrains = epoch >= _o.ArchWarmupEpochs;
         step.BeginEpoch(epoch, _o.Epochs);

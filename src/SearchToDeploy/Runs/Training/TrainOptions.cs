@@ -115,6 +115,8 @@ public sealed record TrainOptions
         Check(Channels >= 2, $"--channels {Channels}: expected at least 2");
         Check(AuxWeight >= 0, $"--aux-weight {AuxWeight}: expected 0 (no auxiliary head) or more");
         Check(DropPath is >= 0 and < 1, $"--drop-path {DropPath}: expected a probability in [0, 1)");
+        Check(DropPath == 0 || !Nas.Networks.RetrainNetwork.IsNb201(Network),
+            $"--drop-path {DropPath}: the NAS-Bench-201 network has no drop-path (its cells train whole, as the benchmark's did); use --drop-path 0");
         Check(LabelSmoothing is >= 0 and < 1, $"--label-smoothing {LabelSmoothing}: expected a value in [0, 1)");
         Check(WarmupEpochs >= 0 && WarmupEpochs < Epochs, $"--warmup-epochs {WarmupEpochs}: expected 0 or more and fewer than --epochs");
         Check(Schedule != ScheduleKind.Linear || Epochs > 5, "--schedule linear needs more than 5 epochs");

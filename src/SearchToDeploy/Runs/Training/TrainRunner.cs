@@ -92,7 +92,7 @@ public sealed class TrainRunner
         if (trainLoader.BatchesPerEpoch == 0)
             throw new InputException($"{_dataset.Location}: {trainLoader.Count} training images are fewer than one batch of {_o.BatchSize}; lower --batch-size");
 
-        torch.manual_seed(_o.Seed);
+        TorchSeed.Set(_o.Seed);
         var cfg = new NetworkConfig(_o.Network, _o.Channels, _o.Layers, train.Classes.Count, _o.AuxWeight > 0);
         using var net = NetworkFactory.Create(_arch, cfg);
         var genotype = _genotype.With("train", Provenance(cfg, preprocessing, train.Count));
@@ -229,7 +229,7 @@ public sealed class TrainRunner
 
     private TrainRecord RunEpoch(int epoch, double lr, RetrainNetwork net, Sgd sgd, DataLoader trainLoader, DataLoader validLoader, CancellationToken cancel)
     {
-        torch.random.manual_seed(_o.Seed * 1_000_003 + epoch);
+        TorchSeed.Set(_o.Seed * 1_000_003 + epoch);
         double dropPath = _o.DropPath * epoch / _o.Epochs;
         net.DropPathProb = dropPath;
         net.train();
