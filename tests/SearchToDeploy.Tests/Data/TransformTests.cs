@@ -52,6 +52,25 @@ public sealed class TransformTests
         Assert.True(zeroCounts > 20 * 3 * 64, "cutout should zero at least an 8x8 corner square per image");
     }
 
+    [Theory]
+    [InlineData(0.0, 0, 0)]
+    [InlineData(0.5, 60, 140)]
+    [InlineData(1.0, 200, 200)]
+    public void Cutout_reaches_the_share_of_images_its_probability_says(double probability, int min, int max)
+    {
+        // RobustDARTS's search raises it over the epochs; no padding or flip, so zeros come from the cutout alone.
+        var t = new CifarTransform(Normalization.Cifar10, 32, 0, false, 16) { CutoutProbability = probability };
+        var outp = new float[3 * 32 * 32];
+        int cut = 0;
+        for (int s = 0; s < 200; s++)
+        {
+            var rng = Rng.For(11, s);
+            t.Apply(Gradient(32, 32), ref rng, outp);
+            if (outp.Contains(0f)) cut++;
+        }
+        Assert.InRange(cut, min, max);
+    }
+
     [Fact]
     public void Cifar_train_transform_is_a_function_of_the_generator()
     {

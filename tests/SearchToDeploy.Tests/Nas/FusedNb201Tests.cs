@@ -110,4 +110,23 @@ public sealed class FusedNb201Tests
         using var fused = SupernetFactory.Create(cfg with { Fused = true });
         Assert.Contains("drop-path", Assert.Throws<InvalidOperationException>(() => fused.DropPathProb = 0.2).Message);
     }
+    [Fact]
+    public void Drop_path_in_search_drops_whole_edges_skip_connections_included()
+    {
+        // RobustDARTS's search cell masks each edge's weighted sum; an edge of skip_connect alone is dropped too.
+        torch.manual_seed(4);
+        using var edge = new MixedOp([OpRegistry.Skip], 2, 1, SpaceKind.DartsCell, new OpConfig(false), 1);
+        edge.train();
+        edge.DropPathProb = 0.5;
+        using var x = torch.ones(64, 2, 3, 3);
+        using var w = torch.ones(1);
+        using var y = edge.DropEdge(edge.Forward(x, w));
+        using var perImage = y.sum([1, 2, 3]);
+        var sums = perImage.data<float>().ToArray();
+        Assert.All(sums, v => Assert.True(v == 0 || Math.Abs(v - 36) < 1e-4, $"{v}")); // dropped, or kept and scaled by 1/(1-p)
+        Assert.InRange(sums.Count(v => v == 0), 16, 48);
+        edge.eval();
+        using var kept = edge.DropEdge(edge.Forward(x, w));
+        Assert.Equal(18f, kept.sum().item<float>() / 64, 4); // evaluation drops nothing
+    }
 }

@@ -4,7 +4,7 @@ namespace SearchToDeploy.Data.Transforms;
 
 /// <summary>
 /// The DARTS CIFAR pipeline: random crop with zero padding, horizontal flip, normalise, then cutout (a square of
-/// zeros in the normalised image, as DARTS applies it). With padding 0, no flip and no cutout it is the evaluation
+/// zeros in the normalised image, as DARTS applies it; with <see cref="CutoutProbability"/>, to that share of images). With padding 0, no flip and no cutout it is the evaluation
 /// transform. Images of another size are first resized to <see cref="Size"/> x <see cref="Size"/>.
 /// </summary>
 public sealed class CifarTransform(Normalization norm, int size = 32, int padding = 4, bool flip = true, int cutout = 0) : IImageTransform
@@ -16,6 +16,12 @@ public sealed class CifarTransform(Normalization norm, int size = 32, int paddin
     public int Padding { get; } = padding;
     public bool Flip { get; } = flip;
     public int Cutout { get; } = cutout;
+
+    /// <summary>
+    /// The probability an image gets its cutout (1: every image, DARTS's retraining). RobustDARTS's search raises it
+    /// linearly over the epochs; whoever owns the transform sets it before an epoch's images are made.
+    /// </summary>
+    public double CutoutProbability { get; set; } = 1;
     public int Height => Size;
     public int Width => Size;
 
@@ -56,7 +62,8 @@ public sealed class CifarTransform(Normalization norm, int size = 32, int paddin
             }
         }
 
-        if (Cutout > 0)
+        // Below 1 a draw decides (none is made at 1, so DARTS's retraining draws what it always drew).
+        if (Cutout > 0 && (CutoutProbability >= 1 || CutoutProbability > 0 && rng.NextDouble() < CutoutProbability))
         {
             int cy = rng.NextInt(s), cx = rng.NextInt(s);
             int y0 = Math.Clamp(cy - Cutout / 2, 0, s), y1 = Math.Clamp(cy + Cutout / 2, 0, s);

@@ -16,7 +16,6 @@ public sealed class MixedOp : nn.Module
 {
     private readonly ModuleList<Module<Tensor, Tensor>> ops;
     private readonly bool[] _skip;
-    private readonly bool[] _identity;
 
     public MixedOp(IReadOnlyList<string> candidates, long channels, long stride, SpaceKind kind, OpConfig cfg, int partialK)
         : base(nameof(MixedOp))
@@ -30,15 +29,27 @@ public sealed class MixedOp : nn.Module
         }
         ops = ModuleList([.. list]);
         _skip = [.. candidates.Select(n => n == OpRegistry.None)];
-        _identity = [.. list.Select(m => m is Ops.Identity)];
         RegisterComponents();
     }
 
     public long Channels { get; }
     public long Stride { get; }
     public int PartialK { get; }
-    /// <summary>Drop-path probability for op outputs in training (RobustDARTS search); identity ops are never dropped.</summary>
+    /// <summary>
+    /// The probability its cell drops this edge's output with in training (<see cref="DropEdge"/>; RobustDARTS search).
+    /// </summary>
     public double DropPathProb { get; set; }
+
+    /// <summary>
+    /// In training with <see cref="DropPathProb"/> above 0: the edge's output <paramref name="y"/> (its weighted sum,
+    /// skip_connect included) dropped per image as RobustDARTS's search cell drops it, one mask for the whole edge;
+    /// <paramref name="y"/> itself otherwise (disposed when replaced).
+    /// </summary>
+    public Tensor DropEdge(Tensor y)
+    {
+        if (!training || DropPathProb <= 0) return y;
+        using (y) return DropPath.Apply(y, DropPathProb);
+    }
 
     /// <summary>The weighted sum of the ops over the op part of x (all of x without partial channels).</summary>
     /// <param name="weights">This edge's softmaxed α (1-D).</param>
@@ -49,8 +60,7 @@ public sealed class MixedOp : nn.Module
         for (int k = 0; k < _skip.Length; k++)
         {
             if (_skip[k]) continue;
-            using var raw = ops[k].call(xp);
-            using var y = training && DropPathProb > 0 && !_identity[k] ? SearchToDeploy.Nas.Ops.DropPath.Apply(raw, DropPathProb) : raw.alias();
+            using var y = ops[k].call(xp);
             using var w = weights[k];
             using var wy = y * w;
             if (sum is null) sum = wy.alias();

@@ -24,7 +24,7 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
     /// <summary>How α becomes the ops' mixing weights in a forward pass (a search strategy may replace the softmax).</summary>
     public ArchMixing ArchMixing { get; set; } = ArchMixing.Softmax;
 
-    /// <summary>Drop-path probability for op outputs during training (0 = off).</summary>
+    /// <summary>Drop-path probability for the edges' outputs during training (0 = off; <see cref="MixedOp.DropEdge"/>).</summary>
     public double DropPathProb
     {
         get => _dropPath;
@@ -32,7 +32,7 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
         {
             var edges = named_modules().Select(m => m.module).OfType<MixedOp>().ToList();
             if (value > 0 && edges.Count == 0)
-                throw new InvalidOperationException("drop-path needs the edge-by-edge cells (SupernetConfig.Fused = false): the fused cells have no op outputs to mask");
+                throw new InvalidOperationException("drop-path needs the edge-by-edge cells (SupernetConfig.Fused = false): the fused cells have no edge outputs to mask");
             _dropPath = value;
             foreach (var op in edges) op.DropPathProb = value;
         }

@@ -33,7 +33,7 @@ public sealed record SearchOptions
     /// <summary>Cap on images of the architecture half evaluated after each epoch (0 = all).</summary>
     [Option("--valid-images", "Images of the architecture half evaluated after each epoch (0 = all)", Min = 0)]
     public int ValidImages { get; init; }
-    [Option("--cutout", "Cutout length (0 = off)", Min = 0)]
+    [Option("--cutout", "Cutout length (0 = off); the share of images cut out rises linearly from 0 at the first epoch to all at the last (RobustDARTS)", Min = 0)]
     public int Cutout { get; init; }
     [Option("--workers", "Data loader threads per loader", Min = 0, Max = 64)]
     [RuntimeSetting]
@@ -56,7 +56,7 @@ public sealed record SearchOptions
     [Option("--grad-clip", "Gradient norm clip of the weights", Min = 0, MinExclusive = true)]
     public double GradClip { get; init; } = 5;
     /// <summary>Drop-path probability applied to op outputs during search (RobustDARTS).</summary>
-    [Option("--drop-path", "Drop-path probability on op outputs during search", Min = 0, Max = 1, MaxExclusive = true)]
+    [Option("--drop-path", "Drop-path probability on the edges' outputs during search, reached at the last epoch from 0 at the first (RobustDARTS)", Min = 0, Max = 1, MaxExclusive = true)]
     public double DropPath { get; init; }
 
     // Architecture: Adam.
@@ -179,8 +179,8 @@ public sealed record SearchOptions
 
     /// <summary>
     /// The supernet shape these options give for a dataset with <paramref name="classes"/> classes. Drop-path masks
-    /// each op's output, so with drop-path on the cells are computed edge by edge (the fused cells sum the ops
-    /// before there is an op output to mask).
+    /// each edge's output, so with drop-path on the cells are computed edge by edge (the fused cells sum the ops
+    /// of a node at once, with no edge output to mask).
     /// </summary>
     /// <summary>How the strategy trains α (<see cref="ArchitectureSettings"/>).</summary>
     [JsonIgnore]

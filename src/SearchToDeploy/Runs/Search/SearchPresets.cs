@@ -59,8 +59,9 @@ public static class SearchPresets
             };
         }
         if (rf) o = RandomFeatureDefaults(o);
-        // GDAS (xautodl's GDAS settings): first order, on NAS-Bench-201 for 250 epochs.
-        if (method == SearchMethod.Gdas) o = o with { Unrolled = false, Epochs = space.Kind == SpaceKind.Nb201 ? 250 : o.Epochs };
+        // GDAS (xautodl's GDAS settings): first order, the weight step before the α step in every space, on
+        // NAS-Bench-201 for 250 epochs.
+        if (method == SearchMethod.Gdas) o = o with { Unrolled = false, WeightsFirst = true, Epochs = space.Kind == SpaceKind.Nb201 ? 250 : o.Epochs };
         return o;
     }
 

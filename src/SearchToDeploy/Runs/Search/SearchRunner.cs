@@ -138,6 +138,11 @@ public sealed class SearchRunner
         for (int epoch = start; epoch < _o.Epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
+            // RobustDARTS's regularisation grows over the search: drop-path and the share of images cut out rise
+            // linearly from 0 at the first epoch to their settings at the last (a function of the epoch: resumes exactly).
+            double ramp = _o.Epochs > 1 ? (double)epoch / (_o.Epochs - 1) : 1;
+            if (_o.DropPath > 0) net.DropPathProb = _o.DropPath * ramp;
+            trainTf.CutoutProbability = ramp;
             var record = RunEpoch(epoch, steps, net, strategy, weightLoader, archLoader, validLoader, table, cancel);
             history.Add(record);
             LogEpoch(record, Firmness.Of(_o, history, history.Count - 1));

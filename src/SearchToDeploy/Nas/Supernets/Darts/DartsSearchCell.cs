@@ -51,7 +51,7 @@ public sealed class DartsSearchCell : nn.Module
             for (int j = 0; j < states.Count; j++, e++)
             {
                 using var w = weights[e];
-                var y = edges[e].Forward(states[j], w);
+                var y = edges[e].DropEdge(edges[e].Forward(states[j], w));
                 Tensor? b = _k > 1 ? edges[e].Bypass(states[j]) : null;
                 if (edgeWeights is not null)
                 {

@@ -35,7 +35,7 @@ public sealed class Nb201SearchCell : nn.Module
             {
                 int e = Nb201Arch.EdgeIndex(i, j);
                 using var w = weights[e];
-                var y = edges[e].Forward(nodes[j], w);
+                var y = edges[e].DropEdge(edges[e].Forward(nodes[j], w));
                 Tensor? b = _k > 1 ? edges[e].Bypass(nodes[j]) : null;
                 if (edgeWeights is not null)
                 {
