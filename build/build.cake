@@ -21,13 +21,31 @@ Task("Test")
     var missing = new (string Path, string HowToGet)[]
     {
         ("cifar-10-batches-bin/test_batch.bin", "dotnet cake --target=Data --dataset=cifar10 (downloads the official archive and checks its MD5)"),
-        ("imagenette-64/val|imagenette2-160/val|imagenette2-320/val|imagenette2/val", "dotnet cake --target=Data --dataset=imagenette (the official 160-px archive, checked against the published split), or Imagenette at 64 px from the shared data bundle"),
-        ("imagenet-sample/val", "one ILSVRC-2012 image per class (ImageFolder val/, synsets.txt): the shared data bundle"),
-        ("nas-bench-201/accuracy.tsv", "the NAS-Bench-201 accuracy table: the shared data bundle (converted from the published benchmark file)"),
+        ("imagenette-64/val|imagenette2-160/val|imagenette2-320/val|imagenette2/val", "dotnet cake --target=Data --dataset=imagenette (the official 160-px archive, checked against the published split), or Imagenette at 64 px from the team's shared data folder"),
+        ("imagenet-sample/val", "one ILSVRC-2012 image per class (val/<wnid>/*.JPEG and synsets.txt): the team's shared data folder, or build one as README.md, Data, describes"),
+        ("nas-bench-201/accuracy.tsv", "the NAS-Bench-201 accuracy table: the team's shared data folder, or write it from NATS-Bench in the format README.md, Data, gives"),
     }.Where(d => !d.Path.Split('|').Any(p => System.IO.File.Exists(System.IO.Path.Combine(dataRoot, p)) || System.IO.Directory.Exists(System.IO.Path.Combine(dataRoot, p)))).ToList();
     if (missing.Count > 0)
         throw new Exception($"the tests read real data from the data root {dataRoot} (--data-root or S2D_DATA_ROOT), which lacks:\n" +
             string.Join("\n", missing.Select(d => $"  {d.Path.Replace("|", " or ")}: {d.HowToGet}")));
+
+    // Besides s2d, tests run the ONNX project's checker, mpirun, a one-node Slurm, g++ and xz (.ci/run installs them).
+    bool Runs(string command) => StartProcess("sh", new ProcessSettings
+        { Arguments = $"-c \"{command}\"", RedirectStandardOutput = true, RedirectStandardError = true }) == 0;
+    var tools = new (string Check, string Packages)[]
+    {
+        ("/usr/bin/python3 -c 'import onnx'", "python3-onnx"),
+        ("command -v mpirun && /sbin/ldconfig -p | grep -q libmpi.so.40", "openmpi-bin libopenmpi-dev"),
+        ("command -v g++", "g++"),
+        ("command -v xz", "xz-utils"),
+        ("test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "fonts-dejavu-core"),
+        ("command -v sbatch && { command -v munged || test -x /usr/sbin/munged; }", "slurmctld slurmd slurm-client munge"),
+    }.Where(t => !Runs(t.Check)).Select(t => t.Packages).ToList();
+    if (tools.Count > 0)
+        throw new Exception("the tests also need tools this machine lacks: install them with\n" +
+            $"  sudo apt-get install {string.Join(" ", tools)}\nthen start a one-node Slurm with: sudo scripts/slurm-one-node.sh up (.ci/run does all of this)");
+    if (!Runs("scontrol ping | grep -q UP"))
+        throw new Exception("no Slurm controller answers (a test submits a job array): start a one-node cluster with: sudo scripts/slurm-one-node.sh up");
 
     var results = MakeAbsolute(Directory($"{Parameters.Artifacts}/test-results"));
     CleanDirectory(results);

@@ -6,11 +6,14 @@ Task("Data")
 {
     string root = MakeAbsolute(Directory(Parameters.DataRoot)).FullPath;
     string common = $"--dataset {Parameters.Dataset} --data-root \"{root}\"";
-    if (Parameters.Dataset is "cifar10" or "cifar100" or "svhn" or "imagenette")
+    // The names s2d takes for the downloadable datasets (cifar-10 as cifar10, any letter case).
+    string dataset = Parameters.Dataset.ToLowerInvariant().Replace("-", "");
+    if (dataset is "cifar10" or "cifar100" or "svhn" or "imagenette")
     {
         int download = S2d(Context, $"data download {common}");
         if (download != 0) throw new Exception($"s2d data download failed (exit code {download})");
     }
+    else Information($"{Parameters.Dataset}: not downloadable (ImageNet and image folders are never downloaded); verifying what the data root holds");
     int verify = S2d(Context, $"data verify {common}");
     if (verify != 0) throw new Exception($"s2d data verify found problems (exit code {verify})");
 });

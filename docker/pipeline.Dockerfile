@@ -5,7 +5,8 @@
 # (the one-node Slurm is for the job-array test). /data holds cifar-10-batches-bin/, imagenette-64/, imagenet-sample/
 # and nas-bench-201/ (see the README's Data section); runs/ keeps checkpoints, so
 # a stopped container's run resumes when started again with the same volumes.
-FROM mcr.microsoft.com/dotnet/sdk:10.0
+# x86-64 images (also on an arm64 host, emulated): s2d is built for linux-x64 (Directory.Build.props) with x64 natives.
+FROM --platform=linux/amd64 mcr.microsoft.com/dotnet/sdk:10.0
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-onnx openmpi-bin libopenmpi-dev \
     slurmctld slurmd slurm-client munge g++ xz-utils fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*

@@ -3,13 +3,14 @@
 #   docker run -p 8080:8080 -v "$PWD/models:/models:ro" s2d-serve --model /models/imagenet/model.onnx
 # For CUDA: base the last stage on an image with the CUDA 13 and cuDNN 9 runtimes and the .NET runtime, pass
 # --keep-cuda to the prune script, and run with --gpus all (the server picks the CUDA provider when it loads).
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# x86-64 images (also on an arm64 host, emulated): s2d is built for linux-x64 (Directory.Build.props) with x64 natives.
+FROM --platform=linux/amd64 mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .
 RUN dotnet publish src/SearchToDeploy.Cli -c Release -r linux-x64 --self-contained false -o /out \
  && scripts/prune-for-serve.sh /out
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+FROM --platform=linux/amd64 mcr.microsoft.com/dotnet/aspnet:10.0
 COPY --from=build /out /app
 USER app
 EXPOSE 8080

@@ -2,6 +2,8 @@
 # The Scale-out figures of docs/benchmarks.md: each search method and space, and the 64-px ImageNet retraining, run
 # for one short epoch as 1 process x 2 threads and as mpirun -np 2 x 1 thread (same global batch), in turns; prints a
 # Markdown table of ms/step, their ratio, the bytes each rank allreduces per step and the allreduce's share of the step.
+# The ranks are not bound to cores (--bind-to none), as the one process is not: both runs share the same cores alike
+# (Open MPI would otherwise bind each of two ranks to one core, its loader worker included).
 #
 #   scripts/bench-scaleout.sh <s2d> <data root> <scratch folder> [rounds]
 set -euo pipefail
@@ -36,7 +38,7 @@ for c in "${CASES[@]}"; do
   for r in $(seq 1 "$ROUNDS"); do
     rm -rf "$OUT/$name-1" "$OUT/$name-2"
     "$S2D" $args --threads 2 --workers 1 --out "$OUT/$name-1" > "$OUT/$name-1.log" 2>&1
-    mpirun -np 2 "$S2D" $args --threads 1 --workers 1 --out "$OUT/$name-2" > "$OUT/$name-2.log" 2>&1
+    mpirun --bind-to none -np 2 "$S2D" $args --threads 1 --workers 1 --out "$OUT/$name-2" > "$OUT/$name-2.log" 2>&1
     one+=("$(ms_per_step "$OUT/$name-1.log")"); two+=("$(ms_per_step "$OUT/$name-2.log")")
     mpi=$(grep -oE 'MPI: 2 ranks, [0-9.]+ KB allreduced per step, [0-9.]+ ms per step in allreduce \([0-9.]+% of step time\)' "$OUT/$name-2.log" | tail -1)
     kb=$(echo "$mpi" | grep -oE '[0-9.]+ KB'); share+=("$(echo "$mpi" | grep -oE '\([0-9.]+%' | tr -d '(')")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copies a small, class-balanced slice of Imagenette (ImageFolder layout, the same JPEGs) into another data root, to
+# Copies a small, class-balanced slice of Imagenette (ImageFolder layout, the same JPEGs, the same folder name) into another data root, to
 # carry to a machine that has no datasets (the GPU check's host): N training and M validation images per class.
 #
 #   scripts/data-slice.sh FROM_DATA_ROOT TO_DATA_ROOT [TRAIN_PER_CLASS=60] [VAL_PER_CLASS=30]
@@ -7,9 +7,13 @@ set -euo pipefail
 from="${1:?usage: scripts/data-slice.sh FROM_DATA_ROOT TO_DATA_ROOT [TRAIN_PER_CLASS] [VAL_PER_CLASS]}"
 to="${2:?usage: scripts/data-slice.sh FROM_DATA_ROOT TO_DATA_ROOT [TRAIN_PER_CLASS] [VAL_PER_CLASS]}"
 ntrain="${3:-60}" nval="${4:-30}"
-src="$from/imagenette-64"
-[ -d "$src/train" ] && [ -d "$src/val" ] || { echo "data-slice: error: $src: expected Imagenette at 64 px (train/ and val/ class folders)" >&2; exit 2; }
-dst="$to/imagenette-64"
+# The Imagenette copy s2d reads there: the 64-px one, else the official archive's (as Data/Imagenette.cs looks for them).
+src=""
+for name in imagenette-64 imagenette2-160 imagenette2-320 imagenette2; do
+  [ -d "$from/$name/train" ] && [ -d "$from/$name/val" ] && { src="$from/$name"; break; }
+done
+[ -n "$src" ] || { echo "data-slice: error: $from: expected Imagenette (imagenette-64/ or the official imagenette2-160/, -320/ or imagenette2/, with train/ and val/ class folders)" >&2; exit 2; }
+dst="$to/$(basename "$src")"
 rm -rf "$dst.tmp"; mkdir -p "$dst.tmp"
 [ -f "$src/synsets.txt" ] && cp "$src/synsets.txt" "$dst.tmp/"
 for split in train val; do

@@ -149,11 +149,12 @@ public sealed class ScriptTests
         using var dir = new TempDir();
         var (code, output) = Script("data-slice.sh", TestPaths.DataRoot, dir.Path, "2", "1");
         Assert.True(code == 0, output);
-        string slice = Path.Combine(dir.Path, "imagenette-64");
+        string source = SearchToDeploy.Data.Imagenette.Locate(TestPaths.DataRoot); // the 64-px copy, or the official archive's
+        string slice = Path.Combine(dir.Path, Path.GetFileName(source));
         Assert.Equal(20, Directory.GetFiles(Path.Combine(slice, "train"), "*", SearchOption.AllDirectories).Length);
         Assert.Equal(10, Directory.GetFiles(Path.Combine(slice, "val"), "*", SearchOption.AllDirectories).Length);
-        string cls = Path.GetFileName(Directory.GetDirectories(Path.Combine(TestPaths.DataRoot, "imagenette-64", "val")).Order(StringComparer.Ordinal).First());
-        string first = Directory.GetFiles(Path.Combine(TestPaths.DataRoot, "imagenette-64", "val", cls)).Order(StringComparer.Ordinal).First();
+        string cls = Path.GetFileName(Directory.GetDirectories(Path.Combine(source, "val")).Order(StringComparer.Ordinal).First());
+        string first = Directory.GetFiles(Path.Combine(source, "val", cls)).Order(StringComparer.Ordinal).First();
         Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(Path.Combine(slice, "val", cls, Path.GetFileName(first))));
         Assert.Equal(2, Script("data-slice.sh", dir.Path + "/nothing", dir.Path).Code);
     }
