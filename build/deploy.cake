@@ -19,7 +19,8 @@ string PipelineArgs(string stage)
     string settings = HasArgument("set") ? $" --set \"{string.Join(";", Arguments<string>("set"))}\"" : "";
     string Path(string name) => HasArgument(name) ? $" --{name} \"{MakeAbsolute(Directory(Argument<string>(name))).FullPath}\"" : "";
     // Only what is given goes through, so that a --config file's settings hold where the command line is silent.
-    string dataRoot = HasArgument("data-root") || EnvironmentVariable("S2D_DATA_ROOT") is not null ? $" --data-root \"{MakeAbsolute(Directory(Parameters.DataRoot)).FullPath}\"" : "";
+    // S2D_DATA_ROOT is not passed on: s2d reads it itself where neither the command line nor the --config file names one.
+    string dataRoot = HasArgument("data-root") ? $" --data-root \"{MakeAbsolute(Directory(Parameters.DataRoot)).FullPath}\"" : "";
     string config = HasArgument("config") ? $" --config \"{MakeAbsolute(File(Argument<string>("config"))).FullPath}\"" : "";
     return $"pipeline --stage {stage}" + Opt("profile") + dataRoot + config +
            Opt("run") + settings + Path("imagenet") + Path("transfer") + Opt("gate-top1") + Opt("gate-top5") + Opt("threads") + Opt("device") + Opt("space") + Opt("method") + Opt("seed") + Opt("precision") + Opt("ranks") + Opt("launcher") +

@@ -63,7 +63,7 @@ public static class DeployCommands
         var maxImages = new Option<int>("--max-images") { Description = "Validate on a seeded subset of N images, each class in proportion (0 = all)" };
         var gate1 = new Option<double?>("--gate-top1") { Description = "Minimum top-1 (%); under it: exit code 3" };
         var gate5 = new Option<double?>("--gate-top5") { Description = "Minimum top-5 (%); under it: exit code 3" };
-        var report = new Option<string?>("--report") { Description = "JSON report path (default: validation.json beside the model)" };
+        var report = new Option<string?>("--report") { Description = "JSON report path (default: validation.json beside the model; required for a packaged model, whose own report it would replace)" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = its default)" };
         var workers = new Option<int>("--workers") { Description = "Image loading threads", DefaultValueFactory = _ => 2 };
         var junit = new Option<string?>("--junit") { Description = "Also write the gates as JUnit XML (one test case per gate) for a CI system's test report" };
@@ -71,6 +71,11 @@ public static class DeployCommands
         foreach (var o in new Option[] { model, dataset, root, data, coarse, ep, batch, maxImages, gate1, gate5, report, threads, workers, junit }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
+            // A package's validation.json is its own record (what it was packaged under): another validation goes elsewhere.
+            string modelDir = Path.GetDirectoryName(Path.GetFullPath(r.GetValue(model)!))!;
+            if (r.GetValue(report) is null && Runs.RunFolder.KindOf(modelDir) == "package")
+                throw new InputException($"--report: {modelDir} is a packaged model, whose {ValidationReport.FileName} records the validation it was packaged " +
+                                         "with; pass --report <file> to write this one elsewhere");
             var ds = CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
             using var m = new DeployedModel(r.GetValue(model)!, OnnxExecutionProviders.Parse(r.GetValue(ep)!), r.GetValue(threads));
             var result = Validator.Run(m, ds.Open(Split.Test), $"{ds.Name} ({ds.Location})", r.GetValue(batch), r.GetValue(maxImages),

@@ -12,7 +12,7 @@ public static class PipelineCommand
         var stage = new Option<string>("--stage") { Description = "search, train, export, validate or package; with --through, every stage up to it (required unless --print-config)" };
         var through = new Option<bool>("--through") { Description = "Run the stages before --stage first (each skipped when up to date)" };
         var profile = new Option<string>("--profile") { Description = $"{string.Join(", ", PipelineProfile.Names)} (see README: cost and settings of each)", DefaultValueFactory = _ => PipelineProfile.Default };
-        var run = new Option<string?>("--run") { Description = "Run name: stages go to runs/<run>/<stage>, the package to models/<run> (default: the profile's name)" };
+        var run = new Option<string?>("--run") { Description = "Run name: stages go to runs/<run>/<stage>, the package to models/<run> (default: the profile's name, with what sets the chain apart: imagenet-224 with --imagenet, <profile>-<folder> with --transfer, the space and method when not the profile's)" };
         var runs = new Option<string>("--runs") { Description = "Folder of the run folders", DefaultValueFactory = _ => "runs" };
         var models = new Option<string>("--models") { Description = "Folder of the packaged models", DefaultValueFactory = _ => "models" };
         var root = CommonOptions.DataRoot();
@@ -53,7 +53,8 @@ public static class PipelineCommand
             string? Text<T>(Option<T> o) => CommonOptions.Pick(r, o, file);
             bool Flag(Option<bool> o) => CommonOptions.Given(r, o) ? r.GetValue(o) : Text(o) is { } t && CommonOptions.ParseFlag(t, r.GetValue(config)!, o.Name);
             bool throughFlag = Flag(through), forceFlag = Flag(force);
-            var s = format is null ? PipelineRunner.ParseStage(Text(stage) ?? throw new InputException("--stage: required (search, train, export, validate or package), except with --print-config"))
+            var s = Text(stage) is { } named ? PipelineRunner.ParseStage(named)
+                : format is null ? throw new InputException("--stage: required (search, train, export, validate or package), except with --print-config")
                 : Stage.Package;
             // The search and train switches given on the command line come after the file's search and train
             // settings (which --print-config writes in full), then --set: the command line overrides the file.
@@ -79,14 +80,17 @@ public static class PipelineCommand
                 Settings = [.. FileSettings(file, r.GetValue(config)), .. switches, .. (r.GetValue(set) ?? []).SelectMany(v => v.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
             };
             if (inputs.Ranks > 1) MpiStage.Launcher(inputs.Launcher, inputs.Ranks); // a bad launcher is bad input before any stage runs
-            var p = PipelineProfile.Create(Text(profile)!, inputs);
-            string name = Text(run) ?? p.Name;
+            var p = PipelineProfile.Create(Text(profile)!, inputs, openData: format is null); // printing the settings reads no data
+            string name = Text(run) ?? PipelineProfile.DefaultRun(p, inputs);
             if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.StartsWith('.'))
                 throw new InputException($"--run '{name}': expected a plain folder name");
             if (format is not null)
             {
                 var resolved = Resolved(p, inputs);
                 resolved["run"] = name; resolved["runs"] = Text(runs); resolved["models"] = Text(models);
+                // What to run, so that --config alone repeats it: the stage given, else the whole chain.
+                bool whole = Text(stage) is null;
+                resolved["stage"] = s.ToString().ToLowerInvariant(); resolved["through"] = whole || throughFlag;
                 io.Out.Write(Runs.SettingsFile.Write(resolved, format));
                 return S2dApp.Success;
             }

@@ -42,8 +42,12 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
     /// </summary>
     public const int ImagenetteEpochs = 25;
 
-    public static PipelineProfile Create(string name, PipelineInputs inputs)
+    /// <param name="openData">Open the datasets now, so that a missing or malformed one is reported before the search
+    /// starts; false where only the settings are wanted (--print-config).</param>
+    public static PipelineProfile Create(string name, PipelineInputs inputs, bool openData = true)
     {
+        DatasetRef OpenBoth(DatasetRef d) => openData ? PipelineProfile.OpenBoth(d) : d;
+        DatasetRef? Transfer(PipelineInputs i) => i.Transfer is null ? null : OpenBoth(DatasetRef.Resolve("imagefolder", i.DataRoot, i.Transfer));
         var method = inputs.Method ?? SearchMethod.RfPcDarts;
         SearchOptions Search(string preset, string space, string selection = CellSelection.Alpha)
         {
@@ -134,6 +138,23 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
         }
     }
 
+    /// <summary>
+    /// The run name when --run is not given: the profile's, followed by what makes this chain another one than the
+    /// profile's own (the full ImageNet, a --transfer folder, another search space or method), so that two different
+    /// chains never share runs/&lt;run&gt; (where a changed configuration redoes, and so replaces, a stage) or models/&lt;run&gt;.
+    /// </summary>
+    public static string DefaultRun(PipelineProfile p, PipelineInputs inputs)
+    {
+        var parts = new List<string> { p.Name };
+        if (inputs.ImageNet is not null && p.Name == "imagenet") parts.Add("224");
+        if (inputs.Transfer is { } folder) parts.Add(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+        string ownSpace = p.Name == "nb201" ? SearchSpaces.Nb201.Name : SearchSpaces.Darts.Name;
+        if (inputs.Space is not null && p.Search.Space != ownSpace) parts.Add(p.Search.Space);
+        if (inputs.Method is { } m && m != SearchMethod.RfPcDarts) parts.Add(m.Name);
+        string name = System.Text.RegularExpressions.Regex.Replace(string.Join("-", parts), "[^A-Za-z0-9._-]+", "-");
+        return name.TrimStart('.');
+    }
+
     /// <summary>The smoke chain's gates on 500 Imagenette validation images (docs/benchmarks.md, "Deploy").</summary>
     public const double SmokeGateTop1 = 18, SmokeGateTop5 = 60;
 
@@ -145,6 +166,4 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
         return d;
     }
 
-    private static DatasetRef? Transfer(PipelineInputs inputs) =>
-        inputs.Transfer is null ? null : OpenBoth(DatasetRef.Resolve("imagefolder", inputs.DataRoot, inputs.Transfer));
 }

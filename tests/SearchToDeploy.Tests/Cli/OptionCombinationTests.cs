@@ -50,4 +50,16 @@ public sealed class OptionCombinationTests
         finally { Environment.SetEnvironmentVariable("SLURM_STEP_NUM_TASKS", null); }
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
+    [Fact]
+    public void Validating_a_packaged_model_needs_a_report_path_of_its_own()
+    {
+        using var dir = new TempDir();
+        SearchToDeploy.Runs.RunFolder.Prepare(dir["models/m"], "package", clear: false);
+        File.WriteAllText(dir["models/m/validation.json"], "the package's own report");
+        File.WriteAllText(dir["models/m/model.onnx"], "a model");
+        var (code, _, err) = CliTests.Run("validate", "--model", dir["models/m/model.onnx"], "--dataset", "cifar10");
+        Assert.Equal(2, code);
+        Assert.Contains("is a packaged model", err);
+        Assert.Equal("the package's own report", File.ReadAllText(dir["models/m/validation.json"]));
+    }
 }

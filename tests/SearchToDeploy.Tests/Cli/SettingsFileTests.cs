@@ -45,6 +45,16 @@ public sealed class SettingsFileTests
         Assert.True((bool)train["coarse-labels"]!);
         Assert.Equal(1, (int)train["stop-after"]!);
         Assert.Equal("exp1", (string?)Printed("pipeline", "--profile", "smoke", "--run", "exp1")["run"]);
+        // What to run: the whole chain unless a stage is given, so that the file alone repeats it.
+        var chain = Printed("pipeline", "--profile", "smoke");
+        Assert.Equal(("package", true), ((string?)chain["stage"], (bool)chain["through"]!));
+        var one = Printed("pipeline", "--profile", "smoke", "--stage", "train");
+        Assert.Equal(("train", false), ((string?)one["stage"], (bool)one["through"]!));
+        // Printing reads no data: a data root without the datasets still prints.
+        using var empty = new TempDir();
+        var (code, output, err) = CliTests.Run("pipeline", "--data-root", empty.Path, "--print-config");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"profile\": \"imagenet\"", output);
     }
 
     [Fact]

@@ -14,6 +14,18 @@ public sealed class PipelineTests(SmokeChainFixture chain)
 {
     internal static PipelineInputs Inputs(double? gate1 = null) => new(TestPaths.DataRoot, GateTop1: gate1, Threads: 0);
 
+    [Fact]
+    public void Chains_that_differ_from_their_profile_get_run_names_of_their_own()
+    {
+        string Run(string profile, PipelineInputs i) => PipelineProfile.DefaultRun(PipelineProfile.Create(profile, i, openData: false), i);
+        Assert.Equal("imagenet", Run("imagenet", Inputs()));
+        Assert.Equal("nb201", Run("nb201", Inputs() with { Space = "nb201" }));
+        // The full ImageNet, an image folder, another space or method: never the stage folders of the profile's own chain.
+        Assert.Equal("imagenet-224", Run("imagenet", Inputs() with { ImageNet = "/data/imagenet" }));
+        Assert.Equal("imagenet-my-flowers", Run("imagenet", Inputs() with { Transfer = "/data/my flowers/" }));
+        Assert.Equal("smoke-s1-darts", Run("smoke", Inputs() with { Space = "s1", Method = SearchMethod.Darts }));
+    }
+
     internal static PipelineRunner Runner(TempDir dir, PipelineInputs inputs, TextWriter log, string run = "r") =>
         new(PipelineProfile.Create("smoke", inputs), inputs, dir[$"runs/{run}"], dir["models"], log);
 
