@@ -29,7 +29,7 @@ Task("Test")
         throw new Exception($"the tests read real data from the data root {dataRoot} (--data-root or S2D_DATA_ROOT), which lacks:\n" +
             string.Join("\n", missing.Select(d => $"  {d.Path.Replace("|", " or ")}: {d.HowToGet}")));
 
-    // Besides s2d, tests run the ONNX project's checker, mpirun, a one-node Slurm, g++ and xz (.ci/run installs them).
+    // Besides s2d, some tests run the ONNX project's checker, mpirun, a one-node Slurm, g++ and xz (.ci/run installs them).
     bool Runs(string command) => StartProcess("sh", new ProcessSettings
         { Arguments = $"-c \"{command}\"", RedirectStandardOutput = true, RedirectStandardError = true }) == 0;
     var tools = new (string Check, string Packages)[]
@@ -41,11 +41,12 @@ Task("Test")
         ("test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "fonts-dejavu-core"),
         ("command -v sbatch && { command -v munged || test -x /usr/sbin/munged; }", "slurmctld slurmd slurm-client munge"),
     }.Where(t => !Runs(t.Check)).Select(t => t.Packages).ToList();
+    // Said before the run, not in its way: only the tests that use a missing tool fail.
     if (tools.Count > 0)
-        throw new Exception("the tests also need tools this machine lacks: install them with\n" +
+        Warning("the tests that run these tools will fail; install them with\n" +
             $"  sudo apt-get install {string.Join(" ", tools)}\nthen start a one-node Slurm with: sudo scripts/slurm-one-node.sh up (.ci/run does all of this)");
-    if (!Runs("scontrol ping | grep -q UP"))
-        throw new Exception("no Slurm controller answers (a test submits a job array): start a one-node cluster with: sudo scripts/slurm-one-node.sh up");
+    else if (!Runs("scontrol ping | grep -q UP"))
+        Warning("no Slurm controller answers, so the job-array test will fail: start a one-node cluster with: sudo scripts/slurm-one-node.sh up");
 
     var results = MakeAbsolute(Directory($"{Parameters.Artifacts}/test-results"));
     CleanDirectory(results);

@@ -1,6 +1,6 @@
 // The Deploy chain: Search -> Train -> Export -> Validate -> Package, each a thin call of `s2d pipeline --stage <stage>`.
 // Each stage works in runs/<run>/<stage>/ with a manifest and is skipped when up to date; an interrupted one resumes.
-// Arguments: --profile (imagenet | nb201 | smoke | paper), --run (default: the profile's name), --data-root, --imagenet
+// Arguments: --profile (imagenet | nb201 | smoke | paper), --run (default: the profile's name and what sets the chain apart; see README), --data-root, --imagenet
 // (the full ImageNet: paper, or imagenet at 224 px), --transfer (retrain on an image folder instead of the profile's data), --gate-top1, --gate-top5, --force, --threads,
 // --space / --method / --seed (search other than the profile's RF-PCDARTS), --parallel-steps (faster search on 2+ cores),
 // --set (search.<key>=<value>;train.<key>=<value>: any setting of s2d search / s2d train, e.g. --set=train.epochs=30),

@@ -52,7 +52,9 @@ public static class PipelineCommand
             // The command line, else the settings file, else the option's default.
             string? Text<T>(Option<T> o) => CommonOptions.Pick(r, o, file);
             bool Flag(Option<bool> o) => CommonOptions.Given(r, o) ? r.GetValue(o) : Text(o) is { } t && CommonOptions.ParseFlag(t, r.GetValue(config)!, o.Name);
-            bool throughFlag = Flag(through), forceFlag = Flag(force);
+            // A file's "through" belongs to its stage: a stage named on the command line runs alone unless --through is given.
+            bool throughFlag = CommonOptions.Given(r, stage) ? CommonOptions.Given(r, through) && r.GetValue(through) : Flag(through);
+            bool forceFlag = Flag(force);
             var s = Text(stage) is { } named ? PipelineRunner.ParseStage(named)
                 : format is null ? throw new InputException("--stage: required (search, train, export, validate or package), except with --print-config")
                 : Stage.Package;

@@ -50,6 +50,12 @@ public sealed class SettingsFileTests
         Assert.Equal(("package", true), ((string?)chain["stage"], (bool)chain["through"]!));
         var one = Printed("pipeline", "--profile", "smoke", "--stage", "train");
         Assert.Equal(("train", false), ((string?)one["stage"], (bool)one["through"]!));
+        // A file's "through" goes with its stage: a stage named on the command line runs alone.
+        using var files = new TempDir();
+        File.WriteAllText(files["c.json"], """{"profile": "smoke", "stage": "package", "through": true}""");
+        Assert.True((bool)Printed("pipeline", "--config", files["c.json"])["through"]!);
+        Assert.False((bool)Printed("pipeline", "--config", files["c.json"], "--stage", "export")["through"]!);
+        Assert.True((bool)Printed("pipeline", "--config", files["c.json"], "--stage", "export", "--through")["through"]!);
         // Printing reads no data: a data root without the datasets still prints.
         using var empty = new TempDir();
         var (code, output, err) = CliTests.Run("pipeline", "--data-root", empty.Path, "--print-config");

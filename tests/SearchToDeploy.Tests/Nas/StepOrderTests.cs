@@ -56,6 +56,13 @@ public sealed class StepOrderTests
     {
         Assert.True(SearchPresets.Create("paper", "nas-bench-201", SearchMethod.RfPcDarts).WeightsFirst);
         Assert.True(SearchPresets.Create("paper", "nas-bench-201", SearchMethod.Gdas).WeightsFirst);
+        // GDAS's paper preset follows xautodl in every space; the cpu and smoke presets keep DARTS's order for every method.
+        Assert.True(SearchPresets.Create("paper", "darts", SearchMethod.Gdas).WeightsFirst);
+        Assert.True(SearchPresets.Create("paper", "s2", SearchMethod.Gdas).WeightsFirst);
+        Assert.False(SearchPresets.Create("cpu", "darts", SearchMethod.Gdas).WeightsFirst);
+        Assert.False(SearchPresets.Create("cpu", "nas-bench-201", SearchMethod.Gdas).WeightsFirst);
+        Assert.False(SearchPresets.Create("smoke", "darts", SearchMethod.Gdas).WeightsFirst);
+        Assert.False(SearchPresets.Create("paper", "darts", SearchMethod.RfPcDarts).WeightsFirst);
         Assert.False(SearchPresets.Create("paper", "darts", SearchMethod.PcDarts).WeightsFirst);
         Assert.False(SearchPresets.Create("cpu", "nas-bench-201", SearchMethod.RfPcDarts).WeightsFirst);
         // Parallel steps take both gradients at once: the paper preset's order gives way rather than refuse them.

@@ -9,8 +9,8 @@ namespace SearchToDeploy.Nas.Strategies;
 /// GDAS (Dong &amp; Yang, "Searching for a Robust Neural Architecture in Four GPU Hours", CVPR 2019): each training
 /// forward pass mixes every edge with a hard Gumbel-softmax sample of α, one op's weight 1 and the others 0, with the
 /// soft sample's gradient (straight-through); the temperature falls linearly from 10 to 0.1 over the epochs (xautodl's
-/// GDAS settings). Steps alternate as in DARTS, first order (the paper preset takes the weight step first, as xautodl
-/// does). The supernet still computes every candidate (where GDAS's own code skips the zero-weighted ones), so a step
+/// GDAS settings). Steps alternate as in DARTS, first order (the paper preset takes the weight step first in every
+/// space, as xautodl does). The supernet still computes every candidate (where GDAS's own code skips the zero-weighted ones), so a step
 /// costs what a DARTS step costs, and the forward pass is the same; α's gradient is not quite: here each op's sampled
 /// weight multiplies its output (the straight-through estimate of the mixed sum), while GDAS's code adds the other ops'
 /// weights as bare numbers, so their share of the gradient is the node's summed gradient rather than its product with

@@ -55,7 +55,7 @@ public sealed record SearchOptions
     public double? BnWeightDecay { get; init; }
     [Option("--grad-clip", "Gradient norm clip of the weights", Min = 0, MinExclusive = true)]
     public double GradClip { get; init; } = 5;
-    /// <summary>Drop-path probability applied to op outputs during search (RobustDARTS).</summary>
+    /// <summary>Drop-path probability applied to the edges' outputs during search, ramped over the epochs (RobustDARTS).</summary>
     [Option("--drop-path", "Drop-path probability on the edges' outputs during search, reached at the last epoch from 0 at the first (RobustDARTS)", Min = 0, Max = 1, MaxExclusive = true)]
     public double DropPath { get; init; }
 

@@ -59,8 +59,8 @@ public static class SearchPresets
             };
         }
         if (rf) o = RandomFeatureDefaults(o);
-        // GDAS (xautodl's GDAS settings): first order, the weight step before the α step in every space, on
-        // NAS-Bench-201 for 250 epochs.
+        // GDAS (xautodl's GDAS settings): first order, the weight step before the α step in every space (the cpu and
+        // smoke presets keep DARTS's α-first order, as for every method), on NAS-Bench-201 for 250 epochs.
         if (method == SearchMethod.Gdas) o = o with { Unrolled = false, WeightsFirst = true, Epochs = space.Kind == SpaceKind.Nb201 ? 250 : o.Epochs };
         return o;
     }
@@ -101,7 +101,7 @@ public static class SearchPresets
             : o with
             {
                 Preset = "cpu", Layers = 5, Channels = 8, Epochs = 10, BatchSize = 64, MaxImagesPerPart = 5_000, ValidImages = 2_000,
-                ArchWarmupEpochs = pc ? 3 : 0, Unrolled = false,
+                ArchWarmupEpochs = pc ? 3 : 0, Unrolled = false, WeightsFirst = false,
             };
     }
 

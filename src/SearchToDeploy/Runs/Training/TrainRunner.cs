@@ -53,6 +53,12 @@ public sealed class TrainRunner
     public static string OptionsJson(TrainOptions o) => JsonSerializer.Serialize(o, TrainHeader.Json);
 
     /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
+    /// <summary>
+    /// A NAS-Bench-201 network's options without a drop-path: runs of earlier builds accepted (and recorded) one that the
+    /// network never applied, which is now refused; they resume as what they trained.
+    /// </summary>
+    internal static TrainOptions WithoutUnusedDropPath(TrainOptions o) => RetrainNetwork.IsNb201(o.Network) && o.DropPath > 0 ? o with { DropPath = 0 } : o;
+
     public static (TrainOptions Options, GenotypeDocument Genotype)? Saved(string runDir)
     {
         string path = Path.Combine(runDir, TrainRunFolder.Last);
@@ -61,7 +67,7 @@ public sealed class TrainRunner
         try
         {
             var o = JsonSerializer.Deserialize<TrainOptions>(header.Options, TrainHeader.Json) ?? throw new InputException($"{path}: its header holds no training options");
-            return (o, header.GenotypeDocument(path));
+            return (WithoutUnusedDropPath(o), header.GenotypeDocument(path));
         }
         catch (JsonException e)
         {
@@ -292,7 +298,7 @@ public sealed class TrainRunner
 
     private static string Normalised(string path, string optionsJson)
     {
-        try { return JsonSerializer.Deserialize<TrainOptions>(optionsJson, TrainHeader.Json) is { } o ? OptionsJson(o) : optionsJson; }
+        try { return JsonSerializer.Deserialize<TrainOptions>(optionsJson, TrainHeader.Json) is { } o ? OptionsJson(WithoutUnusedDropPath(o)) : optionsJson; }
         catch (JsonException e) { throw new InputException($"{path}: its training options do not parse ({e.Message})"); }
     }
 
