@@ -143,6 +143,19 @@ public sealed class SearchRunTests
     }
 
     [Fact]
+    public void A_partial_benchmark_table_lacking_the_cell_does_not_stop_the_search()
+    {
+        // A table of one architecture: the searched cells are not in it, so there is no accuracy to log, and no error.
+        using var dir = new TempDir();
+        File.WriteAllLines(dir["partial.tsv"], File.ReadLines(TestPaths.Nb201Table).Take(2));
+        var o = Tiny() with { Epochs = 1, Nb201Table = dir["partial.tsv"] };
+        var arch = new SearchRunner(o, Cifar, dir["run"], TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        Assert.NotNull(arch.Nb201);
+        Assert.True(File.Exists(dir["run/checkpoint.s2d"]));
+        Assert.True(File.Exists(dir["run/genotype.json"]));
+    }
+
+    [Fact]
     public void A_search_diverging_before_its_first_checkpoint_says_so()
     {
         using var dir = new TempDir();

@@ -49,7 +49,10 @@ public sealed class Nb201Table
     }
 
     public Nb201Entry Lookup(Nb201Arch arch) =>
-        _byArch.TryGetValue(arch.ToString(), out var e) ? e : throw new InputException($"{Source}: architecture {arch} is not in the table");
+        TryLookup(arch) ?? throw new InputException($"{Source}: architecture {arch} is not in the table");
+
+    /// <summary>The architecture's row; null when the table lacks it (a partial table).</summary>
+    public Nb201Entry? TryLookup(Nb201Arch arch) => _byArch.GetValueOrDefault(arch.ToString());
 
     /// <summary>The best value of a column over all architectures.</summary>
     public (double Value, Nb201Entry Entry) Best(string column) =>

@@ -166,7 +166,7 @@ public sealed class SearchRunner
         if (_o.Selection != CellSelection.Alpha)
         {
             provenance["selection"] = _o.Selection;
-            provenance["nb201"] = table is not null && final.Nb201 is { } selected ? table.Lookup(selected).Accuracies : null;
+            provenance["nb201"] = final.Nb201 is { } selected ? table?.TryLookup(selected)?.Accuracies : null;
         }
         GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(final).With("search", provenance));
         // A finished run resumed: nothing ran, so this build's logs, plots and CSVs are written from the history here.
@@ -268,7 +268,9 @@ public sealed class SearchRunner
         var arch = net.Derive();
         var weightsNow = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value);
         Dictionary<string, double?>? nb = null;
-        if (table is not null && arch.Nb201 is { } nbArch) nb = table.Lookup(nbArch).Accuracies.ToDictionary(kv => kv.Key, kv => kv.Value);
+        // A cell a partial table lacks has no accuracy to log: monitoring only, the search goes on (it used to stop the run
+        // after the epoch had trained, before its checkpoint, in every resume).
+        if (arch.Nb201 is { } nbArch && table?.TryLookup(nbArch) is { } entry) nb = entry.Accuracies.ToDictionary(kv => kv.Key, kv => kv.Value);
 
         var record = new EpochRecord
         {
@@ -345,9 +347,8 @@ public sealed class SearchRunner
                 ["weakest_lead_percent"] = Math.Round(100 * firmness.Weakest.Lead, 2),
                 ["same_cell_epochs"] = firmness.SameCellEpochs,
             };
-        if (table is not null && final.Nb201 is { } a)
+        if (table is not null && final.Nb201 is { } a && table.TryLookup(a) is { } e)
         {
-            var e = table.Lookup(a);
             summary["nb201_index"] = e.Index;
             summary["nb201"] = e.Accuracies;
             if (e.Accuracies.GetValueOrDefault("cifar10_test") is { } c10)
