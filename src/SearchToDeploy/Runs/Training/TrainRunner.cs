@@ -52,13 +52,13 @@ public sealed class TrainRunner
 
     public static string OptionsJson(TrainOptions o) => JsonSerializer.Serialize(o, TrainHeader.Json);
 
-    /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
     /// <summary>
     /// A NAS-Bench-201 network's options without a drop-path: runs of earlier builds accepted (and recorded) one that the
     /// network never applied, which is now refused; they resume as what they trained.
     /// </summary>
     internal static TrainOptions WithoutUnusedDropPath(TrainOptions o) => RetrainNetwork.IsNb201(o.Network) && o.DropPath > 0 ? o with { DropPath = 0 } : o;
 
+    /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
     public static (TrainOptions Options, GenotypeDocument Genotype)? Saved(string runDir)
     {
         string path = Path.Combine(runDir, TrainRunFolder.Last);
