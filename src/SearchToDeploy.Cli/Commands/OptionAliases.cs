@@ -10,9 +10,7 @@ public static class OptionAliases
 {
     private static readonly (string Name, string Alias)[] Pairs = [("--output", "--out"), ("--batch", "--batch-size"), ("--batch-size", "--batch")];
 
-    public static void Apply(Command command) => Apply(command, "");
-
-    private static void Apply(Command command, string path)
+    public static void Apply(Command root) => CommandTree.Each(root, (command, path) =>
     {
         var names = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
         // --out names a written file in some commands (their --output too); elsewhere it is a run folder, which --output is not.
@@ -23,6 +21,5 @@ public static class OptionAliases
                 option.Aliases.Add(alias);
                 names.Add(alias);
             }
-        foreach (var sub in command.Subcommands) Apply(sub, $"{path} {sub.Name}".Trim());
-    }
+    });
 }

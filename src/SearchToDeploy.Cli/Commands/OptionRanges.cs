@@ -53,9 +53,7 @@ public static class OptionRanges
     };
 
     /// <summary>Adds the range check to every option of <paramref name="command"/> and its subcommands that the table names.</summary>
-    public static void Apply(Command command) => Apply(command, "");
-
-    private static void Apply(Command command, string path)
+    public static void Apply(Command root) => CommandTree.Each(root, (command, path) =>
     {
         // Options bound to a settings table (OptionBinder) parse and range-check their values themselves.
         foreach (var option in command.Options.Where(o => o.GetType().GetProperty("CustomParser")?.GetValue(o) is null))
@@ -65,8 +63,7 @@ public static class OptionRanges
                     foreach (var token in result.Tokens)
                         if (Error(option.Name, token.Value, range) is { } message) result.AddError(message);
                 });
-        foreach (var sub in command.Subcommands) Apply(sub, $"{path} {sub.Name}".Trim());
-    }
+    });
 
     /// <summary>Bad input unless <paramref name="text"/>, the value of <paramref name="option"/> (from a settings file), is in its range.</summary>
     public static void Check(string option, string text)

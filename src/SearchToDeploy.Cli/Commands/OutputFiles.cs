@@ -15,9 +15,7 @@ public static class OutputFiles
     internal static readonly HashSet<string> OutIsFile = ["export", "predict", "model random"];
 
     /// <summary>Adds the check to every such option of <paramref name="command"/> and its subcommands.</summary>
-    public static void Apply(Command command) => Apply(command, "");
-
-    private static void Apply(Command command, string path)
+    public static void Apply(Command root) => CommandTree.Each(root, (command, path) =>
     {
         foreach (var option in command.Options)
             if (Always.Contains(option.Name) || option.Name == "--out" && OutIsFile.Contains(path))
@@ -26,6 +24,5 @@ public static class OutputFiles
                     foreach (var token in result.Tokens)
                         if (Directory.Exists(token.Value)) result.AddError($"{option.Name} {token.Value}: is a folder; expected the path of a file to write");
                 });
-        foreach (var sub in command.Subcommands) Apply(sub, $"{path} {sub.Name}".Trim());
-    }
+    });
 }

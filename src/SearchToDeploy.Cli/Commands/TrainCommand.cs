@@ -68,7 +68,7 @@ public static class TrainCommand
                 : savedOptions?.CoarseLabels ?? false;
             // On resume the run's dataset, at its folder unless --data moves it.
             var ds = savedOptions is not null && !CommonOptions.Given(r, dataset) && file?["dataset"] is null
-                ? DatasetRef.Resolve(savedOptions.Dataset, dataRoot, dataArg ?? DatasetRef.SavedPath(savedOptions.Dataset, savedOptions.DataPath), coarseLabels)
+                ? DatasetRef.Resolve(savedOptions.Dataset, dataRoot, dataArg ?? savedOptions.DataPath, coarseLabels)
                 : DatasetRef.Resolve(datasetArg, dataRoot, dataArg, coarseLabels);
             // ImageNet-style images train at 224 px (the mobile network) with the paper recipe, at 64 px (the 64-px
             // network) with the cpu and smoke recipes and on Imagenette, unless --image-size says otherwise.

@@ -33,14 +33,17 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
     /// A folder a run's settings recorded for <paramref name="dataset"/>, as a resume passes it back: none for the datasets
     /// read from the data root (runs of earlier builds recorded a --data that did nothing there).
     /// </summary>
-    public static string? SavedPath(string dataset, string? path) => ParseKind(dataset) is DatasetKind.Cifar10 or DatasetKind.Cifar100 or DatasetKind.Svhn ? null : path;
+    public static string? SavedPath(string dataset, string? path) => IsReadFromRoot(ParseKind(dataset)) ? null : path;
+
+    /// <summary>The small-image datasets (CIFAR, SVHN): read from their folder under the data root, never from --data.</summary>
+    private static bool IsReadFromRoot(DatasetKind kind) => kind is DatasetKind.Cifar10 or DatasetKind.Cifar100 or DatasetKind.Svhn;
 
     /// <param name="path">The dataset folder for imagenet/imagefolder (required for imagefolder).</param>
     public static DatasetRef Resolve(string name, string dataRoot, string? path = null, bool coarse = false)
     {
         var kind = ParseKind(name);
         if (coarse && kind != DatasetKind.Cifar100) throw new InputException("--coarse-labels applies to cifar100 only");
-        if (path is not null && kind is DatasetKind.Cifar10 or DatasetKind.Cifar100 or DatasetKind.Svhn)
+        if (path is not null && IsReadFromRoot(kind))
             throw new InputException($"--data {path}: applies to imagenet, imagenette and imagefolder; {name} is read from its folder under --data-root");
         string location = kind switch
         {
@@ -63,7 +66,7 @@ public sealed record DatasetRef(DatasetKind Kind, string Location, bool Coarse =
     };
 
     /// <summary>True for the fixed-size 32x32 datasets.</summary>
-    public bool IsSmallImage => Kind is DatasetKind.Cifar10 or DatasetKind.Cifar100 or DatasetKind.Svhn;
+    public bool IsSmallImage => IsReadFromRoot(Kind);
 
     /// <summary>
     /// Whether the dataset is whole without <paramref name="split"/>: an image folder without a test split (it trains

@@ -110,7 +110,7 @@ public sealed record CellGraph(string Title, IReadOnlyList<(string Id, string La
     /// </summary>
     private static void TryRenderPng(string dot, string png)
     {
-        string tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(png))!, $".{Path.GetFileName(png)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string tmp = Core.Io.AtomicFile.TempPathFor(png);
         bool drawn = false;
         try
         {

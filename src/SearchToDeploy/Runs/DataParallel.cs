@@ -16,6 +16,13 @@ public static class DataParallel
     public static LoaderOptions Shard(this IGradientSync sync, LoaderOptions options) =>
         sync.Size == 1 ? options : options with { Rank = sync.Rank, Ranks = sync.Size };
 
+    /// <summary>
+    /// While a data-parallel step runs on <paramref name="batch"/>: its place in the whole batch, for the ops that draw per
+    /// image (<see cref="Nas.Ops.BatchShare"/>); null in one process.
+    /// </summary>
+    public static IDisposable? Share(this IGradientSync sync, HostBatch batch) =>
+        sync.Size > 1 ? Nas.Ops.BatchShare.Enter(batch.Offset, batch.Whole) : null;
+
     /// <summary>Averages the BatchNorm running means and variances of <paramref name="net"/> over the ranks.</summary>
     public static void AverageBatchNormStatistics(this IGradientSync sync, nn.Module net)
     {

@@ -150,6 +150,12 @@ public static class RunFolder
         else File.Move(from, to);
     }
 
+    internal static void DeleteEntry(string entry)
+    {
+        if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+        else File.Delete(entry);
+    }
+
     /// <summary>
     /// Deletes an s2d folder (refused for any other non-empty folder); a missing folder is fine. <paramref name="recognise"/>
     /// tells folders of builds before the marker of a kind this room does not know (packages).

@@ -53,9 +53,7 @@ public sealed class RunFolderLease : IDisposable
                 return;
             }
             // What the new run wrote goes first, then the journal, then the earlier run comes back.
-            foreach (var e in RunFolder.RunEntries(full))
-                if (Directory.Exists(e)) Directory.Delete(e, recursive: true);
-                else File.Delete(e);
+            foreach (var e in RunFolder.RunEntries(full).ToList()) RunFolder.DeleteEntry(e);
             File.WriteAllText(Path.Combine(aside, RestoringJournal), "");
         }
         foreach (var e in Directory.EnumerateFileSystemEntries(aside).Where(e => Path.GetFileName(e) is not (MovingJournal or RestoringJournal)).ToList())

@@ -199,7 +199,7 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
     public static (int Size, string Source)? AnnouncedSize()
     {
         foreach (string v in new[] { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS" })
-            if (int.TryParse(Environment.GetEnvironmentVariable(v), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0) return (n, v);
+            if (NodeRanks.EnvInt(v) is > 0 and var n) return (n, v);
         return null;
     }
 
@@ -209,7 +209,7 @@ public sealed class MpiGradientSync : IGradientSync, IDisposable
     /// </summary>
     public static void CheckNotAloneInStep()
     {
-        if (Launched() || !int.TryParse(Environment.GetEnvironmentVariable("SLURM_STEP_NUM_TASKS"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n <= 1) return;
+        if (Launched() || NodeRanks.EnvInt("SLURM_STEP_NUM_TASKS") is not { } n || n <= 1) return;
         throw new InputException($"this is one of {n} tasks of a Slurm step (SLURM_STEP_NUM_TASKS={n}), but no MPI process-manager interface (PMIx or PMI) " +
                                  "was set up, so each task would run alone: launch with srun --mpi=pmix -n N (or mpirun)");
     }

@@ -67,7 +67,11 @@ public static class NodeRanks
     private static int? First(params string[] names)
     {
         foreach (string name in names)
-            if (int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out int v)) return v;
+            if (EnvInt(name) is { } v) return v;
         return null;
     }
+
+    /// <summary>The whole number a launcher's variable holds; null when it is unset or not one.</summary>
+    internal static int? EnvInt(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : null;
 }

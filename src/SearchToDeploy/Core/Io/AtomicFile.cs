@@ -9,7 +9,7 @@ public static class AtomicFile
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string tmp = TempPathFor(full);
         try
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -24,6 +24,16 @@ public static class AtomicFile
             TryDelete(tmp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A temporary name beside <paramref name="path"/> (".name.pid.guid.tmp"): written there and renamed into place, and
+    /// deleted by <see cref="DeleteStale"/> when the process that wrote it is gone.
+    /// </summary>
+    public static string TempPathFor(string path)
+    {
+        string full = Path.GetFullPath(path);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
     }
 
     public static void WriteAllText(string path, string text) =>

@@ -95,7 +95,6 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
             var v = grads.Skip(arch.Count).ToList();
             sync?.AverageValues(v); // the whole batch's direction: every rank then moves w by the same ±ε v
 
-
             // Finite-difference Hessian-vector product around the original w.
             using var vnorm = torch.stack(v.Select(t => t.norm()).ToArray()).norm();
             double r = settings.UnrolledEpsilon / vnorm.ToDouble();

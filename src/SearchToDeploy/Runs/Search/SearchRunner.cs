@@ -237,7 +237,7 @@ public sealed class SearchRunner
                 var (xa, ya) = ab.ToTensors(_compute.Device);
                 ab.Dispose();
                 // Both loaders drop their last partial batch, so the two batches' shares are the same rows.
-                using var share = Sync.Size > 1 ? BatchShare.Enter(wb.Offset, wb.Whole) : null;
+                using var share = Sync.Share(wb);
                 wb.Dispose();
 
                 var r = step.Gradients(xt, yt, xa, ya, lr, archTrains);

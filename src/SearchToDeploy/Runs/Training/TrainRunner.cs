@@ -53,10 +53,16 @@ public sealed class TrainRunner
     public static string OptionsJson(TrainOptions o) => JsonSerializer.Serialize(o, TrainHeader.Json);
 
     /// <summary>
-    /// A NAS-Bench-201 network's options without a drop-path: runs of earlier builds accepted (and recorded) one that the
-    /// network never applied, which is now refused; they resume as what they trained.
+    /// A checkpoint's options as this build reads them. Runs of earlier builds recorded settings that did nothing and are
+    /// now refused: a drop-path for the NAS-Bench-201 network (never applied), a --data for CIFAR or SVHN (read from the
+    /// data root); they resume as what they trained.
     /// </summary>
-    internal static TrainOptions WithoutUnusedDropPath(TrainOptions o) => RetrainNetwork.IsNb201(o.Network) && o.DropPath > 0 ? o with { DropPath = 0 } : o;
+    internal static TrainOptions AsThisBuildReads(TrainOptions o) =>
+        o with
+        {
+            DropPath = RetrainNetwork.IsNb201(o.Network) ? 0 : o.DropPath,
+            DataPath = DatasetRef.SavedPath(o.Dataset, o.DataPath),
+        };
 
     /// <summary>The options and architecture of the run in <paramref name="runDir"/> from its last checkpoint, or null when it has none.</summary>
     public static (TrainOptions Options, GenotypeDocument Genotype)? Saved(string runDir)
@@ -67,7 +73,7 @@ public sealed class TrainRunner
         try
         {
             var o = JsonSerializer.Deserialize<TrainOptions>(header.Options, TrainHeader.Json) ?? throw new InputException($"{path}: its header holds no training options");
-            return (WithoutUnusedDropPath(o), header.GenotypeDocument(path));
+            return (AsThisBuildReads(o), header.GenotypeDocument(path));
         }
         catch (JsonException e)
         {
@@ -249,7 +255,7 @@ public sealed class TrainRunner
             cancel.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
             var (x, y) = b.ToTensors(_compute.Device);
-            using var share = Sync.Size > 1 ? Nas.Ops.BatchShare.Enter(b.Offset, b.Whole) : null; // drop-path masks as one process draws them
+            using var share = Sync.Share(b); // drop-path masks as one process draws them
             b.Dispose();
             Gradients.Zero(parameters);
             var (logits, aux) = net.ForwardWithAux(x);
@@ -298,7 +304,7 @@ public sealed class TrainRunner
 
     private static string Normalised(string path, string optionsJson)
     {
-        try { return JsonSerializer.Deserialize<TrainOptions>(optionsJson, TrainHeader.Json) is { } o ? OptionsJson(WithoutUnusedDropPath(o)) : optionsJson; }
+        try { return JsonSerializer.Deserialize<TrainOptions>(optionsJson, TrainHeader.Json) is { } o ? OptionsJson(AsThisBuildReads(o)) : optionsJson; }
         catch (JsonException e) { throw new InputException($"{path}: its training options do not parse ({e.Message})"); }
     }
 
