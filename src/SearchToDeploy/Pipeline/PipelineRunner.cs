@@ -21,7 +21,8 @@ namespace SearchToDeploy.Pipeline;
 /// The Deploy chain, one stage at a time, each in runs/&lt;run&gt;/&lt;stage&gt;/ with a manifest. A stage whose manifest
 /// matches its configuration and inputs is skipped; an interrupted one resumes from its checkpoint (search, train);
 /// one whose configuration changed starts over (a search whose cell selection alone changed selects again from its
-/// supernet); <c>force</c> redoes it. Package copies the model into
+/// supernet; a search or training keeps its earlier run aside until the new one has a checkpoint:
+/// <see cref="StageReplacement"/>); <c>force</c> redoes it. Package copies the model into
 /// models/&lt;run&gt;/ only when validation passed every gate; otherwise it fails and writes nothing there.
 /// </summary>
 public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs inputs, string runDir, string modelsDir, TextWriter log)
@@ -72,11 +73,12 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         cancel.ThrowIfCancellationRequested(); // stopped between stages: the next one does not start
         if (checkEarlier) RequireEarlierStages(stage);
         string dir = StageDir(stage);
+        string name = stage.ToString().ToLowerInvariant();
+        StageReplacement.Settle(dir, log, name); // what a killed redo left, before the stage's manifest is read
         var (config, checkpointConfig, inputsNow) = Describe(stage);
         string configJson = JsonSerializer.Serialize(config, StageManifest.Json);
         string hash = StageManifest.HashText(configJson);
-        var manifest = StageManifest.TryLoad(dir);
-        string name = stage.ToString().ToLowerInvariant();
+        var manifest = LoadManifest(stage, hash);
         if (!force && manifest?.IsUpToDate(dir, hash, inputsNow) == true)
         {
             log.WriteLine($"[{name}] up to date ({dir}); skipped");
@@ -93,7 +95,16 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         bool fits = !force && manifest is not null && (manifest.CheckpointHash ?? manifest.ConfigHash) == checkpoint && manifest.HasInputs(inputsNow);
         bool reuse = fits && manifest!.ConfigHash != hash;
         bool resume = reuse || fits && (manifest!.Status != "complete" || RewritesOutputs(stage, dir, manifest));
-        RunFolder.Prepare(dir, $"stage {name}", clear: !resume, option: "stage folder");
+        RequireData(stage);
+        // A search or training started over keeps its earlier run aside until the new one has a checkpoint; the other
+        // stages' outputs are quick to make again.
+        bool keepAside = !resume && stage is Stage.Search or Stage.Train && Directory.Exists(dir) && RunFolder.RunEntries(dir).Any();
+        if (keepAside)
+        {
+            RunFolder.RequireOwned(dir, "stage folder");
+            using (RunFolder.Lock(Path.GetFullPath(dir), dir, "stage folder")) StageReplacement.Begin(dir);
+        }
+        RunFolder.Prepare(dir, $"stage {name}", clear: !resume && !keepAside, option: "stage folder");
         var started = DateTime.UtcNow;
         var record = new StageManifest
         {
@@ -109,13 +120,22 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             : $"[{name}] the same supernet, another cell selection ({profile.Search.Selection}): selecting again from its checkpoint in {dir}");
         var watch = Stopwatch.StartNew();
         IReadOnlyList<string>? outputs;
-        try { outputs = Execute(stage, dir, resume, cancel); }
+        try
+        {
+            // In-process, the stage holds its folder as search and train commands hold theirs; an MPI job's rank 0 takes it.
+            using (inputs.Ranks > 1 && stage is Stage.Search or Stage.Train ? null : RunFolder.Lock(Path.GetFullPath(dir), dir, "stage folder"))
+                outputs = Execute(stage, dir, resume, cancel);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The manifest says what happened; a rerun with the same configuration resumes from the stage's checkpoint.
             (record with { Status = "failed", Error = Core.Torch.NativeErrors.Message(e), Finished = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
                 Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1) }).Save(dir);
             throw;
+        }
+        finally
+        {
+            if (keepAside) StageReplacement.Settle(dir, log, name);
         }
         if (outputs is null)
         {
@@ -142,9 +162,10 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         foreach (var s in All.TakeWhile(s => s != stage))
         {
             string dir = StageDir(s), name = s.ToString().ToLowerInvariant();
-            var m = StageManifest.TryLoad(dir);
+            StageReplacement.Settle(dir, log, name);
             var (config, _, inputsNow) = Describe(s);
             string hash = StageManifest.HashConfig(config);
+            var m = LoadManifest(s, hash);
             if (m is not null && m.IsUpToDate(dir, hash, inputsNow)) continue;
             string state = m is null ? "has not run"
                 : m.ConfigHash != hash || !m.HasInputs(inputsNow) ? "is out of date (its configuration or inputs changed since it ran)"
@@ -157,10 +178,52 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 };
             string message = $"{dir}: the {name} stage {state}; the {stage.ToString().ToLowerInvariant()} stage runs only after it is complete: " +
                              $"run it first (s2d pipeline --stage {stage.ToString().ToLowerInvariant()} --through runs every stage up to it)";
-            if (s == Stage.Validate && m is { Status: "failed" } && state.StartsWith("failed", StringComparison.Ordinal) && File.Exists(Path.Combine(dir, PackageFolder.Validation)))
+            if (s == Stage.Validate && m is { Status: "failed" } && state.StartsWith("failed", StringComparison.Ordinal) && ReportFailedGates(Path.Combine(dir, PackageFolder.Validation)))
                 throw new GateFailedException($"{message}; nothing is packaged");
             throw new InputException(message);
         }
+    }
+
+    /// <summary>
+    /// A stage's manifest; one written before stage configurations left out where the data is (a dataset moved, or
+    /// copied to a node's own disk, is the same data: the inputs' fingerprint says whether it is) is read as the current
+    /// configuration when it matches it with the data's location.
+    /// </summary>
+    private StageManifest? LoadManifest(Stage stage, string hash)
+    {
+        var m = StageManifest.TryLoad(StageDir(stage));
+        if (m is null || m.ConfigHash == hash || stage is not (Stage.Search or Stage.Train or Stage.Validate)) return m;
+        var (oldConfig, oldCheckpoint, _) = Describe(stage, withLocation: true);
+        if (m.ConfigHash != StageManifest.HashConfig(oldConfig)) return m;
+        var (_, checkpoint, _) = Describe(stage);
+        string checkpointHash = StageManifest.HashConfig(checkpoint);
+        return m with
+        {
+            ConfigHash = hash,
+            CheckpointHash = m.CheckpointHash is null || m.CheckpointHash == StageManifest.HashConfig(oldCheckpoint) ? (checkpointHash == hash ? null : checkpointHash) : m.CheckpointHash,
+        };
+    }
+
+    /// <summary>
+    /// The data a search or training stage reads, opened before its folder is touched: a missing or malformed dataset is
+    /// reported as itself, not as a stage that ran on other data.
+    /// </summary>
+    private void RequireData(Stage stage)
+    {
+        if (stage == Stage.Search) DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath).Open(Split.Train);
+        if (stage == Stage.Train)
+        {
+            profile.TrainData.Open(Split.Train);
+            profile.TrainData.Open(Split.Test);
+        }
+    }
+
+    /// <summary>Whether a validation report is there and says the model failed its gates (not a validation that failed otherwise).</summary>
+    private static bool ReportFailedGates(string path)
+    {
+        if (!File.Exists(path)) return false;
+        try { return JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(path), ValidationReport.Json) is { Passed: false }; }
+        catch (JsonException) { return false; }
     }
 
     /// <summary>Whether a finished stage whose outputs changed writes them again from its checkpoint when resumed.</summary>
@@ -186,35 +249,42 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// A stage's configuration (what decides its result), the part of it its checkpoint depends on (the same object
     /// where that is all of it) and its inputs' hashes.
     /// </summary>
-    private (object Config, object Checkpoint, Dictionary<string, string> Inputs) Describe(Stage stage)
+    /// <param name="withLocation">The form of builds before this one, which held the data's location (see <see cref="LoadManifest"/>).</param>
+    private (object Config, object Checkpoint, Dictionary<string, string> Inputs) Describe(Stage stage, bool withLocation = false)
     {
         if (stage == Stage.Search)
         {
             var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
-            var supernet = SearchConfig();
+            var supernet = SearchConfig(withLocation);
             return (Selected(supernet), supernet, new() { ["dataset"] = Fingerprint(searchData.Location) });
         }
-        var (config, inputsNow) = DescribeAfterSearch(stage);
+        var (config, inputsNow) = DescribeAfterSearch(stage, withLocation);
         return (config, config, inputsNow);
     }
 
     /// <summary>The configuration and inputs of a stage after the search, whose checkpoint depends on all of its configuration.</summary>
-    private (object Config, Dictionary<string, string> Inputs) DescribeAfterSearch(Stage stage) =>
+    private (object Config, Dictionary<string, string> Inputs) DescribeAfterSearch(Stage stage, bool withLocation) =>
         stage switch
         {
-            Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train)) }),
+            Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train), Location(withLocation)) }),
                 new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = Fingerprint(profile.TrainData.Location) }),
             Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
                 new() { ["checkpoint"] = HashOf(Stage.Train, TrainRunFolder.Best), ["metrics"] = HashOf(Stage.Train, TrainRunFolder.MetricsJson) }),
-            Stage.Validate => (new { dataset = profile.TrainData.Location, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
+            Stage.Validate => (new { dataset = withLocation ? profile.TrainData.Location : profile.TrainData.Name, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
                 new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["dataset"] = Fingerprint(profile.TrainData.Location) }),
             _ => (new { models = _models, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5 },
                 new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["report"] = HashOf(Stage.Validate, PackageFolder.Validation) }),
         };
 
     /// <summary>What the search stage's supernet depends on: its options (runtime settings aside) and the number of MPI ranks.</summary>
-    private object SearchConfig() =>
-        Ranked(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search)) });
+    private object SearchConfig(bool withLocation = false) =>
+        Ranked(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search), Location(withLocation)) });
+
+    /// <summary>
+    /// The option that says where the data is (left out of a stage's configuration: what the data is, its fingerprint
+    /// among the stage's inputs says), or none for the form of earlier builds.
+    /// </summary>
+    private static string[] Location(bool withLocation) => withLocation ? [] : [nameof(TrainOptions.DataPath)]; // SearchOptions' has the same name
 
     /// <summary>
     /// The search stage's configuration with how its cell is selected: a runtime setting to the search itself (a finished

@@ -69,6 +69,82 @@ public sealed class StageOrderTests(SmokeChainFixture chain)
     }
 
     [Fact]
+    public void A_training_started_over_and_stopped_before_its_first_checkpoint_puts_the_finished_one_back()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/redo"]);
+        byte[] model = File.ReadAllBytes(dir["runs/redo/train/best.s2d"]);
+        var inputs = PipelineTests.Inputs();
+        var profile = PipelineProfile.Create("smoke", inputs);
+        var other = profile with { Train = profile.Train with { Seed = profile.Train.Seed + 1 } };
+        using var stop = new CancellationTokenSource();
+        var log = new StringWriter();
+        var runner = new PipelineRunner(other, inputs, dir["runs/redo"], dir["models"], new Tee(log, new CancelOnLine("[train] running into", stop)));
+        Assert.ThrowsAny<OperationCanceledException>(() => runner.Run(Stage.Train, cancel: stop.Token));
+        Assert.Contains("[train] the new run ended before its first checkpoint; the stage's earlier run is back", log.ToString());
+        Assert.Equal(model, File.ReadAllBytes(dir["runs/redo/train/best.s2d"]));
+        Assert.Empty(Directory.GetDirectories(dir["runs/redo"], ".*"));
+        log = new StringWriter();
+        new PipelineRunner(profile, inputs, dir["runs/redo"], dir["models"], log).Run(Stage.Train);
+        Assert.Contains("[train] up to date", log.ToString());
+
+        // Killed between its first checkpoint and the end: the new run is kept, the earlier one deleted by the next run.
+        Directory.Move(dir["runs/redo/train"], dir["runs/redo/.train.replaced"]);
+        SmokeChainFixture.CopyFolder(dir["runs/whole/train"], dir["runs/redo/train"]);
+        log = new StringWriter();
+        new PipelineRunner(profile, inputs, dir["runs/redo"], dir["models"], log).Run(Stage.Train);
+        Assert.Contains("[train] up to date", log.ToString());
+        Assert.False(Directory.Exists(dir["runs/redo/.train.replaced"]));
+    }
+
+    [Fact]
+    public void Data_at_another_place_is_the_same_data_and_a_missing_dataset_touches_no_stage()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/moved"]);
+        // The same files under another data root (a node's own copy): every stage is up to date.
+        Directory.CreateDirectory(dir["moved-data"]);
+        foreach (var name in new[] { "cifar-10-batches-bin", "imagenette-64" })
+            Directory.CreateSymbolicLink(dir[$"moved-data/{name}"], Path.Combine(TestPaths.DataRoot, name));
+        var inputs = PipelineTests.Inputs() with { DataRoot = dir["moved-data"] };
+        var log = new StringWriter();
+        PipelineTests.Runner(dir, inputs, log, "moved").RunThrough(Stage.Validate);
+        foreach (var stage in new[] { "search", "train", "export", "validate" }) Assert.Contains($"[{stage}] up to date", log.ToString());
+
+        // Without CIFAR-10 the search is refused before its folder is touched.
+        File.Delete(dir["moved-data/cifar-10-batches-bin"]);
+        var e = Assert.ThrowsAny<InputException>(() => PipelineTests.Runner(dir, inputs, TextWriter.Null, "moved").Run(Stage.Search, force: true));
+        Assert.Contains("cifar-10-batches-bin", e.Message);
+        Assert.True(File.Exists(dir["runs/moved/search/checkpoint.s2d"]));
+        Assert.Equal("complete", StageManifest.TryLoad(dir["runs/moved/search"])!.Status);
+    }
+
+    [Fact]
+    public void A_training_stage_recorded_with_its_data_folder_by_an_earlier_build_is_up_to_date()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["runs/whole"], dir["runs/legacy"]);
+        // Earlier builds hashed the training's options with the data's location in them.
+        string train = dir["runs/legacy/train"];
+        var m = StageManifest.TryLoad(train)!;
+        var legacy = new { options = SearchToDeploy.Core.Checkpoints.CheckpointFile.ComparableOptions(typeof(SearchToDeploy.Runs.Training.TrainOptions), File.ReadAllText(Path.Combine(train, "options.json"))) };
+        Assert.Contains("DataPath", legacy.options);
+        string hash = StageManifest.HashConfig(legacy);
+        Assert.NotEqual(m.ConfigHash, hash);
+        (m with { ConfigHash = hash, Config = System.Text.Json.JsonSerializer.SerializeToElement(legacy, StageManifest.Json) }).Save(train);
+        var log = new StringWriter();
+        PipelineTests.Runner(dir, PipelineTests.Inputs(), log, "legacy").Run(Stage.Train);
+        Assert.Contains("[train] up to date", log.ToString());
+    }
+
+    /// <summary>Writes to two writers.</summary>
+    private sealed class Tee(TextWriter a, TextWriter b) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        public override void Write(char value) { a.Write(value); b.Write(value); }
+    }
+
+    [Fact]
     public void A_finished_search_or_training_whose_outputs_were_deleted_writes_them_again_from_its_checkpoint()
     {
         var dir = chain.Dir;

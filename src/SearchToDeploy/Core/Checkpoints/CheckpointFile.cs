@@ -195,7 +195,13 @@ public static class CheckpointFile
         [.. optionsType.GetProperties().Where(p => p.IsDefined(typeof(RuntimeSettingAttribute), inherit: true)).Select(p => p.Name)];
 
     /// <summary>An options JSON object of <paramref name="optionsType"/> without its runtime settings: what decides the run's result.</summary>
-    public static string ComparableOptions(Type optionsType, string optionsJson) => Comparable(optionsType, optionsJson).ToJsonString();
+    /// <param name="locations">Settings left out as well (see <see cref="OptionDifferences"/>).</param>
+    public static string ComparableOptions(Type optionsType, string optionsJson, params string[] locations)
+    {
+        var node = Comparable(optionsType, optionsJson);
+        foreach (string key in locations) node.Remove(key);
+        return node.ToJsonString();
+    }
 
     private static JsonObject Comparable(Type optionsType, string optionsJson)
     {
