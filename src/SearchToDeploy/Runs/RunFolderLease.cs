@@ -47,7 +47,8 @@ public sealed class RunFolderLease : IDisposable
         bool movingAside = File.Exists(Path.Combine(aside, MovingJournal)), restoring = File.Exists(Path.Combine(aside, RestoringJournal));
         if (!movingAside && !restoring)
         {
-            if (Directory.EnumerateFiles(full, "*.s2d").Any())
+            // Killed after making the folder, before its journal: nothing moved, the earlier run is still in place.
+            if (!Directory.EnumerateFileSystemEntries(aside).Any() || Directory.EnumerateFiles(full, "*.s2d").Any())
             {
                 Directory.Delete(aside, recursive: true);
                 return;

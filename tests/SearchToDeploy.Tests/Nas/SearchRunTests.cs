@@ -182,6 +182,53 @@ public sealed class SearchRunTests
         Assert.All(tensors.Values.Where(t => t.is_floating_point()), t => Assert.True(t.isfinite().all().item<bool>()));
     }
 
+    [Fact]
+    public void Parameters_that_turn_non_finite_on_an_epochs_last_step_are_never_checkpointed()
+    {
+        // Each step's loss is measured before its update, so it stays finite; the last update of epoch 0 writes NaN.
+        using var dir = new TempDir();
+        var o = Tiny(method: SearchMethod.Darts) with { Epochs = 1 };
+        var count = new NaNGradientsAtCall();
+        new SearchRunner(o, Cifar, dir["count"], TextWriter.Null, TestCompute.Cpu) { Sync = count }.Run(resume: false);
+        var poison = new NaNGradientsAtCall { At = count.Calls };
+        var e = Assert.Throws<DivergedException>(() => new SearchRunner(o with { Epochs = 2 }, Cifar, dir["run"], TextWriter.Null, TestCompute.Cpu) { Sync = poison }.Run(resume: false));
+        Assert.Contains("after epoch 0: the supernet's parameters or architecture weights hold NaN or infinite values", e.Message);
+        Assert.Contains("no checkpoint had been written yet", e.Message);
+        Assert.False(File.Exists(dir["run/checkpoint.s2d"]));
+    }
+
+    [Fact]
+    public void A_new_search_in_a_folder_whose_checkpoint_is_gone_does_not_write_over_its_cell()
+    {
+        using var dir = new TempDir();
+        var o = Tiny() with { Epochs = 1 };
+        new SearchRunner(o, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        File.Delete(dir["checkpoint.s2d"]);
+        string cell = File.ReadAllText(dir["genotype.json"]);
+        foreach (bool resume in new[] { false, true })
+        {
+            var e = Assert.Throws<InputException>(() => new SearchRunner(o with { Seed = 5 }, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume));
+            Assert.Contains("holds a searched cell (genotype.json) but not checkpoint.s2d", e.Message);
+        }
+        Assert.Equal(cell, File.ReadAllText(dir["genotype.json"]));
+    }
+
+    /// <summary>One process whose gradient exchange fills every gradient with NaN at its <see cref="At"/>-th call (1-based; 0: never), counting its calls.</summary>
+    internal sealed class NaNGradientsAtCall : SearchToDeploy.Core.Distributed.IGradientSync
+    {
+        public int At { get; init; }
+        public int Calls { get; private set; }
+        public int Rank => 0;
+        public int Size => 1;
+        public void Average(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
+        {
+            if (++Calls != At) return;
+            using var _ = torch.no_grad();
+            foreach (var p in parameters)
+                using (var g = p.grad) g?.fill_(double.NaN);
+        }
+    }
+
     /// <summary>One process whose gradient exchange fills every gradient with NaN once <see cref="On"/>.</summary>
     private sealed class NaNGradientsAfterEpoch : SearchToDeploy.Core.Distributed.IGradientSync
     {

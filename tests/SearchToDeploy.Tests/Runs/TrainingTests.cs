@@ -151,6 +151,40 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void Weights_that_turn_non_finite_on_an_epochs_last_step_never_replace_the_last_good_checkpoint()
+    {
+        using var dir = new TempDir();
+        var arch = Architecture.ParseText(NetworkTests.Nb201Best);
+        var o = Tiny(NetworkKind.Nb201) with { Epochs = 1 };
+        var count = new SearchToDeploy.Tests.Nas.SearchRunTests.NaNGradientsAtCall();
+        new TrainRunner(o, arch, Cifar, dir["count"], TextWriter.Null, TestCompute.Cpu) { Sync = count }.Run(resume: false);
+        // The last step of epoch 1: epoch 0's checkpoint is the last good one.
+        var poison = new SearchToDeploy.Tests.Nas.SearchRunTests.NaNGradientsAtCall { At = 2 * count.Calls };
+        var e = Assert.Throws<DivergedException>(() => new TrainRunner(o with { Epochs = 3 }, arch, Cifar, dir["run"], TextWriter.Null, TestCompute.Cpu) { Sync = poison }.Run(resume: false));
+        Assert.Contains("after epoch 1: the network's weights hold NaN or infinite values; the training stopped and the last good checkpoint (end of epoch 0) is kept", e.Message);
+        var (header, tensors) = CheckpointFile.Load(dir["run/last.s2d"]);
+        Assert.Equal(1, JsonSerializer.Deserialize<TrainHeader>(header, TrainHeader.Json)!.EpochsDone);
+        Assert.All(tensors.Values.Where(t => t.is_floating_point()), t => Assert.True(t.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
+    public void A_new_training_in_a_folder_whose_last_checkpoint_is_gone_does_not_write_over_its_model()
+    {
+        using var dir = new TempDir();
+        var arch = Architecture.ParseText(NetworkTests.Nb201Best);
+        var o = Tiny(NetworkKind.Nb201) with { Epochs = 1 };
+        new TrainRunner(o, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        File.Delete(dir["last.s2d"]);
+        byte[] model = File.ReadAllBytes(dir["best.s2d"]);
+        foreach (bool resume in new[] { false, true })
+        {
+            var e = Assert.Throws<InputException>(() => new TrainRunner(o, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume));
+            Assert.Contains("holds a trained model (best.s2d) but not last.s2d", e.Message);
+        }
+        Assert.Equal(model, File.ReadAllBytes(dir["best.s2d"]));
+    }
+
+    [Fact]
     public void Resuming_on_a_dataset_with_another_class_count_is_bad_input()
     {
         using var dir = new TempDir();

@@ -36,4 +36,15 @@ public static class Gradients
         foreach (var g in grads) g.Dispose();
         return norm;
     }
+
+    /// <summary>Whether every element of <paramref name="tensors"/> is finite (neither NaN nor infinite).</summary>
+    public static bool AllFinite(IEnumerable<Tensor> tensors)
+    {
+        foreach (var t in tensors)
+        {
+            using var finite = torch.isfinite(t).all();
+            if (!finite.item<bool>()) return false;
+        }
+        return true;
+    }
 }

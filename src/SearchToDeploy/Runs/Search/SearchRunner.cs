@@ -81,6 +81,9 @@ public sealed class SearchRunner
         string ckpt = Path.Combine(_dir, SearchRunFolder.Checkpoint);
         if (File.Exists(ckpt) && !resume)
             throw new InputException($"{_dir} already holds a search checkpoint; pass --resume to continue it or --force to start over");
+        if (!File.Exists(ckpt) && File.Exists(Path.Combine(_dir, SearchRunFolder.Genotype)))
+            throw new InputException($"{_dir} holds a searched cell ({SearchRunFolder.Genotype}) but not {SearchRunFolder.Checkpoint}, the checkpoint a search goes on from; " +
+                                     "a new search would write over it: pass --force to start over (the cell is kept until the new search's first checkpoint), or choose another --out");
         if (resume && !File.Exists(ckpt)) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
         Sync.CheckSettings(_o.BatchSize, _o.ParallelSteps);
 
@@ -116,6 +119,8 @@ public sealed class SearchRunner
         if (File.Exists(ckpt) && resume)
         {
             start = LoadCheckpoint(ckpt, session, history);
+            // What the next checkpoints record (a moved data folder, this resume's runtime settings), for a person reading the folder.
+            if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"resumed {_dir} after epoch {start - 1} ({start}/{_o.Epochs} epochs done)");
         }
         else
@@ -144,6 +149,8 @@ public sealed class SearchRunner
             if (_o.DropPath > 0) net.DropPathProb = _o.DropPath * ramp;
             trainTf.CutoutProbability = ramp;
             var record = RunEpoch(epoch, steps, net, strategy, weightLoader, archLoader, validLoader, table, cancel);
+            if (!Gradients.AllFinite(net.parameters()))
+                throw DivergedException.AfterEpoch(epoch, "supernet's parameters or architecture weights", "search", 0, "Lower --lr or --arch-lr, or check the data.");
             history.Add(record);
             LogEpoch(record, Firmness.Of(_o, history, history.Count - 1));
             if (Sync.Report(steps * (history.Count - start), history.Skip(start).Sum(h => h.Seconds)) is { } exchange) _log.WriteLine($"epoch {epoch}: {exchange}");
@@ -389,7 +396,8 @@ public sealed class SearchRunner
             catch (JsonException e) { throw new InputException($"{path}: not a search checkpoint ({e.Message})"); }
             if (read is not { Options: not null, History: not null } header)
                 throw new InputException($"{path}: not a search checkpoint (its header holds no search options or history; a training checkpoint? expected the checkpoint.s2d of s2d search)");
-            var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), SpaceKindJsonConverter.Normalise(header.Options), OptionsJson(_o));
+            // Where the data is may change (a moved or copied folder, named again with --data); what it is, not.
+            var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), SpaceKindJsonConverter.Normalise(header.Options), OptionsJson(_o), nameof(SearchOptions.DataPath));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             Sync.CheckResumeRanks(header.Ranks, path);
             CheckpointFile.LoadModel(path, session.Net, tensors, "the supernet its options describe");

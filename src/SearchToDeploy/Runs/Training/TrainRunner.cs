@@ -88,6 +88,9 @@ public sealed class TrainRunner
         string last = Path.Combine(_dir, TrainRunFolder.Last), best = Path.Combine(_dir, TrainRunFolder.Best);
         if (File.Exists(last) && !resume)
             throw new InputException($"{_dir} already holds a training checkpoint; pass --resume to continue it or --force to start over");
+        if (!File.Exists(last) && File.Exists(best))
+            throw new InputException($"{_dir} holds a trained model ({TrainRunFolder.Best}) but not {TrainRunFolder.Last}, the checkpoint a run goes on from; " +
+                                     "a new run would write over the model: pass --force to start over (the model is kept until the new run's first checkpoint), or choose another --out");
         Sync.CheckSettings(_o.BatchSize, parallelSteps: false);
         _compute.ApplyThreads();
 
@@ -149,6 +152,8 @@ public sealed class TrainRunner
         {
             cancel.ThrowIfCancellationRequested();
             var record = RunEpoch(epoch, schedule.At(epoch), net, sgd, trainLoader, validLoader, cancel);
+            if (!Gradients.AllFinite(net.parameters()))
+                throw DivergedException.AfterEpoch(epoch, "network's weights", "training", 0, "Lower --lr or --grad-clip, or check the data.");
             bool improved = history.Count == 0 || record.ValidTop1 > history.Max(h => h.ValidTop1);
             history.Add(record);
             var h = header with { EpochsDone = epoch + 1, History = history };
