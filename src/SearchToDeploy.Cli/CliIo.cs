@@ -7,6 +7,17 @@ public sealed class CliIo(TextWriter output, TextWriter error)
     public TextWriter Out { get; } = output;
     public TextWriter Err { get; } = error;
 
+    /// <summary>
+    /// The signal that cancelled the command's work (<see cref="Commands.SignalStop"/>), or null: a command stopped
+    /// by SIGINT or SIGTERM exits with 128 + its number (130, 143), as one killed by it would, so a shell or scheduler
+    /// tells a stop from a failure.
+    /// </summary>
+    public System.Runtime.InteropServices.PosixSignal? StoppedBy { get; set; }
+
+    /// <summary>The exit code of a process ended by <paramref name="signal"/> (128 + its number).</summary>
+    public static int ExitCodeOf(System.Runtime.InteropServices.PosixSignal signal) =>
+        128 + (signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 2 : 15);
+
     /// <summary>Runs a command body: bad input gives exit code 2 with its message, other errors 1.</summary>
     public int Guard(Func<int> body)
     {
@@ -28,6 +39,11 @@ public sealed class CliIo(TextWriter output, TextWriter error)
         {
             Err.WriteLine($"error: {e.Message}");
             return S2dApp.Failure;
+        }
+        catch (OperationCanceledException) when (StoppedBy is { } signal)
+        {
+            Err.WriteLine($"stopped by {signal}; running the same command again goes on");
+            return ExitCodeOf(signal);
         }
         catch (OperationCanceledException)
         {

@@ -13,29 +13,34 @@ public static class Evaluation
     /// <summary>
     /// Mean cross-entropy and, for each k, the share (%) of labels among the top-k logits, in evaluation mode and
     /// without gradients; the module's mode is restored afterwards. In a data-parallel run each rank evaluates its
-    /// share of every batch and the sums are reduced over the ranks (<paramref name="sync"/>).
+    /// share of every batch and the sums are reduced over the ranks (<paramref name="sync"/>). A stop
+    /// (<paramref name="cancel"/>) is honoured between batches: a long evaluation does not outlast a signal's grace time.
     /// </summary>
-    public static (double Loss, double[] TopK) Run(Module<Tensor, Tensor> net, DataLoader loader, Device device, IGradientSync? sync, params int[] ks)
+    public static (double Loss, double[] TopK) Run(Module<Tensor, Tensor> net, DataLoader loader, Device device, IGradientSync? sync, int[] ks,
+        CancellationToken cancel = default)
     {
         bool wasTraining = net.training;
         net.eval();
-        using var _ = torch.no_grad();
         double lossSum = 0;
         var correct = new long[ks.Length];
         long seen = 0;
-        foreach (var b in loader.Epoch(0))
+        try
         {
-            if (b.Count == 0) { b.Dispose(); continue; }
-            using var scope = torch.NewDisposeScope();
-            var (x, y) = b.ToTensors(device);
-            b.Dispose();
-            var logits = net.call(x);
-            lossSum += functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
-            var hits = Losses.TopKCorrect(logits, y, ks);
-            for (int i = 0; i < ks.Length; i++) correct[i] += hits[i];
-            seen += y.shape[0];
+            using var _ = torch.no_grad();
+            foreach (var b in loader.Epoch(0))
+            {
+                if (b.Count == 0 || cancel.IsCancellationRequested) { b.Dispose(); cancel.ThrowIfCancellationRequested(); continue; }
+                using var scope = torch.NewDisposeScope();
+                var (x, y) = b.ToTensors(device);
+                b.Dispose();
+                var logits = net.call(x);
+                lossSum += functional.cross_entropy(logits, y).ToDouble() * y.shape[0];
+                var hits = Losses.TopKCorrect(logits, y, ks);
+                for (int i = 0; i < ks.Length; i++) correct[i] += hits[i];
+                seen += y.shape[0];
+            }
         }
-        net.train(wasTraining);
+        finally { net.train(wasTraining); }
         if (sync is { Size: > 1 })
         {
             double[] sums = [lossSum, seen, .. correct.Select(c => (double)c)];

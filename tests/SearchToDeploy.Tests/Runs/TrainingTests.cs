@@ -126,7 +126,7 @@ public sealed class TrainingTests
         var test = Cifar.Open(Split.Test);
         var eval = new DataLoader(test, Subsets.Stratified(test, 48, Tiny().Seed), SearchToDeploy.Data.Transforms.CifarTransform.Eval(Cifar.Normalization),
             new LoaderOptions(24, false, 0, Workers: 0));
-        double top1 = SearchToDeploy.Runs.Evaluation.Run(model.Network, eval, torch.CPU, null, 1).TopK[0];
+        double top1 = SearchToDeploy.Runs.Evaluation.Run(model.Network, eval, torch.CPU, null, [1]).TopK[0];
         Assert.Equal(best, top1, 6);
     }
 

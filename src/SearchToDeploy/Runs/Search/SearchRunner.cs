@@ -270,7 +270,7 @@ public sealed class SearchRunner
             (lossSum, correct, seen, archLossSum) = (sums[0], (long)sums[1], (long)sums[2], sums[3] / Sync.Size);
             Sync.AverageBatchNormStatistics(net);
         }
-        var (vLoss, topK) = Evaluation.Run(net, validLoader, _compute.Device, Sync, 1);
+        var (vLoss, topK) = Evaluation.Run(net, validLoader, _compute.Device, Sync, [1], cancel);
         double vAcc = topK[0];
         var arch = net.Derive();
         var weightsNow = net.ArchWeights().ToDictionary(kv => kv.Key, kv => kv.Value);

@@ -293,7 +293,7 @@ public sealed class TrainRunner
             (lossSum, correct, seen) = (sums[0], (long)sums[1], (long)sums[2]);
             Sync.AverageBatchNormStatistics(net);
         }
-        var (vLoss, topK) = Evaluation.Run(net, validLoader, _compute.Device, Sync, 1, 5);
+        var (vLoss, topK) = Evaluation.Run(net, validLoader, _compute.Device, Sync, [1, 5], cancel);
         double top1 = topK[0], top5 = topK[1];
         var r = new TrainRecord
         {
