@@ -41,6 +41,8 @@ public static class ModelServer
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss "; });
+        // Warnings and errors on the error stream: the output is the access log, one JSON object a line, for log shippers.
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls(o.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = o.MaxBodyBytes);
@@ -53,6 +55,7 @@ public static class ModelServer
         var serving = new ServingContext(o, model, batcher);
         var metrics = new ServerMetrics(modelLoadSeconds, () => serving.QueuedImages);
         if (batcher is not null) batcher.BatchRun += metrics.Batch;
+        else serving.RunAlone += metrics.Batch; // each request's own run: a batch of its images
         var access = TextWriter.Synchronized(log);
 
         // Memory a burst of requests left behind goes back to the system once the server is idle: a blocking, compacting
@@ -109,7 +112,8 @@ public static class ModelServer
         app.MapPost("/v1/classify", (HttpRequest request) => Classify(request, serving));
         OpenInference.Map(app, serving);
         List<RouteMethods>? routeMethods = null; // parsed at the first unrouted request: the routes are fixed by then
-        app.MapFallback((HttpContext c, EndpointDataSource routes) => NoRoute(c, routeMethods ??= Routes(routes)));
+        // Every path, those with a dot in their last segment too (/favicon.ico): the default fallback leaves those to an empty 404.
+        app.MapFallback("{*path}", (HttpContext c, EndpointDataSource routes) => NoRoute(c, routeMethods ??= Routes(routes)));
         log.WriteLine($"serving {model.Path} as '{o.ModelName}' ({model.Classes.Count} classes, {model.Provider.Name()}, " +
                       $"{(batcher is null ? "no batching" : $"batches of up to {batching.MaxBatch} within {batching.MaxDelay.TotalMilliseconds} ms")}) on {o.Urls}: " +
                       "POST /v1/classify, /v2/models/{name}/infer; GET /v1/model, /v2/models/{name}, /healthz, /v2/health/ready, /metrics, /openapi.json, /");
@@ -134,15 +138,16 @@ public static class ModelServer
             if (!multipart && !ImageTypes.Contains(type))
                 throw new ServingException(415, $"Content-Type '{request.ContentType}' is not accepted; send the image bytes as image/jpeg, image/png or application/octet-stream, or upload it as multipart/form-data");
             int k = s.Options.DefaultTopK;
-            if (request.Query.TryGetValue("top", out var topText) && (!int.TryParse(topText, out k) || k < 1))
-                throw new ServingException(400, $"top={topText}: expected a positive integer");
+            int classes = s.Model.Classes.Count;
+            if (request.Query.TryGetValue("top", out var topText) && (!int.TryParse(topText, out k) || k < 1 || k > classes))
+                throw new ServingException(400, $"top={topText}: expected a whole number from 1 to {classes} (the model's classes)");
             byte[] body = multipart ? await Upload(request) : await ReadBody(request, s.Options.MaxBodyBytes);
             var watch = Stopwatch.StartNew();
             var image = await s.DecodeAsync(body, "request body");
             var logits = await s.LogitsAsync(s.Preprocess(image), 1, arrival, request.HttpContext.RequestAborted);
             if (!DeployedModel.AllFinite(logits)) // the server preprocessed the image itself: the model is at fault (500, logged)
                 throw new InvalidOperationException("the model's outputs for this image are not finite numbers (NaN or infinity)");
-            var top = DeployedModel.TopK(logits, Math.Min(k, s.Model.Classes.Count));
+            var top = DeployedModel.TopK(logits, Math.Min(k, classes)); // the default may exceed a small model's classes
             return Results.Json(new
             {
                 model = Path.GetFileName(s.Model.Path),

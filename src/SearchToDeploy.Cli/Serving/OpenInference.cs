@@ -75,7 +75,12 @@ public static class OpenInference
                 var (images, n) = await Images(inputs[0], s);
                 var logits = await s.LogitsAsync(images, n, arrival, request.HttpContext.RequestAborted);
                 if (!DeployedModel.AllFinite(logits))
+                {
+                    // Encoded images the server preprocessed itself: the model is at fault (500, logged), as on /v1/classify.
+                    if (inputs[0].TryGetProperty("datatype", out var dt) && dt.ValueKind == JsonValueKind.String && dt.GetString() == "BYTES")
+                        throw new InvalidOperationException("the model's outputs for these images are not finite numbers (NaN or infinity)");
                     throw new ServingException(400, "the model's outputs are not finite numbers for this input; FP32 inputs are preprocessed images (normalised values of a few units)");
+                }
                 int classes = s.Model.Classes.Count;
                 var outputs = new JsonArray();
                 foreach (var (outName, k) in wanted)
@@ -161,19 +166,21 @@ public static class OpenInference
                 if (shape.Length is not (1 or 2) || shape[0] < 1 || shape.Length == 2 && shape[1] != 1 || shape[0] != items.Count)
                     throw new ServingException(400, $"BYTES input shape {shapeText} with {items.Count} elements: expected [N] and N encoded images");
                 if (items.Count > max) throw new ServingException(413, $"{items.Count} images in one request; at most {max}");
-                // Every image decoded before the tensor is allocated: a bad element costs no tensor of the claimed size.
-                var decoded = new RgbImage[items.Count];
+                // Each image decoded and made into the model's floats before the next: the request holds one image's pixels
+                // at a time, and a bad element costs no tensor of the claimed size.
+                var inputs = new float[items.Count][];
                 for (int i = 0; i < items.Count; i++)
                 {
                     if (items[i].ValueKind != JsonValueKind.String) throw new ServingException(400, $"BYTES element {i}: expected a base64 string of a JPEG or PNG");
                     byte[] bytes;
                     try { bytes = Convert.FromBase64String(items[i].GetString()!); }
                     catch (FormatException) { throw new ServingException(400, $"BYTES element {i}: not base64 text"); }
-                    decoded[i] = await s.DecodeAsync(bytes, $"image {i}");
+                    inputs[i] = await s.DecodeInputAsync(bytes, $"image {i}");
                 }
-                var values = new float[items.Count * s.Model.ImageFloats];
-                for (int i = 0; i < items.Count; i++) s.Model.Preprocess(decoded[i], values.AsSpan(i * s.Model.ImageFloats, s.Model.ImageFloats));
-                return (values, items.Count);
+                if (inputs.Length == 1) return (inputs[0], 1);
+                var values = new float[inputs.Length * s.Model.ImageFloats];
+                for (int i = 0; i < inputs.Length; i++) inputs[i].CopyTo(values, i * s.Model.ImageFloats);
+                return (values, inputs.Length);
             }
             default:
                 throw new ServingException(400, $"datatype '{datatype}': expected FP32 (preprocessed images) or BYTES (encoded images)");

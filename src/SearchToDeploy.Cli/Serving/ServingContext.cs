@@ -29,23 +29,24 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
             var (w, h) = ImageDecoder.ReadSize(bytes, name);
             if ((long)w * h > Options.MaxPixels) throw new ImageTooLargeException(name, $"{w}x{h} pixels is over the limit of {Options.MaxPixels:N0}");
             bool large = (long)w * h > ServerOptions.LargePixels;
-            if (!await _decodes.WaitAsync(Options.DecodeWait))
-                throw new ServingException(503, $"busy decoding other images ({Math.Max(Options.Decodes, Options.LargeDecodes)} at a time); retry shortly");
+            // A large image waits for its own slots first, holding no general one: large images queued cannot keep small ones out.
+            if (large && !await _largeDecodes.WaitAsync(Options.DecodeWait))
+                throw new ServingException(503, $"busy decoding other large images ({Options.LargeDecodes} at a time); retry shortly");
             try
             {
-                if (large && !await _largeDecodes.WaitAsync(Options.DecodeWait))
-                    throw new ServingException(503, $"busy decoding other large images ({Options.LargeDecodes} at a time); retry shortly");
+                if (!await _decodes.WaitAsync(Options.DecodeWait))
+                    throw new ServingException(503, $"busy decoding other images ({Math.Max(Options.Decodes, Options.LargeDecodes)} at a time); retry shortly");
                 try { return ImageDecoder.Decode(bytes, name, Options.MaxPixels, Model.DecodeSide, orient: true); }
-                finally
+                finally { _decodes.Release(); }
+            }
+            finally
+            {
+                if (large)
                 {
-                    if (large)
-                    {
-                        _largeDecodes.Release();
-                        Core.Torch.NativeAllocator.Trim(); // give the decoder's freed pages back to the system now
-                    }
+                    _largeDecodes.Release();
+                    Core.Torch.NativeAllocator.Trim(); // give the decoder's freed pages back to the system now
                 }
             }
-            finally { _decodes.Release(); }
         }
         catch (ImageTooLargeException e) { throw new ServingException(413, e.Message); }
         catch (ImageDecodeException e) { throw new ServingException(400, e.Message); }
@@ -58,6 +59,15 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
         Model.Preprocess(image, x);
         return x;
     }
+
+    /// <summary>
+    /// The model's input for one uploaded image: decoded (<see cref="DecodeAsync"/>), then preprocessed at once, so a
+    /// request of many images holds each one's pixels only while it is made into the model's floats.
+    /// </summary>
+    public async Task<float[]> DecodeInputAsync(byte[] bytes, string name) => Preprocess(await DecodeAsync(bytes, name));
+
+    /// <summary>Told the number of images of each run without batching (each request's own run), for a batch-size histogram.</summary>
+    public event Action<int>? RunAlone;
 
     /// <summary>Tells the batcher a request is on its way (null without batching); pass it to <see cref="LogitsAsync"/>.</summary>
     public IDisposable? Arrive() => Batcher?.Arrive();
@@ -73,7 +83,7 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
         {
             int bound = Batcher?.Settings.QueueImages ?? Options.Batching.QueueImages;
             if (n > bound) throw new ServingException(413, $"{n} images in one request; this server queues at most {bound} (--queue)");
-            if (Batcher is null) return RunAlone(images, n, bound);
+            if (Batcher is null) return RunOwn(images, n, bound);
             Task<float[]> done;
             try { done = Batcher.InferAsync(images, n, cancel); }
             catch (QueueFullException e) { throw new ServingException(503, e.Message); }
@@ -105,14 +115,16 @@ public sealed class ServingContext(ServerOptions options, DeployedModel model, I
         return true;
     }
 
-    private float[] RunAlone(float[] images, int n, int bound)
+    private float[] RunOwn(float[] images, int n, int bound)
     {
         try
         {
             if (Interlocked.Add(ref _running, n) > bound)
                 throw new ServingException(503, $"{bound} images are being run already; retry shortly");
             if (Volatile.Read(ref _closed)) throw new ServingException(503, "the server is shutting down");
-            return Model.Logits(images, n);
+            var logits = Model.Logits(images, n);
+            RunAlone?.Invoke(n);
+            return logits;
         }
         finally { Interlocked.Add(ref _running, -n); }
     }

@@ -299,6 +299,17 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         Assert.Contains("this route takes POST", await wrongMethod.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await http.PostAsync("/healthz", new StringContent(""))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/v3/nothing")).StatusCode);
+        // Paths with a dot in their last segment get the same JSON answers (a browser asks for /favicon.ico).
+        var favicon = await http.GetAsync("/favicon.ico");
+        Assert.Equal(HttpStatusCode.NotFound, favicon.StatusCode);
+        Assert.Contains("\"error\"", await favicon.Content.ReadAsStringAsync());
+        var postSpec = await http.PostAsync("/openapi.json", new StringContent(""));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, postSpec.StatusCode);
+        Assert.Contains("this route takes GET", await postSpec.Content.ReadAsStringAsync());
+        // top beyond the model's classes is refused, as v2's classification is.
+        var tooMany = await http.PostAsync("/v1/classify?top=11", new ByteArrayContent(Png(3)) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } });
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("top=11: expected a whole number from 1 to 10", await tooMany.Content.ReadAsStringAsync());
         // BYTES of shape [N, 1] nested row-major, as clients write a two-dimensional tensor.
         string nested = $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[2,1],"data":[["{{Convert.ToBase64String(Png(3))}}"],["{{Convert.ToBase64String(Png(4))}}"]]}]}""";
         var ok = await PostJson(http, "/v2/models/tiny/infer", nested);
@@ -343,6 +354,17 @@ public sealed class ServingProtocolTests(TrainedModelFixture fixture) : IClassFi
         await batcher.DisposeAsync();
         Assert.Equal([1, 3], runs);
     }
+
+    [Fact]
+    public Task Without_batching_each_requests_own_run_is_counted_as_a_batch() => With(Options(maxBatch: 1), async (http, _) =>
+    {
+        string two = $$"""{"inputs":[{"name":"image","datatype":"BYTES","shape":[2],"data":["{{Convert.ToBase64String(Png(3))}}","{{Convert.ToBase64String(Png(4))}}"]}]}""";
+        Assert.Equal(HttpStatusCode.OK, (await PostJson(http, "/v2/models/tiny/infer", two)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/v1/classify", new ByteArrayContent(Png(5)) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } })).StatusCode);
+        string metrics = await http.GetStringAsync("/metrics");
+        Assert.Equal(2, Value(metrics, "s2d_batch_images_count"));
+        Assert.Equal(3, Value(metrics, "s2d_batch_images_sum"));
+    });
 
     [Fact]
     public Task A_full_queue_answers_503_with_retry_after_and_recovers() => With(Options(maxBatch: 2, delayMs: 300, queue: 2), async (http, _) =>
