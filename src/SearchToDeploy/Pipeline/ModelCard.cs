@@ -151,7 +151,7 @@ public static class ModelCard
     /// A validation report's dataset without the folder it was read from ("imagenette (/data/imagenette-64)" is
     /// "imagenette"): a package names no path of the machine that built it.
     /// </summary>
-    internal static string DatasetName(string described) => described.Split(" (")[0].Trim();
+    internal static string DatasetName(string described) => ValidationReport.DatasetNameOf(described);
 
     /// <summary>
     /// A folder as a card may name it: relative to the working directory where it lies below it, else its parent's

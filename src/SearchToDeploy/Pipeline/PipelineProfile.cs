@@ -46,6 +46,8 @@ public sealed record PipelineProfile(string Name, SearchOptions Search, TrainOpt
     /// starts; false where only the settings are wanted (--print-config).</param>
     public static PipelineProfile Create(string name, PipelineInputs inputs, bool openData = true)
     {
+        Deploy.Validation.ValidationReport.CheckGate("--gate-top1", inputs.GateTop1);
+        Deploy.Validation.ValidationReport.CheckGate("--gate-top5", inputs.GateTop5);
         DatasetRef OpenBoth(DatasetRef d) => openData ? PipelineProfile.OpenBoth(d) : d;
         DatasetRef? Transfer(PipelineInputs i) => i.Transfer is null ? null : OpenBoth(DatasetRef.Resolve("imagefolder", i.DataRoot, i.Transfer));
         var method = inputs.Method ?? SearchMethod.RfPcDarts;

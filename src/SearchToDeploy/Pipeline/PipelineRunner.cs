@@ -337,10 +337,17 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
                 // A report of an earlier attempt must not outlive this one: if this run fails before writing its own,
                 // the stage's failure is what it is, not the earlier gate's (RequireEarlierStages reads the report's presence).
                 AtomicFile.TryDelete(Path.Combine(dir, PackageFolder.Validation));
+                AtomicFile.TryDelete(Path.Combine(dir, JUnitReport.FileName));
                 using var model = new DeployedModel(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), OnnxExecutionProvider.Auto, inputs.Threads);
                 var report = Validator.Run(model, profile.TrainData.Open(Split.Test), $"{profile.TrainData.Name} ({profile.TrainData.Location})", 100,
                     profile.ValidateMaxImages, profile.GateTop1, profile.GateTop5, log);
-                Validator.WriteAndGate(report, Path.Combine(dir, PackageFolder.Validation), log, Path.Combine(dir, JUnitReport.FileName));
+                try { Validator.WriteAndGate(report, Path.Combine(dir, PackageFolder.Validation), log, Path.Combine(dir, JUnitReport.FileName)); }
+                catch (GateFailedException e) when (File.Exists(Path.Combine(PackageDir, PackageFolder.Model)) &&
+                                                    StageManifest.HashFile(Path.Combine(PackageDir, PackageFolder.Model)) == HashOf(Stage.Export, PackageFolder.Model))
+                {
+                    // Packaged by an earlier run under other gates or data: what is deployed is this very model. Said, not deleted.
+                    throw new GateFailedException($"{e.Message}; {PackageDir} holds this same model, packaged earlier: remove it if it must not be served");
+                }
                 return [PackageFolder.Validation, JUnitReport.FileName];
             }
             default:
@@ -370,7 +377,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             var train = new TrainRunFolder(StageDir(Stage.Train));
             var search = new SearchRunFolder(StageDir(Stage.Search));
             var package = new PackageFolder(staging);
-            File.Copy(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), package[PackageFolder.Model]);
+            // Every file on disk before the renames put the package in place of the old one (a power loss never leaves an empty model).
+            AtomicFile.Copy(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), package[PackageFolder.Model]);
             // The report as the package's: the model named as it is there, the dataset without this machine's paths.
             AtomicFile.WriteAllText(package[PackageFolder.Validation], JsonSerializer.Serialize(
                 report with { Model = PackageFolder.Model, Dataset = ModelCard.DatasetName(report.Dataset) }, ValidationReport.Json) + "\n");
@@ -384,8 +392,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             var copies = new (string From, string To)[] { (train[TrainRunFolder.Curves], PackageFolder.TrainingCurves), (train[TrainRunFolder.MetricsJson], PackageFolder.Metrics),
                 (search[SearchRunFolder.Curves], PackageFolder.SearchCurves) };
             foreach (var (from, to) in copies.Concat(CellDrawings.SvgFiles.Select(f => (train[f], f))))
-                if (File.Exists(from)) File.Copy(from, package[to]);
-            File.WriteAllText(package[PackageFolder.Card], ModelCard.Write(RunName, profile, report, package, train, ModelCard.Shown(_run), ModelCard.Shown(PackageDir)));
+                if (File.Exists(from)) AtomicFile.Copy(from, package[to]);
+            AtomicFile.WriteAllText(package[PackageFolder.Card], ModelCard.Write(RunName, profile, report, package, train, ModelCard.Shown(_run), ModelCard.Shown(PackageDir)));
             files = [.. Directory.GetFiles(staging).Select(f => Path.GetFileName(f)).Where(f => !f.StartsWith('.')).Order(StringComparer.Ordinal)];
             Replace(PackageDir, staging);
         }
@@ -429,8 +437,9 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     {
         if (!Directory.Exists(_models)) return;
         // Exactly this run's: ".<run>.<32 hex digits>.tmp" (not another run's whose name starts with this one's).
-        IEnumerable<string> Mine(string suffix) => Directory.GetDirectories(_models, $".{RunName}.*{suffix}")
-            .Where(d => Path.GetFileName(d).Length == RunName.Length + 34 + suffix.Length);
+        // The run's name is matched as text, never as a pattern (a name may hold * or ?).
+        IEnumerable<string> Mine(string suffix) => Directory.GetDirectories(_models, $".*{suffix}")
+            .Where(d => Path.GetFileName(d) is var n && n.StartsWith($".{RunName}.", StringComparison.Ordinal) && n.Length == RunName.Length + 34 + suffix.Length);
         foreach (string d in Mine(".tmp")) Directory.Delete(d, recursive: true);
         foreach (string d in Mine(".old"))
             if (Directory.Exists(PackageDir)) Directory.Delete(d, recursive: true);

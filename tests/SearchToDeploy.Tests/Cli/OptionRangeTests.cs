@@ -18,6 +18,7 @@ public sealed class OptionRangeTests
     [InlineData("serve --model m.onnx --max-bytes 0", "--max-bytes 0: expected a positive number of bytes")]
     [InlineData("serve --model m.onnx --threads -1", "--threads -1: expected 0 (all cores) or more")]
     [InlineData("pipeline --stage search --gate-top1 200", "--gate-top1 200: expected a percentage")]
+    [InlineData("pipeline --stage search --gate-top1 0.77", "--gate-top1 0.77: gates are percentages (77 means 77%), and 0.77% passes almost any model; give 77 if 0.77 was a fraction")]
     [InlineData("pipeline --stage search --threads -3", "--threads -3: expected 0 (all cores) or more")]
     [InlineData("pipeline --stage search --ranks 0", "--ranks 0: expected 1 or more processes")]
     [InlineData("train --genotype darts-v2 --batch-size 0 --out r", "--batch-size 0: expected a batch size of 1 or more")]

@@ -154,6 +154,8 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
         using var model = new DeployedModel(fixture.ModelPath, OnnxExecutionProvider.Cpu);
         var bad = Assert.Throws<InputException>(() => Validator.Run(model, TrainedModelFixture.Cifar.Open(Split.Test), "cifar10", 50, 100, double.NaN, null, TextWriter.Null));
         Assert.Contains("the top-1 gate NaN: expected a percentage from 0 to 100", bad.Message);
+        var fraction = Assert.Throws<InputException>(() => Validator.Run(model, TrainedModelFixture.Cifar.Open(Split.Test), "cifar10", 50, 100, null, 0.9, TextWriter.Null));
+        Assert.Contains("the top-5 gate 0.9: gates are percentages", fraction.Message);
     }
 
     [Fact]

@@ -36,6 +36,10 @@ public static class AtomicFile
         return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
     }
 
+    /// <summary>Copies <paramref name="from"/> to <paramref name="to"/> as <see cref="Write"/> writes (on disk before it is in place).</summary>
+    public static void Copy(string from, string to) =>
+        Write(to, s => { using var source = File.OpenRead(from); source.CopyTo(s); });
+
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 
@@ -71,7 +75,8 @@ public static class AtomicFile
         catch (InvalidOperationException) { return false; }
     }
 
-    internal static void TryDelete(string path)
+    /// <summary>Deletes a file if it is there and may be deleted; never throws.</summary>
+    public static void TryDelete(string path)
     {
         try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -53,24 +53,7 @@ public static class OnnxModelFile
     public static void Write(string path, ModelProto model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder");
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                model.WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+        Core.Io.AtomicFile.Write(path, model.WriteTo);
     }
 
     /// <summary>Reads and checks a model (ir_version, an opset import and a graph with an input and an output).</summary>
@@ -117,11 +100,4 @@ public static class OnnxModelFile
 
     /// <summary>Reads the model at <paramref name="path"/> (checked as in <see cref="Read"/>) and returns its metadata.</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path) => Metadata(Read(path));
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
 }

@@ -17,10 +17,12 @@ public static class JUnitReport
     public static XDocument Of(ValidationReport r)
     {
         var cases = new List<XElement>();
+        // Test names without this machine's paths: a CI system keeps a test's history by its name, on any runner.
+        string dataset = ValidationReport.DatasetNameOf(r.Dataset);
         void Gate(string what, double value, double? gate)
         {
             if (gate is not { } g) return;
-            var c = Case($"{what} >= {F(g)}% on {r.Dataset}");
+            var c = Case($"{what} >= {F(g)}% on {dataset}");
             if (!ValidationReport.Meets(value, g)) c.Add(new XElement("failure", new XAttribute("type", "AccuracyGate"),
                 new XAttribute("message", $"{what} {ValidationReport.Percent(value)} is under the gate of {ValidationReport.Percent(g)}; the model must not be deployed")));
             else c.Add(new XElement("system-out", $"{what} {F(value)}%"));
@@ -30,7 +32,7 @@ public static class JUnitReport
         Gate("top-5", r.Top5, r.GateTop5);
         if (cases.Count == 0)
         {
-            var c = Case($"validation on {r.Dataset} (no gates)");
+            var c = Case($"validation on {dataset} (no gates)");
             c.Add(new XElement("system-out", $"top-1 {F(r.Top1)}%, top-5 {F(r.Top5)}%"));
             cases.Add(c);
         }
@@ -38,7 +40,7 @@ public static class JUnitReport
         var suite = new XElement("testsuite",
             new XAttribute("name", $"s2d validate {Path.GetFileName(r.Model)}"),
             new XAttribute("tests", cases.Count), new XAttribute("failures", failures), new XAttribute("errors", 0),
-            new XAttribute("timestamp", r.Created),
+            new XAttribute("timestamp", Timestamp(r.Created)),
             new XAttribute("time", r.ImagesPerSecond > 0 ? (r.Images / r.ImagesPerSecond).ToString("0.###", CultureInfo.InvariantCulture) : "0"),
             new XElement("properties",
                 Property("model", r.Model), Property("dataset", r.Dataset), Property("execution_provider", r.ExecutionProvider),
@@ -59,6 +61,11 @@ public static class JUnitReport
     private static XElement Case(string name) => new("testcase", new XAttribute("classname", "s2d.validate.gates"), new XAttribute("name", name));
 
     private static XElement Property(string name, string value) => new("property", new XAttribute("name", name), new XAttribute("value", value));
+
+    /// <summary>The JUnit schema's timestamp: an ISO 8601 date and time in UTC without fraction or zone.</summary>
+    private static string Timestamp(string created) =>
+        DateTime.TryParse(created, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t)
+            ? t.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture) : created;
 
     private static string F(double x) => x.ToString("0.00", CultureInfo.InvariantCulture);
 }

@@ -39,6 +39,21 @@ public sealed record ValidationReport
     /// </summary>
     public static bool Meets(double value, double? gate) => gate is not { } g || value >= g;
 
+    /// <summary>A dataset as a report describes it ("cifar10 (/data/cifar-10-batches-bin)"), without where it was read: its name.</summary>
+    public static string DatasetNameOf(string described) => described.Split(" (")[0].Trim();
+
+    /// <summary>
+    /// Refuses a gate that is not a percentage from 0 to 100, and one of at most 1 (above 0): gates are percentages, and
+    /// 0.77 (a fraction meant as 77%) would pass almost any model.
+    /// </summary>
+    public static void CheckGate(string name, double? gate)
+    {
+        if (gate is not { } g) return;
+        if (!(g is >= 0 and <= 100)) throw new InputException($"{name} {g}: expected a percentage from 0 to 100");
+        if (g is > 0 and <= 1)
+            throw new InputException($"{name} {g}: gates are percentages (77 means 77%), and {g}% passes almost any model; give {g * 100:0.##} if {g} was a fraction, or 0 for no gate");
+    }
+
     /// <summary>An accuracy or gate as the gate messages print it: enough decimals that two different numbers never read alike.</summary>
     public static string Percent(double value) => value.ToString("0.0#####", System.Globalization.CultureInfo.InvariantCulture) + "%";
 

@@ -17,9 +17,8 @@ public static class Validator
     public static ValidationReport Run(DeployedModel model, IImageDataset data, string datasetName, int batchSize, int maxImages,
         double? gateTop1, double? gateTop5, TextWriter log, int workers = 2)
     {
-        foreach (var (name, gate) in new[] { ("top-1", gateTop1), ("top-5", gateTop5) })
-            if (gate is { } g && !(g is >= 0 and <= 100))
-                throw new InputException($"the {name} gate {g}: expected a percentage from 0 to 100");
+        ValidationReport.CheckGate("the top-1 gate", gateTop1);
+        ValidationReport.CheckGate("the top-5 gate", gateTop5);
         if (data.Classes.Count != model.Classes.Count)
             throw new InputException($"{datasetName}: {data.Classes.Count} classes, but {model.Path} classifies {model.Classes.Count}; validate on the dataset the model was trained for");
         // The dataset's label i is the model's class map[i]: the same index, or the same name where the dataset lists
