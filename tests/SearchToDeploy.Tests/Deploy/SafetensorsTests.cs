@@ -50,7 +50,29 @@ public sealed class SafetensorsTests(TrainedModelFixture fixture) : IClassFixtur
 
         var e = Assert.Throws<InvalidOperationException>(() => PyTorchNames.Map(["cells.0.ops.0.mystery.weight"], NetworkKind.Cifar));
         Assert.Contains("cells.0.ops.0.mystery.weight", e.Message);
-        Assert.Equal("cells.0.edges.1.x", PyTorchNames.Map(["cells.0.edges.1.x"], NetworkKind.Nb201)["cells.0.edges.1.x"]);
+    }
+
+    [Fact]
+    public void A_nas_bench_201_network_gets_xautodls_tiny_network_names_one_for_one()
+    {
+        // Every name xautodl's TinyNetwork state dict can hold (tiny_network.py, cells.py InferCell, cell_operations.py).
+        var xautodl = new Regex(@"^stem\.[01]\.|^cells\.\d+\.(layers\.\d+\.op\.[12]|conv_[ab]\.op\.[12]|downsample\.1)\.|^lastact\.0\.|^classifier\.");
+        using var net = NetworkFactory.Create(Architecture.ParseText(SearchToDeploy.Tests.Nas.NetworkTests.Nb201Best), new NetworkConfig(NetworkKind.Nb201, 8, 1, 10, false));
+        var names = net.state_dict().Keys.ToList();
+        var map = PyTorchNames.Map(names, NetworkKind.Nb201);
+        Assert.Equal(names.Count, map.Values.Distinct().Count());
+        Assert.All(map.Values, n => Assert.Matches(xautodl, n));
+        // One cell per stage: cells 0, 2, 4 are InferCells, 1 and 3 ResNetBasicblocks; edge 0 (node 1 from node 0) is a 3x3 conv.
+        foreach (var expected in new[]
+                 {
+                     "stem.0.weight", "stem.1.running_var", "cells.0.layers.0.op.1.weight", "cells.0.layers.0.op.2.bias", "cells.4.layers.5.op.2.num_batches_tracked",
+                     "cells.1.conv_a.op.1.weight", "cells.3.conv_b.op.2.running_mean", "cells.1.downsample.1.weight", "lastact.0.weight", "classifier.bias",
+                 })
+            Assert.Contains(expected, map.Values);
+        var e = Assert.Throws<InvalidOperationException>(() => PyTorchNames.Map(["body.0.edges.1.mystery.weight"], NetworkKind.Nb201));
+        Assert.Contains("no xautodl reference name for the parameter 'body.0.edges.1.mystery.weight'", e.Message);
+        Assert.Equal("xautodl-reference", PyTorchNames.Convention(NetworkKind.Nb201));
+        Assert.Equal("darts-reference-64px", PyTorchNames.Convention(NetworkKind.ImageNet64));
     }
 
     [Fact]
@@ -88,12 +110,14 @@ public sealed class SafetensorsTests(TrainedModelFixture fixture) : IClassFixtur
         using var model = SearchToDeploy.Runs.Training.TrainedModel.Load(fixture.TrainDir);
         var state = model.Network.state_dict();
         Assert.Equal(state.Count, tensors.Count);
+        var ours = PyTorchNames.Map(state.Keys, model.Header.Network).ToDictionary(kv => kv.Value, kv => kv.Key);
         foreach (var t in tensors)
         {
-            using var mine = state[t.Name].detach().cpu().contiguous();
+            using var mine = state[ours[t.Name]].detach().cpu().contiguous();
             Assert.Equal(mine.bytes.ToArray(), t.Bytes);
         }
-        Assert.Equal("s2d", meta["s2d.names"]); // a NAS-Bench-201 network keeps s2d's names
+        Assert.Equal("xautodl-reference", meta["s2d.names"]); // a NAS-Bench-201 network under xautodl's TinyNetwork names
+        Assert.Contains(tensors, t => t.Name == "cells.0.layers.0.op.1.weight");
         Assert.Equal(KnownGenotypes.Nb201Best, JsonDocument.Parse(meta["s2d.genotype_json"]).RootElement.GetProperty("genotype").GetString());
         Assert.True(File.Exists(dir["m.genotype.json"]));
         Assert.NotEqual(0, S2dApp.Run(["export", "--run", fixture.TrainDir, "--format", "pickle", "--out", dir["x"]], TextWriter.Null, TextWriter.Null));

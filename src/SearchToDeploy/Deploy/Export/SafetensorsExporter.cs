@@ -10,7 +10,7 @@ namespace SearchToDeploy.Deploy.Export;
 
 /// <summary>
 /// <c>s2d export --format safetensors</c>: the retrained network's state dict (weights, BN statistics) for PyTorch
-/// users, under the DARTS reference names (<see cref="PyTorchNames"/>), with the genotype document and the network's
+/// users, under the reference code's names (DARTS's, or xautodl's for NAS-Bench-201: <see cref="PyTorchNames"/>), with the genotype document and the network's
 /// settings in the file's metadata and the genotype also written beside it (<c>&lt;name&gt;.genotype.json</c>).
 /// </summary>
 public static class SafetensorsExporter
@@ -32,7 +32,7 @@ public static class SafetensorsExporter
             };
             entries.Add(new(names[name], dtype, t.shape, t.bytes.ToArray()));
         }
-        string convention = PyTorchNames.HasReference(h.Network) ? "darts-reference" : "s2d";
+        string convention = PyTorchNames.Convention(h.Network);
         var genotype = h.GenotypeDocument(run).With("export", new Dictionary<string, object?>
         {
             ["format"] = "safetensors",
