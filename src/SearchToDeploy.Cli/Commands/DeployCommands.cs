@@ -76,9 +76,9 @@ public static class DeployCommands
             if (r.GetValue(report) is null && Runs.RunFolder.KindOf(modelDir) == "package")
                 throw new InputException($"--report: {modelDir} is a packaged model, whose {ValidationReport.FileName} records the validation it was packaged " +
                                          "with; pass --report <file> to write this one elsewhere");
-            var ds = CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
             // An earlier run's gate results must not outlive this one: a CI step that reads them after a failure would pass.
             if (r.GetValue(junit) is { } junitPath) Core.Io.AtomicFile.TryDelete(junitPath);
+            var ds = CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
             using var m = new DeployedModel(r.GetValue(model)!, OnnxExecutionProviders.Parse(r.GetValue(ep)!), r.GetValue(threads));
             var result = Validator.Run(m, ds.Open(Split.Test), $"{ds.Name} ({ds.Location})", r.GetValue(batch), r.GetValue(maxImages),
                 r.GetValue(gate1), r.GetValue(gate5), io.Out, r.GetValue(workers));

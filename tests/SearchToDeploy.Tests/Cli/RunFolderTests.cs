@@ -131,6 +131,19 @@ public sealed class RunFolderTests
     }
 
     [Fact]
+    public void A_replacement_killed_before_it_moved_anything_leaves_the_run_in_place()
+    {
+        // The aside folder made, its journal not yet written: nothing moved, and no checkpoint in the run to tell.
+        using var dir = new TempDir();
+        RunFolder.Prepare(dir["r"], "search", clear: false);
+        File.WriteAllText(dir["r/genotype.json"], "the cell");
+        Directory.CreateDirectory(dir[$"r/{RunFolder.ReplacedName}"]);
+        RunFolder.SettleReplacement(dir["r"], TextWriter.Null);
+        Assert.Equal("the cell", File.ReadAllText(dir["r/genotype.json"]));
+        Assert.False(Directory.Exists(dir[$"r/{RunFolder.ReplacedName}"]));
+    }
+
+    [Fact]
     public void A_replacement_cut_short_in_either_move_is_finished_by_the_next_run()
     {
         using var dir = new TempDir();

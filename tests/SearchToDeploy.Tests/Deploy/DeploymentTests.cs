@@ -182,6 +182,13 @@ public sealed class DeploymentTests(TrainedModelFixture fixture) : IClassFixture
         var failure = Assert.Single(failed.Descendants("failure"));
         Assert.StartsWith("top-1 >= ", (string?)failure.Parent!.Attribute("name"));
         Assert.Contains("under the gate", (string?)failure.Attribute("message"));
+        // Test names as a CI system keys their history: no path of this machine; the schema's timestamp.
+        Assert.All(failed.Descendants("testcase"), c => Assert.DoesNotContain(TestPaths.DataRoot, (string?)c.Attribute("name")));
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$", (string?)failed.Element("testsuite")!.Attribute("timestamp"));
+
+        // A validation that fails before its gates leaves no earlier run's XML for a CI step to read.
+        Assert.Equal(S2dApp.BadInput, S2dApp.Run(["validate", "--model", fixture.ModelPath, "--dataset", "imagefolder", "--data", fixture.Dir["nowhere"], "--junit", junit], output, err));
+        Assert.False(File.Exists(junit));
     }
 
     [Fact]

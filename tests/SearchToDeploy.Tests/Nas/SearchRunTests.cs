@@ -213,6 +213,20 @@ public sealed class SearchRunTests
         Assert.Equal(cell, File.ReadAllText(dir["genotype.json"]));
     }
 
+    [Fact]
+    public void A_search_on_an_image_folder_resumes_after_its_data_moved()
+    {
+        using var dir = new TempDir();
+        RealFormats.WriteImageFolder(dir["a/train"], ["x", "y"], 40, size: 32);
+        var o = Tiny() with { Epochs = 1, Dataset = "imagefolder", DataPath = dir["a"], Nb201Table = null };
+        new SearchRunner(o, DatasetRef.Resolve("imagefolder", TestPaths.DataRoot, dir["a"]), dir["run"], TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        Directory.Move(dir["a"], dir["b"]);
+        var log = new StringWriter();
+        new SearchRunner(o with { DataPath = dir["b"] }, DatasetRef.Resolve("imagefolder", TestPaths.DataRoot, dir["b"]), dir["run"], log, TestCompute.Cpu).Run(resume: true);
+        Assert.Contains("resumed", log.ToString());
+        Assert.Contains(dir["b"], File.ReadAllText(dir["run/options.json"]).Replace("\\/", "/"));
+    }
+
     /// <summary>One process whose gradient exchange fills every gradient with NaN at its <see cref="At"/>-th call (1-based; 0: never), counting its calls.</summary>
     internal sealed class NaNGradientsAtCall : SearchToDeploy.Core.Distributed.IGradientSync
     {
