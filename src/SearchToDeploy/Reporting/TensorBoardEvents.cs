@@ -6,20 +6,71 @@ namespace SearchToDeploy.Reporting;
 
 /// <summary>
 /// Writes TensorBoard event files: TFRecord framing (length, masked CRC-32C, Event protobuf, masked CRC-32C) of
-/// Event{wall_time=1, step=2, file_version=3, summary=5{value=1{tag=1, simple_value=2}}}, encoded by hand.
-/// The whole file is rewritten atomically from the run's history, so it always matches the checkpoint.
+/// Event{wall_time=1, step=2, file_version=3, summary=5{value=1{tag=1, simple_value=2}}}, encoded by hand. The file is
+/// appended to, as TensorFlow's writers do: a running TensorBoard reads what each epoch adds, where a file replaced by
+/// a new one under the same name is not read again. What it lacks of the run's history is appended; a file that does
+/// not match the history (a partial record a kill left, steps the history has not reached) is cut back or written anew.
 /// </summary>
 public static class TensorBoardEvents
 {
     public const string FileName = "events.out.tfevents.0.s2d";
 
+    /// <param name="scalars">The run's whole history, in step order.</param>
     public static void Write(string path, IEnumerable<Scalar> scalars)
     {
-        AtomicFile.Write(path, stream =>
+        var all = scalars.ToList();
+        var (good, lastStep) = File.Exists(path) ? Scan(path) : (0L, -1L);
+        // Steps beyond the history (another run's file): written anew, not appended to.
+        if (all.Count > 0 && lastStep > all.Max(s => s.Step) || all.Count == 0 && lastStep >= 0) (good, lastStep) = (0, -1);
+        using var f = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        f.SetLength(good);
+        f.Seek(good, SeekOrigin.Begin);
+        var buffer = new MemoryStream();
+        if (good == 0) WriteRecord(buffer, Event(all.Count > 0 ? all[0].WallTime : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, 0, fileVersion: "brain.Event:2", null));
+        foreach (var s in all.Where(s => s.Step > lastStep)) WriteRecord(buffer, Event(s.WallTime, s.Step, null, s));
+        buffer.Position = 0;
+        buffer.CopyTo(f);
+        f.Flush(flushToDisk: true);
+    }
+
+    /// <summary>
+    /// How much of an event file is whole records that start with the file version (bytes), and the last step of its
+    /// scalars (-1 without any); a file that does not start so is worth nothing (0 bytes).
+    /// </summary>
+    private static (long Good, long LastStep) Scan(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        long pos = 0, last = -1;
+        bool first = true;
+        while (pos + 12 <= bytes.Length)
         {
-            WriteRecord(stream, Event(0, 0, fileVersion: "brain.Event:2", null));
-            foreach (var s in scalars) WriteRecord(stream, Event(s.WallTime, s.Step, null, s));
-        });
+            ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan((int)pos, 8));
+            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos + 8)) != MaskedCrc(bytes.AsSpan((int)pos, 8)) || n > (ulong)(bytes.Length - pos - 16)) break;
+            var data = bytes.AsSpan((int)pos + 12, (int)n);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos + 12 + (int)n)) != MaskedCrc(data)) break;
+            if (first && !HasFileVersion(data)) return (0, -1);
+            first = false;
+            if (ParseScalar(data) is { } s) last = Math.Max(last, s.Step);
+            pos += 16 + (long)n;
+        }
+        return first ? (0, -1) : (pos, last);
+    }
+
+    private static bool HasFileVersion(ReadOnlySpan<byte> e)
+    {
+        int i = 0;
+        while (i < e.Length)
+        {
+            byte key = e[i++];
+            switch (key)
+            {
+                case 0x09: i += 8; break;
+                case 0x10: ReadVarint(e, ref i); break;
+                case 0x1A: return true;
+                default: return false;
+            }
+        }
+        return false;
     }
 
     private static byte[] Event(double wallTime, long step, string? fileVersion, Scalar? scalar)

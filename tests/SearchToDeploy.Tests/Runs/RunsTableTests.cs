@@ -25,9 +25,23 @@ public sealed class RunsTableTests
         var runs = new[] { "cellA-s1", "cellB-s0", "cellA-s0" }.Select(n => RunsTable.Read(dir[n])).ToList();
         var lines = RunsTable.Markdown(runs).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Length); // header, rule, two models
-        Assert.StartsWith("| cellB | 0 | 95.00 ± 0.00 (95.00-95.00) |", lines[2]); // the better model first
+        Assert.StartsWith("| cellB | 0 | 95.00 (one seed) |", lines[2]); // the better model first; one seed has no spread
         // cellA: mean 91, sample sd sqrt(((90-91)^2 + (92-91)^2) / 1) = 1.41; seeds in order; 15 minutes on average.
         Assert.Equal("| cellA | 0, 1 | 91.00 ± 1.41 (90.00-92.00) | 99.25 ± 0.35 (99.00-99.50) | 3.300 | 540.0 | 30 | 15.0 |", lines[3]);
+    }
+
+    [Fact]
+    public void Unfinished_runs_are_refused_and_pipeline_runs_are_named_by_their_run()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir["cellA-s0"], "A", 0, 90, 99, 600);
+        File.WriteAllText(dir["cellA-s0/options.json"], """{"Seed": 0, "Epochs": 50}""");
+        Assert.Contains("unfinished (30 of 50 epochs)", Assert.Throws<InputException>(() => RunsTable.Read(dir["cellA-s0"])).Message);
+        WriteRun(dir["imagenet-s1/train"], "A", 1, 80, 97, 600);
+        var run = RunsTable.Read(dir["imagenet-s1/train"]);
+        Assert.Equal("imagenet", run.Label);
+        // The same folder named twice is one run.
+        Assert.Contains("| imagenet | 1 | 80.00 (one seed) |", RunsTable.Markdown([run, RunsTable.Read(dir["imagenet-s1/train/"])]));
     }
 
     [Fact]

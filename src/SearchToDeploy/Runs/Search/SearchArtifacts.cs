@@ -111,9 +111,11 @@ public static class SearchArtifacts
                 beta.LegendText = "edge weight (beta)";
                 beta.LinePattern = ScottPlot.LinePattern.Dashed;
                 beta.Color = ScottPlot.Colors.Gray;
-                beta.MarkerSize = 0;
+                beta.MarkerSize = epochs.Length == 1 ? 5 : 0; // one epoch: a point, as the op weights are drawn
             }
-            plot.Axes.SetLimitsY(0, Math.Min(1.05, Math.Max(0.3, history.Max(h => h.Weights[cell].Ops[e].Max()) * 1.15)));
+            // The op weights and, where drawn, β (which starts at one over the node's inputs, above most op weights).
+            double top = history.Max(h => Math.Max(h.Weights[cell].Ops[e].Max(), h.Weights[cell].Edges is { } b ? b[e] : 0));
+            plot.Axes.SetLimitsY(0, Math.Min(1.05, Math.Max(0.3, top * 1.15)));
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
             if (e == 0) { plot.ShowLegend(ScottPlot.Alignment.UpperLeft); plot.Legend.FontSize = 9; }
             else plot.HideLegend();

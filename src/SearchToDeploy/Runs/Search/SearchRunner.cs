@@ -178,6 +178,8 @@ public sealed class SearchRunner
         GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), GenotypeDocument.Of(final).With("search", provenance));
         // A finished run resumed: nothing ran, so this build's logs, plots and CSVs are written from the history here.
         if (start >= _o.Epochs) SearchArtifacts.Write(_dir, _o, history, final);
+        // The epochs drew α's cell; the folder's drawings show the cell the search gives (genotype.json, summary.json).
+        else if (_o.Selection != CellSelection.Alpha) Reporting.CellDrawings.Draw(_dir, final);
         var firm = Firmness.Of(_o, history, history.Count - 1);
         WriteSummary(final, history, table, firm);
         if (firm is { Narrow: > 0 } && _o.Selection == CellSelection.Alpha) _log.WriteLine(firm.Note()); // the note reads α's choices
