@@ -16,7 +16,9 @@
 #   resume-cpu    ... and finished on the CPU from the device's checkpoint
 #   export        ONNX export with s2d's parity check
 #   validate      top-1/top-5 with ONNX Runtime's CUDA provider (and CPU), or, where the provider cannot be brought
-#                 here, with the host's own onnxruntime (python), if it has CUDA
+#                 here, with the host's own onnxruntime (python), if it has CUDA; fails where neither ran on CUDA
+#   ort-cuda-provider  (on a GPU) fails where s2d's ONNX Runtime CUDA provider does not load, so the ORT stages after
+#                 it measured the CPU provider only
 #   bench-onnx    ONNX Runtime CUDA vs CPU vs TorchSharp images/s at batch 1/32/256
 #   parity        largest logit differences: TorchSharp GPU vs CPU, ORT CPU vs TorchSharp, ORT CUDA vs CPU
 #   serve         s2d serve with dynamic batching off and on, ONNX Runtime on CUDA (and on the CPU): requests/s and
@@ -175,6 +177,7 @@ validate() {
     else
       echo "$why and the host has no onnxruntime with CUDA: validating on the CPU provider only"
       { echo; echo "ONNX Runtime CUDA: **not validated** ($why; no python onnxruntime with CUDA on the host)."; } >> "$out/summary.md"
+      rc=3 # the stage exists to validate on CUDA: a CPU-only validation is not a pass
     fi
   fi
   "$S2D" validate --model "$work/model.onnx" --dataset imagenette --data-root "$data" --ep cpu --report "$work/validate-cpu.json" || return $?
@@ -183,6 +186,10 @@ validate() {
 stage validate validate
 { echo; echo "### Validation (Imagenette slice, after 2 epochs of 640 images)"; echo; for f in "$work"/validate-*.json; do [ -f "$f" ] && { echo "$(basename "$f"):"; echo '```'; cat "$f"; echo '```'; }; done; } >> "$out/summary.md"
 ort="cpu"; "$S2D" doctor | grep -q "^onnxruntime_cuda: usable" && ort="cpu cuda"
+# On a GPU, the ORT stages below fall back to the CPU provider alone where s2d's CUDA provider does not load: this
+# stage fails then, so results.json never reads all green without ONNX Runtime having run on CUDA.
+ort_cuda() { "$S2D" doctor | grep "^onnxruntime"; [ "$ort" = "cpu cuda" ]; }
+[ "$ep" = cpu ] || stage ort-cuda-provider ort_cuda
 stage bench-onnx "$S2D" bench onnx --run "$run" --ep $ort --device "$device" --batch 1 32 256 --seconds "$([ "$quick" = 1 ] && echo 0.5 || echo 3)" --output "$work/bench-onnx.md"
 table "$work/bench-onnx.md" "ONNX Runtime vs TorchSharp, evaluation"
 stage parity "$S2D" bench parity --run "$run" --device "$device" --ep "$(echo $ort | awk '{print $NF}')" --output "$work/parity.md"

@@ -47,6 +47,7 @@ parts=(artifacts/ort-cuda/ort-cuda.xz.part*)
 echo "prepare-gpu-check: TorchSharp sources bundled; bundle and slice $(mib artifacts/bundle/s2d-linux-x64.tar.xz artifacts/data-slice) MiB," \
   "CUDA provider (sm_$arch) $(mib "${parts[@]}") MiB in ${#parts[@]} part(s); a device call carries 64 MiB"
 echo "On the GPU host, back to back while it stays warm (each part in a call of its own; they stay there between calls):"
-for p in "${parts[@]}"; do echo "  carry $p:  ls -l $p"; done
+probe="nvidia-smi -L; command -v g++ cmake xz; python3 -c 'import torch; print(torch.__version__, torch.version.cuda)'; python3 -c 'import onnxruntime as o; print(o.__version__, o.get_available_providers())'"
+for p in "${parts[@]}"; do echo "  carry $p:  ls -l $p; $probe"; probe=true; done
 echo "  carry artifacts/bundle and artifacts/data-slice:"
 echo "  timeout 540 scripts/gpu-check.sh --s2d artifacts/bundle/s2d-linux-x64.tar.xz --data-root artifacts/data-slice --ort-cuda ${parts[*]} --out \$OUT"

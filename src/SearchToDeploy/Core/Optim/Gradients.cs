@@ -42,8 +42,9 @@ public static class Gradients
     {
         foreach (var t in tensors)
         {
-            using var finite = torch.isfinite(t).all();
-            if (!finite.item<bool>()) return false;
+            using var each = torch.isfinite(t); // a parameter-sized tensor: on a GPU, not left to the collector
+            using var all = each.all();
+            if (!all.item<bool>()) return false;
         }
         return true;
     }

@@ -20,12 +20,33 @@ public static class OnnxCudaProvider
         using var options = new SessionOptions();
         try
         {
-            Quietly(() => options.AppendExecutionProvider_CUDA(0));
+            Quietly(() => Append(options).Dispose());
             return null;
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
             return Reason(e);
+        }
+    }
+
+    /// <summary>
+    /// Adds the CUDA provider (device 0) to <paramref name="options"/>; dispose the returned options once the session is
+    /// made. cuDNN picks convolution algorithms by its heuristics, not by ORT's default exhaustive search: a server runs
+    /// batches of every size up to its maximum, and the search would tune each new size inside a request.
+    /// </summary>
+    public static IDisposable Append(SessionOptions options)
+    {
+        var cuda = new OrtCUDAProviderOptions();
+        try
+        {
+            cuda.UpdateOptions(new Dictionary<string, string> { ["device_id"] = "0", ["cudnn_conv_algo_search"] = "HEURISTIC" });
+            options.AppendExecutionProvider_CUDA(cuda);
+            return cuda;
+        }
+        catch
+        {
+            cuda.Dispose();
+            throw;
         }
     }
 

@@ -119,10 +119,20 @@ public sealed class OnnxInference : IDisposable
                 // Where CUDA is missing, ORT logs the failed library load as an error before throwing; the fallback reports it.
                 OnnxCudaProvider.Quietly(() =>
                 {
-                    options.AppendExecutionProvider_CUDA(0);
+                    using var cuda = OnnxCudaProvider.Append(options);
                     session = new InferenceSession(model, options);
                 });
-                return (session!, OnnxExecutionProvider.Cuda, null);
+                // auto: a provider that loads can still fail at its first run (a kernel missing for this GPU, a CUDA
+                // library loaded lazily, an old driver); that is CUDA's failure, so it falls back too.
+                string? failed = null;
+                if (provider == OnnxExecutionProvider.Auto)
+                {
+                    try { FirstRun(session!); }
+                    catch (OnnxRuntimeException e) { failed = $"the CUDA session's first run failed: {e.Message}"; }
+                }
+                if (failed is null) return (session!, OnnxExecutionProvider.Cuda, null);
+                session!.Dispose();
+                reason = failed;
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
@@ -143,6 +153,19 @@ public sealed class OnnxInference : IDisposable
             return (CpuSession(model, source, threads, memoryArena), OnnxExecutionProvider.Cpu, reason);
         }
         return (CpuSession(model, source, threads, memoryArena), OnnxExecutionProvider.Cpu, null);
+    }
+
+    /// <summary>One run on an input of zeros (a symbolic batch as 1); a model whose input is not a float tensor is left to the checks after.</summary>
+    private static void FirstRun(InferenceSession session)
+    {
+        if (session.InputMetadata.Count != 1 || session.OutputNames.Count != 1) return;
+        var (name, meta) = session.InputMetadata.First();
+        if (!meta.IsTensor || meta.ElementType != typeof(float)) return;
+        long[] shape = [.. meta.Dimensions.Select(d => d > 0 ? (long)d : 1)];
+        var zeros = new float[shape.Aggregate(1L, (a, d) => a * d)];
+        using var input = OrtValue.CreateTensorValueFromMemory(zeros, shape);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [name], [input], [session.OutputNames[0]]);
     }
 
     private static InferenceSession CpuSession(byte[] model, string source, int threads, bool memoryArena)
