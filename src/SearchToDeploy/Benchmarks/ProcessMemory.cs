@@ -13,10 +13,15 @@ public static class ProcessMemory
     /// <summary>The resident set size of another process (e.g. a server under load), in bytes; 0 where unknown.</summary>
     public static long ResidentBytes(int pid) => ReadKb("VmRSS:", $"/proc/{pid}/status") * 1024;
 
-    /// <summary>Resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs).</summary>
-    public static void ResetPeak()
+    /// <summary>
+    /// Resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs); false where that is not allowed (some
+    /// containers), and VmHWM then stays the process's all-time peak.
+    /// </summary>
+    public static bool ResetPeak()
     {
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); return true; }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 
     private static long ReadKb(string key, string file = "/proc/self/status")

@@ -134,11 +134,12 @@ public static class SearchBenchmark
         {
             GC.Collect();
             SearchToDeploy.Core.Torch.NativeAllocator.Trim();
-            ProcessMemory.ResetPeak();
+            bool reset = ProcessMemory.ResetPeak();
             long baseline = ProcessMemory.ResidentBytes();
             using var allocated = new AllocatedPeak();
             Run(_first[0].Item1, _first[0].Item2, _first[1].Item1, _first[1].Item2);
-            _peakMb = (ProcessMemory.PeakResidentBytes() - baseline) / 1e6;
+            // Without a reset the peak is an earlier variant's: not this step's, so not reported as it.
+            _peakMb = reset ? (ProcessMemory.PeakResidentBytes() - baseline) / 1e6 : double.NaN;
             _allocatedPeakMb = AllocatedPeak.Supported ? allocated.PeakAboveStart / 1e6 : double.NaN;
         }
 
@@ -168,10 +169,13 @@ public static class SearchBenchmark
         {
             double archMs = Median(_arch), weightMs = Median(_weight), stepMs = Median(_total);
             double fwdFlops = 2.0 * _macs;
-            // A first-order step runs a forward and a backward pass for α and for w: about 3 forward passes' worth of
-            // FLOPs each. The second-order architecture step runs four such passes (∇w L_train, ∇α,w' L_val at w', and
-            // ∇α L_train at w±), so its step runs five.
-            double gflops = (Unrolled ? 15 : 6) * fwdFlops * batch / (stepMs / 1000) / 1e9;
+            // In forward passes' worth of FLOPs (a backward pass costs 1 for the input gradients and 1 for the filter
+            // gradients): the weight step 3, or 2 with random features (frozen filters get no gradient); the first-order
+            // architecture step 2 (its gradients reach α through every layer, no filter gradients). The second-order
+            // one adds ∇w L_train and ∇α,w' L_val at w' (3 each, 2 with random features) and ∇α L_train at w± (2 each).
+            bool rf = _o.Method.RandomFeatures;
+            double passes = Unrolled ? (rf ? 10 : 13) : (rf ? 4 : 5);
+            double gflops = passes * fwdFlops * batch / (stepMs / 1000) / 1e9;
             double hours = 50.0 * (25_000 / batch) * stepMs / 1000 / 3600;
             return new Row(Space, Method, Fused, Parallel, Unrolled, Precision, stepMs, archMs, weightMs, 2.0 * batch / (stepMs / 1000), _peakMb, _allocatedPeakMb, fwdFlops / 1e6, gflops, hours);
         }

@@ -92,14 +92,14 @@ public static class ServeSoak
         long after = serverPid is { } p1 ? ProcessMemory.ResidentBytes(p1) : 0;
         latencies.Sort();
         double p99 = latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(0.99 * latencies.Count) - 1)];
-        int fiveXx = statuses.Where(kv => kv.Key >= 500 || kv.Key == 0).Sum(kv => kv.Value);
+        int fiveXx = statuses.Where(kv => kv.Key >= 500).Sum(kv => kv.Value), unanswered = statuses.GetValueOrDefault(0);
         string answers = string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{(kv.Key == 0 ? "no answer" : kv.Key.ToString())}: {kv.Value}"));
         log.WriteLine($"soak: {requests} requests at concurrency {concurrency} in {seconds:0.0} s ({requests / seconds:0.0}/s), p99 {p99:0} ms; answers {answers}" +
                       (serverPid is null ? "" : $"; server memory {before / 1e6:0} MB before, {peak / 1e6:0} MB peak, {after / 1e6:0} MB after"));
         string[] memory = serverPid is null ? [] : ["memory before (MB)", "peak (MB)", "after (MB)"]; // measured only with --server-pid
         var table = new BenchTable($"HTTP soak, {url}: {string.Join(", ", mix.Select(k => $"{k.Name} {k.Weight}/{mix.Sum(x => x.Weight)}"))}, concurrency {concurrency}",
-            ["requests/s", "p99 ms", "5xx", .. memory]);
-        table.Add($"{requests} requests", answers, [("requests/s", requests / seconds), ("p99 ms", p99), ("5xx", fiveXx),
+            ["requests/s", "p99 ms", "5xx", "no answer", .. memory]);
+        table.Add($"{requests} requests", answers, [("requests/s", requests / seconds), ("p99 ms", p99), ("5xx", fiveXx), ("no answer", unanswered),
             .. memory.Zip(new[] { before / 1e6, peak / 1e6, after / 1e6 })]);
         return table;
     }
