@@ -56,6 +56,9 @@ Task("Test")
         NoBuild = true,
         NoRestore = true,
         Loggers = { "trx;LogFileName=tests.trx", "console;verbosity=normal" },
+        // A test that hangs (a native call that never returns) ends the run with a dump and its name, not CI's timeout
+        // with no result; the longest test takes a few minutes.
+        ArgumentCustomization = args => args.Append("--blame-hang-timeout 20m"),
         ResultsDirectory = results,
         MSBuildSettings = Parameters.MSBuild(),
         EnvironmentVariables = { ["S2D_DATA_ROOT"] = dataRoot },

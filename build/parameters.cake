@@ -18,7 +18,7 @@ public static class Parameters
         Configuration = context.Argument("configuration", "Release");
         Torch = context.Argument("torch", "cpu");
         Ort = context.Argument("ort", "gpu");
-        DataRoot = context.Argument("data-root", context.EnvironmentVariable("S2D_DATA_ROOT") ?? "data");
+        DataRoot = context.Argument("data-root", (context.EnvironmentVariable("S2D_DATA_ROOT") is { Length: > 0 } env ? env : "data")); // set but empty: as unset
         Dataset = context.Argument("dataset", "cifar10");
         Artifacts = context.Argument("artifacts", "artifacts");
         if (Torch != "cpu" && Torch != "cuda" && Torch != "host") throw new Exception($"--torch={Torch}: expected cpu, cuda or host");

@@ -40,8 +40,10 @@ for c in "${CASES[@]}"; do
     "$S2D" $args --threads 2 --workers 1 --out "$OUT/$name-1" > "$OUT/$name-1.log" 2>&1
     mpirun --bind-to none -np 2 "$S2D" $args --threads 1 --workers 1 --out "$OUT/$name-2" > "$OUT/$name-2.log" 2>&1
     one+=("$(ms_per_step "$OUT/$name-1.log")"); two+=("$(ms_per_step "$OUT/$name-2.log")")
-    mpi=$(grep -oE 'MPI: 2 ranks, [0-9.]+ KB allreduced per step, [0-9.]+ ms per step in allreduce \([0-9.]+% of step time\)' "$OUT/$name-2.log" | tail -1)
-    kb=$(echo "$mpi" | grep -oE '[0-9.]+ KB'); share+=("$(echo "$mpi" | grep -oE '\([0-9.]+%' | tr -d '(')")
+    # A run that printed no MPI line (it failed: its log says why) gives a '?' cell, not a silent end of the table.
+    mpi=$(grep -oE 'MPI: 2 ranks, [0-9.]+ KB allreduced per step, [0-9.]+ ms per step in allreduce \([0-9.]+% of step time\)' "$OUT/$name-2.log" | tail -1 || true)
+    [ -n "$mpi" ] || { echo "bench-scaleout: $OUT/$name-2.log has no MPI line" >&2; mpi="MPI: ? KB (?%"; }
+    kb=$(echo "$mpi" | grep -oE '[0-9.?]+ KB' || true); share+=("$(echo "$mpi" | grep -oE '\([0-9.?]+%' | tr -d '(' || true)")
   done
   m1=$(printf '%s\n' "${one[@]}" | sort -n | head -1); m2=$(printf '%s\n' "${two[@]}" | sort -n | head -1)
   ratio=$(awk -v a="$m2" -v b="$m1" 'BEGIN { printf "%.2f", a / b }')

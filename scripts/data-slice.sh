@@ -22,6 +22,7 @@ for split in train val; do
     c=$(basename "$cls"); mkdir -p "$dst.tmp/$split/$c"
     # The first N files by name: the same slice every time.
     mapfile -t files < <(find "$cls" -maxdepth 1 -type f | sort | head -n "$n")
+    [ ${#files[@]} -gt 0 ] || { rm -rf "$dst.tmp"; echo "data-slice: error: $cls: no images to take (or a count of 0)" >&2; exit 2; }
     cp "${files[@]}" "$dst.tmp/$split/$c/"
   done
 done

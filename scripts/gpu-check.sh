@@ -88,12 +88,14 @@ if [ ${#ortparts[@]} -gt 0 ]; then
 fi
 
 # --- data: Imagenette for the training stages (a slice is enough: scripts/data-slice.sh) ---
+# The Imagenette folder of a data root: the 64-px one, else the official archive's (as s2d and data-slice.sh look).
+imagenette() { local n; for n in imagenette-64 imagenette2-160 imagenette2-320 imagenette2; do [ -d "$1/$n/train" ] && { echo "$1/$n"; return 0; }; done; return 1; }
 if [ -z "$data" ]; then
   for c in "$here/data-slice" "$here/../shared/data" "${S2D_DATA_ROOT:-}"; do
-    [ -n "$c" ] && [ -d "$c/imagenette-64/train" ] && { data="$c"; break; }
+    [ -n "$c" ] && imagenette "$c" >/dev/null && { data="$c"; break; }
   done
 fi
-[ -n "$data" ] && [ -d "$data/imagenette-64/train" ] || say "warning: no Imagenette under --data-root; the training stages will fail (make a slice with scripts/data-slice.sh)"
+[ -n "$data" ] && imagenette "$data" >/dev/null || say "warning: no Imagenette under --data-root; the training stages will fail (make a slice with scripts/data-slice.sh)"
 
 ep=cpu; [ "$device" = cpu ] || ep=cuda
 if [ "$quick" = 1 ]; then steps=2; fi
@@ -198,8 +200,8 @@ table "$work/parity.md" "Parity"
 # Dynamic batching in s2d serve, off (--max-batch 1) and on (--max-batch 32), per ONNX Runtime provider.
 serve() {
   local image e rc=0
-  image=$(find "$data/imagenette-64/val" -type f -name '*.JPEG' | sort | head -n 1)
-  [ -n "$image" ] || { echo "no validation JPEG under $data/imagenette-64/val"; return 2; }
+  image=$(find "$(imagenette "$data")/val" -type f -name '*.JPEG' | sort | head -n 1)
+  [ -n "$image" ] || { echo "no validation JPEG under $data's Imagenette val/"; return 2; }
   for e in $ort; do
     S2D_SERVE_ARGS="--ep $e" "$here/scripts/bench-serve.sh" "$S2D" "$work/model.onnx" "$image" "$work/serve-$e" 1 0 || rc=$?
   done

@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$ts" ] || die "--torchsharp: give a TorchSharp checkout or mirror of the version s2d uses"
-[ -d "$data/imagenette-64/train" ] || die "--data-root $data: no imagenette-64/train there"
+{ [ -d "$data/imagenette-64/train" ] || ls -d "$data"/imagenette2*/train >/dev/null 2>&1; } || die "--data-root $data: no Imagenette there (imagenette-64/ or the official imagenette2-160/, -320/ or imagenette2/)"
 src="$(mktemp -d)"; trap 'rm -rf "$src"' EXIT
 if [ -d "$ts/src/Native/LibTorchSharp" ]; then
   mkdir -p "$src/build" && cp -r "$ts/src" "$src/" && cp "$ts/build/BranchInfo.props" "$src/build/"
