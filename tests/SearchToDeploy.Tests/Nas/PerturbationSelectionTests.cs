@@ -172,6 +172,13 @@ public sealed class PerturbationSelectionTests
         Assert.Contains("perturbation selection: 16 held-out images", log.ToString());
         Assert.Contains("\"selection\": \"perturbation\"", File.ReadAllText(dir["genotype.json"]));
         Assert.Equal(arch.Text, GenotypeFile.Load(dir["genotype.json"]).Text);
+        // The folder's drawings are of the selected cell, not of α's.
+        using (var fresh = new TempDir())
+        {
+            SearchToDeploy.Reporting.CellDrawings.Draw(fresh.Path, arch);
+            foreach (var svg in SearchToDeploy.Reporting.CellDrawings.SvgFiles.Where(f => File.Exists(fresh[f])))
+                Assert.Equal(File.ReadAllText(fresh[svg]), File.ReadAllText(dir[svg]));
+        }
 
         var byAlpha = new SearchRunner(o with { Selection = CellSelection.Alpha }, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
         Assert.Contains($"(by alpha: {byAlpha.Text})", log.ToString());
