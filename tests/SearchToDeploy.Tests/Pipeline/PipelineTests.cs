@@ -26,6 +26,23 @@ public sealed class PipelineTests(SmokeChainFixture chain)
         Assert.Equal("smoke-s1-darts", Run("smoke", Inputs() with { Space = "s1", Method = SearchMethod.Darts }));
     }
 
+    [Fact]
+    public void A_card_of_a_model_of_five_classes_or_fewer_gives_no_top5_figure()
+    {
+        var dir = chain.Dir;
+        SmokeChainFixture.CopyFolder(dir["models/whole"], dir["models/three"]);
+        // The same model, its metadata naming 3 classes (as a --transfer to a 3-class folder would).
+        var model = SearchToDeploy.Deploy.Onnx.OnnxModelFile.Read(dir["models/three/model.onnx"]);
+        model.MetadataProps.Single(p => p.Key == ModelMetadata.Keys.Classes).Value = "[\"a\",\"b\",\"c\"]";
+        SearchToDeploy.Deploy.Onnx.OnnxModelFile.Write(dir["models/three/model.onnx"], model);
+        var report = System.Text.Json.JsonSerializer.Deserialize<ValidationReport>(File.ReadAllText(dir["models/whole/validation.json"]), ValidationReport.Json)!;
+        var profile = PipelineProfile.Create("smoke", Inputs());
+        string card = ModelCard.Write("three", profile, report, new PackageFolder(dir["models/three"]), new SearchToDeploy.Runs.Training.TrainRunFolder(dir["runs/whole/train"]));
+        Assert.DoesNotContain("top_5_accuracy", card);
+        Assert.Contains("| top-5 | 100% by construction: the model has 3 classes", card);
+        Assert.Contains("top_5_accuracy", ModelCard.Write("whole", profile, report, new PackageFolder(dir["models/whole"]), new SearchToDeploy.Runs.Training.TrainRunFolder(dir["runs/whole/train"])));
+    }
+
     internal static PipelineRunner Runner(TempDir dir, PipelineInputs inputs, TextWriter log, string run = "r") =>
         new(PipelineProfile.Create("smoke", inputs), inputs, dir[$"runs/{run}"], dir["models"], log);
 
