@@ -77,7 +77,9 @@ public static class DoctorCommand
         d["onnxruntime"] = $"{OrtEnv.Instance().GetVersionString()}, providers: {string.Join(", ", OrtEnv.Instance().GetAvailableProviders())}";
         d["onnxruntime_cuda"] = SearchToDeploy.Deploy.Inference.OnnxCudaProvider.Status();
         string rootDir = DataRoot.Resolve(dataRoot);
-        d["data_root"] = $"{rootDir}: " + string.Join(", ", new[] { "cifar-10-batches-bin", "imagenette-64", "nas-bench-201" }
+        // Imagenette as s2d reads it: the 64-px copy, else the official archive's folder.
+        string imagenette = new[] { "imagenette-64", "imagenette2-160", "imagenette2-320", "imagenette2" }.FirstOrDefault(n => Directory.Exists(Path.Combine(rootDir, n))) ?? "imagenette-64";
+        d["data_root"] = $"{rootDir}: " + string.Join(", ", new[] { "cifar-10-batches-bin", imagenette, "nas-bench-201" }
             .Select(n => $"{n} {(Directory.Exists(Path.Combine(rootDir, n)) ? "found" : "missing")}"));
         return d;
     }
@@ -90,9 +92,16 @@ public static class DoctorCommand
             { RedirectStandardOutput = true, RedirectStandardError = true };
             using var p = Process.Start(psi);
             if (p is null) return null;
-            string text = p.StandardOutput.ReadToEnd().Trim();
-            p.WaitForExit();
-            return p.ExitCode == 0 && text.Length > 0 ? string.Join("; ", text.Split('\n').Select(l => l.Trim())) : null;
+            // A wedged driver can hang nvidia-smi: when doctor is most needed. 10 s, then "none reported".
+            var text = p.StandardOutput.ReadToEndAsync();
+            _ = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(10_000))
+            {
+                try { p.Kill(); } catch (InvalidOperationException) { }
+                return "nvidia-smi did not answer within 10 s (a driver problem?)";
+            }
+            string output = text.GetAwaiter().GetResult().Trim();
+            return p.ExitCode == 0 && output.Length > 0 ? string.Join("; ", output.Split('\n').Select(l => l.Trim())) : null;
         }
         catch (System.ComponentModel.Win32Exception) { return null; }
     }

@@ -132,6 +132,13 @@ public sealed class DownloadTests
         var e = await Assert.ThrowsAsync<DatasetFormatException>(() => new DatasetDownloader(http, TextWriter.Null).EnsureAsync(spec, root.Path));
         Assert.Contains($"{root["cifar-10-batches-bin"]}: incomplete (no test_batch.bin); delete the folder", e.Message);
         Assert.Equal(["test_batch.bin", "batches.meta.txt"], DownloadSpec.Cifar10.MissingFrom(root.Path + "/none").Where(f => f is "test_batch.bin" or "batches.meta.txt"));
+
+        // Imagenette: train/ and val/ exist from the first file a manual extraction writes; its counts tell.
+        foreach (var split in new[] { "train", "val" })
+            foreach (var (wnid, _, _, _) in Imagenette.Classes) Directory.CreateDirectory(root[$"imagenette2-160/{split}/{wnid}"]);
+        var cut = Assert.Throws<DatasetFormatException>(() => DatasetDownloader.IsPresent(DownloadSpec.Imagenette, root.Path));
+        Assert.Contains($"{root["imagenette2-160"]}: incomplete (", cut.Message);
+        Assert.Contains("images; the official train split has", cut.Message);
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public sealed class PredictTests(TrainedModelFixture fixture) : IClassFixture<Tr
         for (int i = 0; i < 7; i++) File.WriteAllBytes(dir[i < 4 ? $"in/{i}.png" : $"in/sub/{i}.png"], DeploymentTests.EncodePng(test.Load(i)));
         File.WriteAllText(dir["in/sub/broken.jpg"], "not a jpeg");
         File.WriteAllText(dir["in/notes.txt"], "not an image either, and not looked at");
+        File.WriteAllText(dir["in/._0.png"], "macOS's resource fork of 0.png: hidden, no image, not looked at");
         return dir;
     }
 

@@ -31,6 +31,10 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
         if (!spec.IsTarGz) return spec.Files.All(f => File.Exists(Path.Combine(target, f.FileName)));
         if (!Directory.Exists(target)) return false;
         var missing = spec.MissingFrom(target);
+        // Imagenette's folders exist from the first file a manual extraction writes: its counts tell whether it finished.
+        if (missing.Count == 0 && spec == DownloadSpec.Imagenette && Data.Imagenette.CompareWithOfficial(target) is { Count: > 0 } counts)
+            throw new DatasetFormatException($"{target}: incomplete ({string.Join("; ", counts.Take(3))}); delete the folder and run " +
+                                             $"s2d data download --dataset {spec.Dataset} again, or complete it from the official archive");
         if (missing.Count > 0)
             throw new DatasetFormatException($"{target}: incomplete (no {string.Join(", ", missing.Take(5))}); delete the folder and run " +
                                              $"s2d data download --dataset {spec.Dataset} again, or complete it from the official archive");

@@ -25,8 +25,9 @@ public static class BatchPredictor
         {
             if (File.Exists(input)) found.Add(input);
             else if (Directory.Exists(input))
-                found.AddRange(Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
-                    .Where(f => ImageFolderDataset.Extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal));
+                // As the dataset reader: hidden files (macOS's ._ copies) are no images, and a folder this user cannot read is passed over.
+                found.AddRange(Directory.EnumerateFiles(input, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
+                    .Where(f => !Path.GetFileName(f).StartsWith('.') && ImageFolderDataset.Extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal));
             else throw new InputException($"--input {input}: no such file or folder");
         }
         if (found.Count == 0)
@@ -46,6 +47,8 @@ public static class BatchPredictor
     {
         var meter = new ProgressMeter("predict", files.Count, "images", progress, TimeSpan.FromSeconds(10));
         int floats = model.ImageFloats;
+        if ((long)batch * floats > Array.MaxLength)
+            throw new InputException($"--batch {batch}: {batch} images of {floats:N0} values do not fit one buffer; lower --batch");
         var input = new float[batch * floats];
         for (int start = 0; start < files.Count; start += batch)
         {
