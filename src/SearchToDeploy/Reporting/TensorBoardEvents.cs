@@ -19,9 +19,13 @@ public static class TensorBoardEvents
     public static void Write(string path, IEnumerable<Scalar> scalars)
     {
         var all = scalars.ToList();
-        var (good, lastStep) = File.Exists(path) ? Scan(path) : (0L, -1L);
-        // Steps beyond the history (another run's file): written anew, not appended to.
-        if (all.Count > 0 && lastStep > all.Max(s => s.Step) || all.Count == 0 && lastStep >= 0) (good, lastStep) = (0, -1);
+        var (good, lastStep, lastStart, lastCount, tags) = File.Exists(path) ? Scan(path) : (0L, -1L, 0L, 0, []);
+        // Steps beyond the history (another run's file), or tags the file lacks (written by an earlier build): written
+        // anew; the last step with fewer scalars than the history's (an append cut short): that step again.
+        if (all.Count > 0 && lastStep > all.Max(s => s.Step) || all.Count == 0 && lastStep >= 0 || all.Any(s => !tags.Contains(s.Tag)) && good > 0)
+            (good, lastStep) = (0, -1);
+        else if (lastStep >= 0 && lastCount < all.Count(s => s.Step == lastStep))
+            (good, lastStep) = (lastStart, lastStep - 1);
         using var f = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         f.SetLength(good);
         f.Seek(good, SeekOrigin.Begin);
@@ -34,26 +38,35 @@ public static class TensorBoardEvents
     }
 
     /// <summary>
-    /// How much of an event file is whole records that start with the file version (bytes), and the last step of its
-    /// scalars (-1 without any); a file that does not start so is worth nothing (0 bytes).
+    /// How much of an event file is whole records that start with the file version (bytes; a file that does not start so
+    /// is worth nothing), the last step of its scalars (-1 without any), where that step's records start and how many
+    /// there are, and the tags it holds.
     /// </summary>
-    private static (long Good, long LastStep) Scan(string path)
+    private static (long Good, long LastStep, long LastStart, int LastCount, HashSet<string> Tags) Scan(string path)
     {
         var bytes = File.ReadAllBytes(path);
-        long pos = 0, last = -1;
+        long pos = 0, last = -1, lastStart = 0;
+        int lastCount = 0;
+        var tags = new HashSet<string>(StringComparer.Ordinal);
         bool first = true;
         while (pos + 12 <= bytes.Length)
         {
             ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan((int)pos, 8));
-            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos + 8)) != MaskedCrc(bytes.AsSpan((int)pos, 8)) || n > (ulong)(bytes.Length - pos - 16)) break;
+            long room = bytes.Length - pos - 16; // negative where even the data's CRC cannot follow
+            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos + 8)) != MaskedCrc(bytes.AsSpan((int)pos, 8)) || room < 0 || n > (ulong)room) break;
             var data = bytes.AsSpan((int)pos + 12, (int)n);
             if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos + 12 + (int)n)) != MaskedCrc(data)) break;
-            if (first && !HasFileVersion(data)) return (0, -1);
+            if (first && !HasFileVersion(data)) return (0, -1, 0, 0, tags);
             first = false;
-            if (ParseScalar(data) is { } s) last = Math.Max(last, s.Step);
+            if (ParseScalar(data) is { } s)
+            {
+                tags.Add(s.Tag);
+                if (s.Step > last) (last, lastStart, lastCount) = (s.Step, pos, 0);
+                if (s.Step == last) lastCount++;
+            }
             pos += 16 + (long)n;
         }
-        return first ? (0, -1) : (pos, last);
+        return first ? (0, -1, 0, 0, tags) : (pos, last, lastStart, lastCount, tags);
     }
 
     private static bool HasFileVersion(ReadOnlySpan<byte> e)

@@ -32,9 +32,22 @@ public sealed class TensorBoardEventsTests
         // A kill in the middle of an append: half a record at the end.
         byte[] whole = File.ReadAllBytes(path);
         TensorBoardEvents.Write(path, History(3));
-        File.WriteAllBytes(path, [.. File.ReadAllBytes(path)[..(whole.Length + 10)]]);
+        foreach (int cut in new[] { 10, 14 }) // within the next record's header; its header whole and its data cut
+        {
+            File.WriteAllBytes(path, [.. File.ReadAllBytes(path)[..(whole.Length + cut)]]);
+            TensorBoardEvents.Write(path, History(3));
+            Assert.Equal(History(3).Select(s => (s.Tag, s.Step)), TensorBoardEvents.Read(path).Select(s => (s.Tag, s.Step)));
+        }
+        // An append cut after one of a step's two records: that step is written again, whole.
+        byte[] full = File.ReadAllBytes(path);
+        int oneRecord = 16 + (int)BitConverter.ToUInt64(full, whole.Length); // step 2's first record: header, data, CRCs
+        File.WriteAllBytes(path, full[..(whole.Length + oneRecord)]);
         TensorBoardEvents.Write(path, History(3));
-        Assert.Equal(6, TensorBoardEvents.Read(path).Count);
+        Assert.Equal(full, File.ReadAllBytes(path));
+        // A tag the file lacks (written by an earlier build): the file is written anew with it.
+        TensorBoardEvents.Write(path, [.. History(3), new Scalar("new/tag", 0, 1, 1000)]);
+        Assert.Equal(3, TensorBoardEvents.Read(path).Count(s => s.Tag == "lr"));
+        Assert.Single(TensorBoardEvents.Read(path), s => s.Tag == "new/tag");
         // A file with steps the history has not reached (not this run's): written anew from the history.
         TensorBoardEvents.Write(path, History(1));
         Assert.Equal([0L, 0L], TensorBoardEvents.Read(path).Select(s => s.Step));
