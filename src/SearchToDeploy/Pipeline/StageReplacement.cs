@@ -2,7 +2,7 @@ namespace SearchToDeploy.Pipeline;
 
 /// <summary>
 /// A search or training stage started over (its configuration or inputs changed, or --force) keeps its earlier run
-/// aside, beside the stage folder, until the new run has written a checkpoint (a *.s2d file): a redo that fails, is
+/// aside, beside the stage folder, until the new run has written a checkpoint (<see cref="Runs.RunFolder.CheckpointNames"/>): a redo that fails, is
 /// stopped or is killed before then (missing data, refused settings, Ctrl+C) puts the earlier run back, so a finished
 /// search or training is never lost to a redo that did not get going. Whole folders move by single renames, so a kill
 /// at any point leaves a state that the next <see cref="Settle"/> finishes.
@@ -26,20 +26,25 @@ public static class StageReplacement
     /// <summary>
     /// Settles a replacement of <paramref name="stageDir"/>: the earlier run is deleted when the stage folder holds a
     /// checkpoint of the new one, else put back in its place (what the new run wrote is deleted), telling <paramref name="log"/>.
+    /// Under the stage folder's lock: a process still writing it (an MPI job's rank 0 that outlived its launcher) is
+    /// bad input naming the folder, and the earlier run stays kept for the next settle.
     /// </summary>
     public static void Settle(string stageDir, TextWriter log, string stage)
     {
         string full = Path.GetFullPath(stageDir), kept = KeptDir(stageDir), discarded = DiscardedDir(stageDir);
         if (Directory.Exists(discarded)) Directory.Delete(discarded, recursive: true);
         if (!Directory.Exists(kept)) return;
-        if (Directory.Exists(full) && Directory.EnumerateFiles(full, "*.s2d").Any())
+        using (Directory.Exists(full) ? Runs.RunFolder.Lock(full, stageDir, "stage folder") : null)
         {
-            Directory.Delete(kept, recursive: true);
-            return;
+            if (Runs.RunFolder.HoldsCheckpoint(full))
+            {
+                Directory.Delete(kept, recursive: true);
+                return;
+            }
+            // Renames first (a kill between them leaves the earlier run kept and no stage folder: the next settle restores it).
+            if (Directory.Exists(full)) Directory.Move(full, discarded);
+            Directory.Move(kept, full);
         }
-        // Renames first (a kill between them leaves the earlier run kept and no stage folder: the next settle restores it).
-        if (Directory.Exists(full)) Directory.Move(full, discarded);
-        Directory.Move(kept, full);
         if (Directory.Exists(discarded)) Directory.Delete(discarded, recursive: true);
         log.WriteLine($"[{stage}] the new run ended before its first checkpoint; the stage's earlier run is back in {stageDir}");
     }

@@ -16,6 +16,14 @@ public static class RunFolder
     public const string LockName = ".s2d-lock";
     /// <summary>Where <see cref="Lease"/> keeps a folder's earlier run while <c>--force</c> replaces it.</summary>
     public const string ReplacedName = ".s2d-replaced";
+    /// <summary>
+    /// The files by which a new run has a checkpoint to go on from (a search's, a training's last; not a training's
+    /// best.s2d, which an epoch writes beside it, nor the TensorBoard events file, whose name ends in .s2d too).
+    /// </summary>
+    public static readonly IReadOnlyList<string> CheckpointNames = ["checkpoint.s2d", "last.s2d"];
+
+    /// <summary>Whether <paramref name="full"/> holds a checkpoint (<see cref="CheckpointNames"/>).</summary>
+    public static bool HoldsCheckpoint(string full) => CheckpointNames.Any(n => File.Exists(Path.Combine(full, n)));
 
     /// <summary>
     /// Makes <paramref name="dir"/> ready for a run of <paramref name="kind"/>: creates it, or checks that an existing one

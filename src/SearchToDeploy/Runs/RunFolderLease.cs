@@ -48,7 +48,7 @@ public sealed class RunFolderLease : IDisposable
         if (!movingAside && !restoring)
         {
             // Killed after making the folder, before its journal: nothing moved, the earlier run is still in place.
-            if (!Directory.EnumerateFileSystemEntries(aside).Any() || Directory.EnumerateFiles(full, "*.s2d").Any())
+            if (!Directory.EnumerateFileSystemEntries(aside).Any() || RunFolder.HoldsCheckpoint(full))
             {
                 Directory.Delete(aside, recursive: true);
                 return;

@@ -168,6 +168,22 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void A_run_killed_between_its_first_checkpoint_and_its_best_model_writes_the_best_when_resumed()
+    {
+        using var dir = new TempDir();
+        var arch = Architecture.ParseText(NetworkTests.Nb201Best);
+        var o = Tiny(NetworkKind.Nb201) with { Epochs = 2 };
+        new TrainRunner(o with { StopAfterEpochs = 1 }, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        // The first epoch writes last.s2d, then best.s2d: a kill between leaves the checkpoint alone.
+        File.Delete(dir["best.s2d"]);
+        new TrainRunner(o, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
+        Assert.True(File.Exists(dir["best.s2d"]));
+        using var model = TrainedModel.Load(dir.Path);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(dir["metrics.json"]));
+        Assert.Equal(metrics.RootElement.GetProperty("best_epoch").GetInt32() + 1, model.Header.EpochsDone);
+    }
+
+    [Fact]
     public void A_new_training_in_a_folder_whose_last_checkpoint_is_gone_does_not_write_over_its_model()
     {
         using var dir = new TempDir();

@@ -125,6 +125,9 @@ public sealed class TrainRunner
         if (File.Exists(last) && resume)
         {
             Resume(last, header, net, sgd, history);
+            // Killed between its first last.s2d and best.s2d: the loaded epoch is the best so far, so it is the best model.
+            if (Sync.IsMain && !File.Exists(best) && history.Count > 0 && history[^1].ValidTop1 >= history.Max(r => r.ValidTop1))
+                Save(best, header with { EpochsDone = history.Count, History = history }, net, null);
             // What the next checkpoints record (a moved data folder, this resume's runtime settings), for a person reading the folder.
             if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"resumed {_dir} after epoch {history.Count - 1} ({history.Count}/{_o.Epochs} epochs done)");
@@ -160,9 +163,12 @@ public sealed class TrainRunner
             if (Sync.Report(trainLoader.BatchesPerEpoch * (epoch + 1 - start), history.Skip(start).Sum(r => r.Seconds)) is { } exchange) _log.WriteLine($"epoch {epoch}: {exchange}");
             double perEpoch = watch.Elapsed.TotalSeconds / (epoch + 1 - start);
             if (!Sync.IsMain) continue;
-            // The best first: a run killed between the two redoes this epoch from the last checkpoint, and sees it improve again.
-            if (improved) Save(best, h, net, null);
+            // The best first where a last checkpoint exists: a run killed between the two redoes this epoch from it, and sees it
+            // improve again. In a run's first epoch the last first: a best.s2d alone would be no checkpoint to go on from, and a
+            // resume writes a best that a kill kept from being written (Resume).
+            if (improved && File.Exists(last)) Save(best, h, net, null);
             Save(last, h, net, sgd);
+            if (improved && !File.Exists(best)) Save(best, h, net, null);
             TrainArtifacts.Write(_dir, h, size, history);
             _log.WriteLine($"epoch {epoch}: checkpoint written{(improved ? " (new best)" : "")}; " +
                            $"{ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
