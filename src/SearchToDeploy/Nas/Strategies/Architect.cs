@@ -68,6 +68,10 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
         var w = optimizer.Parameters.ToList();
         var savedWeights = w.Select(p => p.detach().clone()).ToList();
         using var buffers = new BufferSnapshot(net); // put back after the weights, at the end
+        // The finite difference below compares gradients at weights 1e-4 apart (relative): TF32 convolutions (cuDNN's
+        // default on Ampere and later) round at 5e-4 and would leave mostly noise. Off for this step only, as bf16 is refused.
+        bool cuda = w.Count > 0 && w[0].device_type == DeviceType.CUDA, tf32 = cuda && torch.backends.cudnn.allow_tf32;
+        if (tf32) torch.backends.cudnn.allow_tf32 = false;
         try
         {
             // Virtual step w' = w - eta * (momentum * buf + dL_train/dw + wd * w). Over several ranks the gradient of the
@@ -120,6 +124,7 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
         finally
         {
             Restore(w, savedWeights);
+            if (tf32) torch.backends.cudnn.allow_tf32 = true;
         }
     }
 

@@ -131,7 +131,7 @@ public sealed class SearchRunner
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
             _log.WriteLine($"supernet: C={cfg.Channels}, {cfg.Space.Kind.DescribeLayers(cfg.Layers)}, " +
                            $"K={cfg.PartialK}, edge normalisation {(cfg.EdgeNormalization ? "on" : "off")}, BN affine {(cfg.Affine ? "on" : "off")}, " +
-                           $"{(_o.Unrolled ? (_compute.IsCpu ? "second-order" : "second-order (TF32 convolutions off)") : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
+                           $"{(_o.Unrolled ? (_compute.IsCpu ? "second-order" : "second-order (TF32 convolutions off in its α step)") : _o.ParallelSteps ? "first-order parallel" : "first-order")} steps, " +
                            $"{(cfg.Precision == Precision.Float32 ? "float32" : "bfloat16 activations (float32 parameters)")}, " +
                            $"{TorchDevices.Where(_compute.Device, _o.ParallelSteps ? $"2 x {ParallelSteps.ThreadsPerSide(_compute.Threads)}" : _compute.Threads.ToString())}; " +
                            $"parameters: {t:N0} trainable, {f:N0} frozen, {a:N0} architecture");

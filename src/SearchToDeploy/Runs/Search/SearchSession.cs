@@ -35,9 +35,6 @@ public sealed class SearchSession : IDisposable
             if (o.Method.RandomFeatures) RandomFeatures.Apply(net, o.FrozenInit, o.TrainClassifier);
             net.DropPathProb = o.DropPath;
             net.to(compute.Device); // before anything holds its parameters: moving replaces the Parameter objects
-            // The second-order step differences two gradients at weights 1e-4 apart (relative): TF32 convolutions (cuDNN's
-            // default on Ampere and later) round at 5e-4 and would leave mostly noise. Off for the process, as bf16 is refused.
-            if (o.Unrolled && !compute.IsCpu) torch.backends.cudnn.allow_tf32 = false;
             var sgd = new Sgd(WeightGroups(net, o), o.Momentum, o.Nesterov);
             var strategy = o.Method.Strategy(new StrategySetup(net, sgd, o.Architecture, o.GradClip, o.Unrolled, o.ParallelSteps, ParallelSteps.ThreadsPerSide(compute.Threads), sync) { WeightsFirst = o.WeightsFirst && !o.ParallelSteps });
             return new SearchSession(net, sgd, strategy);
