@@ -37,8 +37,9 @@ for c in "${CASES[@]}"; do
   one=(); two=(); kb=""; share=()
   for r in $(seq 1 "$ROUNDS"); do
     rm -rf "$OUT/$name-1" "$OUT/$name-2"
-    "$S2D" $args --threads 2 --workers 1 --out "$OUT/$name-1" > "$OUT/$name-1.log" 2>&1
-    mpirun --bind-to none -np 2 "$S2D" $args --threads 1 --workers 1 --out "$OUT/$name-2" > "$OUT/$name-2.log" 2>&1
+    # A failed run leaves its log and a '?' in the table, not the end of the script (set -e).
+    "$S2D" $args --threads 2 --workers 1 --out "$OUT/$name-1" > "$OUT/$name-1.log" 2>&1 || echo "bench-scaleout: $label, 1 process failed (see $OUT/$name-1.log)" >&2
+    mpirun --bind-to none -np 2 "$S2D" $args --threads 1 --workers 1 --out "$OUT/$name-2" > "$OUT/$name-2.log" 2>&1 || echo "bench-scaleout: $label, 2 ranks failed (see $OUT/$name-2.log)" >&2
     one+=("$(ms_per_step "$OUT/$name-1.log")"); two+=("$(ms_per_step "$OUT/$name-2.log")")
     # A run that printed no MPI line (it failed: its log says why) gives a '?' cell, not a silent end of the table.
     mpi=$(grep -oE 'MPI: 2 ranks, [0-9.]+ KB allreduced per step, [0-9.]+ ms per step in allreduce \([0-9.]+% of step time\)' "$OUT/$name-2.log" | tail -1 || true)

@@ -24,6 +24,8 @@ up() {
     echo "slurm: /etc/slurm/slurm.conf is not this script's and its controller does not answer; not touching it" >&2
     return 1
   fi
+  # No slurm.conf but a controller that answers (a configless node of a real cluster): that cluster, as it is.
+  if [ ! -e /etc/slurm/slurm.conf ] && scontrol ping 2>/dev/null | grep -q UP; then echo "slurm: this machine's own cluster answers; using it as it is"; return 0; fi
   mkdir -p "$SLURM_DIR"
   # 2. munge: key (postinst normally creates it), socket dir (/run/munge is NOT created without systemd)
   if [ ! -s /etc/munge/munge.key ]; then

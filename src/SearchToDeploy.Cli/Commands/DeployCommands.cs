@@ -71,13 +71,13 @@ public static class DeployCommands
         foreach (var o in new Option[] { model, dataset, root, data, coarse, ep, batch, maxImages, gate1, gate5, report, threads, workers, junit }) cmd.Options.Add(o);
         cmd.SetAction(r => io.Guard(() =>
         {
+            // An earlier run's gate results must not outlive this one: a CI step that reads them after a failure would pass.
+            if (r.GetValue(junit) is { } junitPath) Core.Io.AtomicFile.TryDelete(junitPath);
             // A package's validation.json is its own record (what it was packaged under): another validation goes elsewhere.
             string modelDir = Path.GetDirectoryName(Path.GetFullPath(r.GetValue(model)!))!;
             if (r.GetValue(report) is null && Runs.RunFolder.KindOf(modelDir) == "package")
                 throw new InputException($"--report: {modelDir} is a packaged model, whose {ValidationReport.FileName} records the validation it was packaged " +
                                          "with; pass --report <file> to write this one elsewhere");
-            // An earlier run's gate results must not outlive this one: a CI step that reads them after a failure would pass.
-            if (r.GetValue(junit) is { } junitPath) Core.Io.AtomicFile.TryDelete(junitPath);
             var ds = CommonOptions.ResolveDataset(r, dataset, root, data, coarse);
             using var m = new DeployedModel(r.GetValue(model)!, OnnxExecutionProviders.Parse(r.GetValue(ep)!), r.GetValue(threads));
             var result = Validator.Run(m, ds.Open(Split.Test), $"{ds.Name} ({ds.Location})", r.GetValue(batch), r.GetValue(maxImages),

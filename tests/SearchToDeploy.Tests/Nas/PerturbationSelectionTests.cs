@@ -176,8 +176,9 @@ public sealed class PerturbationSelectionTests
         using (var fresh = new TempDir())
         {
             SearchToDeploy.Reporting.CellDrawings.Draw(fresh.Path, arch);
-            foreach (var svg in SearchToDeploy.Reporting.CellDrawings.SvgFiles.Where(f => File.Exists(fresh[f])))
-                Assert.Equal(File.ReadAllText(fresh[svg]), File.ReadAllText(dir[svg]));
+            var drawn = SearchToDeploy.Reporting.CellDrawings.SvgFiles.Where(f => File.Exists(fresh[f])).ToList();
+            Assert.Equal(2, drawn.Count); // the normal and the reduction cell
+            foreach (var svg in drawn) Assert.Equal(File.ReadAllText(fresh[svg]), File.ReadAllText(dir[svg]));
         }
 
         var byAlpha = new SearchRunner(o with { Selection = CellSelection.Alpha }, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);

@@ -160,7 +160,8 @@ public sealed class OnnxInference : IDisposable
     {
         if (session.InputMetadata.Count != 1 || session.OutputNames.Count != 1) return;
         var (name, meta) = session.InputMetadata.First();
-        if (!meta.IsTensor || meta.ElementType != typeof(float)) return;
+        // Only a fixed image size gives a run that says something (s2d's models have one; a 1x1 guess could fail on its own).
+        if (!meta.IsTensor || meta.ElementType != typeof(float) || meta.Dimensions.Skip(1).Any(d => d <= 0)) return;
         long[] shape = [.. meta.Dimensions.Select(d => d > 0 ? (long)d : 1)];
         var zeros = new float[shape.Aggregate(1L, (a, d) => a * d)];
         using var input = OrtValue.CreateTensorValueFromMemory(zeros, shape);
