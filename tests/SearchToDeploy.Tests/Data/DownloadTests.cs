@@ -27,11 +27,11 @@ public sealed class DownloadTests
 
     private static string Md5(byte[] b) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(b));
 
-    /// <summary>Serves one body at http://127.0.0.1:port/file until disposed.</summary>
+    /// <summary>Serves one body at http://127.0.0.1:port/file until disposed, and the rest of it to a range request ("bytes=N-").</summary>
     private sealed class LoopbackServer : IDisposable
     {
         private readonly HttpListener _listener = new();
-        /// <param name="stallAfter">Sends only this many bytes of the body, then nothing (a stalled connection), when given.</param>
+        /// <param name="stallAfter">The first request gets only this many bytes of the body, then nothing (a stalled connection), when given.</param>
         public LoopbackServer(byte[] body, int? stallAfter = null)
         {
             int port = FreePort();
@@ -45,20 +45,30 @@ public sealed class DownloadTests
                     HttpListenerContext ctx;
                     try { ctx = await _listener.GetContextAsync(); } catch { return; }
                     Requests++;
-                    ctx.Response.ContentLength64 = body.Length;
-                    if (stallAfter is { } sent)
+                    int from = 0;
+                    if (ctx.Request.Headers["Range"] is { } range && range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-'))
+                    {
+                        from = int.Parse(range[6..^1], System.Globalization.CultureInfo.InvariantCulture);
+                        Ranges.Add(from);
+                        ctx.Response.StatusCode = 206;
+                        ctx.Response.Headers["Content-Range"] = $"bytes {from}-{body.Length - 1}/{body.Length}";
+                    }
+                    ctx.Response.ContentLength64 = body.Length - from;
+                    if (stallAfter is { } sent && Requests == 1)
                     {
                         await ctx.Response.OutputStream.WriteAsync(body.AsMemory(0, sent));
                         await ctx.Response.OutputStream.FlushAsync();
                         continue; // the rest never comes; closed with the listener
                     }
-                    await ctx.Response.OutputStream.WriteAsync(body);
+                    await ctx.Response.OutputStream.WriteAsync(body.AsMemory(from));
                     ctx.Response.Close();
                 }
             });
         }
         public string Url { get; }
         public int Requests { get; private set; }
+        /// <summary>The starts of the range requests received.</summary>
+        public List<int> Ranges { get; } = [];
         public void Dispose() => _listener.Close();
     }
 
@@ -188,7 +198,15 @@ public sealed class DownloadTests
             new DatasetDownloader(http, TextWriter.Null) { StallTimeout = TimeSpan.FromSeconds(1) }.EnsureAsync(spec, root.Path));
         Assert.Contains("(no data for 1 s)", e.Message);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
-        Assert.Empty(Directory.GetFiles(root[".downloads"], "*.partial"));
+        // What came is kept, and the next run asks only for the rest.
+        Assert.Contains("Running the same command again goes on from the 0.0 MB received", e.Message);
+        Assert.Equal(100, new FileInfo(Assert.Single(Directory.GetFiles(root[".downloads"], "*.partial"))).Length);
+        // A killed extraction's temporary folder of the same dataset is cleared on the way.
+        Directory.CreateDirectory(root[".extract-cifar-10-batches-bin-0123/cifar-10-batches-bin"]);
+        await new DatasetDownloader(http, TextWriter.Null) { StallTimeout = TimeSpan.FromSeconds(5) }.EnsureAsync(spec, root.Path);
+        Assert.Equal([100], server.Ranges);
+        Assert.True(File.Exists(root["cifar-10-batches-bin/test_batch.bin"]));
+        Assert.Empty(Directory.GetDirectories(root.Path, ".extract-*"));
     }
 
     [Fact]

@@ -111,44 +111,57 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
             AtomicFile.TryDelete(done);
         }
 
+        // What an interrupted download received stays in .partial, and the next one asks only for the rest (an HTTP range
+        // request; a server that ignores it sends the whole file again). The MD5 at the end checks the joined file.
         string partial = Path.Combine(staging, file.FileName + ".partial");
+        long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
         // A connection that stops sending fails after StallTimeout instead of hanging (the client has no overall timeout).
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stall.CancelAfter(StallTimeout);
         try
         {
-            using var response = await http.GetAsync(file.Url, HttpCompletionOption.ResponseHeadersRead, stall.Token);
-            response.EnsureSuccessStatusCode();
-            long? length = response.Content.Headers.ContentLength;
-            var meter = new ProgressMeter($"downloading {file.FileName}", (length ?? 0) / 1e6, "MB", log,
-                TimeSpan.FromSeconds(5), v => v.ToString("0.0"));
-            await using (var source = await response.Content.ReadAsStreamAsync(stall.Token))
-            await using (var dest = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using var request = new HttpRequestMessage(HttpMethod.Get, file.Url);
+            if (have > 0) request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(have, null);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token);
+            bool whole = have > 0 && response.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable; // nothing left to fetch
+            if (!whole)
             {
-                var buffer = new byte[1 << 20];
-                long total = 0;
-                int n;
-                stall.CancelAfter(StallTimeout);
-                while ((n = await source.ReadAsync(buffer, stall.Token)) > 0)
+                response.EnsureSuccessStatusCode();
+                bool resumed = have > 0 && response.StatusCode == System.Net.HttpStatusCode.PartialContent;
+                if (!resumed) have = 0;
+                else log.WriteLine($"going on with {file.FileName} from {have / 1e6:0.0} MB");
+                long? length = response.Content.Headers.ContentLength;
+                var meter = new ProgressMeter($"downloading {file.FileName}", ((length ?? 0) + have) / 1e6, "MB", log,
+                    TimeSpan.FromSeconds(5), v => v.ToString("0.0"));
+                await using (var source = await response.Content.ReadAsStreamAsync(stall.Token))
+                await using (var dest = new FileStream(partial, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
                 {
+                    var buffer = new byte[1 << 20];
+                    long total = 0;
+                    int n;
                     stall.CancelAfter(StallTimeout);
-                    await dest.WriteAsync(buffer.AsMemory(0, n), ct);
-                    total += n;
-                    meter.Report(total / 1e6);
+                    while ((n = await source.ReadAsync(buffer, stall.Token)) > 0)
+                    {
+                        stall.CancelAfter(StallTimeout);
+                        await dest.WriteAsync(buffer.AsMemory(0, n), ct);
+                        total += n;
+                        meter.Report((have + total) / 1e6);
+                    }
+                    meter.Finish();
+                    if (length is { } expected && total != expected)
+                        throw new DatasetFormatException($"{file.Url}: received {total} bytes; the server announced {expected} (connection cut; " +
+                                                         "running the same command again goes on from there)");
                 }
-                meter.Finish();
-                if (length is { } expected && total != expected)
-                    throw new DatasetFormatException($"{file.Url}: received {total} bytes; the server announced {expected} (connection cut)");
             }
         }
         catch (Exception e) when (e is HttpRequestException or SocketException or IOException or OperationCanceledException
                                       && !ct.IsCancellationRequested)
         {
-            AtomicFile.TryDelete(partial);
+            long kept = File.Exists(partial) ? new FileInfo(partial).Length : 0;
             string why = e is OperationCanceledException ? $"no data for {StallTimeout.TotalSeconds:0} s" : e.Message;
             throw new DatasetNotFoundException(
-                $"could not download {file.Url} ({why}). Without network access, fetch {file.FileName} " +
-                $"(MD5 {file.Md5}) elsewhere and put it at {placed}; it is checked and unpacked from there.");
+                $"could not download {file.Url} ({why}).{(kept > 0 ? $" Running the same command again goes on from the {kept / 1e6:0.0} MB received." : "")} " +
+                $"Without network access, fetch {file.FileName} (MD5 {file.Md5}) elsewhere and put it at {placed}; it is checked and unpacked from there.");
         }
 
         string got = Md5Of(partial);
@@ -164,7 +177,10 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
     /// <summary>Extracts into a temporary folder under the root, then moves the top folder into place in one rename.</summary>
     private void ExtractTarGz(string archive, string root, string topFolder, Action<string>? finish)
     {
-        string temp = Path.Combine(root, $".extract-{Guid.NewGuid():N}");
+        // What a killed extraction of this dataset left (the caller holds the dataset's lock, so none is running).
+        foreach (var old in Directory.GetDirectories(root, ".extract-*").Where(d => Path.GetFileName(d).StartsWith($".extract-{topFolder}-", StringComparison.Ordinal)))
+            Directory.Delete(old, recursive: true);
+        string temp = Path.Combine(root, $".extract-{topFolder}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temp);
         try
         {
