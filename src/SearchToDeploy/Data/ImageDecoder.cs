@@ -13,6 +13,12 @@ public static class ImageDecoder
     /// <summary>The pixel limit (by the header, before decoding) that serving and <c>s2d predict</c> apply to images from outside.</summary>
     public const long DefaultMaxPixels = 40_000_000;
 
+    /// <summary>
+    /// The limit for dataset files (a user's own images, read by training and <c>data verify</c>): far above any photo,
+    /// below what the decoder's buffer sizes can hold, so a giant file is one named bad image, not a crash.
+    /// </summary>
+    public const long DatasetMaxPixels = 250_000_000;
+
     public static RgbImage DecodeFile(string path)
     {
         byte[] bytes;
@@ -20,7 +26,7 @@ public static class ImageDecoder
         catch (FileNotFoundException) { throw new DatasetNotFoundException($"{path}: image file not found"); }
         catch (DirectoryNotFoundException) { throw new DatasetNotFoundException($"{path}: image file not found"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageDecodeException(path, $"not readable ({e.Message})"); }
-        return Decode(bytes, path);
+        return Decode(bytes, path, DatasetMaxPixels);
     }
 
     /// <summary>The image's size from its header, without decoding it; an error for bytes that are not an image.</summary>

@@ -84,6 +84,12 @@ public sealed class ImageFolderTests
         int broken = Enumerable.Range(0, ds.Count).Single(i => ds.Describe(i).EndsWith("broken.jpg", StringComparison.Ordinal));
         var e = Assert.Throws<ImageDecodeException>(() => ds.Load(broken));
         Assert.Contains("broken.jpg: cannot decode image", e.Message);
+
+        // A file whose header claims 20000x20000 pixels is one named bad image too, not an overflow in the decoder.
+        File.WriteAllBytes(dir["cat/giant.png"], SearchToDeploy.Tests.Deploy.DeploymentTests.PngHeader(20000, 20000));
+        ds = ImageFolderDataset.Open(dir.Path);
+        int giant = Enumerable.Range(0, ds.Count).Single(i => ds.Describe(i).EndsWith("giant.png", StringComparison.Ordinal));
+        Assert.Contains("giant.png: cannot decode image (20000x20000", Assert.Throws<ImageTooLargeException>(() => ds.Load(giant)).Message);
     }
 
     [Fact]
