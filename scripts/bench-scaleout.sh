@@ -25,8 +25,10 @@ CASES=(
 # ms per step of a finished run's log: epoch seconds / steps
 ms_per_step() { # log
   local steps secs
-  steps=$(grep -oE 'epochs? of [0-9]+ steps' "$1" | head -1 | grep -oE '[0-9]+ steps' | grep -oE '[0-9]+')
-  secs=$(grep -oE 'epoch 0: lr .*, ([0-9.]+)s$' "$1" | grep -oE '[0-9.]+s$' | tr -d s)
+  steps=$(grep -oE 'epochs? of [0-9]+ steps' "$1" | head -1 | grep -oE '[0-9]+ steps' | grep -oE '[0-9]+' || true)
+  secs=$(grep -oE 'epoch 0: lr .*, ([0-9.]+)s$' "$1" | grep -oE '[0-9.]+s$' | tr -d s || true)
+  # A run that failed before its first epoch: '?' (and the ratio after it '?'), not a division by zero.
+  if [ -z "$secs" ] || [ -z "$steps" ]; then echo "?"; return 0; fi
   awk -v s="$secs" -v n="$steps" 'BEGIN { printf "%.0f", 1000 * s / n }'
 }
 
@@ -47,6 +49,6 @@ for c in "${CASES[@]}"; do
     kb=$(echo "$mpi" | grep -oE '[0-9.?]+ KB' || true); share+=("$(echo "$mpi" | grep -oE '\([0-9.?]+%' | tr -d '(' || true)")
   done
   m1=$(printf '%s\n' "${one[@]}" | sort -n | head -1); m2=$(printf '%s\n' "${two[@]}" | sort -n | head -1)
-  ratio=$(awk -v a="$m2" -v b="$m1" 'BEGIN { printf "%.2f", a / b }')
+  ratio="?"; [ "$m1" != "?" ] && [ "$m2" != "?" ] && ratio=$(awk -v a="$m2" -v b="$m1" 'BEGIN { printf "%.2f", a / b }')
   echo "| $label | ${one[*]} (best $m1) | ${two[*]} (best $m2) | $ratio | $kb | ${share[*]} |"
 done

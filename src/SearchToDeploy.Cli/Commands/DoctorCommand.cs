@@ -92,7 +92,7 @@ public static class DoctorCommand
             { RedirectStandardOutput = true, RedirectStandardError = true };
             using var p = Process.Start(psi);
             if (p is null) return null;
-            // A wedged driver can hang nvidia-smi: when doctor is most needed. 10 s, then "none reported".
+            // A wedged driver can hang nvidia-smi: when doctor is most needed. 10 s, then it is reported as not answering.
             var text = p.StandardOutput.ReadToEndAsync();
             _ = p.StandardError.ReadToEndAsync();
             if (!p.WaitForExit(10_000))

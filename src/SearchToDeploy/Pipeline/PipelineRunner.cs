@@ -135,7 +135,11 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         }
         finally
         {
-            if (keepAside) StageReplacement.Settle(dir, log, name);
+            // A process still writing the folder (an MPI rank that outlived its launcher) leaves the earlier run kept for a
+            // later settle; said here, so that the stage's own error (or stop) is the one that ends the command.
+            if (keepAside)
+                try { StageReplacement.Settle(dir, log, name); }
+                catch (InputException e) { log.WriteLine($"[{name}] {e.Message}; the earlier run stays in {StageReplacement.KeptDir(dir)} until a later run settles it"); }
         }
         if (outputs is null)
         {

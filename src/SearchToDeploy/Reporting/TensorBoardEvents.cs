@@ -20,9 +20,10 @@ public static class TensorBoardEvents
     {
         var all = scalars.ToList();
         var (good, lastStep, lastStart, lastCount, tags) = File.Exists(path) ? Scan(path) : (0L, -1L, 0L, 0, []);
-        // Steps beyond the history (another run's file), or tags the file lacks (written by an earlier build): written
-        // anew; the last step with fewer scalars than the history's (an append cut short): that step again.
-        if (all.Count > 0 && lastStep > all.Max(s => s.Step) || all.Count == 0 && lastStep >= 0 || all.Any(s => !tags.Contains(s.Tag)) && good > 0)
+        // Steps beyond the history (another run's file), or a tag the file lacks at a step it holds (written by an earlier
+        // build; a tag that starts later, after a warm-up, is only appended): written anew; the last step with fewer
+        // scalars than the history's (an append cut short): that step again.
+        if (all.Count > 0 && lastStep > all.Max(s => s.Step) || all.Count == 0 && lastStep >= 0 || all.Any(s => s.Step < lastStep && !tags.Contains(s.Tag)) && good > 0)
             (good, lastStep) = (0, -1);
         else if (lastStep >= 0 && lastCount < all.Count(s => s.Step == lastStep))
             (good, lastStep) = (lastStart, lastStep - 1);

@@ -48,7 +48,7 @@ public static class RunFolder
     /// Holds <paramref name="dir"/> for a run of <paramref name="kind"/> until disposed: checked as <see cref="Prepare"/>
     /// does, then locked, so that a second process writing (or with --force deleting) the same folder is refused. With
     /// <paramref name="replace"/> (--force) the folder's earlier run is moved aside, not deleted: when the new run ends,
-    /// it is deleted if the new run has written a checkpoint (a *.s2d file), and put back if not (refused settings, a
+    /// it is deleted if the new run has written a checkpoint (<see cref="CheckpointNames"/>), and put back if not (refused settings, a
     /// failure, a stop), telling <paramref name="notes"/>. A replacement a killed process left is settled the same way
     /// by the next run in the folder.
     /// </summary>

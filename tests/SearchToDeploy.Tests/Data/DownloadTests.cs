@@ -50,6 +50,13 @@ public sealed class DownloadTests
                     {
                         from = int.Parse(range[6..^1], System.Globalization.CultureInfo.InvariantCulture);
                         Ranges.Add(from);
+                        if (from >= body.Length)
+                        {
+                            ctx.Response.StatusCode = 416;
+                            ctx.Response.Headers["Content-Range"] = $"bytes */{body.Length}";
+                            ctx.Response.Close();
+                            continue;
+                        }
                         ctx.Response.StatusCode = 206;
                         ctx.Response.Headers["Content-Range"] = $"bytes {from}-{body.Length - 1}/{body.Length}";
                     }
@@ -207,6 +214,15 @@ public sealed class DownloadTests
         Assert.Equal([100], server.Ranges);
         Assert.True(File.Exists(root["cifar-10-batches-bin/test_batch.bin"]));
         Assert.Empty(Directory.GetDirectories(root.Path, ".extract-*"));
+
+        // A partial longer than the file (not this file's start): the server's 416 says so, and the download starts over.
+        Directory.Delete(root["cifar-10-batches-bin"], recursive: true);
+        File.WriteAllBytes(root[".downloads/cifar-10-binary.tar.gz.partial"], new byte[archive.Length + 5]);
+        var log = new StringWriter();
+        await new DatasetDownloader(http, log) { StallTimeout = TimeSpan.FromSeconds(5) }.EnsureAsync(spec, root.Path);
+        Assert.Equal([100, archive.Length + 5], server.Ranges);
+        Assert.Contains("does not go on from the", log.ToString());
+        Assert.True(File.Exists(root["cifar-10-batches-bin/test_batch.bin"]));
     }
 
     [Fact]

@@ -172,15 +172,15 @@ public sealed class TrainingTests
     {
         using var dir = new TempDir();
         var arch = Architecture.ParseText(NetworkTests.Nb201Best);
-        var o = Tiny(NetworkKind.Nb201) with { Epochs = 2 };
-        new TrainRunner(o with { StopAfterEpochs = 1 }, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
-        // The first epoch writes last.s2d, then best.s2d: a kill between leaves the checkpoint alone.
+        var o = Tiny(NetworkKind.Nb201) with { Epochs = 1 };
+        new TrainRunner(o, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: false);
+        // The first epoch writes last.s2d, then best.s2d: a kill between leaves the checkpoint alone. Resumed, the run has
+        // no epoch left to train, so only the repair can write the best model.
         File.Delete(dir["best.s2d"]);
         new TrainRunner(o, arch, Cifar, dir.Path, TextWriter.Null, TestCompute.Cpu).Run(resume: true);
         Assert.True(File.Exists(dir["best.s2d"]));
         using var model = TrainedModel.Load(dir.Path);
-        using var metrics = JsonDocument.Parse(File.ReadAllText(dir["metrics.json"]));
-        Assert.Equal(metrics.RootElement.GetProperty("best_epoch").GetInt32() + 1, model.Header.EpochsDone);
+        Assert.Equal(1, model.Header.EpochsDone);
     }
 
     [Fact]

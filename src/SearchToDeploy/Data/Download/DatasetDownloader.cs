@@ -120,9 +120,29 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
         stall.CancelAfter(StallTimeout);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, file.Url);
-            if (have > 0) request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(have, null);
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token);
+            HttpResponseMessage? answer = null;
+            while (answer is null)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, file.Url);
+                if (have > 0) request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(have, null);
+                var r = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token);
+                var range = r.Content.Headers.ContentRange;
+                // The answer goes on from what was received (206 from there; 416 for a file that long: all there), or
+                // ignores the range (200: the whole file). Anything else (another range, a partial longer than the file)
+                // does not join: start over, in this run.
+                if (have == 0 || r.StatusCode is not (System.Net.HttpStatusCode.PartialContent or System.Net.HttpStatusCode.RequestedRangeNotSatisfiable)
+                    || r.StatusCode == System.Net.HttpStatusCode.PartialContent && range?.From == have
+                    || r.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable && range?.Length == have)
+                {
+                    answer = r;
+                    continue;
+                }
+                log.WriteLine($"{file.FileName}: the server's answer ({(int)r.StatusCode}) does not go on from the {have:N0} bytes received; starting over");
+                r.Dispose();
+                AtomicFile.TryDelete(partial);
+                have = 0;
+            }
+            using var response = answer;
             bool whole = have > 0 && response.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable; // nothing left to fetch
             if (!whole)
             {

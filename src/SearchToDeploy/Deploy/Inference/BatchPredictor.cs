@@ -25,7 +25,8 @@ public static class BatchPredictor
         {
             if (File.Exists(input)) found.Add(input);
             else if (Directory.Exists(input))
-                // As the dataset reader: hidden files (macOS's ._ copies) are no images, and a folder this user cannot read is passed over.
+                // Hidden files (macOS's ._ copies) are no images, as for the dataset reader; a folder this user cannot read is
+                // passed over (the dataset reader refuses it instead: a training set must be whole).
                 found.AddRange(Directory.EnumerateFiles(input, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
                     .Where(f => !Path.GetFileName(f).StartsWith('.') && ImageFolderDataset.Extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal));
             else throw new InputException($"--input {input}: no such file or folder");
@@ -40,6 +41,8 @@ public static class BatchPredictor
     {
         if (top < 1) throw new InputException($"--top {top}: expected 1 or more");
         if (batch < 1) throw new InputException($"--batch {batch}: expected 1 or more");
+        if ((long)batch * model.ImageFloats > Array.MaxLength)
+            throw new InputException($"--batch {batch}: {batch} images of {model.ImageFloats:N0} values do not fit one buffer; lower --batch");
         return Batches(model, files, top, batch, workers, progress);
     }
 
@@ -47,8 +50,6 @@ public static class BatchPredictor
     {
         var meter = new ProgressMeter("predict", files.Count, "images", progress, TimeSpan.FromSeconds(10));
         int floats = model.ImageFloats;
-        if ((long)batch * floats > Array.MaxLength)
-            throw new InputException($"--batch {batch}: {batch} images of {floats:N0} values do not fit one buffer; lower --batch");
         var input = new float[batch * floats];
         for (int start = 0; start < files.Count; start += batch)
         {

@@ -123,8 +123,8 @@ public sealed class Architect(Supernet net, ArchitectureSettings settings, IGrad
         }
         finally
         {
-            Restore(w, savedWeights);
             if (tf32) torch.backends.cudnn.allow_tf32 = true;
+            Restore(w, savedWeights);
         }
     }
 
