@@ -78,7 +78,7 @@ public static class DoctorCommand
         d["onnxruntime_cuda"] = SearchToDeploy.Deploy.Inference.OnnxCudaProvider.Status();
         string rootDir = DataRoot.Resolve(dataRoot);
         // Imagenette as s2d reads it: the 64-px copy, else the official archive's folder.
-        string imagenette = new[] { "imagenette-64", "imagenette2-160", "imagenette2-320", "imagenette2" }.FirstOrDefault(n => Directory.Exists(Path.Combine(rootDir, n))) ?? "imagenette-64";
+        string imagenette = Path.GetFileName(Imagenette.Locate(rootDir));
         d["data_root"] = $"{rootDir}: " + string.Join(", ", new[] { "cifar-10-batches-bin", imagenette, "nas-bench-201" }
             .Select(n => $"{n} {(Directory.Exists(Path.Combine(rootDir, n)) ? "found" : "missing")}"));
         return d;

@@ -70,7 +70,7 @@ public static class SearchCommand
                 return S2dApp.Success;
             }
             o.Validate(); // bad settings are refused before the run folder is touched
-            var ds = DatasetRef.Resolve(o.Dataset, dataRoot, CommonOptions.Pick(r, data, file) is not null ? o.DataPath : DatasetRef.SavedPath(o.Dataset, o.DataPath));
+            var ds = DatasetRef.Resolve(o.Dataset, dataRoot, o.DataPath);
             var compute = Compute.Resolve(o.Device, o.Threads);
             using var stop = SignalStop.Create(io, "the run");
             using var lease = MpiLaunch.LeaseRunFolder(sync, io, dir, "search", r.GetValue(force));

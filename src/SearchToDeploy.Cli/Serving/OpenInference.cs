@@ -72,12 +72,12 @@ public static class OpenInference
                 var inputs = Member(root, "inputs", JsonValueKind.Array, "a list with one tensor") ?? throw new ServingException(400, "expected \"inputs\": a list with one tensor");
                 if (inputs.GetArrayLength() != 1 || inputs[0].ValueKind != JsonValueKind.Object) throw new ServingException(400, $"expected one input tensor, got {inputs.GetArrayLength()}");
                 var wanted = Outputs(root, s.Model.Classes.Count);
-                var (images, n) = await Images(inputs[0], s);
+                var (images, n, encoded) = await Images(inputs[0], s);
                 var logits = await s.LogitsAsync(images, n, arrival, request.HttpContext.RequestAborted);
                 if (!DeployedModel.AllFinite(logits))
                 {
                     // Encoded images the server preprocessed itself: the model is at fault (500, logged), as on /v1/classify.
-                    if (inputs[0].TryGetProperty("datatype", out var dt) && dt.ValueKind == JsonValueKind.String && dt.GetString() == "BYTES")
+                    if (encoded)
                         throw new InvalidOperationException("the model's outputs for these images are not finite numbers (NaN or infinity)");
                     throw new ServingException(400, "the model's outputs are not finite numbers for this input; FP32 inputs are preprocessed images (normalised values of a few units)");
                 }
@@ -127,8 +127,11 @@ public static class OpenInference
         return wanted.Count > 0 ? wanted : throw new ServingException(400, "\"outputs\": an empty list; leave it out for the logits");
     }
 
-    /// <summary>The input tensor as preprocessed images: FP32 as given (shape checked), BYTES decoded and preprocessed.</summary>
-    internal static async Task<(float[] Images, int N)> Images(JsonElement input, ServingContext s)
+    /// <summary>
+    /// The input tensor as preprocessed images: FP32 as given (shape checked), BYTES decoded and preprocessed
+    /// (<c>Encoded</c>: the server preprocessed them itself).
+    /// </summary>
+    internal static async Task<(float[] Images, int N, bool Encoded)> Images(JsonElement input, ServingContext s)
     {
         string datatype = Text(input, "datatype", "FP32 or BYTES") ?? throw new ServingException(400, "the input needs a \"datatype\" (FP32 or BYTES)");
         string? name = Text(input, "name", "\"input\" (FP32) or \"image\" (BYTES)");
@@ -158,7 +161,7 @@ public static class OpenInference
                         throw new ServingException(400, $"FP32 data element {at}: expected a finite number");
                     values[at++] = f;
                 }
-                return (values, n);
+                return (values, n, false);
             }
             case "BYTES":
             {
@@ -177,10 +180,10 @@ public static class OpenInference
                     catch (FormatException) { throw new ServingException(400, $"BYTES element {i}: not base64 text"); }
                     inputs[i] = await s.DecodeInputAsync(bytes, $"image {i}");
                 }
-                if (inputs.Length == 1) return (inputs[0], 1);
+                if (inputs.Length == 1) return (inputs[0], 1, true);
                 var values = new float[inputs.Length * s.Model.ImageFloats];
                 for (int i = 0; i < inputs.Length; i++) inputs[i].CopyTo(values, i * s.Model.ImageFloats);
-                return (values, inputs.Length);
+                return (values, inputs.Length, true);
             }
             default:
                 throw new ServingException(400, $"datatype '{datatype}': expected FP32 (preprocessed images) or BYTES (encoded images)");

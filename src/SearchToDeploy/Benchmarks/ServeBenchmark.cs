@@ -32,7 +32,7 @@ public static class ServeBenchmark
             }));
             double seconds = total.Elapsed.TotalSeconds;
             latencies.Sort();
-            double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
+            double P(double q) => Core.Percentiles.NearestRank(latencies, q);
             log.WriteLine($"concurrency {c}: {latencies.Count / seconds:0.0} requests/s, p50 {P(0.5):0.0} ms, p99 {P(0.99):0.0} ms, {errors} errors");
             table.Add($"concurrency {c}", $"{requests} requests", ("requests/s", latencies.Count / seconds), ("p50 ms", P(0.5)), ("p99 ms", P(0.99)), ("errors", errors));
         }

@@ -91,7 +91,7 @@ public static class ServeSoak
         await sampler;
         long after = serverPid is { } p1 ? ProcessMemory.ResidentBytes(p1) : 0;
         latencies.Sort();
-        double p99 = latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(0.99 * latencies.Count) - 1)];
+        double p99 = Core.Percentiles.NearestRank(latencies, 0.99);
         int fiveXx = statuses.Where(kv => kv.Key >= 500).Sum(kv => kv.Value), unanswered = statuses.GetValueOrDefault(0);
         string answers = string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{(kv.Key == 0 ? "no answer" : kv.Key.ToString())}: {kv.Value}"));
         log.WriteLine($"soak: {requests} requests at concurrency {concurrency} in {seconds:0.0} s ({requests / seconds:0.0}/s), p99 {p99:0} ms; answers {answers}" +

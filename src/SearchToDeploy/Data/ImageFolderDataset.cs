@@ -33,6 +33,9 @@ public sealed class ImageFolderDataset : IImageDataset
     public static string LayoutHelp(string root) =>
         $"expected an image folder: {root}/<class>/<image>.jpg|.png, one sub-folder per class (ImageNet: train/ and val/ each in this layout)";
 
+    /// <summary>Whether <paramref name="path"/> is read as an image: a known extension, and not hidden (macOS's ._ copies are not images).</summary>
+    public static bool IsImageFile(string path) => !Path.GetFileName(path).StartsWith('.') && Extensions.Contains(Path.GetExtension(path));
+
     public static ImageFolderDataset Open(string root)
     {
         if (!Directory.Exists(root))
@@ -52,9 +55,8 @@ public sealed class ImageFolderDataset : IImageDataset
             var images = new List<string>();
             foreach (var f in Directory.EnumerateFiles(classDirs[c], "*", SearchOption.AllDirectories))
             {
-                if (Path.GetFileName(f).StartsWith('.')) continue;
-                if (Extensions.Contains(Path.GetExtension(f))) images.Add(f);
-                else ignored++;
+                if (IsImageFile(f)) images.Add(f);
+                else if (!Path.GetFileName(f).StartsWith('.')) ignored++;
             }
             if (images.Count == 0)
                 throw new DatasetFormatException(

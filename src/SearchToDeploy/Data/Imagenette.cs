@@ -48,8 +48,7 @@ public static class Imagenette
             }
             foreach (var c in Classes)
             {
-                // Counted as the dataset reader counts them: hidden files (macOS's ._ copies) are no images.
-                int n = Directory.EnumerateFiles(Path.Combine(dir, c.Wnid)).Count(f => !Path.GetFileName(f).StartsWith('.') && ImageFolderDataset.Extensions.Contains(Path.GetExtension(f)));
+                int n = Directory.EnumerateFiles(Path.Combine(dir, c.Wnid)).Count(ImageFolderDataset.IsImageFile); // as the dataset reader counts them
                 if (n != count(c)) problems.Add($"{Path.Combine(dir, c.Wnid)}: {n} images; the official {split} split has {count(c)} ({c.Name})");
             }
         }

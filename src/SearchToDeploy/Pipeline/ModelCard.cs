@@ -25,7 +25,7 @@ public static class ModelCard
             ? JsonDocument.Parse(File.ReadAllText(train[TrainRunFolder.MetricsJson])).RootElement : default;
         string M(string key, string format = "0.##") => metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number
             ? v.GetDouble().ToString(format, inv) : "?";
-        string dataset = DatasetName(report.Dataset);
+        string dataset = ValidationReport.DatasetNameOf(report.Dataset);
         bool imageNet = dataset is "imagenet" or "imagenette";
         bool perturbation = profile.Search.Selection == CellSelection.Perturbation;
         // With 5 classes or fewer every label is among the top 5: the figure says nothing, and the card says so.
@@ -156,7 +156,6 @@ public static class ModelCard
     /// A validation report's dataset without the folder it was read from ("imagenette (/data/imagenette-64)" is
     /// "imagenette"): a package names no path of the machine that built it.
     /// </summary>
-    internal static string DatasetName(string described) => ValidationReport.DatasetNameOf(described);
 
     /// <summary>
     /// A folder as a card may name it: relative to the working directory where it lies below it, else its parent's

@@ -78,7 +78,8 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         var (config, checkpointConfig, inputsNow) = Describe(stage);
         string configJson = JsonSerializer.Serialize(config, StageManifest.Json);
         string hash = StageManifest.HashText(configJson);
-        var manifest = LoadManifest(stage, hash);
+        string checkpoint = ReferenceEquals(checkpointConfig, config) ? hash : StageManifest.HashConfig(checkpointConfig);
+        var manifest = LoadManifest(stage, hash, checkpoint);
         if (!force && manifest?.IsUpToDate(dir, hash, inputsNow) == true)
         {
             log.WriteLine($"[{name}] up to date ({dir}); skipped");
@@ -91,19 +92,14 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         // it: an interrupted or stopped one, one whose configuration changed only elsewhere (a search's cell selection: it
         // selects again from its supernet), or a finished one whose outputs its checkpoint writes again. Anything else
         // starts over.
-        string checkpoint = ReferenceEquals(checkpointConfig, config) ? hash : StageManifest.HashConfig(checkpointConfig);
         bool fits = !force && manifest is not null && (manifest.CheckpointHash ?? manifest.ConfigHash) == checkpoint && manifest.HasInputs(inputsNow);
         bool reuse = fits && manifest!.ConfigHash != hash;
         bool resume = reuse || fits && (manifest!.Status != "complete" || RewritesOutputs(stage, dir, manifest));
-        RequireData(stage);
+        RequireData(stage, inputsNow);
         // A search or training started over keeps its earlier run aside until the new one has a checkpoint; the other
         // stages' outputs are quick to make again.
         bool keepAside = !resume && stage is Stage.Search or Stage.Train && Directory.Exists(dir) && RunFolder.RunEntries(dir).Any();
-        if (keepAside)
-        {
-            RunFolder.RequireOwned(dir, "stage folder");
-            using (RunFolder.Lock(Path.GetFullPath(dir), dir, "stage folder")) StageReplacement.Begin(dir);
-        }
+        if (keepAside) StageReplacement.Begin(dir);
         RunFolder.Prepare(dir, $"stage {name}", clear: !resume && !keepAside, option: "stage folder");
         var started = DateTime.UtcNow;
         var record = new StageManifest
@@ -167,9 +163,9 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
         {
             string dir = StageDir(s), name = s.ToString().ToLowerInvariant();
             StageReplacement.Settle(dir, log, name);
-            var (config, _, inputsNow) = Describe(s);
+            var (config, checkpointConfig, inputsNow) = Describe(s);
             string hash = StageManifest.HashConfig(config);
-            var m = LoadManifest(s, hash);
+            var m = LoadManifest(s, hash, ReferenceEquals(checkpointConfig, config) ? hash : StageManifest.HashConfig(checkpointConfig));
             if (m is not null && m.IsUpToDate(dir, hash, inputsNow)) continue;
             string state = m is null ? "has not run"
                 : m.ConfigHash != hash || !m.HasInputs(inputsNow) ? "is out of date (its configuration or inputs changed since it ran)"
@@ -193,14 +189,12 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// copied to a node's own disk, is the same data: the inputs' fingerprint says whether it is) is read as the current
     /// configuration when it matches it with the data's location.
     /// </summary>
-    private StageManifest? LoadManifest(Stage stage, string hash)
+    private StageManifest? LoadManifest(Stage stage, string hash, string checkpointHash)
     {
         var m = StageManifest.TryLoad(StageDir(stage));
         if (m is null || m.ConfigHash == hash || stage is not (Stage.Search or Stage.Train or Stage.Validate)) return m;
-        var (oldConfig, oldCheckpoint, _) = Describe(stage, withLocation: true);
+        var (oldConfig, oldCheckpoint) = Configs(stage, withLocation: true);
         if (m.ConfigHash != StageManifest.HashConfig(oldConfig)) return m;
-        var (_, checkpoint, _) = Describe(stage);
-        string checkpointHash = StageManifest.HashConfig(checkpoint);
         return m with
         {
             ConfigHash = hash,
@@ -209,17 +203,16 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     }
 
     /// <summary>
-    /// The data a search or training stage reads, opened before its folder is touched: a missing or malformed dataset is
-    /// reported as itself, not as a stage that ran on other data.
+    /// A stage's dataset that is missing (its fingerprint says so) is reported as itself, with the layout its reader
+    /// expects, before the stage's folder is touched, not as a stage that ran on other data. (Data that is there is read
+    /// by the stage itself; a redo that fails on it puts the earlier run back.)
     /// </summary>
-    private void RequireData(Stage stage)
+    private void RequireData(Stage stage, IReadOnlyDictionary<string, string> inputsNow)
     {
-        if (stage == Stage.Search) DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath).Open(Split.Train);
-        if (stage == Stage.Train)
-        {
-            profile.TrainData.Open(Split.Train);
-            profile.TrainData.Open(Split.Test);
-        }
+        if (inputsNow.GetValueOrDefault("dataset") != StageManifest.MissingFolder) return;
+        var data = stage == Stage.Search ? DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath) : profile.TrainData;
+        data.Open(Split.Train); // throws, naming the folder and its layout
+        throw new DatasetNotFoundException($"{data.Location}: folder not found");
     }
 
     /// <summary>Whether a validation report is there and says the model failed its gates (not a validation that failed otherwise).</summary>
@@ -253,42 +246,44 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
     /// A stage's configuration (what decides its result), the part of it its checkpoint depends on (the same object
     /// where that is all of it) and its inputs' hashes.
     /// </summary>
+    private (object Config, object Checkpoint, Dictionary<string, string> Inputs) Describe(Stage stage)
+    {
+        var (config, checkpoint) = Configs(stage, withLocation: false);
+        return (config, checkpoint, Inputs(stage));
+    }
+
+    /// <summary>A stage's configuration and the part of it its checkpoint depends on (after the search: all of it).</summary>
     /// <param name="withLocation">The form of builds before this one, which held the data's location (see <see cref="LoadManifest"/>).</param>
-    private (object Config, object Checkpoint, Dictionary<string, string> Inputs) Describe(Stage stage, bool withLocation = false)
+    private (object Config, object Checkpoint) Configs(Stage stage, bool withLocation)
     {
         if (stage == Stage.Search)
         {
-            var searchData = DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath);
             var supernet = SearchConfig(withLocation);
-            return (Selected(supernet), supernet, new() { ["dataset"] = Fingerprint(searchData.Location) });
+            return (Selected(supernet), supernet);
         }
-        var (config, inputsNow) = DescribeAfterSearch(stage, withLocation);
-        return (config, config, inputsNow);
+        object config = stage switch
+        {
+            Stage.Train => Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train), includeLocations: withLocation) }),
+            Stage.Export => new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
+            Stage.Validate => new { dataset = withLocation ? profile.TrainData.Location : profile.TrainData.Name, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
+            _ => new { models = _models, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5 },
+        };
+        return (config, config);
     }
 
-    /// <summary>The configuration and inputs of a stage after the search, whose checkpoint depends on all of its configuration.</summary>
-    private (object Config, Dictionary<string, string> Inputs) DescribeAfterSearch(Stage stage, bool withLocation) =>
-        stage switch
-        {
-            Stage.Train => (Ranked(new { options = CheckpointFile.ComparableOptions(typeof(TrainOptions), TrainRunner.OptionsJson(profile.Train), Location(withLocation)) }),
-                new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = Fingerprint(profile.TrainData.Location) }),
-            Stage.Export => (new { keep_batch_norm = false, tolerance = ModelExporter.Tolerance },
-                new() { ["checkpoint"] = HashOf(Stage.Train, TrainRunFolder.Best), ["metrics"] = HashOf(Stage.Train, TrainRunFolder.MetricsJson) }),
-            Stage.Validate => (new { dataset = withLocation ? profile.TrainData.Location : profile.TrainData.Name, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5, max_images = profile.ValidateMaxImages },
-                new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["dataset"] = Fingerprint(profile.TrainData.Location) }),
-            _ => (new { models = _models, gate_top1 = profile.GateTop1, gate_top5 = profile.GateTop5 },
-                new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["report"] = HashOf(Stage.Validate, PackageFolder.Validation) }),
-        };
+    /// <summary>The hashes of a stage's inputs: its data's fingerprint, the earlier stages' outputs it reads.</summary>
+    private Dictionary<string, string> Inputs(Stage stage) => stage switch
+    {
+        Stage.Search => new() { ["dataset"] = Fingerprint(DatasetRef.Resolve(profile.Search.Dataset, inputs.DataRoot, profile.Search.DataPath).Location) },
+        Stage.Train => new() { ["architecture"] = StageManifest.HashText(Genotype().Architecture.Text), ["dataset"] = Fingerprint(profile.TrainData.Location) },
+        Stage.Export => new() { ["checkpoint"] = HashOf(Stage.Train, TrainRunFolder.Best), ["metrics"] = HashOf(Stage.Train, TrainRunFolder.MetricsJson) },
+        Stage.Validate => new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["dataset"] = Fingerprint(profile.TrainData.Location) },
+        _ => new() { ["model"] = HashOf(Stage.Export, PackageFolder.Model), ["report"] = HashOf(Stage.Validate, PackageFolder.Validation) },
+    };
 
     /// <summary>What the search stage's supernet depends on: its options (runtime settings aside) and the number of MPI ranks.</summary>
-    private object SearchConfig(bool withLocation = false) =>
-        Ranked(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search), Location(withLocation)) });
-
-    /// <summary>
-    /// The option that says where the data is (left out of a stage's configuration: what the data is, its fingerprint
-    /// among the stage's inputs says), or none for the form of earlier builds.
-    /// </summary>
-    private static string[] Location(bool withLocation) => withLocation ? [] : [nameof(TrainOptions.DataPath)]; // SearchOptions' has the same name
+    private object SearchConfig(bool withLocation) =>
+        Ranked(new { options = CheckpointFile.ComparableOptions(typeof(SearchOptions), SearchRunner.OptionsJson(profile.Search), includeLocations: withLocation) });
 
     /// <summary>
     /// The search stage's configuration with how its cell is selected: a runtime setting to the search itself (a finished
@@ -385,12 +380,12 @@ public sealed class PipelineRunner(PipelineProfile profile, PipelineInputs input
             AtomicFile.Copy(Path.Combine(StageDir(Stage.Export), PackageFolder.Model), package[PackageFolder.Model]);
             // The report as the package's: the model named as it is there, the dataset without this machine's paths.
             AtomicFile.WriteAllText(package[PackageFolder.Validation], JsonSerializer.Serialize(
-                report with { Model = PackageFolder.Model, Dataset = ModelCard.DatasetName(report.Dataset) }, ValidationReport.Json) + "\n");
+                report with { Model = PackageFolder.Model, Dataset = ValidationReport.DatasetNameOf(report.Dataset) }, ValidationReport.Json) + "\n");
             // The genotype as the model carries it, with the packaging's provenance: which chain made it and what it passed.
             var carried = ModelMetadata.Read(package[PackageFolder.Model]).Genotype;
             GenotypeFile.Save(package[PackageFolder.Genotype], carried.With("package", new Dictionary<string, object?>
             {
-                ["profile"] = profile.Name, ["validated_on"] = ModelCard.DatasetName(report.Dataset), ["images"] = report.Images,
+                ["profile"] = profile.Name, ["validated_on"] = ValidationReport.DatasetNameOf(report.Dataset), ["images"] = report.Images,
                 ["top1"] = Math.Round(report.Top1, 2), ["top5"] = Math.Round(report.Top5, 2), ["gate_top1"] = report.GateTop1, ["gate_top5"] = report.GateTop5,
             }));
             var copies = new (string From, string To)[] { (train[TrainRunFolder.Curves], PackageFolder.TrainingCurves), (train[TrainRunFolder.MetricsJson], PackageFolder.Metrics),

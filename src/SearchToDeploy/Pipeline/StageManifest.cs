@@ -77,10 +77,13 @@ public sealed record StageManifest
         return Convert.ToHexStringLower(SHA256.HashData(f));
     }
 
+    /// <summary>The fingerprint of a dataset folder that does not exist.</summary>
+    public const string MissingFolder = "missing";
+
     /// <summary>A cheap fingerprint of a dataset's files (relative names, sizes, modification times), not their bytes.</summary>
     public static string FingerprintFolder(string dir)
     {
-        if (!Directory.Exists(dir)) return "missing";
+        if (!Directory.Exists(dir)) return MissingFolder;
         var sb = new StringBuilder();
         foreach (var f in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {

@@ -20,8 +20,16 @@ public static class StageReplacement
         return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{what}");
     }
 
-    /// <summary>Moves the stage folder (the caller holds its lock, and has settled an earlier replacement) aside.</summary>
-    public static void Begin(string stageDir) => Directory.Move(Path.GetFullPath(stageDir), KeptDir(stageDir));
+    /// <summary>
+    /// Moves the stage folder (s2d's own, under its lock; an earlier replacement settled) aside; bad input when another
+    /// process writes it.
+    /// </summary>
+    public static void Begin(string stageDir)
+    {
+        Runs.RunFolder.RequireOwned(stageDir, "stage folder");
+        string full = Path.GetFullPath(stageDir);
+        using (Runs.RunFolder.Lock(full, stageDir, "stage folder")) Directory.Move(full, KeptDir(stageDir));
+    }
 
     /// <summary>
     /// Settles a replacement of <paramref name="stageDir"/>: the earlier run is deleted when the stage folder holds a

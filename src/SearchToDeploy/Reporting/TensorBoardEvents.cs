@@ -46,28 +46,40 @@ public static class TensorBoardEvents
     private static (long Good, long LastStep, long LastStart, int LastCount, HashSet<string> Tags) Scan(string path)
     {
         var bytes = File.ReadAllBytes(path);
-        long pos = 0, last = -1, lastStart = 0;
+        var records = Records(bytes, out long good);
+        long last = -1, lastStart = 0;
         int lastCount = 0;
         var tags = new HashSet<string>(StringComparer.Ordinal);
-        bool first = true;
+        if (records.Count == 0 || !HasFileVersion(bytes.AsSpan(records[0].Offset, records[0].Length))) return (0, -1, 0, 0, tags);
+        foreach (var (pos, offset, length) in records)
+        {
+            if (ParseScalar(bytes.AsSpan(offset, length)) is not { } s) continue;
+            tags.Add(s.Tag);
+            if (s.Step > last) (last, lastStart, lastCount) = (s.Step, pos, 0);
+            if (s.Step == last) lastCount++;
+        }
+        return (good, last, lastStart, lastCount, tags);
+    }
+
+    /// <summary>
+    /// The whole records at the start of an event file (where each starts, and its data), both CRCs checked; <paramref name="end"/>
+    /// is where they end: the file's length, or where a bad or cut record begins.
+    /// </summary>
+    private static List<(long Pos, int Offset, int Length)> Records(byte[] bytes, out long end)
+    {
+        var records = new List<(long, int, int)>();
+        long pos = 0;
         while (pos + 12 <= bytes.Length)
         {
             ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan((int)pos, 8));
             long room = bytes.Length - pos - 16; // negative where even the data's CRC cannot follow
             if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos + 8)) != MaskedCrc(bytes.AsSpan((int)pos, 8)) || room < 0 || n > (ulong)room) break;
-            var data = bytes.AsSpan((int)pos + 12, (int)n);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos + 12 + (int)n)) != MaskedCrc(data)) break;
-            if (first && !HasFileVersion(data)) return (0, -1, 0, 0, tags);
-            first = false;
-            if (ParseScalar(data) is { } s)
-            {
-                tags.Add(s.Tag);
-                if (s.Step > last) (last, lastStart, lastCount) = (s.Step, pos, 0);
-                if (s.Step == last) lastCount++;
-            }
+            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos + 12 + (int)n)) != MaskedCrc(bytes.AsSpan((int)pos + 12, (int)n))) break;
+            records.Add((pos, (int)pos + 12, (int)n));
             pos += 16 + (long)n;
         }
-        return first ? (0, -1, 0, 0, tags) : (pos, last, lastStart, lastCount, tags);
+        end = pos;
+        return records;
     }
 
     private static bool HasFileVersion(ReadOnlySpan<byte> e)
@@ -169,22 +181,10 @@ public static class TensorBoardEvents
     /// <summary>Reads the scalars back (for tests and tools): checks both CRCs of every record.</summary>
     public static List<Scalar> Read(string path)
     {
-        var result = new List<Scalar>();
         var bytes = File.ReadAllBytes(path);
-        int pos = 0;
-        while (pos < bytes.Length)
-        {
-            var len = bytes.AsSpan(pos, 8);
-            ulong n = BinaryPrimitives.ReadUInt64LittleEndian(len);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(pos + 8)) != MaskedCrc(len))
-                throw new InvalidDataException($"{path}: bad length CRC at byte {pos}");
-            var data = bytes.AsSpan(pos + 12, (int)n);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(pos + 12 + (int)n)) != MaskedCrc(data))
-                throw new InvalidDataException($"{path}: bad data CRC at byte {pos}");
-            if (ParseScalar(data) is { } s) result.Add(s);
-            pos += 16 + (int)n;
-        }
-        return result;
+        var records = Records(bytes, out long end);
+        if (end != bytes.Length) throw new InvalidDataException($"{path}: a bad or cut record at byte {end}");
+        return [.. records.Select(r => ParseScalar(bytes.AsSpan(r.Offset, r.Length))).OfType<Scalar>()];
     }
 
     private static Scalar? ParseScalar(ReadOnlySpan<byte> e)

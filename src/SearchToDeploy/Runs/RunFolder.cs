@@ -20,7 +20,7 @@ public static class RunFolder
     /// The files by which a new run has a checkpoint to go on from (a search's, a training's last; not a training's
     /// best.s2d, which an epoch writes beside it, nor the TensorBoard events file, whose name ends in .s2d too).
     /// </summary>
-    public static readonly IReadOnlyList<string> CheckpointNames = ["checkpoint.s2d", "last.s2d"];
+    public static readonly IReadOnlyList<string> CheckpointNames = [Search.SearchRunFolder.Checkpoint, Training.TrainRunFolder.Last];
 
     /// <summary>Whether <paramref name="full"/> holds a checkpoint (<see cref="CheckpointNames"/>).</summary>
     public static bool HoldsCheckpoint(string full) => CheckpointNames.Any(n => File.Exists(Path.Combine(full, n)));

@@ -127,7 +127,7 @@ public sealed class StageOrderTests(SmokeChainFixture chain)
         // Earlier builds hashed the training's options with the data's location in them.
         string train = dir["runs/legacy/train"];
         var m = StageManifest.TryLoad(train)!;
-        var legacy = new { options = SearchToDeploy.Core.Checkpoints.CheckpointFile.ComparableOptions(typeof(SearchToDeploy.Runs.Training.TrainOptions), File.ReadAllText(Path.Combine(train, "options.json"))) };
+        var legacy = new { options = SearchToDeploy.Core.Checkpoints.CheckpointFile.ComparableOptions(typeof(SearchToDeploy.Runs.Training.TrainOptions), File.ReadAllText(Path.Combine(train, "options.json")), includeLocations: true) };
         Assert.Contains("DataPath", legacy.options);
         string hash = StageManifest.HashConfig(legacy);
         Assert.NotEqual(m.ConfigHash, hash);

@@ -191,39 +191,37 @@ public static class CheckpointFile
     private static InputException Corrupt(string path, string what) => new($"{path}: corrupt checkpoint ({what})");
 
     /// <summary>The names of <paramref name="optionsType"/>'s <see cref="RuntimeSettingAttribute"/> settings.</summary>
-    private static HashSet<string> RuntimeOnly(Type optionsType) =>
-        [.. optionsType.GetProperties().Where(p => p.IsDefined(typeof(RuntimeSettingAttribute), inherit: true)).Select(p => p.Name)];
+    /// <summary>The settings of <paramref name="optionsType"/> that are not its identity: runtime settings, and (unless asked) locations.</summary>
+    private static HashSet<string> NotIdentity(Type optionsType, bool includeLocations) =>
+        [.. optionsType.GetProperties().Where(p => p.IsDefined(typeof(RuntimeSettingAttribute), inherit: true) ||
+                                                   !includeLocations && p.IsDefined(typeof(LocationSettingAttribute), inherit: true)).Select(p => p.Name)];
 
-    /// <summary>An options JSON object of <paramref name="optionsType"/> without its runtime settings: what decides the run's result.</summary>
-    /// <param name="locations">Settings left out as well (see <see cref="OptionDifferences"/>).</param>
-    public static string ComparableOptions(Type optionsType, string optionsJson, params string[] locations)
-    {
-        var node = Comparable(optionsType, optionsJson);
-        foreach (string key in locations) node.Remove(key);
-        return node.ToJsonString();
-    }
+    /// <summary>
+    /// An options JSON object of <paramref name="optionsType"/> without its runtime and location settings: what decides
+    /// the run's result.
+    /// </summary>
+    /// <param name="includeLocations">Keep the location settings (the form of builds before they were left out).</param>
+    public static string ComparableOptions(Type optionsType, string optionsJson, bool includeLocations = false) =>
+        Comparable(optionsType, optionsJson, includeLocations).ToJsonString();
 
-    private static JsonObject Comparable(Type optionsType, string optionsJson)
+    private static JsonObject Comparable(Type optionsType, string optionsJson, bool includeLocations = false)
     {
         var node = JsonNode.Parse(optionsJson)!.AsObject();
-        var runtime = RuntimeOnly(optionsType);
-        foreach (var key in node.Select(kv => kv.Key).Where(runtime.Contains).ToList())
+        var left = NotIdentity(optionsType, includeLocations);
+        foreach (var key in node.Select(kv => kv.Key).Where(left.Contains).ToList())
             node.Remove(key);
         return node;
     }
 
     /// <summary>
-    /// The settings that differ between a checkpoint's options and the current ones (runtime settings left out), as "Key: saved -> now" for an error message; empty when they match.
+    /// The settings that differ between a checkpoint's options and the current ones (runtime and location settings left out), as "Key: saved -> now" for an error message; empty when they match.
     /// Nested settings are followed down to what changed ("SearchSpace.Normal[3][1]: "max_pool_3x3" -> ..."); an
     /// object whose "Name" changed is named by it ("SearchSpace: "s1" -> "darts""); long values are shortened.
     /// </summary>
-    /// <param name="locations">Settings that say where something is, not what it is (the data folder, which a resume
-    /// may point elsewhere when the data moved): left out too.</param>
-    public static IReadOnlyList<string> OptionDifferences(Type optionsType, string savedJson, string nowJson, params string[] locations)
+    public static IReadOnlyList<string> OptionDifferences(Type optionsType, string savedJson, string nowJson)
     {
         var found = new List<string>();
         JsonObject saved = Comparable(optionsType, savedJson), now = Comparable(optionsType, nowJson);
-        foreach (string key in locations) { saved.Remove(key); now.Remove(key); }
         Differences("", saved, now, found);
         return found;
     }

@@ -31,9 +31,8 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
         if (!spec.IsTarGz) return spec.Files.All(f => File.Exists(Path.Combine(target, f.FileName)));
         if (!Directory.Exists(target)) return false;
         var missing = spec.MissingFrom(target);
-        // Imagenette's folders exist from the first file a manual extraction writes: its counts tell whether it finished.
-        if (missing.Count == 0 && spec == DownloadSpec.Imagenette && Data.Imagenette.CompareWithOfficial(target) is { Count: > 0 } counts)
-            throw new DatasetFormatException($"{target}: incomplete ({string.Join("; ", counts.Take(3))}); delete the folder and run " +
+        if (missing.Count == 0 && spec.Problems?.Invoke(target) is { Count: > 0 } problems)
+            throw new DatasetFormatException($"{target}: incomplete ({string.Join("; ", problems.Take(3))}); delete the folder and run " +
                                              $"s2d data download --dataset {spec.Dataset} again, or complete it from the official archive");
         if (missing.Count > 0)
             throw new DatasetFormatException($"{target}: incomplete (no {string.Join(", ", missing.Take(5))}); delete the folder and run " +
@@ -67,7 +66,7 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
             string final = spec.IsTarGz ? target : Path.Combine(target, file.FileName);
             if (!spec.IsTarGz && File.Exists(final)) continue;
             var (archive, downloaded) = await ObtainAsync(file, root, staging, ct);
-            if (spec.IsTarGz) ExtractTarGz(archive, root, spec.Target, spec.Finish);
+            if (spec.IsTarGz) ExtractTarGz(archive, root, spec);
             else
             {
                 Directory.CreateDirectory(target);
@@ -195,8 +194,9 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
     }
 
     /// <summary>Extracts into a temporary folder under the root, then moves the top folder into place in one rename.</summary>
-    private void ExtractTarGz(string archive, string root, string topFolder, Action<string>? finish)
+    private void ExtractTarGz(string archive, string root, DownloadSpec spec)
     {
+        string topFolder = spec.Target;
         // What a killed extraction of this dataset left (the caller holds the dataset's lock, so none is running).
         foreach (var old in Directory.GetDirectories(root, ".extract-*").Where(d => Path.GetFileName(d).StartsWith($".extract-{topFolder}-", StringComparison.Ordinal)))
             Directory.Delete(old, recursive: true);
@@ -222,7 +222,9 @@ public sealed class DatasetDownloader(HttpClient http, TextWriter log)
             string extracted = Path.Combine(temp, topFolder);
             if (!Directory.Exists(extracted))
                 throw new DatasetFormatException($"{archive}: archive has no top folder '{topFolder}/'");
-            finish?.Invoke(extracted);
+            if (spec.Problems?.Invoke(extracted) is { Count: > 0 } problems)
+                throw new DatasetFormatException($"the {spec.Dataset} archive does not match the published files: {string.Join("; ", problems.Take(5))}");
+            spec.Finish?.Invoke(extracted);
             Directory.Move(extracted, Path.Combine(root, topFolder));
         }
         finally

@@ -5,10 +5,11 @@ namespace SearchToDeploy.Data.Download;
 /// <see cref="Target"/> is extracted, or plain files placed in the folder <see cref="Target"/>. <see cref="Finish"/>
 /// checks (and completes) an extracted folder before it is moved into place; it throws to refuse it. <see cref="Expected"/>
 /// names what a complete extracted folder holds (files or folders, relative to it), so that a folder a manual, interrupted
-/// extraction left is not taken for the dataset.
+/// extraction left is not taken for the dataset; <see cref="Problems"/> checks the rest of a complete folder (the files
+/// in folders that exist from the first one an extraction writes), for a fresh extraction and a folder found in place.
 /// </summary>
 public sealed record DownloadSpec(string Dataset, string Target, IReadOnlyList<RemoteFile> Files, bool IsTarGz, Action<string>? Finish = null,
-    IReadOnlyList<string>? Expected = null)
+    IReadOnlyList<string>? Expected = null, Func<string, IReadOnlyList<string>>? Problems = null)
 {
     public static readonly DownloadSpec Cifar10 = new("cifar10", "cifar-10-batches-bin",
         [new("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", "cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530")],
@@ -30,7 +31,8 @@ public sealed record DownloadSpec(string Dataset, string Target, IReadOnlyList<R
     /// and a synsets.txt with the class names is added.</summary>
     public static readonly DownloadSpec Imagenette = new("imagenette", "imagenette2-160",
         [new("https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz", "imagenette2-160.tgz", "e793b78cc4c9e9a4ccc0c1155377a412")],
-        IsTarGz: true, Finish: FinishImagenette, Expected: ["train", "val"]); // synsets.txt is optional (names; a manual extraction lacks it)
+        IsTarGz: true, Finish: folder => File.WriteAllText(Path.Combine(folder, "synsets.txt"), Data.Imagenette.SynsetsText),
+        Expected: ["train", "val"], Problems: Data.Imagenette.CompareWithOfficial); // synsets.txt is optional (names; a manual extraction lacks it)
 
     private static string[] CifarFiles(CifarLayout l) =>
         [.. l.TrainFiles.Concat(l.TestFiles).Select(f => f.Name), l.FineNamesFile, .. l.CoarseNamesFile is { } c ? new[] { c } : []];
@@ -47,12 +49,4 @@ public sealed record DownloadSpec(string Dataset, string Target, IReadOnlyList<R
         "imagenette" => Imagenette,
         _ => null,
     };
-
-    private static void FinishImagenette(string folder)
-    {
-        var problems = Data.Imagenette.CompareWithOfficial(folder);
-        if (problems.Count > 0)
-            throw new DatasetFormatException($"the Imagenette archive does not match the published split: {string.Join("; ", problems.Take(5))}");
-        File.WriteAllText(Path.Combine(folder, "synsets.txt"), Data.Imagenette.SynsetsText);
-    }
 }

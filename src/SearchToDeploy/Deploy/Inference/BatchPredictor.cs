@@ -28,7 +28,7 @@ public static class BatchPredictor
                 // Hidden files (macOS's ._ copies) are no images, as for the dataset reader; a folder this user cannot read is
                 // passed over (the dataset reader refuses it instead: a training set must be whole).
                 found.AddRange(Directory.EnumerateFiles(input, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
-                    .Where(f => !Path.GetFileName(f).StartsWith('.') && ImageFolderDataset.Extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal));
+                    .Where(ImageFolderDataset.IsImageFile).Order(StringComparer.Ordinal));
             else throw new InputException($"--input {input}: no such file or folder");
         }
         if (found.Count == 0)

@@ -68,7 +68,7 @@ public static class Validator
         }
         if (seen == 0) throw new InputException($"{datasetName}: no images to validate on");
         latencies.Sort();
-        double P(double q) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
+        double P(double q) => Core.Percentiles.NearestRank(latencies, q);
         double t1 = 100.0 * top1 / seen, t5 = 100.0 * top5 / seen;
         bool passed = ValidationReport.Meets(t1, gateTop1) && ValidationReport.Meets(t5, gateTop5);
         if (nonFinite > 0)

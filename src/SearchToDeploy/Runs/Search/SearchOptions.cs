@@ -15,6 +15,7 @@ public sealed record SearchOptions
     public required string Space { get; init; }
     public required SearchMethod Method { get; init; }
     public string Dataset { get; init; } = "cifar10";
+    [Core.Checkpoints.LocationSetting]
     public string? DataPath { get; init; }
     public string Preset { get; init; } = "paper";
     [Option("--seed", "Random seed (default 2, as DARTS)", Min = 0)]

@@ -59,14 +59,19 @@ public sealed class SearchRunner
 
     public static string OptionsJson(SearchOptions o) => JsonSerializer.Serialize(o, Json);
 
-    /// <summary>The options a run folder's search was started with (its options.json), or null when it has none.</summary>
+    /// <summary>
+    /// The options a run folder's search was started with (its options.json), or null when it has none; as this build
+    /// reads them (a --data that earlier builds recorded for CIFAR or SVHN did nothing, and is left out), as
+    /// <see cref="Training.TrainRunner.Saved"/> reads a training's.
+    /// </summary>
     public static SearchOptions? SavedOptions(string runDir)
     {
         string path = Path.Combine(runDir, CheckpointFile.OptionsFileName);
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonSerializer.Deserialize<SearchOptions>(File.ReadAllText(path), Json) ?? throw new InputException($"{path}: empty search options");
+            var o = JsonSerializer.Deserialize<SearchOptions>(File.ReadAllText(path), Json) ?? throw new InputException($"{path}: empty search options");
+            return o with { DataPath = DatasetRef.SavedPath(o.Dataset, o.DataPath) };
         }
         catch (JsonException e)
         {
@@ -119,13 +124,10 @@ public sealed class SearchRunner
         if (File.Exists(ckpt) && resume)
         {
             start = LoadCheckpoint(ckpt, session, history);
-            // What the next checkpoints record (a moved data folder, this resume's runtime settings), for a person reading the folder.
-            if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"resumed {_dir} after epoch {start - 1} ({start}/{_o.Epochs} epochs done)");
         }
         else
         {
-            if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             var (t, f, a) = RandomFeatures.Count(net);
             _log.WriteLine($"search: {_o.Method.Name} on {cfg.Space.Name}, {_dataset.Name} ({weightIdx.Length} weight / {archIdx.Length} architecture images), " +
                            $"{_o.Epochs} epochs of {steps} steps, batch {_o.BatchSize}, seed {_o.Seed}, preset {_o.Preset}");
@@ -138,6 +140,9 @@ public sealed class SearchRunner
             if (Sync.Size > 1) _log.WriteLine($"data-parallel: {Sync.Size} MPI ranks, {_o.BatchSize / Sync.Size} images of each batch per rank");
             if (cfg.DeriveWithoutNone) _log.WriteLine("derivation: each edge's strongest op other than none (--derive-without-none)");
         }
+        // What ran, and what the next checkpoints record (on a resume: a moved data folder, its runtime settings), for a
+        // person reading the folder; after a resume's checkpoint was checked against these settings.
+        if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
 
         var total = Stopwatch.StartNew();
         for (int epoch = start; epoch < _o.Epochs; epoch++)
@@ -398,8 +403,8 @@ public sealed class SearchRunner
             catch (JsonException e) { throw new InputException($"{path}: not a search checkpoint ({e.Message})"); }
             if (read is not { Options: not null, History: not null } header)
                 throw new InputException($"{path}: not a search checkpoint (its header holds no search options or history; a training checkpoint? expected the checkpoint.s2d of s2d search)");
-            // Where the data is may change (a moved or copied folder, named again with --data); what it is, not.
-            var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), SpaceKindJsonConverter.Normalise(header.Options), OptionsJson(_o), nameof(SearchOptions.DataPath));
+            // Where the data is may change (a moved or copied folder, named again with --data: a location setting); what it is, not.
+            var changed = CheckpointFile.OptionDifferences(typeof(SearchOptions), SpaceKindJsonConverter.Normalise(header.Options), OptionsJson(_o));
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             Sync.CheckResumeRanks(header.Ranks, path);
             CheckpointFile.LoadModel(path, session.Net, tensors, "the supernet its options describe");

@@ -12,6 +12,7 @@ public sealed record TrainOptions
 {
     public string Preset { get; init; } = "paper-cifar";
     public string Dataset { get; init; } = "cifar10";
+    [Core.Checkpoints.LocationSetting]
     public string? DataPath { get; init; }
     /// <summary>CIFAR-100's 20 coarse labels instead of its 100 fine ones (--coarse-labels); left out of the JSON when off.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]

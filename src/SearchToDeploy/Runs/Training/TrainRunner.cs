@@ -128,14 +128,11 @@ public sealed class TrainRunner
             // Killed between its first last.s2d and best.s2d: the loaded epoch is the best so far, so it is the best model.
             if (Sync.IsMain && !File.Exists(best) && history.Count > 0 && history[^1].ValidTop1 >= history.Max(r => r.ValidTop1))
                 Save(best, header with { EpochsDone = history.Count, History = history }, net, null);
-            // What the next checkpoints record (a moved data folder, this resume's runtime settings), for a person reading the folder.
-            if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"resumed {_dir} after epoch {history.Count - 1} ({history.Count}/{_o.Epochs} epochs done)");
         }
         else
         {
             if (resume) _log.WriteLine($"no checkpoint in {_dir}: starting from epoch 0");
-            if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
             _log.WriteLine($"train: {RetrainNetwork.KindName(cfg.Kind)} network from {_arch.Space} cell {_arch.Text}");
             _log.WriteLine($"network: C={cfg.Channels}, {(RetrainNetwork.IsNb201(cfg.Kind) ? $"{cfg.Layers} cells per stage" : $"{cfg.Layers} cells")}, " +
                            $"{cfg.Classes} classes, auxiliary head {(cfg.Auxiliary ? $"on (weight {_o.AuxWeight})" : "off")}; {size.Describe()}; " +
@@ -144,6 +141,9 @@ public sealed class TrainRunner
                            $"{_o.Epochs} epochs of {trainLoader.BatchesPerEpoch} steps, batch {_o.BatchSize}, {_o.Schedule.ToString().ToLowerInvariant()} lr {_o.LearningRate}, seed {_o.Seed}, preset {_o.Preset}");
             if (Sync.Size > 1) _log.WriteLine($"data-parallel: {Sync.Size} MPI ranks, {_o.BatchSize / Sync.Size} images of each batch per rank");
         }
+        // What ran, and what the next checkpoints record (on a resume: a moved data folder, its runtime settings), for a
+        // person reading the folder; only now that a checkpoint to resume has been checked against these settings.
+        if (Sync.IsMain) AtomicFile.WriteAllText(Path.Combine(_dir, CheckpointFile.OptionsFileName), OptionsJson(_o) + "\n");
         // Only now that a checkpoint to resume has been checked against this cell.
         if (Sync.IsMain) GenotypeFile.Save(Path.Combine(_dir, GenotypeFile.FileName), genotype);
         if (Sync.IsMain) CellDrawings.Draw(_dir, _arch);
@@ -166,9 +166,10 @@ public sealed class TrainRunner
             // The best first where a last checkpoint exists: a run killed between the two redoes this epoch from it, and sees it
             // improve again. In a run's first epoch the last first: a best.s2d alone would be no checkpoint to go on from, and a
             // resume writes a best that a kill kept from being written (Resume).
-            if (improved && File.Exists(last)) Save(best, h, net, null);
+            bool bestFirst = improved && File.Exists(last);
+            if (bestFirst) Save(best, h, net, null);
             Save(last, h, net, sgd);
-            if (improved && !File.Exists(best)) Save(best, h, net, null);
+            if (improved && !bestFirst) Save(best, h, net, null);
             TrainArtifacts.Write(_dir, h, size, history);
             _log.WriteLine($"epoch {epoch}: checkpoint written{(improved ? " (new best)" : "")}; " +
                            $"{ProgressMeter.FormatDuration(TimeSpan.FromSeconds(perEpoch * (_o.Epochs - epoch - 1)))} left for {_o.Epochs - epoch - 1} epochs");
@@ -342,7 +343,7 @@ public sealed class TrainRunner
             // Compared as this build reads them: a setting added since the checkpoint takes its default, which is what
             // the checkpoint's build did.
             // The data folder may have moved (--data on resume): the classes above say whether it holds the same dataset.
-            var changed = CheckpointFile.OptionDifferences(typeof(TrainOptions), Normalised(path, saved.Options), now.Options, nameof(TrainOptions.DataPath));
+            var changed = CheckpointFile.OptionDifferences(typeof(TrainOptions), Normalised(path, saved.Options), now.Options);
             if (changed.Count > 0) throw CheckpointFile.SettingsChanged(path, changed, Path.Combine(_dir, CheckpointFile.OptionsFileName));
             Sync.CheckResumeRanks(saved.Ranks, path);
             TrainedModel.LoadWeights(path, net, tensors);
